@@ -1,0 +1,1 @@
+"""Recording advice: the trajectory commands and queries, and their HTTP routes."""

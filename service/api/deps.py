@@ -1,0 +1,66 @@
+"""FastAPI dependencies, as `Annotated` aliases in one place."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from service.advice.trajectories import Actor, CommandContext
+from service.api.problems import ProblemError
+from service.bootstrap import Container
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+# Until accounts exist (issue 5) every API caller is recorded as this actor, never as a person.
+UNAUTHENTICATED = Actor(id="unauthenticated", role="unauthenticated")
+
+
+def get_command_context(
+    request: Request,
+    correlation_id: Annotated[str | None, Header(alias="X-Correlation-ID")] = None,
+) -> CommandContext:
+    return CommandContext(
+        actor=UNAUTHENTICATED,
+        request_id=request.state.request_id,
+        correlation_id=correlation_id or request.state.request_id,
+    )
+
+
+CommandContextDep = Annotated[CommandContext, Depends(get_command_context)]
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$|^\s*(\d+)\s*$')
+
+
+def get_expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The stream version the client saw, as the ETag it got ("3"); '
+            "a stale one gets 409 with the current version.",
+        ),
+    ] = None,
+) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG.match(if_match)
+    if not match:
+        raise ProblemError(
+            400,
+            "if_match_invalid",
+            "De If-Match-header is ongeldig",
+            'geef de versie als ETag, bijvoorbeeld "3"',
+            field="If-Match",
+        )
+    return int(match.group(1) or match.group(2))
+
+
+ExpectedVersionDep = Annotated[int | None, Depends(get_expected_version)]

@@ -1,0 +1,44 @@
+"""The composition root: builds engine, store, handlers and register from explicit settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from service.advice.trajectories import Clock, Trajectories
+from service.schools.register import Register
+from service.settings import Settings
+from service.store.engine import make_engine
+from service.store.sql import SqlEventStore
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    store: SqlEventStore
+    trajectories: Trajectories
+    register: Register
+    clock: Clock
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Container:
+    engine = make_engine(settings.database_url)
+    store = SqlEventStore(engine)
+    return Container(
+        settings=settings,
+        engine=engine,
+        store=store,
+        trajectories=Trajectories(store, clock),
+        register=Register(engine),
+        clock=clock,
+    )

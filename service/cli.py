@@ -1,0 +1,117 @@
+"""The `adviestraject` command line: serve, migrate, seed-demo.
+
+Every failure ends with exit code 2 and one line on stderr that says what is wrong; no traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.bootstrap import Container, bootstrap, system_clock
+from service.schools.demo import DEMO_SCHOOL, seed_demo
+from service.settings import Settings
+from service.store import migrate as migrations
+
+app = typer.Typer(
+    name="adviestraject",
+    help="Het schooladviestraject van groep 8: service, migraties en demo.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    print(f"adviestraject: {message}", file=sys.stderr)
+    return typer.Exit(code=2)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise _fail(f"ADVIESTRAJECT_{field.upper()}: {first['msg']}") from None
+
+
+@contextmanager
+def _container() -> Iterator[Container]:
+    try:
+        container = bootstrap(_settings())
+    except (ValueError, SQLAlchemyError) as error:
+        raise _fail(f"cannot open the database: {error}") from None
+    try:
+        yield container
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise _fail(f"database error: {reason}") from None
+    finally:
+        container.close()
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema to the newest version (alembic upgrade head)."""
+    with _container() as container:
+        migrations.upgrade(container.engine)
+        revision = migrations.current_revision(container.engine)
+        print(f"database at revision {revision} ({container.engine.url.render_as_string()})")
+
+
+@app.command("seed-demo")
+def seed_demo_command() -> None:
+    """Add the demo school with one groep 8; a second run adds nothing."""
+    with _container() as container:
+        _require_schema(container)
+        report = seed_demo(container.register, container.trajectories, system_clock().date())
+        print(
+            f"demo school {DEMO_SCHOOL.name}: "
+            f"{'added' if report.school_added else 'already there'}, "
+            f"{report.pupils_added} pupils added, {report.events_appended} events appended"
+        )
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    workers: Annotated[int, typer.Option(help="Number of worker processes")] = 1,
+) -> None:
+    """Start the HTTP service."""
+    settings = _settings()
+    with _container() as container:
+        _require_schema(container)
+    host = host or settings.host
+    port = port or settings.port
+    base = f"http://{host}:{port}"
+    print(f"adviestraject luistert op {base}")
+    print(f"  start:      {base}/")
+    print(f"  API-docs:   {base}/docs")
+    print(f"  health:     {base}/health")
+    uvicorn.run(
+        "service.api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+def _require_schema(container: Container) -> None:
+    if migrations.current_revision(container.engine) is None:
+        raise _fail("the database has no schema yet: run 'adviestraject migrate' first")
+
+
+def main() -> None:
+    run: Callable[[], object] = app
+    run()

@@ -1,0 +1,70 @@
+"""A ready-to-try demo school: one groep 8 in the current school year, some advice given.
+
+Seeding is idempotent: ids are derived from fixed names, and each step checks what is already
+there, so a second run adds nothing. The names are invented.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from service.advice.trajectories import Actor, CommandContext, Trajectories
+from service.schools.register import Pupil, Register, School
+from workflows.calendar import SchoolYear
+from workflows.commands import EnrolPupil, GiveProvisionalAdvice
+from workflows.machine import Status
+from workflows.scale import SchoolAdvice
+
+_NAMESPACE = uuid.UUID("6f1c2a2e-3d5b-4c59-9a51-2f4f0e0c8d11")
+DEMO_SCHOOL = School(
+    id=str(uuid.uuid5(_NAMESPACE, "school/99ZZ")), brin="99ZZ", name="OBS De Vuurtoren (demo)"
+)
+# (given name, family name, voorlopig advies already given or None)
+_PUPILS: tuple[tuple[str, str, SchoolAdvice | None], ...] = (
+    ("Noor", "de Vries", SchoolAdvice.HAVO),
+    ("Daan", "Jansen", SchoolAdvice.VMBO_GLTL_TM_HAVO),
+    ("Sara", "El Amrani", SchoolAdvice.VMBO_KB_MET_LWOO),
+    ("Luuk", "Bakker", None),
+    ("Fenna", "Visser", None),
+    ("Milan", "Smit", None),
+    ("Yara", "Mulder", None),
+    ("Bram", "de Boer", None),
+)
+DEMO_ACTOR = Actor(id="demo-seed", role="beheer")
+
+
+def demo_pupil_id(given_name: str, family_name: str) -> uuid.UUID:
+    return uuid.uuid5(_NAMESPACE, f"pupil/{DEMO_SCHOOL.brin}/{given_name} {family_name}")
+
+
+@dataclass
+class SeedReport:
+    school_added: bool = False
+    pupils_added: int = 0
+    events_appended: int = 0
+
+
+def seed_demo(register: Register, trajectories: Trajectories, today: date) -> SeedReport:
+    report = SeedReport(school_added=register.add_school(DEMO_SCHOOL))
+    year = SchoolYear.containing(today)
+    context = CommandContext(actor=DEMO_ACTOR, correlation_id="seed-demo")
+    for given, family, advice in _PUPILS:
+        pupil_id = demo_pupil_id(given, family)
+        pupil = Pupil(str(pupil_id), DEMO_SCHOOL.id, given, family)
+        report.pupils_added += register.add_pupil(pupil)
+        state = trajectories.load(pupil_id)
+        if state.status is Status.NOT_ENROLLED:
+            enrol = EnrolPupil(
+                school_id=DEMO_SCHOOL.id,
+                school_year=str(year),
+                groep=8,
+                enrolled_on=year.first_day,
+            )
+            report.events_appended += len(trajectories.execute(pupil_id, enrol, context).events)
+            state = trajectories.load(pupil_id)
+        if advice is not None and state.status is Status.ENROLLED:
+            give = GiveProvisionalAdvice(advice=advice, given_on=today)
+            report.events_appended += len(trajectories.execute(pupil_id, give, context).events)
+    return report

@@ -1,0 +1,74 @@
+"""The register of schools and pupils: names live here, never in events, so they can be erased."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, insert, select
+
+from service.store.schema import pupils, schools
+
+
+@dataclass(frozen=True)
+class School:
+    id: str
+    brin: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Pupil:
+    id: str
+    school_id: str
+    given_name: str
+    family_name: str
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class Register:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def add_school(self, school: School) -> bool:
+        """Add the school unless it is already there; True when it was added."""
+        with self._engine.begin() as conn:
+            if conn.execute(select(schools.c.id).where(schools.c.id == school.id)).first():
+                return False
+            conn.execute(insert(schools).values(id=school.id, brin=school.brin, name=school.name))
+            return True
+
+    def add_pupil(self, pupil: Pupil) -> bool:
+        with self._engine.begin() as conn:
+            if conn.execute(select(pupils.c.id).where(pupils.c.id == pupil.id)).first():
+                return False
+            conn.execute(
+                insert(pupils).values(
+                    id=pupil.id,
+                    school_id=pupil.school_id,
+                    given_name=pupil.given_name,
+                    family_name=pupil.family_name,
+                )
+            )
+            return True
+
+    def schools(self) -> list[School]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(schools).order_by(schools.c.name)).all()
+        return [School(id=r.id, brin=r.brin, name=r.name) for r in rows]
+
+    def pupils_of(self, school_id: str) -> list[Pupil]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(pupils)
+                .where(pupils.c.school_id == school_id)
+                .order_by(pupils.c.family_name, pupils.c.given_name)
+            ).all()
+        return [
+            Pupil(
+                id=r.id, school_id=r.school_id, given_name=r.given_name, family_name=r.family_name
+            )
+            for r in rows
+        ]

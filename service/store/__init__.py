@@ -1,0 +1,1 @@
+"""The append-only event store: SQLAlchemy Core on SQLite and PostgreSQL, and one in memory."""

@@ -1,0 +1,135 @@
+"""Turning domain events into plain JSON-ready data and back, through upcasters for old shapes.
+
+Every event class names a stable `event_type` and its `schema_version`; the stored data holds only
+JSON types (str, int, bool, lists, objects; dates as ISO strings, enums by value, never floats), so
+that a canonical serialisation, and with it the hash chain, is the same on every database. An
+event stored with an older schema version is lifted to the current one by the registered
+upcasters, one version at a time, before it is decoded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, ClassVar, TypeVar, Union
+
+JsonDict = dict[str, Any]
+Upcaster = Callable[[JsonDict], JsonDict]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Event:
+    """A fact about one pupil's trajectory. Subclasses are frozen dataclasses in the past tense."""
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+
+E = TypeVar("E", bound=Event)
+
+
+class EventCodec:
+    """Encodes and decodes a fixed set of event types; upcasts stored data of older versions."""
+
+    def __init__(
+        self,
+        event_classes: Iterable[type[Event]],
+        upcasters: Mapping[tuple[str, int], Upcaster] | None = None,
+    ) -> None:
+        self._classes: dict[str, type[Event]] = {}
+        for cls in event_classes:
+            if cls.event_type in self._classes:
+                raise ValueError(f"event type {cls.event_type!r} registered twice")
+            self._classes[cls.event_type] = cls
+        self._upcasters = dict(upcasters or {})
+        for event_type, version in self._upcasters:
+            cls = self._classes[event_type]
+            if not 1 <= version < cls.schema_version:
+                raise ValueError(f"upcaster {event_type} v{version} is not below the current")
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        return frozenset(self._classes)
+
+    def encode(self, event: Event) -> tuple[str, int, JsonDict]:
+        data = {f.name: _to_json(getattr(event, f.name)) for f in dataclasses.fields(event)}
+        return event.event_type, event.schema_version, data
+
+    def decode(self, event_type: str, schema_version: int, data: Mapping[str, Any]) -> Event:
+        try:
+            cls = self._classes[event_type]
+        except KeyError:
+            raise ValueError(f"unknown event type {event_type!r}") from None
+        if schema_version > cls.schema_version:
+            raise ValueError(f"{event_type} v{schema_version} is newer than this code knows")
+        payload = dict(data)
+        for version in range(schema_version, cls.schema_version):
+            try:
+                payload = self._upcasters[(event_type, version)](payload)
+            except KeyError:
+                raise ValueError(f"no upcaster for {event_type} v{version}") from None
+        hints = _hints(cls)
+        kwargs = {f.name: _from_json(hints[f.name], payload[f.name]) for f in _fields(cls)}
+        return cls(**kwargs)
+
+
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+_FIELDS: dict[type[Any], tuple[dataclasses.Field[Any], ...]] = {}
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
+
+
+def _fields(cls: type[Any]) -> tuple[dataclasses.Field[Any], ...]:
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = dataclasses.fields(cls)
+    return fields
+
+
+def _to_json(value: object) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list | frozenset):
+        return [_to_json(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"cannot store {type(value).__name__} in an event")
+
+
+def _from_json(hint: Any, value: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return None if value is None else _from_json(args[0], value)
+    if origin is tuple:
+        inner = typing.get_args(hint)[0]
+        return tuple(_from_json(inner, v) for v in value)
+    if origin is frozenset:
+        inner = typing.get_args(hint)[0]
+        return frozenset(_from_json(inner, v) for v in value)
+    if isinstance(hint, type):
+        if issubclass(hint, Enum):
+            return hint(value)
+        if hint is datetime:
+            return datetime.fromisoformat(value)
+        if hint is date:
+            return date.fromisoformat(value)
+        if dataclasses.is_dataclass(hint):
+            sub = _hints(hint)
+            return hint(**{f.name: _from_json(sub[f.name], value[f.name]) for f in _fields(hint)})
+    return value
