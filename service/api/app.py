@@ -94,4 +94,7 @@ def _document_problem(app: FastAPI) -> None:
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn (`--factory`): settings from the environment."""
     logging.basicConfig(level=logging.INFO)
+    # transitions logs every trigger and Alembic every revision read (health): not service news.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return create_app(bootstrap(Settings()))
