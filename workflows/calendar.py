@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from workflows.enums import Timeliness
 from workflows.errors import DomainError
 
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
@@ -115,6 +116,13 @@ _PUBLISHED: dict[SchoolYear, LegalCalendar] = {
         assumed=frozenset({"provisional_advice_window"}),
     ),
 }
+
+
+def timeliness_in(day: date, first: date | None, last: date) -> Timeliness:
+    """On time inside [first, last]; early before `first` (when there is one), late after `last`."""
+    if first is not None and day < first:
+        return Timeliness.EARLY
+    return Timeliness.LATE if day > last else Timeliness.ON_TIME
 
 
 def legal_calendar(year: SchoolYear) -> LegalCalendar:

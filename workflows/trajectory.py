@@ -1,160 +1,280 @@
-"""A pupil's trajectory: `evolve` folds events into state, `decide` turns a command into events.
+"""A pupil's trajectory as folded from its events: `Trajectory`, `evolve` and `fold`.
 
-These two functions are the only way in. `decide(history, command, now)` reads no clock (the time
-is passed in), does no I/O, and either returns the new events or raises a `DomainError` naming the
-rule that said no; the history it was given is never touched.
+Folding never fires a trigger and never checks a rule: the rules were checked when the events were
+decided (`workflows.decide`). The status follows the life cycle's lookup table; a history that the
+table cannot follow is an `InvalidHistoryError` (a bug or tampering), never a silent guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from functools import reduce
 from typing import Any
 
-from workflows.calendar import SchoolYear, legal_calendar
+from workflows.calendar import SchoolYear
 from workflows.codec import Event
-from workflows.commands import Command, EnrolPupil, GiveProvisionalAdvice
-from workflows.errors import DomainError, InvalidHistoryError
-from workflows.events import ProvisionalAdviceGiven, PupilEnrolled, Timeliness
-from workflows.machine import DESTINATIONS, Status, fire
-from workflows.scale import SchoolAdvice
+from workflows.enums import AdviceKind, ExemptionGround, FinalAdviceBasis, KeepReason, Timeliness
+from workflows.errors import InvalidHistoryError
+from workflows.events import (
+    AdviceKept,
+    AdviceRaised,
+    CatchUpTestPlanned,
+    ConversationCancelled,
+    ConversationDeclined,
+    ConversationHeld,
+    ConversationMoved,
+    ConversationPlanned,
+    ExemptionGranted,
+    FinalAdviceGiven,
+    NationalRegisterRegistrationSent,
+    NoTestResultRecorded,
+    ObjectionDecided,
+    ObjectionReceived,
+    OkrConversationHeld,
+    OrientationAdviceGiven,
+    ProvisionalAdviceCorrected,
+    ProvisionalAdviceGiven,
+    PupilEnrolled,
+    PupilEnteredGroep8,
+    PupilLeftSchool,
+    ReconsiderationLapsed,
+    ReconsiderationRequired,
+    ResultReviewRequired,
+    TestMissed,
+    TestResultReceived,
+)
+from workflows.lifecycle import (
+    CONVERSATION_DESTINATIONS,
+    CONVERSATION_TRIGGERS,
+    DESTINATIONS,
+    ConversationStatus,
+    Status,
+)
+from workflows.scale import SchoolAdvice, TestAdvice
 
 
 @dataclass(frozen=True)
 class RecordedAdvice:
-    """An advice as it was given: the level, the day, and how that day stood to the legal window."""
+    """An advice as it was given: the level, the day, and how that day stood to its deadline."""
 
     advice: SchoolAdvice
     given_on: date
     timeliness: Timeliness
+    basis: FinalAdviceBasis | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of a heroverweging: the advice it leads to, and why when not fully raised."""
+
+    advice: SchoolAdvice
+    decided_on: date
+    raised: bool
+    fully: bool
+    reason: KeepReason | None
 
 
 @dataclass(frozen=True)
 class Trajectory:
-    """What is known of one pupil's trajectory after folding its events."""
-
     status: Status = Status.NOT_ENROLLED
+    conversation: ConversationStatus = ConversationStatus.NONE
     version: int = 0
     school_id: str | None = None
     school_year: SchoolYear | None = None
     groep: int | None = None
+    orientation_advice: RecordedAdvice | None = None
     provisional_advice: RecordedAdvice | None = None
+    final_advice: RecordedAdvice | None = None
+    exemption: ExemptionGround | None = None
+    test_missed: bool = False
+    catch_up_planned_on: date | None = None
+    no_test_result: bool = False
+    test_advice: TestAdvice | None = None
+    test_delivery: TestResultReceived | None = None
+    reconsideration_deadline: date | None = None
+    decision: Decision | None = None
+    conversation_planned_at: datetime | None = None
+    okr_conversation_on: date | None = None
+    open_objection: ObjectionReceived | None = None
+    granted_objection_advice: SchoolAdvice | None = None
+    registered: frozenset[AdviceKind] = frozenset()
+    left_on: date | None = None
+    late: tuple[str, ...] = field(default=())
+    """Event types of actions recorded after their legal deadline, oldest first."""
+
+    @property
+    def current_advice(self) -> SchoolAdvice | None:
+        """The advice that counts now: the definitief advies once given, else the voorlopig."""
+        given = self.final_advice or self.provisional_advice
+        return given.advice if given else None
 
 
-TRIGGERS: dict[type[Event], str] = {
-    PupilEnrolled: "enrol",
+def trigger_of(event: Event) -> str:
+    """The life-cycle trigger a stored fact corresponds to."""
+    if isinstance(event, PupilEnrolled):
+        return "enrol_in_groep_7" if event.groep == 7 else "enrol_in_groep_8"
+    try:
+        return _TRIGGERS[type(event)]
+    except KeyError:
+        raise InvalidHistoryError(f"no trigger for {type(event).__name__}") from None
+
+
+_TRIGGERS: dict[type[Event], str] = {
+    PupilEnteredGroep8: "enter_groep_8",
+    OrientationAdviceGiven: "give_orientation_advice",
     ProvisionalAdviceGiven: "give_provisional_advice",
+    ProvisionalAdviceCorrected: "correct_provisional_advice",
+    OkrConversationHeld: "record_okr_conversation",
+    ExemptionGranted: "grant_exemption",
+    TestMissed: "record_test_missed",
+    CatchUpTestPlanned: "plan_catch_up_test",
+    NoTestResultRecorded: "record_no_test_result",
+    TestResultReceived: "receive_test_result",
+    ReconsiderationRequired: "require_reconsideration",
+    ReconsiderationLapsed: "lapse_reconsideration",
+    ResultReviewRequired: "require_result_review",
+    ConversationPlanned: "plan_conversation",
+    ConversationMoved: "move_conversation",
+    ConversationCancelled: "cancel_conversation",
+    ConversationHeld: "hold_conversation",
+    ConversationDeclined: "decline_conversation",
+    AdviceRaised: "raise_advice",
+    AdviceKept: "keep_advice",
+    FinalAdviceGiven: "give_final_advice",
+    ObjectionReceived: "receive_objection",
+    ObjectionDecided: "decide_objection",
+    PupilLeftSchool: "leave_school",
+    NationalRegisterRegistrationSent: "send_national_registration",
 }
 
 
-def _apply(state: Trajectory, event: Event) -> Trajectory:
+Draft = dict[str, Any]
+_FIELD_NAMES = tuple(f.name for f in fields(Trajectory))
+
+
+def _apply(d: Draft, event: Event) -> None:  # noqa: PLR0912, PLR0915 (one case per fact)
+    """Write what `event` changes into the draft of the state (everything but status/version)."""
     match event:
         case PupilEnrolled():
-            return replace(
-                state,
-                school_id=event.school_id,
-                school_year=SchoolYear.parse(event.school_year),
-                groep=event.groep,
+            d["school_id"], d["groep"] = event.school_id, event.groep
+            d["school_year"] = SchoolYear.parse(event.school_year)
+        case PupilEnteredGroep8():
+            d["groep"], d["school_year"] = 8, SchoolYear.parse(event.school_year)
+        case OrientationAdviceGiven():
+            d["orientation_advice"] = RecordedAdvice(
+                event.advice, event.given_on, Timeliness.ON_TIME
             )
         case ProvisionalAdviceGiven():
-            recorded = RecordedAdvice(event.advice, event.given_on, event.timeliness)
-            return replace(state, provisional_advice=recorded)
-    raise InvalidHistoryError(f"no fold for {type(event).__name__}")
+            d["provisional_advice"] = RecordedAdvice(event.advice, event.given_on, event.timeliness)
+        case ProvisionalAdviceCorrected():
+            d["provisional_advice"] = RecordedAdvice(
+                event.advice, event.corrected_on, event.timeliness
+            )
+        case OkrConversationHeld():
+            d["okr_conversation_on"] = event.held_on
+        case ExemptionGranted():
+            d["exemption"] = event.ground
+        case TestMissed():
+            d["test_missed"] = True
+        case CatchUpTestPlanned():
+            d["catch_up_planned_on"] = event.planned_on
+        case NoTestResultRecorded():
+            d["no_test_result"] = True
+        case TestResultReceived():
+            d["test_advice"], d["test_delivery"] = event.test_advice, event
+        case ReconsiderationRequired():
+            _open_reconsideration(d, event)
+        case ReconsiderationLapsed():
+            d["reconsideration_deadline"], d["decision"] = None, None
+        case ConversationPlanned() | ConversationMoved():
+            d["conversation_planned_at"] = event.planned_at
+        case ConversationCancelled():
+            d["conversation_planned_at"] = None
+        case ResultReviewRequired() | ConversationHeld() | ConversationDeclined():
+            pass
+        case AdviceRaised():
+            d["decision"] = Decision(
+                event.advice, event.decided_on, raised=True, fully=event.fully, reason=event.reason
+            )
+        case AdviceKept():
+            given = d["final_advice"] or d["provisional_advice"]
+            if given is None:
+                raise InvalidHistoryError("advice kept without an advice")
+            d["decision"] = Decision(
+                given.advice, event.decided_on, raised=False, fully=False, reason=event.reason
+            )
+        case FinalAdviceGiven():
+            d["final_advice"] = RecordedAdvice(
+                event.advice, event.given_on, event.timeliness, event.basis
+            )
+            d["granted_objection_advice"], d["reconsideration_deadline"] = None, None
+        case ObjectionReceived():
+            d["open_objection"] = event
+        case ObjectionDecided():
+            d["open_objection"] = None
+            d["granted_objection_advice"] = event.new_advice if event.granted else None
+        case PupilLeftSchool():
+            d["left_on"] = event.left_on
+        case NationalRegisterRegistrationSent():
+            d["registered"] = d["registered"] | {event.kind}
+        case _:
+            raise InvalidHistoryError(f"no fold for {type(event).__name__}")
+
+
+def _open_reconsideration(d: Draft, event: ReconsiderationRequired) -> None:
+    d["reconsideration_deadline"] = event.deadline
+    if d["status"] is Status.RECONSIDERATION_REQUIRED:
+        # A replacing delivery, still higher: keep the conversation; a decision above the new
+        # toetsadvies no longer fits and must be taken again.
+        decision = d["decision"]
+        steps = decision.advice.half_steps if decision else None
+        if steps is not None and steps > event.test_advice.half_steps:
+            d["decision"] = None
+        return
+    d["decision"], d["conversation_planned_at"] = None, None
+    d["conversation"] = ConversationStatus.NONE
+
+
+def _step(d: Draft, event: Event) -> None:
+    trigger = trigger_of(event)
+    try:
+        status = DESTINATIONS[(d["status"], trigger)]
+    except KeyError:
+        raise InvalidHistoryError(
+            f"{event.event_type} cannot follow status {d['status'].value}"
+        ) from None
+    _apply(d, event)
+    if trigger in CONVERSATION_TRIGGERS:
+        try:
+            d["conversation"] = CONVERSATION_DESTINATIONS[(d["conversation"], trigger)]
+        except KeyError:
+            raise InvalidHistoryError(
+                f"{event.event_type} cannot follow conversation {d['conversation'].value}"
+            ) from None
+    if getattr(event, "timeliness", None) is Timeliness.LATE:
+        d["late"] = (*d["late"], event.event_type)
+    d["status"] = status
+    d["version"] += 1
+
+
+def _draft(state: Trajectory) -> Draft:
+    return {name: getattr(state, name) for name in _FIELD_NAMES}
 
 
 def evolve(state: Trajectory, event: Event) -> Trajectory:
-    """The state after `event`; the status follows the machine's table, no trigger is fired."""
-    trigger = TRIGGERS[type(event)]
-    try:
-        status = DESTINATIONS[(state.status, trigger)]
-    except KeyError:
-        raise InvalidHistoryError(
-            f"{event.event_type} cannot follow status {state.status.value}"
-        ) from None
-    return replace(_apply(state, event), status=status, version=state.version + 1)
+    """The state after `event`; statuses follow the life cycle's tables, no trigger is fired."""
+    d = _draft(state)
+    _step(d, event)
+    return Trajectory(**d)
 
 
-def fold(history: Iterable[Event]) -> Trajectory:
-    return reduce(evolve, history, Trajectory())
+def fold(history: Iterable[Event], start: Trajectory | None = None) -> Trajectory:
+    """Fold a history (onto `start`, e.g. a snapshot), building the frozen state only once."""
+    d = _draft(start or _INITIAL)
+    for event in history:
+        _step(d, event)
+    return Trajectory(**d)
 
 
-def _enrol(state: Trajectory, command: EnrolPupil, now: datetime) -> list[Event]:
-    SchoolYear.parse(command.school_year)
-    if command.groep not in (7, 8):
-        raise DomainError(
-            "groep_invalid", "het traject volgt leerlingen in groep 7 en 8", field="groep"
-        )
-    if not command.school_id.strip():
-        raise DomainError("school_id_missing", "de school ontbreekt", field="school_id")
-    return [
-        PupilEnrolled(
-            school_id=command.school_id,
-            school_year=command.school_year,
-            groep=command.groep,
-            enrolled_on=command.enrolled_on,
-        )
-    ]
-
-
-def _not_in_future(day: date, now: datetime, field: str) -> None:
-    if day > now.date():
-        raise DomainError(
-            "date_in_future",
-            f"{day.isoformat()} ligt in de toekomst; leg vast wat al gebeurd is",
-            field=field,
-        )
-
-
-def _give_provisional_advice(
-    state: Trajectory, command: GiveProvisionalAdvice, now: datetime
-) -> list[Event]:
-    if state.groep != 8 or state.school_year is None:
-        raise DomainError(
-            "provisional_advice_needs_groep_8",
-            "een voorlopig schooladvies wordt in groep 8 gegeven",
-        )
-    _not_in_future(command.given_on, now, "given_on")
-    if command.given_on not in state.school_year:
-        raise DomainError(
-            "date_outside_school_year",
-            f"{command.given_on.isoformat()} valt niet in schooljaar {state.school_year}",
-            field="given_on",
-        )
-    window = legal_calendar(state.school_year).provisional_advice_window
-    if command.given_on < window.first:
-        timeliness = Timeliness.EARLY
-    elif command.given_on > window.last:
-        timeliness = Timeliness.LATE
-    else:
-        timeliness = Timeliness.ON_TIME
-    return [
-        ProvisionalAdviceGiven(
-            advice=command.advice, given_on=command.given_on, timeliness=timeliness
-        )
-    ]
-
-
-_Decider = Callable[[Trajectory, Any, datetime], list[Event]]
-# Each command with the trigger it must be allowed to fire and the function that decides it.
-_DECIDERS: dict[type[Any], tuple[str, _Decider]] = {
-    EnrolPupil: ("enrol", _enrol),
-    GiveProvisionalAdvice: ("give_provisional_advice", _give_provisional_advice),
-}
-
-
-def decide(history: Sequence[Event], command: Command, now: datetime) -> list[Event]:
-    """The events that follow from `command` given `history`, or a DomainError saying why not."""
-    state = fold(history)
-    if state.status is Status.NOT_ENROLLED and not isinstance(command, EnrolPupil):
-        raise DomainError("pupil_not_enrolled", "deze leerling volgt geen adviestraject")
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    trigger, decider = _DECIDERS[type(command)]
-    fire(state.status, trigger)
-    events = decider(state, command, now)
-    status = state.status
-    for event in events:
-        status = fire(status, TRIGGERS[type(event)])
-    return events
+_INITIAL = Trajectory()

@@ -18,8 +18,9 @@ from uuid import UUID
 from service.store.events import ConcurrencyError, EventStore, NewEvent, StoredEvent
 from workflows.codec import Event
 from workflows.commands import Command
+from workflows.decide import decide
 from workflows.events import CODEC
-from workflows.trajectory import Trajectory, decide, fold
+from workflows.trajectory import Trajectory, fold
 
 Clock = Callable[[], datetime]
 

@@ -14,7 +14,7 @@ from service.advice.trajectories import Actor, CommandContext, Trajectories
 from service.schools.register import Pupil, Register, School
 from workflows.calendar import SchoolYear
 from workflows.commands import EnrolPupil, GiveProvisionalAdvice
-from workflows.machine import Status
+from workflows.lifecycle import Status
 from workflows.scale import SchoolAdvice
 
 _NAMESPACE = uuid.UUID("6f1c2a2e-3d5b-4c59-9a51-2f4f0e0c8d11")
@@ -64,7 +64,7 @@ def seed_demo(register: Register, trajectories: Trajectories, today: date) -> Se
             )
             report.events_appended += len(trajectories.execute(pupil_id, enrol, context).events)
             state = trajectories.load(pupil_id)
-        if advice is not None and state.status is Status.ENROLLED:
+        if advice is not None and state.status is Status.AWAITING_PROVISIONAL_ADVICE:
             give = GiveProvisionalAdvice(advice=advice, given_on=today)
             report.events_appended += len(trajectories.execute(pupil_id, give, context).events)
     return report

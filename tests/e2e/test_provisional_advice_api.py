@@ -64,7 +64,7 @@ def test_a_voorlopig_advies_is_recorded_and_read_back(
     trajectory = client.get(url(pupil, "trajectory"))
     assert trajectory.status_code == 200
     body = trajectory.json()
-    assert body["status"] == "provisional_advice_given"
+    assert body["status"] == "awaiting_test_result"
     assert body["provisional_advice"] == {
         "advice": {"code": "HAVO_TM_VWO", "label": "havo/vwo"},
         "given_on": "2026-01-15",

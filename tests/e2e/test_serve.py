@@ -75,7 +75,7 @@ def test_the_served_demo_school_answers_health_and_records_an_advice(server: str
 
     pupil = demo_pupil_id("Luuk", "Bakker")
     status, trajectory = call("GET", f"{server}/api/v1/pupils/{pupil}/trajectory")
-    assert (status, trajectory["status"]) == (200, "enrolled")
+    assert (status, trajectory["status"]) == (200, "awaiting_provisional_advice")
 
     today = time.strftime("%Y-%m-%d", time.gmtime())
     status, accepted = call(

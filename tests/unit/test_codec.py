@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from workflows.codec import Event, EventCodec, JsonDict
-from workflows.events import CODEC, ProvisionalAdviceGiven, PupilEnrolled, Timeliness
+from workflows.enums import Timeliness
+from workflows.events import CODEC, ProvisionalAdviceGiven, PupilEnrolled
 from workflows.scale import SchoolAdvice
 
 
