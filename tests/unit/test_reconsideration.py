@@ -218,7 +218,8 @@ def test_the_conversation_is_planned_moved_cancelled_and_replanned_in_order() ->
     )
     assert walk.state.conversation is ConversationStatus.CANCELLED
     walk.do(PlanConversation(planned_at=at.replace(day=19)), date(2026, 3, 13))
-    assert walk.state.conversation is ConversationStatus.PLANNED
+    replanned = walk.state
+    assert replanned.conversation is ConversationStatus.PLANNED
 
 
 def test_a_conversation_is_planned_in_the_future_and_held_with_the_parents() -> None:

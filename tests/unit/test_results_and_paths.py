@@ -94,8 +94,9 @@ def test_a_higher_delivery_after_the_definitief_advies_reopens_the_heroverweging
     walk.do(result(TA.VMBO_GLTL_HAVO), date(2026, 3, 10))
     assert walk.state.status is Status.FINAL_ADVICE_GIVEN
     walk.do(result(TA.VWO, delivery="d2", on=date(2026, 3, 13)), date(2026, 3, 13))
-    assert walk.state.status is Status.RECONSIDERATION_REQUIRED
-    assert walk.state.decision is None
+    reopened = walk.state
+    assert reopened.status is Status.RECONSIDERATION_REQUIRED
+    assert reopened.decision is None
 
 
 @pytest.mark.parametrize("advice", [A.VSO, A.GEEN_SPECIFIEK_ADVIES_MOGELIJK])
@@ -293,7 +294,8 @@ def test_a_rejected_request_changes_no_advice_and_a_granted_one_before_the_test_
         date(2026, 2, 4),
     )
     assert [e.event_type for e in events] == ["objection_decided", "provisional_advice_corrected"]
-    assert walk.state.current_advice is A.HAVO_TM_VWO
+    corrected = walk.state
+    assert corrected.current_advice is A.HAVO_TM_VWO
 
 
 def test_a_request_during_the_heroverweging_is_granted_through_its_decision() -> None:
