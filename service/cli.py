@@ -1,4 +1,4 @@
-"""The `adviestraject` command line: serve, migrate, seed-demo.
+"""The `adviestraject` command line: serve, migrate, seed-demo, diagram.
 
 Every failure ends with exit code 2 and one line on stderr that says what is wrong; no traceback.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,7 @@ from service.bootstrap import Container, bootstrap, system_clock
 from service.schools.demo import DEMO_SCHOOL, seed_demo
 from service.settings import Settings
 from service.store import migrate as migrations
+from workflows.diagram import mermaid_document
 
 app = typer.Typer(
     name="adviestraject",
@@ -105,6 +107,19 @@ def serve_command(
         workers=workers,
         log_level="info",
     )
+
+
+@app.command("diagram")
+def diagram_command(
+    write: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout")] = None,
+) -> None:
+    """Print (or write) the state machines as Mermaid diagrams."""
+    document = mermaid_document()
+    if write is None:
+        print(document, end="")
+        return
+    write.write_text(document, encoding="utf-8")
+    print(f"wrote {write}")
 
 
 def _require_schema(container: Container) -> None:
