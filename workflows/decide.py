@@ -87,10 +87,12 @@ def decide_on(
         fire_conversation(state.conversation, trigger)
     events = rule(Context(state, policy, now), command)
     vetted = state
-    for event in events:
+    for index, event in enumerate(events):
         step = trigger_of(event)
-        fire(vetted, step, policy)
-        if step in CONVERSATION_TRIGGERS:
-            fire_conversation(vetted.conversation, step)
-        vetted = evolve(vetted, event)
+        if index > 0 or step != trigger:  # the command's own first step was checked above
+            fire(vetted, step, policy)
+            if step in CONVERSATION_TRIGGERS:
+                fire_conversation(vetted.conversation, step)
+        if index < len(events) - 1:  # the state after the last event is not needed here
+            vetted = evolve(vetted, event)
     return events
