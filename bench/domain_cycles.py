@@ -178,25 +178,15 @@ def main() -> None:
         )
         full()
 
-    results = {}
+    results: dict[str, int] = {}
     for name, cycle in (("full", full), ("snapshot", snapshot)):
-        rate, count = measure(cycle, args.seconds)
-        results[name] = rate
-        print(
-            json.dumps(
-                {
-                    "lib": "adviestraject",
-                    "bench": "domain_cycles",
-                    "mode": name,
-                    "history_events": 20,
-                    "cycles_per_s": round(rate),
-                    "cycles": count,
-                }
-            )
-        )
+        figures = rounds(cycle, args.seconds, args.rounds)
+        results[name] = figures["cycles_per_s"]
+        line = {"lib": "adviestraject", "bench": "domain_cycles", "mode": name}
+        print(json.dumps({**line, "history_events": 20, **figures}))
     shared_fire, shared_conv = decide_module.fire, decide_module.fire_conversation
     try:
-        rate, count = measure(machine_per_request, args.seconds)
+        per_request = rounds(machine_per_request, args.seconds, args.rounds)
     finally:
         decide_module.fire, decide_module.fire_conversation = shared_fire, shared_conv
     tracemalloc.start()
@@ -206,18 +196,17 @@ def main() -> None:
     tracemalloc.stop()
     per_machine = sum(s.size_diff for s in after.compare_to(before, "filename")) / len(machines)
     build_rate, _ = measure(build_machine, min(args.seconds, 1.0))
+    line = {"lib": "adviestraject", "bench": "domain_cycles", "mode": "machine_per_request"}
+    ratio = round(results["full"] / per_request["cycles_per_s"], 1)
     print(
         json.dumps(
             {
-                "lib": "adviestraject",
-                "bench": "domain_cycles",
-                "mode": "machine_per_request",
+                **line,
                 "history_events": 20,
-                "cycles_per_s": round(rate),
-                "cycles": count,
+                **per_request,
                 "machine_build_us": round(1e6 / build_rate, 1),
                 "machine_kib": round(per_machine / 1024, 1),
-                "shared_vs_per_request": round(results["full"] / rate, 1),
+                "shared_vs_per_request": ratio,
             }
         )
     )

@@ -257,14 +257,12 @@ _APPLY: dict[type[Event], Callable[[Draft, Any], None]] = {
 
 
 def _step(d: Draft, event: Event) -> None:
-    trigger = trigger_of(event)
-    try:
-        status = DESTINATIONS[(d["status"], trigger)]
-    except KeyError:
-        raise InvalidHistoryError(
-            f"{event.event_type} cannot follow status {d['status'].value}"
-        ) from None
-    _APPLY[type(event)](d, event)
+    kind = type(event)
+    trigger = _TRIGGERS.get(kind) or trigger_of(event)
+    status = DESTINATIONS.get((d["status"], trigger))
+    if status is None:
+        raise InvalidHistoryError(f"{event.event_type} cannot follow status {d['status'].value}")
+    _APPLY[kind](d, event)
     if trigger in CONVERSATION_TRIGGERS:
         try:
             d["conversation"] = CONVERSATION_DESTINATIONS[(d["conversation"], trigger)]
@@ -272,10 +270,13 @@ def _step(d: Draft, event: Event) -> None:
             raise InvalidHistoryError(
                 f"{event.event_type} cannot follow conversation {d['conversation'].value}"
             ) from None
-    if getattr(event, "timeliness", None) is Timeliness.LATE:
+    if kind in _TIMED and event.timeliness is Timeliness.LATE:  # type: ignore[attr-defined]
         d["late"] = (*d["late"], event.event_type)
     d["status"] = status
     d["version"] += 1
+
+
+_TIMED = frozenset(kind for kind in _APPLY if "timeliness" in kind.__dataclass_fields__)
 
 
 def _draft(state: Trajectory) -> Draft:
