@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from service.store.events import NewEvent, StoredEvent
 
 GENESIS_HASH = "0" * 64
 
@@ -47,3 +50,55 @@ def chain_hash(
         allow_nan=False,
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def chain(
+    previous_hash: str,
+    last_position: int,
+    stream_id: str,
+    current_version: int,
+    events: Sequence[NewEvent],
+    recorded_at: datetime,
+) -> list[StoredEvent]:
+    """`events` as stored after `last_position`, each hash chained to the one before."""
+    stored: list[StoredEvent] = []
+    for offset, new in enumerate(events, start=1):
+        digest = chain_hash(
+            previous_hash,
+            stream_id=stream_id,
+            stream_version=current_version + offset,
+            event_type=new.event_type,
+            schema_version=new.schema_version,
+            data=new.data,
+            metadata=new.metadata,
+            recorded_at=recorded_at,
+        )
+        stored.append(
+            StoredEvent(
+                position=last_position + offset,
+                stream_id=stream_id,
+                stream_version=current_version + offset,
+                event_type=new.event_type,
+                schema_version=new.schema_version,
+                data=new.data,
+                metadata=new.metadata,
+                recorded_at=recorded_at,
+                hash=digest,
+            )
+        )
+        previous_hash = digest
+    return stored
+
+
+def rehash(event: StoredEvent, previous_hash: str) -> str:
+    """The hash `event` must carry if it follows `previous_hash` (used by verify)."""
+    return chain_hash(
+        previous_hash,
+        stream_id=event.stream_id,
+        stream_version=event.stream_version,
+        event_type=event.event_type,
+        schema_version=event.schema_version,
+        data=event.data,
+        metadata=event.metadata,
+        recorded_at=event.recorded_at,
+    )

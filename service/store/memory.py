@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from service.store.events import ConcurrencyError, NewEvent, StoredEvent
-from service.store.hashing import GENESIS_HASH, chain_hash
+from service.store.hashing import GENESIS_HASH, chain
 
 
 class InMemoryEventStore:
@@ -31,34 +31,13 @@ class InMemoryEventStore:
             if expected_version is not None and expected_version != current:
                 raise ConcurrencyError(stream_id, expected_version, current)
             previous = self._log[-1].hash if self._log else GENESIS_HASH
-            position = len(self._log)
-            stored: list[StoredEvent] = []
-            for offset, new in enumerate(events, start=1):
-                data, metadata = copy.deepcopy(new.data), copy.deepcopy(new.metadata)
-                digest = chain_hash(
-                    previous,
-                    stream_id=stream_id,
-                    stream_version=current + offset,
-                    event_type=new.event_type,
-                    schema_version=new.schema_version,
-                    data=data,
-                    metadata=metadata,
-                    recorded_at=recorded_at,
+            copies = [
+                NewEvent(
+                    e.event_type, e.schema_version, copy.deepcopy(e.data), copy.deepcopy(e.metadata)
                 )
-                stored.append(
-                    StoredEvent(
-                        position=position + offset,
-                        stream_id=stream_id,
-                        stream_version=current + offset,
-                        event_type=new.event_type,
-                        schema_version=new.schema_version,
-                        data=data,
-                        metadata=metadata,
-                        recorded_at=recorded_at,
-                        hash=digest,
-                    )
-                )
-                previous = digest
+                for e in events
+            ]
+            stored = chain(previous, len(self._log), stream_id, current, copies, recorded_at)
             self._log.extend(stored)
             self._streams[stream_id] = [*stream, *stored]
             return list(stored)

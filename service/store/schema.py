@@ -13,13 +13,16 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -49,6 +52,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 Json = JSON().with_variant(JSONB(), "postgresql")
+Position = BigInteger().with_variant(Integer, "sqlite")
 
 metadata = MetaData()
 
@@ -87,4 +91,106 @@ pupils = Table(
     Column("school_id", String(36), ForeignKey("schools.id"), nullable=False, index=True),
     Column("given_name", String(100), nullable=False),
     Column("family_name", String(100), nullable=False),
+)
+
+parents = Table(
+    "parents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("pupil_id", String(36), ForeignKey("pupils.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320)),
+    Column("phone", String(40)),
+)
+
+log_head = Table(
+    "log_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("position", Position, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("stream_id", String(64), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("response", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("position", Position, nullable=False),
+    Column("stream_id", String(64), nullable=False),
+    Column("topic", String(100), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("available_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("claimed_until", UTCDateTime),
+    Column("done_at", UTCDateTime),
+    Column("failed_at", UTCDateTime),
+    Column("last_error", Text),
+)
+
+projection_checkpoints = Table(
+    "projection_checkpoints",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", Position, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+trajectories = Table(
+    "trajectories",
+    metadata,
+    Column("stream_id", String(64), primary_key=True),
+    Column("school_id", String(36)),
+    Column("school_year", String(9)),
+    Column("groep", Integer),
+    Column("status", String(40), nullable=False),
+    Column("conversation", String(20), nullable=False),
+    Column("provisional_advice", String(40)),
+    Column("provisional_given_on", Date),
+    Column("provisional_timeliness", String(10)),
+    Column("test_advice", String(40)),
+    Column("final_advice", String(40)),
+    Column("final_basis", String(30)),
+    Column("final_given_on", Date),
+    Column("reconsideration_deadline", Date),
+    Column("late", Json, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("position", Position, nullable=False),
+)
+
+compliance_streams = Table(
+    "compliance_streams",
+    metadata,
+    Column("stream_id", String(64), primary_key=True),
+    Column("school_id", String(36), nullable=False),
+    Column("school_year", String(9), nullable=False),
+)
+
+late_actions = Table(
+    "late_actions",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=False),
+    Column("stream_id", String(64), nullable=False),
+    Column("school_id", String(36), nullable=False),
+    Column("school_year", String(9), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+pupil_keys = Table(
+    "pupil_keys",
+    metadata,
+    Column("pupil_id", String(36), primary_key=True),
+    Column("key", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

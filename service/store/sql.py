@@ -1,33 +1,204 @@
 """The event store on SQLite and PostgreSQL (SQLAlchemy Core).
 
-Appends are serialised: BEGIN IMMEDIATE on SQLite, a transaction-level advisory lock on
-PostgreSQL. Under that lock the store reads the log's last position and hash and gives the new
-events the next positions, so positions are assigned in commit order and without holes: a reader
-that pages by `position > P` can never pass an event that commits later with a lower position.
+Every write transaction starts by locking the one `log_head` row (`SELECT … FOR UPDATE` on
+PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds the database's write lock). Under that lock
+the writer reads the log's last position and hash, gives new events the next positions and chains
+their hashes, and finally moves the head. So appends are serialised, positions are handed out in
+commit order without holes, and a reader that pages by `position > P` can never pass an event that
+commits later with a lower position. The head row also anchors the chain's tail for `verify`.
 The expected-version check happens under the same lock; the unique (stream_id, stream_version)
 index is a second line of defence, and a conflict is always an error, never a silent success.
+Projections, outbox rows and idempotency keys join the same transaction through `LogWriter`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from service.store.events import ConcurrencyError, NewEvent, StoredEvent
-from service.store.hashing import GENESIS_HASH, chain_hash
-from service.store.schema import events
+from service.store.hashing import chain
+from service.store.schema import events, idempotency_keys, log_head
 
-# Any constant will do, as long as every writer uses the same one ("adviest" in ASCII).
-APPEND_LOCK_KEY = 0x61647669657374
+
+class IdempotencyConflictError(Exception):
+    """An idempotency key came back with a different request than the one it first carried."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was used for a different request")
+        self.key = key
+
+
+class LogWriter:
+    """One write transaction on the log: append to streams, then let others join the transaction."""
+
+    def __init__(self, conn: Connection, recorded_at: datetime) -> None:
+        self.conn = conn
+        self.recorded_at = recorded_at
+        row = conn.execute(
+            select(log_head.c.position, log_head.c.hash).where(log_head.c.id == 1).with_for_update()
+        ).one()
+        self.position: int = row.position
+        self.hash: str = row.hash
+        self._start = self.position
+
+    def stream_version(self, stream_id: str) -> int:
+        version: int = self.conn.execute(
+            select(func.coalesce(func.max(events.c.stream_version), 0)).where(
+                events.c.stream_id == stream_id
+            )
+        ).scalar_one()
+        return version
+
+    def append(
+        self, stream_id: str, expected_version: int | None, new_events: Sequence[NewEvent]
+    ) -> list[StoredEvent]:
+        current = self.stream_version(stream_id)
+        if expected_version is not None and expected_version != current:
+            raise ConcurrencyError(stream_id, expected_version, current)
+        return self._write([(stream_id, current, new_events)])
+
+    def append_many(
+        self, batches: Sequence[tuple[str, int | None, Sequence[NewEvent]]]
+    ) -> list[StoredEvent]:
+        """Append to many streams at once (an import), each after its expected version."""
+        ids = [stream_id for stream_id, _, _ in batches]
+        if len(set(ids)) != len(ids):
+            raise ValueError("append_many takes each stream once")
+        versions = dict.fromkeys(ids, 0)
+        for chunk in range(0, len(ids), 1000):
+            rows = self.conn.execute(
+                select(events.c.stream_id, func.max(events.c.stream_version))
+                .where(events.c.stream_id.in_(ids[chunk : chunk + 1000]))
+                .group_by(events.c.stream_id)
+            )
+            versions.update({row[0]: row[1] for row in rows})
+        for stream_id, expected, _ in batches:
+            if expected is not None and expected != versions[stream_id]:
+                raise ConcurrencyError(stream_id, expected, versions[stream_id])
+        return self._write([(sid, versions[sid], new) for sid, _, new in batches])
+
+    def _write(self, batches: list[tuple[str, int, Sequence[NewEvent]]]) -> list[StoredEvent]:
+        stored: list[StoredEvent] = []
+        for stream_id, current, new_events in batches:
+            chained = chain(
+                self.hash, self.position, stream_id, current, new_events, self.recorded_at
+            )
+            if chained:
+                self.position, self.hash = chained[-1].position, chained[-1].hash
+                stored += chained
+        if stored:
+            if self.conn.dialect.name == "postgresql" and len(stored) >= COPY_THRESHOLD:
+                _copy_events(self.conn, stored)
+            else:
+                self.conn.execute(insert(events), [_row(e) for e in stored])
+        return stored
+
+    def idempotent_response(self, key: str, fingerprint: str) -> dict[str, Any] | None:
+        return _idempotent_response(self.conn, key, fingerprint)
+
+    def remember(
+        self, key: str, stream_id: str, fingerprint: str, response: dict[str, Any]
+    ) -> None:
+        self.conn.execute(
+            insert(idempotency_keys).values(
+                key=key,
+                stream_id=stream_id,
+                fingerprint=fingerprint,
+                response=response,
+                created_at=self.recorded_at,
+            )
+        )
+
+    def close(self) -> None:
+        if self.position != self._start:
+            self.conn.execute(
+                update(log_head)
+                .where(log_head.c.id == 1)
+                .values(position=self.position, hash=self.hash)
+            )
+
+
+COPY_THRESHOLD = 500
+
+
+def _row(e: StoredEvent) -> dict[str, Any]:
+    return {
+        "position": e.position,
+        "stream_id": e.stream_id,
+        "stream_version": e.stream_version,
+        "event_type": e.event_type,
+        "schema_version": e.schema_version,
+        "data": e.data,
+        "metadata": e.metadata,
+        "recorded_at": e.recorded_at,
+        "hash": e.hash,
+    }
+
+
+def _copy_events(conn: Connection, stored: list[StoredEvent]) -> None:
+    """Bulk path on PostgreSQL: COPY is several times faster than multi-row INSERT."""
+    from psycopg.types.json import Jsonb  # noqa: PLC0415 (psycopg is PostgreSQL-only)
+
+    raw: Any = conn.connection.driver_connection
+    columns = (
+        "position, stream_id, stream_version, event_type, schema_version, data, "
+        "metadata, recorded_at, hash"
+    )
+    with raw.cursor() as cursor, cursor.copy(f"COPY events ({columns}) FROM STDIN") as copy:
+        for e in stored:
+            copy.write_row(
+                (
+                    e.position,
+                    e.stream_id,
+                    e.stream_version,
+                    e.event_type,
+                    e.schema_version,
+                    Jsonb(e.data),
+                    Jsonb(e.metadata),
+                    e.recorded_at,
+                    e.hash,
+                )
+            )
+
+
+def _idempotent_response(conn: Connection, key: str, fingerprint: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(idempotency_keys.c.fingerprint, idempotency_keys.c.response).where(
+            idempotency_keys.c.key == key
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise IdempotencyConflictError(key)
+    response: dict[str, Any] = row.response
+    return response
 
 
 class SqlEventStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._postgres = engine.dialect.name == "postgresql"
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @contextmanager
+    def writing(self, recorded_at: datetime) -> Iterator[LogWriter]:
+        """A write transaction with the log locked; commits when the block ends without error.
+
+        A unique-index violation here would mean something bypassed the head lock: it is left to
+        surface as the bug it is, never turned into a conflict or a silent success.
+        """
+        with self._engine.begin() as conn:
+            writer = LogWriter(conn, recorded_at)
+            yield writer
+            writer.close()
 
     def append(
         self,
@@ -37,81 +208,12 @@ class SqlEventStore:
         *,
         recorded_at: datetime,
     ) -> list[StoredEvent]:
-        try:
-            with self._engine.begin() as conn:
-                return self.append_in(conn, stream_id, expected_version, events_, recorded_at)
-        except IntegrityError as error:
-            # Only reachable if something bypassed the lock; report it as the conflict it is.
-            current = self.stream_version(stream_id)
-            raise ConcurrencyError(stream_id, expected_version or 0, current) from error
+        with self.writing(recorded_at) as writer:
+            return writer.append(stream_id, expected_version, events_)
 
-    def append_in(
-        self,
-        conn: Connection,
-        stream_id: str,
-        expected_version: int | None,
-        events_: Sequence[NewEvent],
-        recorded_at: datetime,
-    ) -> list[StoredEvent]:
-        """Append inside the caller's transaction (so projections and outbox rows can join it)."""
-        if self._postgres:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
-        current = conn.execute(
-            select(func.coalesce(func.max(events.c.stream_version), 0)).where(
-                events.c.stream_id == stream_id
-            )
-        ).scalar_one()
-        if expected_version is not None and expected_version != current:
-            raise ConcurrencyError(stream_id, expected_version, current)
-        last = conn.execute(
-            select(events.c.position, events.c.hash).order_by(events.c.position.desc()).limit(1)
-        ).first()
-        position, previous = (last[0], last[1]) if last else (0, GENESIS_HASH)
-        stored: list[StoredEvent] = []
-        for offset, new in enumerate(events_, start=1):
-            digest = chain_hash(
-                previous,
-                stream_id=stream_id,
-                stream_version=current + offset,
-                event_type=new.event_type,
-                schema_version=new.schema_version,
-                data=new.data,
-                metadata=new.metadata,
-                recorded_at=recorded_at,
-            )
-            stored.append(
-                StoredEvent(
-                    position=position + offset,
-                    stream_id=stream_id,
-                    stream_version=current + offset,
-                    event_type=new.event_type,
-                    schema_version=new.schema_version,
-                    data=new.data,
-                    metadata=new.metadata,
-                    recorded_at=recorded_at,
-                    hash=digest,
-                )
-            )
-            previous = digest
-        if stored:
-            conn.execute(
-                insert(events),
-                [
-                    {
-                        "position": e.position,
-                        "stream_id": e.stream_id,
-                        "stream_version": e.stream_version,
-                        "event_type": e.event_type,
-                        "schema_version": e.schema_version,
-                        "data": e.data,
-                        "metadata": e.metadata,
-                        "recorded_at": e.recorded_at,
-                        "hash": e.hash,
-                    }
-                    for e in stored
-                ],
-            )
-        return stored
+    def idempotent_response(self, key: str, fingerprint: str) -> dict[str, Any] | None:
+        with self._engine.connect() as conn:
+            return _idempotent_response(conn, key, fingerprint)
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
         with self._engine.connect() as conn:
@@ -133,25 +235,30 @@ class SqlEventStore:
 
     def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(events)
-                .where(events.c.position > after)
-                .order_by(events.c.position)
-                .limit(limit)
-            )
-            return [_stored(row._mapping) for row in rows]
+            return read_page(conn, after, limit)
+
+    def head(self) -> tuple[int, str]:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(log_head.c.position, log_head.c.hash)).one()
+            return row.position, row.hash
 
 
-def _stored(row: object) -> StoredEvent:
-    m = dict(row)  # type: ignore[call-overload]
+def read_page(conn: Connection, after: int, limit: int) -> list[StoredEvent]:
+    rows = conn.execute(
+        select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
+    )
+    return [_stored(row._mapping) for row in rows]
+
+
+def _stored(row: Any) -> StoredEvent:
     return StoredEvent(
-        position=m["position"],
-        stream_id=m["stream_id"],
-        stream_version=m["stream_version"],
-        event_type=m["event_type"],
-        schema_version=m["schema_version"],
-        data=m["data"],
-        metadata=m["metadata"],
-        recorded_at=m["recorded_at"],
-        hash=m["hash"],
+        position=row["position"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        data=row["data"],
+        metadata=row["metadata"],
+        recorded_at=row["recorded_at"],
+        hash=row["hash"],
     )
