@@ -15,9 +15,12 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, ClassVar, TypeVar, Union
+from typing import Any, ClassVar, NewType, TypeVar, Union
 
 JsonDict = dict[str, Any]
+
+PersonalText = NewType("PersonalText", str)
+"""Free text that may name or describe people; encrypted at rest, erasable (crypto-shredding)."""
 Upcaster = Callable[[JsonDict], JsonDict]
 
 
@@ -46,6 +49,7 @@ class EventCodec:
                 raise ValueError(f"event type {cls.event_type!r} registered twice")
             self._classes[cls.event_type] = cls
         self._upcasters = dict(upcasters or {})
+        self._personal: dict[str, frozenset[str]] = {}
         for event_type, version in self._upcasters:
             cls = self._classes[event_type]
             if not 1 <= version < cls.schema_version:
@@ -54,6 +58,15 @@ class EventCodec:
     @property
     def event_types(self) -> frozenset[str]:
         return frozenset(self._classes)
+
+    def personal_fields(self, event_type: str) -> frozenset[str]:
+        """The fields of `event_type` that hold `PersonalText` (at its current version)."""
+        found = self._personal.get(event_type)
+        if found is None:
+            hints = _hints(self._classes[event_type])
+            found = frozenset(name for name, hint in hints.items() if _is_personal(hint))
+            self._personal[event_type] = found
+        return found
 
     def encode(self, event: Event) -> tuple[str, int, JsonDict]:
         data = {f.name: _to_json(getattr(event, f.name)) for f in dataclasses.fields(event)}
@@ -93,6 +106,14 @@ def _fields(cls: type[Any]) -> tuple[dataclasses.Field[Any], ...]:
     if fields is None:
         fields = _FIELDS[cls] = dataclasses.fields(cls)
     return fields
+
+
+def _is_personal(hint: Any) -> bool:
+    if hint is PersonalText:
+        return True
+    return typing.get_origin(hint) in (Union, types.UnionType) and PersonalText in typing.get_args(
+        hint
+    )
 
 
 def _to_json(value: object) -> Any:

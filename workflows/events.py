@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NewType
 
 from workflows.calendar import SchoolYear, legal_calendar, timeliness_in
-from workflows.codec import Event, EventCodec, JsonDict
+from workflows.codec import Event, EventCodec, JsonDict, PersonalText
 from workflows.enums import (
     AdviceKind,
     ConversationParty,
@@ -23,9 +22,6 @@ from workflows.enums import (
     Timeliness,
 )
 from workflows.scale import SchoolAdvice, TestAdvice, parse_school_advice
-
-PersonalText = NewType("PersonalText", str)
-"""Free text that may name or describe people; encrypted at rest, erasable (crypto-shredding)."""
 
 
 @dataclass(frozen=True, kw_only=True)

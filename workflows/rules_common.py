@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from workflows.calendar import LegalCalendar, SchoolYear, timeliness_in
+from workflows.codec import PersonalText
 from workflows.enums import Timeliness
 from workflows.errors import DomainError
-from workflows.events import PersonalText
 from workflows.policy import SchoolPolicy
 from workflows.trajectory import Trajectory
 

@@ -9,7 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from service.api.deps import CommandContextDep, ContainerDep, ExpectedVersionDep
+from service.api.deps import (
+    CommandContextDep,
+    ContainerDep,
+    ExpectedVersionDep,
+    IdempotencyKeyDep,
+)
 from service.api.problems import PROBLEM_JSON
 from workflows.commands import GiveProvisionalAdvice
 from workflows.errors import DomainError
@@ -115,18 +120,23 @@ def give_provisional_advice(
     container: ContainerDep,
     context: CommandContextDep,
     expected_version: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyDep,
     response: Response,
 ) -> CommandAccepted:
     command = GiveProvisionalAdvice(advice=SchoolAdvice(body.advice), given_on=body.given_on)
     result = container.trajectories.execute(
-        pupil_id, command, context, expected_version=expected_version
+        pupil_id,
+        command,
+        context,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
     )
     response.headers["ETag"] = f'"{result.stream_version}"'
     response.headers["Location"] = f"/api/v1/pupils/{pupil_id}/trajectory"
     return CommandAccepted(
         pupil_id=pupil_id,
         stream_version=result.stream_version,
-        event_types=[e.event_type for e in result.events],
+        event_types=result.event_types,
     )
 
 

@@ -1,31 +1,40 @@
 """Where advice is recorded: load a pupil's stream, let the domain decide, append the result.
 
 This is the command handler for every trajectory command. It reads the stream, checks the
-caller's expected version, calls `workflows.trajectory.decide` with the time from the injected
-clock, and appends the new events with the expected version it read, so a concurrent writer
-surfaces as a `ConcurrencyError` instead of a lost update. Nothing is appended when the domain
-says no.
+caller's expected version, lets `workflows.decide` decide with the time from the injected clock,
+and then, in one transaction with the log locked: checks the idempotency key again, appends the
+events after the version it read (a concurrent writer surfaces as a `ConcurrencyError`, never a
+lost update), seals personal free text with the pupil's key, updates the `trajectories` read
+model, writes outbox rows and remembers the response under the idempotency key. Nothing is
+written when the domain says no.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from service.store.events import ConcurrencyError, EventStore, NewEvent, StoredEvent
+from service.outbox.outbox import enqueue
+from service.projections import trajectories as trajectory_rows
+from service.store import personal
+from service.store.events import ConcurrencyError, NewEvent, StoredEvent
+from service.store.sql import SqlEventStore
 from workflows.codec import Event
 from workflows.commands import Command
-from workflows.decide import decide
+from workflows.decide import decide_on
 from workflows.events import CODEC
+from workflows.policy import DEFAULT_POLICY, SchoolPolicy
 from workflows.trajectory import Trajectory, fold
 
 Clock = Callable[[], datetime]
 
 
-def trajectory_stream(pupil_id: UUID) -> str:
+def trajectory_stream(pupil_id: UUID | str) -> str:
     return f"trajectory-{pupil_id}"
 
 
@@ -60,17 +69,42 @@ class CommandContext:
 @dataclass(frozen=True)
 class CommandResult:
     stream_version: int
-    events: list[StoredEvent]
+    event_types: list[str]
+    positions: list[int]
+    replayed: bool = False
+
+    def response(self) -> dict[str, Any]:
+        return {
+            "stream_version": self.stream_version,
+            "event_types": self.event_types,
+            "positions": self.positions,
+        }
+
+    @classmethod
+    def replay(cls, response: dict[str, Any]) -> CommandResult:
+        return cls(
+            response["stream_version"],
+            list(response["event_types"]),
+            list(response["positions"]),
+            replayed=True,
+        )
 
 
-def decode(stored: StoredEvent) -> Event:
-    return CODEC.decode(stored.event_type, stored.schema_version, stored.data)
+def fingerprint(pupil_id: UUID, command: Command) -> str:
+    """What makes two requests "the same" for an idempotency key."""
+    body = json.dumps(
+        [str(pupil_id), type(command).__name__, asdict(command)], sort_keys=True, default=str
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 class Trajectories:
-    def __init__(self, store: EventStore, clock: Clock) -> None:
+    def __init__(
+        self, store: SqlEventStore, clock: Clock, policy: SchoolPolicy = DEFAULT_POLICY
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._policy = policy
 
     def execute(
         self,
@@ -79,22 +113,86 @@ class Trajectories:
         context: CommandContext,
         *,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> CommandResult:
         stream_id = trajectory_stream(pupil_id)
+        request_print = fingerprint(pupil_id, command) if idempotency_key else ""
+        if idempotency_key:
+            first = self._store.idempotent_response(idempotency_key, request_print)
+            if first is not None:
+                return CommandResult.replay(first)
         stored = self._store.read_stream(stream_id)
         current = stored[-1].stream_version if stored else 0
         if expected_version is not None and expected_version != current:
             raise ConcurrencyError(stream_id, expected_version, current)
+        state = fold(self._decode(str(pupil_id), stored))
         now = self._clock()
-        new_events = decide([decode(e) for e in stored], command, now)
+        new_events = decide_on(state, command, now, policy=self._policy)
+        with self._store.writing(now) as writer:
+            if idempotency_key:
+                first = writer.idempotent_response(idempotency_key, request_print)
+                if first is not None:
+                    return CommandResult.replay(first)
+            appended = self._append(writer, str(pupil_id), stream_id, current, new_events, context)
+            if appended:
+                new_state = fold(new_events, start=state)
+                trajectory_rows.apply(
+                    writer.conn, [trajectory_rows.row(stream_id, new_state, appended[-1].position)]
+                )
+                enqueue(writer.conn, appended, now)
+            result = CommandResult(
+                current + len(appended),
+                [e.event_type for e in appended],
+                [e.position for e in appended],
+            )
+            if idempotency_key:
+                writer.remember(idempotency_key, stream_id, request_print, result.response())
+        return result
+
+    def _append(
+        self,
+        writer: Any,
+        pupil_id: str,
+        stream_id: str,
+        current: int,
+        new_events: Sequence[Event],
+        context: CommandContext,
+    ) -> list[StoredEvent]:
+        if not new_events:
+            return []
+        encoded = [CODEC.encode(e) for e in new_events]
+        key = None
+        if any(CODEC.personal_fields(t) for t, _, _ in encoded):
+            key = personal.key_for_writing(writer.conn, pupil_id, writer.recorded_at)
         metadata = context.metadata()
-        appended = self._store.append(
+        appended: list[StoredEvent] = writer.append(
             stream_id,
             current,
-            [NewEvent(*CODEC.encode(event), metadata=metadata) for event in new_events],
-            recorded_at=now,
+            [NewEvent(t, v, personal.seal(key, t, data), metadata) for t, v, data in encoded],
         )
-        return CommandResult(current + len(appended), appended)
+        return appended
+
+    def _decode(self, pupil_id: str, stored: Sequence[StoredEvent]) -> list[Event]:
+        key = None
+        if any(CODEC.personal_fields(e.event_type) for e in stored):
+            with self._store.engine.connect() as conn:
+                key = personal.key_for_reading(conn, pupil_id)
+        return [
+            CODEC.decode(e.event_type, e.schema_version, personal.unseal(key, e.event_type, e.data))
+            for e in stored
+        ]
+
+    def history(self, pupil_id: UUID) -> list[Event]:
+        return self._decode(str(pupil_id), self._store.read_stream(trajectory_stream(pupil_id)))
 
     def load(self, pupil_id: UUID) -> Trajectory:
-        return fold(decode(e) for e in self._store.read_stream(trajectory_stream(pupil_id)))
+        return fold(self.history(pupil_id))
+
+
+def decode(stored: StoredEvent) -> Event:
+    """Decode an event whose personal fields are not needed (they read as sealed/erased)."""
+    return CODEC.decode(
+        stored.event_type,
+        stored.schema_version,
+        personal.unseal(None, stored.event_type, stored.data),
+    )

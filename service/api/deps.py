@@ -64,3 +64,28 @@ def get_expected_version(
 
 
 ExpectedVersionDep = Annotated[int | None, Depends(get_expected_version)]
+
+
+def get_idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Any unique string (e.g. a UUID) per intended change; a retry with the "
+            "same key returns the first response and changes nothing.",
+            max_length=200,
+        ),
+    ] = None,
+) -> str | None:
+    if key is not None and not key.strip():
+        raise ProblemError(
+            400,
+            "idempotency_key_invalid",
+            "De Idempotency-Key is leeg",
+            "geef een niet-lege sleutel",
+            field="Idempotency-Key",
+        )
+    return key
+
+
+IdempotencyKeyDep = Annotated[str | None, Depends(get_idempotency_key)]

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.store.events import ConcurrencyError
+from service.store.sql import IdempotencyConflictError
 from workflows.errors import DomainError
 
 log = logging.getLogger("adviestraject.api")
@@ -132,6 +133,16 @@ async def _conflict(request: Request, exc: ConcurrencyError) -> JSONResponse:
     return response
 
 
+async def _idempotency(request: Request, exc: IdempotencyConflictError) -> JSONResponse:
+    return problem(
+        request,
+        422,
+        "idempotency_key_reused",
+        "Deze Idempotency-Key hoort bij een ander verzoek",
+        "gebruik voor elke bedoelde wijziging een nieuwe sleutel",
+    )
+
+
 async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
     extra: dict[str, Any] = {}
     if exc.field:
@@ -185,6 +196,7 @@ def install(app: FastAPI) -> None:
     _on(app, RequestValidationError, _validation)
     _on(app, DomainError, _domain)
     _on(app, ConcurrencyError, _conflict)
+    _on(app, IdempotencyConflictError, _idempotency)
     _on(app, ProblemError, _problem)
     _on(app, StarletteHTTPException, _http)
     _on(app, Exception, _unexpected)

@@ -62,9 +62,11 @@ def seed_demo(register: Register, trajectories: Trajectories, today: date) -> Se
                 groep=8,
                 enrolled_on=year.first_day,
             )
-            report.events_appended += len(trajectories.execute(pupil_id, enrol, context).events)
+            report.events_appended += len(
+                trajectories.execute(pupil_id, enrol, context).event_types
+            )
             state = trajectories.load(pupil_id)
         if advice is not None and state.status is Status.AWAITING_PROVISIONAL_ADVICE:
             give = GiveProvisionalAdvice(advice=advice, given_on=today)
-            report.events_appended += len(trajectories.execute(pupil_id, give, context).events)
+            report.events_appended += len(trajectories.execute(pupil_id, give, context).event_types)
     return report

@@ -59,6 +59,15 @@ class Register:
             rows = conn.execute(select(schools).order_by(schools.c.name)).all()
         return [School(id=r.id, brin=r.brin, name=r.name) for r in rows]
 
+    def pupil(self, pupil_id: str) -> Pupil | None:
+        with self._engine.connect() as conn:
+            r = conn.execute(select(pupils).where(pupils.c.id == pupil_id)).first()
+        if r is None:
+            return None
+        return Pupil(
+            id=r.id, school_id=r.school_id, given_name=r.given_name, family_name=r.family_name
+        )
+
     def pupils_of(self, school_id: str) -> list[Pupil]:
         with self._engine.connect() as conn:
             rows = conn.execute(

@@ -1,0 +1,37 @@
+"""E-mail as the outbox sends it: a `Mailer` port and a file-based mailer that is idempotent.
+
+`FileMailer` writes one `.eml` file per message id (atomically, by rename), so delivering the same
+outbox message twice leaves one e-mail. It is the development and test mailer and the drop folder
+for an MTA; an SMTP mailer plugs in behind the same port.
+"""
+
+from __future__ import annotations
+
+import os
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+
+class Mailer(Protocol):
+    def send(self, message_id: str, to: str, subject: str, body: str) -> None: ...
+
+
+class FileMailer:
+    def __init__(self, directory: Path, sender: str) -> None:
+        self._directory = directory
+        self._sender = sender
+
+    def send(self, message_id: str, to: str, subject: str, body: str) -> None:
+        self._directory.mkdir(parents=True, exist_ok=True)
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = self._sender, to, subject
+        mail["Message-ID"] = f"<{message_id}@adviestraject>"
+        mail.set_content(body)
+        target = self._directory / f"{message_id}.eml"
+        temporary = target.with_suffix(".tmp")
+        temporary.write_bytes(mail.as_bytes())
+        os.replace(temporary, target)
+
+    def sent(self) -> list[Path]:
+        return sorted(self._directory.glob("*.eml")) if self._directory.exists() else []

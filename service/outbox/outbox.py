@@ -1,0 +1,173 @@
+"""The outbox: messages written in the append's transaction and delivered at least once.
+
+`enqueue` runs inside the append (so a message exists exactly when its event does). `OutboxWorker`
+claims a batch under a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers share the
+queue without taking the same message; SQLite serialises writers anyway), runs each message's
+handler, and marks it done. A worker that dies mid-batch leaves its claims to expire; another worker
+takes them again, so handlers must be idempotent (they key their effect on the message id). A
+failing handler is retried with exponential backoff; after `max_attempts` the message is marked
+failed with its last error, visible to operators and never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+
+from service.store.events import StoredEvent
+from service.store.schema import outbox
+
+log = logging.getLogger("adviestraject.outbox")
+
+# Which facts need something to happen outside the log, under which topic.
+ROUTES: dict[str, str] = {
+    "reconsideration_required": "notify_reconsideration_required",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    position: int
+    stream_id: str
+    topic: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+Handler = Callable[[Message], None]
+
+
+def enqueue(conn: Connection, stored: Sequence[StoredEvent], now: datetime) -> int:
+    rows = [
+        {
+            "position": e.position,
+            "stream_id": e.stream_id,
+            "topic": ROUTES[e.event_type],
+            "payload": {"event_type": e.event_type, "data": e.data},
+            "created_at": now,
+            "available_at": now,
+        }
+        for e in stored
+        if e.event_type in ROUTES
+    ]
+    if rows:
+        conn.execute(insert(outbox), rows)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    pending: int
+    done: int
+    failed: int
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        engine: Engine,
+        handlers: Mapping[str, Handler],
+        clock: Callable[[], datetime],
+        *,
+        lease: timedelta = timedelta(seconds=60),
+        max_attempts: int = 8,
+        backoff: timedelta = timedelta(seconds=5),
+    ) -> None:
+        self._engine = engine
+        self._handlers = handlers
+        self._clock = clock
+        self._lease = lease
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+
+    def claim(self, limit: int) -> list[Message]:
+        now = self._clock()
+        ready = and_(
+            outbox.c.done_at.is_(None),
+            outbox.c.failed_at.is_(None),
+            outbox.c.available_at <= now,
+            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+        )
+        query = select(outbox).where(ready).order_by(outbox.c.id).limit(limit)
+        with self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = conn.execute(query).all()
+            if rows:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_([r.id for r in rows]))
+                    .values(claimed_until=now + self._lease)
+                )
+        return [
+            Message(r.id, r.position, r.stream_id, r.topic, r.payload, r.attempts) for r in rows
+        ]
+
+    def run_once(self, limit: int = 20) -> int:
+        """Claim and handle one batch; the number of messages handled (successfully or not)."""
+        messages = self.claim(limit)
+        for message in messages:
+            self._handle(message)
+        return len(messages)
+
+    def _handle(self, message: Message) -> None:
+        handler = self._handlers.get(message.topic)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for topic {message.topic!r}")
+            handler(message)
+        except Exception as error:
+            self._failed(message, error)
+            return
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == message.id)
+                .values(done_at=self._clock(), claimed_until=None)
+            )
+
+    def _failed(self, message: Message, error: Exception) -> None:
+        attempts = message.attempts + 1
+        now = self._clock()
+        values: dict[str, Any] = {
+            "attempts": attempts,
+            "claimed_until": None,
+            "last_error": f"{type(error).__name__}: {error}"[:2000],
+            "available_at": now + self._backoff * (2 ** (attempts - 1)),
+        }
+        if attempts >= self._max_attempts:
+            values["failed_at"] = now
+            log.error(
+                "outbox message %s (%s) failed for good: %s", message.id, message.topic, error
+            )
+        else:
+            log.warning(
+                "outbox message %s (%s) failed, attempt %s: %s",
+                message.id,
+                message.topic,
+                attempts,
+                error,
+            )
+        with self._engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == message.id).values(**values))
+
+    def status(self) -> OutboxStatus:
+        with self._engine.connect() as conn:
+
+            def count(*where: Any) -> int:
+                value: int = conn.execute(
+                    select(func.count()).select_from(outbox).where(*where)
+                ).scalar_one()
+                return value
+
+            return OutboxStatus(
+                pending=count(outbox.c.done_at.is_(None), outbox.c.failed_at.is_(None)),
+                done=count(outbox.c.done_at.is_not(None)),
+                failed=count(outbox.c.failed_at.is_not(None)),
+            )

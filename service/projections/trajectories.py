@@ -1,0 +1,49 @@
+"""The `trajectories` read model: one row per pupil, written in the same transaction as its events.
+
+Read-your-writes: a teacher who records an advice sees it in every list at once. The row is the
+folded `Trajectory`, flattened; `position` is the last event folded in, so a rebuild can be
+compared row for row with the live table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, delete
+
+from service.projections.upsert import upsert
+from service.store.schema import trajectories
+from workflows.trajectory import Trajectory
+
+NAME = "trajectories"
+
+
+def row(stream_id: str, state: Trajectory, position: int) -> dict[str, Any]:
+    provisional, final = state.provisional_advice, state.final_advice
+    return {
+        "stream_id": stream_id,
+        "school_id": state.school_id,
+        "school_year": str(state.school_year) if state.school_year else None,
+        "groep": state.groep,
+        "status": state.status.value,
+        "conversation": state.conversation.value,
+        "provisional_advice": provisional.advice.value if provisional else None,
+        "provisional_given_on": provisional.given_on if provisional else None,
+        "provisional_timeliness": provisional.timeliness.value if provisional else None,
+        "test_advice": state.test_advice.value if state.test_advice else None,
+        "final_advice": final.advice.value if final else None,
+        "final_basis": final.basis.value if final and final.basis else None,
+        "final_given_on": final.given_on if final else None,
+        "reconsideration_deadline": state.reconsideration_deadline,
+        "late": list(state.late),
+        "version": state.version,
+        "position": position,
+    }
+
+
+def apply(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    upsert(conn, trajectories, rows, "stream_id")
+
+
+def clear(conn: Connection) -> None:
+    conn.execute(delete(trajectories))
