@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from service.advice.trajectories import Clock, Trajectories
+from service.outbox.handlers import default_handlers
+from service.outbox.mail import FileMailer
+from service.outbox.outbox import OutboxWorker
 from service.schools.register import Register
 from service.settings import Settings
 from service.store.engine import make_engine
@@ -29,6 +32,11 @@ class Container:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def outbox_worker(self) -> OutboxWorker:
+        mailer = FileMailer(self.settings.mail_dir, self.settings.mail_from)
+        handlers = default_handlers(mailer, self.register, self.settings.notify_email)
+        return OutboxWorker(self.engine, handlers, self.clock)
 
 
 def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Container:

@@ -1,11 +1,13 @@
-"""The `adviestraject` command line: serve, migrate, seed-demo, diagram.
+"""The `adviestraject` command line: serve, migrate, seed-demo, verify, rebuild, worker, diagram.
 
 Every failure ends with exit code 2 and one line on stderr that says what is wrong; no traceback.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,9 +16,20 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
+from service.audit.verify import Anchor, count_events, verify
 from service.bootstrap import Container, bootstrap, system_clock
+from service.projections.rebuild import CATCH_UP, NAMES, rebuild
+from service.projections.runner import catch_up
 from service.schools.demo import DEMO_SCHOOL, seed_demo
 from service.settings import Settings
 from service.store import migrate as migrations
@@ -120,6 +133,85 @@ def diagram_command(
         return
     write.write_text(document, encoding="utf-8")
     print(f"wrote {write}")
+
+
+@contextmanager
+def _progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+@app.command("verify")
+def verify_command(
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(help="A published POSITION:HASH that must still be in the log"),
+    ] = None,
+) -> None:
+    """Recompute the hash chain of the whole log; exit 1 at the first tampered event."""
+    try:
+        anchors = tuple(Anchor.parse(a) for a in anchor or [])
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    with _container() as container:
+        _require_schema(container)
+        with _progress("controleren", count_events(container.engine)) as advance:
+            report = verify(container.store, anchors=anchors, progress=advance)
+    if report.breach is None:
+        print(f"ok: {report.events} events, head {report.head_position}:{report.head_hash}")
+        return
+    breach = report.breach
+    stream = f" (stream {breach.stream_id})" if breach.stream_id else ""
+    print(f"TAMPERED at position {breach.position}{stream}: {breach.reason}", file=sys.stderr)
+    raise typer.Exit(code=1)
+
+
+@app.command("rebuild")
+def rebuild_command(
+    name: Annotated[str | None, typer.Argument(help=f"One of: {', '.join(NAMES)}")] = None,
+) -> None:
+    """Drop read models and build them again from the log (all when no name is given)."""
+    names = [name] if name else list(NAMES)
+    for each in names:
+        if each not in NAMES:
+            raise _fail(f"unknown read model {each!r}; known: {', '.join(NAMES)}")
+    with _container() as container:
+        _require_schema(container)
+        total = count_events(container.engine)
+        for each in names:
+            with _progress(f"opnieuw opbouwen: {each}", total) as advance:
+                rows = rebuild(container.engine, each, progress=advance)
+            print(f"{each}: rebuilt from {total} events ({rows} handled)")
+
+
+@app.command("worker")
+def worker_command(
+    once: Annotated[bool, typer.Option(help="Handle what is waiting, then stop")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds to wait when idle")] = 1.0,
+) -> None:
+    """Deliver outbox messages and keep catch-up read models current."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    with _container() as container:
+        _require_schema(container)
+        worker = container.outbox_worker()
+        while not stopping.is_set():
+            done = worker.run_once()
+            for projection in CATCH_UP.values():
+                done += catch_up(container.engine, projection)
+            if once and not done:
+                break
+            if not done:
+                stopping.wait(interval)
+        status = worker.status()
+        print(f"outbox: {status.pending} pending, {status.done} done, {status.failed} failed")
 
 
 def _require_schema(container: Container) -> None:

@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     environment: Literal["development", "production"] = "development"
+    mail_dir: Path = Path("var") / "mail"
+    """Where the file mailer drops outgoing e-mail (one .eml per message) for an MTA to pick up."""
+    mail_from: str = "adviestraject@localhost"
+    notify_email: str = "directie@localhost"
+    """Who is told when a heroverweging is needed (until schools have their own contacts)."""
 
     @field_validator("database_url")
     @classmethod

@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,8 +20,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from service.advice.trajectories import Actor, CommandContext
+from service.bootstrap import Container, bootstrap
+from service.settings import Settings
 from service.store.engine import make_engine
 from service.store.migrate import upgrade
+from workflows.commands import EnrolPupil
 
 POSTGRES_ENV = "ADVIESTRAJECT_TEST_POSTGRES_URL"
 
@@ -95,3 +100,36 @@ def postgres_engine(postgres_schema_url: str) -> Iterator[Engine]:
     """A migrated PostgreSQL database, for what only PostgreSQL has."""
     with migrated_engine(postgres_schema_url) as eng:
         yield eng
+
+
+class Clock:
+    """A clock the test moves by hand (the service takes its time from here)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 1, 20, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def container(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Container]:
+    settings = Settings(database_url=database_url, mail_dir=tmp_path / "mail")
+    c = bootstrap(settings, clock=clock)
+    upgrade(c.engine)
+    yield c
+    c.close()
+
+
+def enrolled_pupil(container: Container, groep: int = 8) -> uuid.UUID:
+    pupil_id = uuid.uuid4()
+    enrol = EnrolPupil(
+        school_id="school-1", school_year="2025-2026", groep=groep, enrolled_on=date(2025, 8, 25)
+    )
+    container.trajectories.execute(pupil_id, enrol, CommandContext(actor=Actor("t", "beheer")))
+    return pupil_id

@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
-from service.advice.trajectories import Actor, CommandContext
 from service.api.app import create_app
-from service.bootstrap import Container, bootstrap
-from service.settings import Settings
-from service.store.migrate import upgrade
-from workflows.commands import EnrolPupil
+from service.bootstrap import Container
+from tests.conftest import enrolled_pupil
 
-NOW = datetime(2026, 1, 20, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def container(database_url: str) -> Iterator[Container]:
-    c = bootstrap(Settings(database_url=database_url), clock=lambda: NOW)
-    upgrade(c.engine)
-    yield c
-    c.close()
+NOW = datetime(2026, 1, 20, 10, 0, tzinfo=UTC)  # the `clock` fixture's time
 
 
 @pytest.fixture
@@ -35,12 +24,7 @@ def client(container: Container) -> Iterator[TestClient]:
 
 @pytest.fixture
 def pupil(container: Container) -> uuid.UUID:
-    pupil_id = uuid.uuid4()
-    enrol = EnrolPupil(
-        school_id="school-1", school_year="2025-2026", groep=8, enrolled_on=date(2025, 8, 25)
-    )
-    container.trajectories.execute(pupil_id, enrol, CommandContext(actor=Actor("t", "beheer")))
-    return pupil_id
+    return enrolled_pupil(container)
 
 
 def url(pupil_id: uuid.UUID, what: str) -> str:

@@ -1,0 +1,1 @@
+"""Directie's audit: proving that the advice history is complete and untampered."""
