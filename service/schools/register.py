@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, insert, select
 
-from service.store.schema import pupils, schools
+from service.store import personal
+from service.store.schema import parents, pupils, schools
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,15 @@ class Register:
         return Pupil(
             id=r.id, school_id=r.school_id, given_name=r.given_name, family_name=r.family_name
         )
+
+    def erase_pupil(self, pupil_id: str) -> bool:
+        """Erase a pupil (AVG): names and parents' details go, and so does the key to the free
+        text in the pupil's events. The log itself, and its hash chain, are untouched."""
+        with self._engine.begin() as conn:
+            conn.execute(delete(parents).where(parents.c.pupil_id == pupil_id))
+            removed = conn.execute(delete(pupils).where(pupils.c.id == pupil_id)).rowcount > 0
+            erased_key = personal.erase_key(conn, pupil_id)
+            return removed or erased_key
 
     def pupils_of(self, school_id: str) -> list[Pupil]:
         with self._engine.connect() as conn:

@@ -1,0 +1,164 @@
+"""A command's events, read model, outbox rows and idempotency key commit together, or not."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select, text
+
+from service.advice.trajectories import Actor, CommandContext, trajectory_stream
+from service.audit.verify import verify
+from service.bootstrap import Container
+from service.schools.register import Pupil, School
+from service.store import personal
+from service.store.events import NewEvent
+from service.store.schema import events, outbox, trajectories
+from service.store.sql import IdempotencyConflictError
+from tests.conftest import Clock, enrolled_pupil
+from workflows.commands import (
+    GiveProvisionalAdvice,
+    KeepAdvice,
+    ReceiveTestResult,
+    RecordConversationHeld,
+)
+from workflows.enums import ConversationParty, KeepReason
+from workflows.scale import SchoolAdvice, TestAdvice
+
+CTX = CommandContext(actor=Actor("leerkracht-1", "leerkracht"), request_id="r-1")
+
+
+def count(container: Container, table: object) -> int:
+    with container.engine.connect() as conn:
+        total: int = conn.execute(select(func.count()).select_from(table)).scalar_one()  # type: ignore[arg-type]
+        return total
+
+
+def test_a_retried_command_returns_the_first_result_and_appends_nothing(
+    container: Container,
+) -> None:
+    pupil = enrolled_pupil(container)
+    give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
+    first = container.trajectories.execute(pupil, give, CTX, idempotency_key="k-1")
+    before = count(container, events)
+    again = container.trajectories.execute(pupil, give, CTX, idempotency_key="k-1")
+    assert again.replayed
+    assert again.response() == first.response()
+    assert count(container, events) == before
+    other = GiveProvisionalAdvice(advice=SchoolAdvice.VWO, given_on=date(2026, 1, 15))
+    with pytest.raises(IdempotencyConflictError):
+        container.trajectories.execute(pupil, other, CTX, idempotency_key="k-1")
+    assert count(container, events) == before
+
+
+def test_the_read_model_is_current_when_the_command_returns(container: Container) -> None:
+    pupil = enrolled_pupil(container)
+    container.trajectories.execute(
+        pupil, GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15)), CTX
+    )
+    with container.engine.connect() as conn:
+        row = conn.execute(
+            select(trajectories).where(trajectories.c.stream_id == trajectory_stream(pupil))
+        ).one()
+    assert (row.status, row.provisional_advice, row.version) == ("awaiting_test_result", "HAVO", 2)
+
+
+def heroverweging(container: Container, clock: Clock, pupil: uuid.UUID) -> None:
+    container.trajectories.execute(
+        pupil, GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15)), CTX
+    )
+    clock.now = clock.now.replace(month=3, day=12)
+    container.trajectories.execute(
+        pupil,
+        ReceiveTestResult(
+            provider="IEP",
+            delivery_id="d1",
+            test_advice=TestAdvice.VWO,
+            received_on=date(2026, 3, 11),
+        ),
+        CTX,
+    )
+
+
+def test_a_heroverweging_puts_a_message_in_the_outbox_with_its_event(
+    container: Container, clock: Clock
+) -> None:
+    pupil = enrolled_pupil(container)
+    heroverweging(container, clock, pupil)
+    with container.engine.connect() as conn:
+        [message] = conn.execute(select(outbox)).all()
+        position = conn.execute(
+            select(events.c.position).where(events.c.event_type == "reconsideration_required")
+        ).scalar_one()
+    assert (message.topic, message.position) == ("notify_reconsideration_required", position)
+
+
+def test_when_a_side_effect_fails_the_events_are_not_stored_either(container: Container) -> None:
+    pupil = enrolled_pupil(container)
+    before = count(container, events)
+    with container.engine.begin() as conn:
+        conn.execute(text("DROP TABLE trajectories"))
+    with pytest.raises(Exception, match="trajectories"):
+        container.trajectories.execute(
+            pupil, GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15)), CTX
+        )
+    assert count(container, events) == before
+    assert container.store.head()[0] == before
+
+
+def test_free_text_is_sealed_in_the_log_and_erasing_the_pupil_leaves_a_valid_chain(
+    container: Container, clock: Clock
+) -> None:
+    container.register.add_school(School("school-1", "99ZZ", "Testschool"))
+    pupil = enrolled_pupil(container)
+    container.register.add_pupil(Pupil(str(pupil), "school-1", "Noor", "de Vries"))
+    heroverweging(container, clock, pupil)
+    secret = "Noor plant haar werk nog niet zelfstandig."
+    container.trajectories.execute(
+        pupil,
+        RecordConversationHeld(held_on=date(2026, 3, 12), attendees=(ConversationParty.PARENTS,)),
+        CTX,
+    )
+    container.trajectories.execute(
+        pupil,
+        KeepAdvice(
+            decided_on=date(2026, 3, 12), reason=KeepReason.WORK_ATTITUDE, motivation=secret
+        ),
+        CTX,
+    )
+    stored = container.store.read_stream(trajectory_stream(pupil))
+    assert all(secret not in str(e.data) for e in stored)
+    assert container.trajectories.load(pupil).decision is not None
+    [kept] = [e for e in container.trajectories.history(pupil) if e.event_type == "advice_kept"]
+    assert kept.motivation == secret  # type: ignore[attr-defined]
+
+    assert container.register.erase_pupil(str(pupil))
+    assert container.register.pupil(str(pupil)) is None
+    [kept] = [e for e in container.trajectories.history(pupil) if e.event_type == "advice_kept"]
+    assert kept.motivation == personal.ERASED  # type: ignore[attr-defined]
+    assert container.trajectories.load(pupil).status.value == "reconsideration_required"
+    assert container.store.read_stream(trajectory_stream(pupil)) == stored
+    assert verify(container.store).ok
+
+
+def test_an_event_stored_in_an_old_shape_loads_through_its_upcaster(
+    container: Container,
+) -> None:
+    pupil = enrolled_pupil(container)
+    container.store.append(
+        trajectory_stream(pupil),
+        1,
+        [
+            NewEvent(
+                "provisional_advice_given",
+                1,
+                {"advice": "havo/vwo", "given_on": "2026-01-12"},
+                {"actor": "pilot", "role": "leerkracht"},
+            )
+        ],
+        recorded_at=container.clock(),
+    )
+    state = container.trajectories.load(pupil)
+    assert state.provisional_advice is not None
+    assert state.provisional_advice.advice is SchoolAdvice.HAVO_TM_VWO
