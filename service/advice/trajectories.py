@@ -149,6 +149,38 @@ class Trajectories:
                 writer.remember(idempotency_key, stream_id, request_print, result.response())
         return result
 
+    def execute_all(
+        self, pupil_id: UUID, commands: Sequence[Command], context: CommandContext
+    ) -> CommandResult:
+        """Several commands for one pupil, decided in turn and appended in one transaction.
+
+        For imports and for what a teacher records in one go: either all are accepted, or the
+        first refusal is raised and nothing is written.
+        """
+        stream_id = trajectory_stream(pupil_id)
+        stored = self._store.read_stream(stream_id)
+        current = stored[-1].stream_version if stored else 0
+        state = fold(self._decode(str(pupil_id), stored))
+        now = self._clock()
+        new_events: list[Event] = []
+        new_state = state
+        for command in commands:
+            decided = decide_on(new_state, command, now, policy=self._policy)
+            new_events += decided
+            new_state = fold(decided, start=new_state)
+        with self._store.writing(now) as writer:
+            appended = self._append(writer, str(pupil_id), stream_id, current, new_events, context)
+            if appended:
+                trajectory_rows.apply(
+                    writer.conn, [trajectory_rows.row(stream_id, new_state, appended[-1].position)]
+                )
+                enqueue(writer.conn, appended, now)
+        return CommandResult(
+            current + len(appended),
+            [e.event_type for e in appended],
+            [e.position for e in appended],
+        )
+
     def _append(
         self,
         writer: Any,
@@ -162,7 +194,7 @@ class Trajectories:
             return []
         encoded = [CODEC.encode(e) for e in new_events]
         key = None
-        if any(CODEC.personal_fields(t) for t, _, _ in encoded):
+        if any(personal.has_personal_text(t, data) for t, _, data in encoded):
             key = personal.key_for_writing(writer.conn, pupil_id, writer.recorded_at)
         metadata = context.metadata()
         appended: list[StoredEvent] = writer.append(
@@ -174,7 +206,7 @@ class Trajectories:
 
     def _decode(self, pupil_id: str, stored: Sequence[StoredEvent]) -> list[Event]:
         key = None
-        if any(CODEC.personal_fields(e.event_type) for e in stored):
+        if any(personal.has_personal_text(e.event_type, e.data) for e in stored):
             with self._store.engine.connect() as conn:
                 key = personal.key_for_reading(conn, pupil_id)
         return [

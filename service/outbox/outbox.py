@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
 from service.store.events import StoredEvent
 from service.store.schema import outbox
+from service.store.sqlio import SqlIO
 
 log = logging.getLogger("adviestraject.outbox")
 
@@ -57,7 +58,7 @@ def enqueue(conn: Connection, stored: Sequence[StoredEvent], now: datetime) -> i
         if e.event_type in ROUTES
     ]
     if rows:
-        conn.execute(insert(outbox), rows)
+        SqlIO(conn).insert_outbox(rows)
     return len(rows)
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete
 
-from service.projections.upsert import upsert
 from service.store.schema import trajectories
+from service.store.sqlio import SqlIO
 from workflows.trajectory import Trajectory
 
 NAME = "trajectories"
@@ -42,7 +42,8 @@ def row(stream_id: str, state: Trajectory, position: int) -> dict[str, Any]:
 
 
 def apply(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    upsert(conn, trajectories, rows, "stream_id")
+    if rows:
+        SqlIO(conn).upsert_trajectories(rows)
 
 
 def clear(conn: Connection) -> None:

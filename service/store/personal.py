@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete
 
 from service.store.schema import pupil_keys
+from service.store.sqlio import SqlIO
 from workflows.events import CODEC
 
 ERASED = "[gewist]"
@@ -30,19 +31,21 @@ def _aad(event_type: str, field: str) -> bytes:
 
 def key_for_writing(conn: Connection, pupil_id: str, now: datetime) -> bytes:
     """The pupil's key, made in this transaction if the pupil has none yet."""
-    found = key_for_reading(conn, pupil_id)
+    io = SqlIO(conn)
+    found = io.pupil_key(pupil_id)
     if found is not None:
         return found
     key = AESGCM.generate_key(bit_length=256)
-    conn.execute(insert(pupil_keys).values(pupil_id=pupil_id, key=key, created_at=now))
+    io.add_pupil_key(pupil_id, key, now)
     return key
 
 
 def key_for_reading(conn: Connection, pupil_id: str) -> bytes | None:
-    key: bytes | None = conn.execute(
-        select(pupil_keys.c.key).where(pupil_keys.c.pupil_id == pupil_id)
-    ).scalar_one_or_none()
-    return key
+    return SqlIO(conn).pupil_key(pupil_id)
+
+
+def has_personal_text(event_type: str, data: dict[str, Any]) -> bool:
+    return any(data.get(f) is not None for f in CODEC.personal_fields(event_type))
 
 
 def erase_key(conn: Connection, pupil_id: str) -> bool:

@@ -18,11 +18,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, select
 
 from service.store.events import ConcurrencyError, NewEvent, StoredEvent
 from service.store.hashing import chain
-from service.store.schema import events, idempotency_keys, log_head
+from service.store.schema import log_head
+from service.store.sqlio import EVENT_COLUMNS, SqlIO
 
 
 class IdempotencyConflictError(Exception):
@@ -38,21 +39,13 @@ class LogWriter:
 
     def __init__(self, conn: Connection, recorded_at: datetime) -> None:
         self.conn = conn
+        self.io = SqlIO(conn)
         self.recorded_at = recorded_at
-        row = conn.execute(
-            select(log_head.c.position, log_head.c.hash).where(log_head.c.id == 1).with_for_update()
-        ).one()
-        self.position: int = row.position
-        self.hash: str = row.hash
+        self.position, self.hash = self.io.lock_head()
         self._start = self.position
 
     def stream_version(self, stream_id: str) -> int:
-        version: int = self.conn.execute(
-            select(func.coalesce(func.max(events.c.stream_version), 0)).where(
-                events.c.stream_id == stream_id
-            )
-        ).scalar_one()
-        return version
+        return self.io.stream_version(stream_id)
 
     def append(
         self, stream_id: str, expected_version: int | None, new_events: Sequence[NewEvent]
@@ -70,13 +63,8 @@ class LogWriter:
         if len(set(ids)) != len(ids):
             raise ValueError("append_many takes each stream once")
         versions = dict.fromkeys(ids, 0)
-        for chunk in range(0, len(ids), 1000):
-            rows = self.conn.execute(
-                select(events.c.stream_id, func.max(events.c.stream_version))
-                .where(events.c.stream_id.in_(ids[chunk : chunk + 1000]))
-                .group_by(events.c.stream_id)
-            )
-            versions.update({row[0]: row[1] for row in rows})
+        for chunk in range(0, len(ids), 500):
+            versions.update(self.io.stream_versions(ids[chunk : chunk + 500]))
         for stream_id, expected, _ in batches:
             if expected is not None and expected != versions[stream_id]:
                 raise ConcurrencyError(stream_id, expected, versions[stream_id])
@@ -92,64 +80,34 @@ class LogWriter:
                 self.position, self.hash = chained[-1].position, chained[-1].hash
                 stored += chained
         if stored:
-            if self.conn.dialect.name == "postgresql" and len(stored) >= COPY_THRESHOLD:
-                _copy_events(self.conn, stored)
+            if self.io.postgres and len(stored) >= COPY_THRESHOLD:
+                _copy_events(self.io, stored)
             else:
-                self.conn.execute(insert(events), [_row(e) for e in stored])
+                self.io.insert_events(stored)
         return stored
 
     def idempotent_response(self, key: str, fingerprint: str) -> dict[str, Any] | None:
-        return _idempotent_response(self.conn, key, fingerprint)
+        return _idempotent_response(self.io, key, fingerprint)
 
     def remember(
         self, key: str, stream_id: str, fingerprint: str, response: dict[str, Any]
     ) -> None:
-        self.conn.execute(
-            insert(idempotency_keys).values(
-                key=key,
-                stream_id=stream_id,
-                fingerprint=fingerprint,
-                response=response,
-                created_at=self.recorded_at,
-            )
-        )
+        self.io.remember(key, stream_id, fingerprint, response, self.recorded_at)
 
     def close(self) -> None:
         if self.position != self._start:
-            self.conn.execute(
-                update(log_head)
-                .where(log_head.c.id == 1)
-                .values(position=self.position, hash=self.hash)
-            )
+            self.io.move_head(self.position, self.hash)
 
 
 COPY_THRESHOLD = 500
 
 
-def _row(e: StoredEvent) -> dict[str, Any]:
-    return {
-        "position": e.position,
-        "stream_id": e.stream_id,
-        "stream_version": e.stream_version,
-        "event_type": e.event_type,
-        "schema_version": e.schema_version,
-        "data": e.data,
-        "metadata": e.metadata,
-        "recorded_at": e.recorded_at,
-        "hash": e.hash,
-    }
-
-
-def _copy_events(conn: Connection, stored: list[StoredEvent]) -> None:
+def _copy_events(io: SqlIO, stored: list[StoredEvent]) -> None:
     """Bulk path on PostgreSQL: COPY is several times faster than multi-row INSERT."""
-    from psycopg.types.json import Jsonb  # noqa: PLC0415 (psycopg is PostgreSQL-only)
-
-    raw: Any = conn.connection.driver_connection
-    columns = (
-        "position, stream_id, stream_version, event_type, schema_version, data, "
-        "metadata, recorded_at, hash"
-    )
-    with raw.cursor() as cursor, cursor.copy(f"COPY events ({columns}) FROM STDIN") as copy:
+    with (
+        io.raw.cursor() as cursor,
+        cursor.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN") as copy,
+    ):
         for e in stored:
             copy.write_row(
                 (
@@ -158,26 +116,21 @@ def _copy_events(conn: Connection, stored: list[StoredEvent]) -> None:
                     e.stream_version,
                     e.event_type,
                     e.schema_version,
-                    Jsonb(e.data),
-                    Jsonb(e.metadata),
+                    io.json_in(e.data),
+                    io.json_in(e.metadata),
                     e.recorded_at,
                     e.hash,
                 )
             )
 
 
-def _idempotent_response(conn: Connection, key: str, fingerprint: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(idempotency_keys.c.fingerprint, idempotency_keys.c.response).where(
-            idempotency_keys.c.key == key
-        )
-    ).first()
-    if row is None:
+def _idempotent_response(io: SqlIO, key: str, fingerprint: str) -> dict[str, Any] | None:
+    found = io.idempotent(key)
+    if found is None:
         return None
-    if row.fingerprint != fingerprint:
+    if found[0] != fingerprint:
         raise IdempotencyConflictError(key)
-    response: dict[str, Any] = row.response
-    return response
+    return found[1]
 
 
 class SqlEventStore:
@@ -213,25 +166,15 @@ class SqlEventStore:
 
     def idempotent_response(self, key: str, fingerprint: str) -> dict[str, Any] | None:
         with self._engine.connect() as conn:
-            return _idempotent_response(conn, key, fingerprint)
+            return _idempotent_response(SqlIO(conn), key, fingerprint)
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(events)
-                .where(events.c.stream_id == stream_id)
-                .order_by(events.c.stream_version)
-            )
-            return [_stored(row._mapping) for row in rows]
+            return SqlIO(conn).read_stream(stream_id)
 
     def stream_version(self, stream_id: str) -> int:
         with self._engine.connect() as conn:
-            version: int = conn.execute(
-                select(func.coalesce(func.max(events.c.stream_version), 0)).where(
-                    events.c.stream_id == stream_id
-                )
-            ).scalar_one()
-            return version
+            return SqlIO(conn).stream_version(stream_id)
 
     def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         with self._engine.connect() as conn:
@@ -244,21 +187,4 @@ class SqlEventStore:
 
 
 def read_page(conn: Connection, after: int, limit: int) -> list[StoredEvent]:
-    rows = conn.execute(
-        select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
-    )
-    return [_stored(row._mapping) for row in rows]
-
-
-def _stored(row: Any) -> StoredEvent:
-    return StoredEvent(
-        position=row["position"],
-        stream_id=row["stream_id"],
-        stream_version=row["stream_version"],
-        event_type=row["event_type"],
-        schema_version=row["schema_version"],
-        data=row["data"],
-        metadata=row["metadata"],
-        recorded_at=row["recorded_at"],
-        hash=row["hash"],
-    )
+    return SqlIO(conn).read_page(after, limit)

@@ -1,0 +1,229 @@
+"""The store's hot path in plain SQL on the driver's cursor, inside SQLAlchemy's transaction.
+
+Building SQLAlchemy statement objects costs more per append than the database work itself (a
+profile of a five-event append showed two thirds of the time in statement construction), so the
+few statements every command runs are fixed strings here, executed on the DBAPI connection of the
+SQLAlchemy transaction that is already open (psycopg prepares them after a few uses). The values
+are stored exactly as SQLAlchemy's types store them (JSON text and naive UTC timestamps on SQLite,
+jsonb and timestamptz on PostgreSQL), so every other reader of these tables is unaffected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from sqlalchemy import Connection
+
+from service.store.events import StoredEvent
+
+EVENT_COLUMNS = (
+    "position, stream_id, stream_version, event_type, schema_version, data, "
+    "metadata, recorded_at, hash"
+)
+TRAJECTORY_COLUMNS = (
+    "stream_id",
+    "school_id",
+    "school_year",
+    "groep",
+    "status",
+    "conversation",
+    "provisional_advice",
+    "provisional_given_on",
+    "provisional_timeliness",
+    "test_advice",
+    "final_advice",
+    "final_basis",
+    "final_given_on",
+    "reconsideration_deadline",
+    "late",
+    "version",
+    "position",
+)
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class SqlIO:
+    """Fixed statements for one dialect; `?` placeholders are rewritten for psycopg."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.postgres = conn.dialect.name == "postgresql"
+        self.raw: Any = conn.connection.driver_connection
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    def json_in(self, value: Any) -> Any:
+        return Jsonb(value) if self.postgres else json.dumps(value)
+
+    def json_out(self, value: Any) -> Any:
+        return value if self.postgres else json.loads(value)
+
+    def time_in(self, moment: datetime) -> Any:
+        return moment if self.postgres else moment.astimezone(UTC).strftime(_SQLITE_TIME)
+
+    def time_out(self, value: Any) -> datetime:
+        if self.postgres:
+            moment: datetime = value.astimezone(UTC)
+            return moment
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    def one(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(self._sql(statement), params)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(self._sql(statement), params)
+            rows: list[Any] = cursor.fetchall()
+            return rows
+        finally:
+            cursor.close()
+
+    def run(self, statement: str, params: Sequence[Any] = ()) -> None:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(self._sql(statement), params)
+        finally:
+            cursor.close()
+
+    def run_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(self._sql(statement), rows)
+        finally:
+            cursor.close()
+
+    # -- the log ----------------------------------------------------------------------------
+
+    def lock_head(self) -> tuple[int, str]:
+        lock = " FOR UPDATE" if self.postgres else ""  # SQLite: BEGIN IMMEDIATE holds the lock
+        row = self.one(f"SELECT position, hash FROM log_head WHERE id = 1{lock}")
+        return int(row[0]), str(row[1])
+
+    def move_head(self, position: int, digest: str) -> None:
+        self.run("UPDATE log_head SET position = ?, hash = ? WHERE id = 1", (position, digest))
+
+    def stream_version(self, stream_id: str) -> int:
+        row = self.one(
+            "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?", (stream_id,)
+        )
+        return int(row[0])
+
+    def stream_versions(self, stream_ids: Sequence[str]) -> dict[str, int]:
+        marks = ", ".join("?" for _ in stream_ids)
+        rows = self.all(
+            f"SELECT stream_id, MAX(stream_version) FROM events "
+            f"WHERE stream_id IN ({marks}) GROUP BY stream_id",
+            tuple(stream_ids),
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    def insert_events(self, stored: Sequence[StoredEvent]) -> None:
+        self.run_many(
+            f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.position,
+                    e.stream_id,
+                    e.stream_version,
+                    e.event_type,
+                    e.schema_version,
+                    self.json_in(e.data),
+                    self.json_in(e.metadata),
+                    self.time_in(e.recorded_at),
+                    e.hash,
+                )
+                for e in stored
+            ],
+        )
+
+    def _event(self, row: Sequence[Any]) -> StoredEvent:
+        return StoredEvent(
+            position=row[0],
+            stream_id=row[1],
+            stream_version=row[2],
+            event_type=row[3],
+            schema_version=row[4],
+            data=self.json_out(row[5]),
+            metadata=self.json_out(row[6]),
+            recorded_at=self.time_out(row[7]),
+            hash=row[8],
+        )
+
+    def read_stream(self, stream_id: str) -> list[StoredEvent]:
+        rows = self.all(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version",
+            (stream_id,),
+        )
+        return [self._event(r) for r in rows]
+
+    def read_page(self, after: int, limit: int) -> list[StoredEvent]:
+        rows = self.all(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            (after, limit),
+        )
+        return [self._event(r) for r in rows]
+
+    # -- what joins an append -----------------------------------------------------------------
+
+    def upsert_trajectories(self, rows: Sequence[dict[str, Any]]) -> None:
+        names = ", ".join(TRAJECTORY_COLUMNS)
+        marks = ", ".join("?" for _ in TRAJECTORY_COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in TRAJECTORY_COLUMNS[1:])
+        self.run_many(
+            f"INSERT INTO trajectories ({names}) VALUES ({marks}) "
+            f"ON CONFLICT (stream_id) DO UPDATE SET {updates}",
+            [
+                tuple(self.json_in(r[c]) if c == "late" else r[c] for c in TRAJECTORY_COLUMNS)
+                for r in rows
+            ],
+        )
+
+    def insert_outbox(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.run_many(
+            "INSERT INTO outbox (position, stream_id, topic, payload, created_at, available_at, "
+            "attempts) VALUES (?, ?, ?, ?, ?, ?, 0)",
+            [
+                (
+                    r["position"],
+                    r["stream_id"],
+                    r["topic"],
+                    self.json_in(r["payload"]),
+                    self.time_in(r["created_at"]),
+                    self.time_in(r["available_at"]),
+                )
+                for r in rows
+            ],
+        )
+
+    def idempotent(self, key: str) -> tuple[str, dict[str, Any]] | None:
+        row = self.one("SELECT fingerprint, response FROM idempotency_keys WHERE key = ?", (key,))
+        return None if row is None else (row[0], self.json_out(row[1]))
+
+    def remember(
+        self, key: str, stream_id: str, fingerprint: str, response: dict[str, Any], now: datetime
+    ) -> None:
+        self.run(
+            "INSERT INTO idempotency_keys (key, stream_id, fingerprint, response, "
+            "created_at) VALUES (?, ?, ?, ?, ?)",
+            (key, stream_id, fingerprint, self.json_in(response), self.time_in(now)),
+        )
+
+    def pupil_key(self, pupil_id: str) -> bytes | None:
+        row = self.one("SELECT key FROM pupil_keys WHERE pupil_id = ?", (pupil_id,))
+        return None if row is None else bytes(row[0])
+
+    def add_pupil_key(self, pupil_id: str, key: bytes, now: datetime) -> None:
+        self.run(
+            "INSERT INTO pupil_keys (pupil_id, key, created_at) VALUES (?, ?, ?)",
+            (pupil_id, key, self.time_in(now)),
+        )
