@@ -137,9 +137,9 @@ class Trajectories:
             if appended:
                 new_state = fold(new_events, start=state)
                 trajectory_rows.apply(
-                    writer.conn, [trajectory_rows.row(stream_id, new_state, appended[-1].position)]
+                    writer.io, [trajectory_rows.row(stream_id, new_state, appended[-1].position)]
                 )
-                enqueue(writer.conn, appended, now)
+                enqueue(writer.io, appended, now)
             result = CommandResult(
                 current + len(appended),
                 [e.event_type for e in appended],
@@ -172,9 +172,9 @@ class Trajectories:
             appended = self._append(writer, str(pupil_id), stream_id, current, new_events, context)
             if appended:
                 trajectory_rows.apply(
-                    writer.conn, [trajectory_rows.row(stream_id, new_state, appended[-1].position)]
+                    writer.io, [trajectory_rows.row(stream_id, new_state, appended[-1].position)]
                 )
-                enqueue(writer.conn, appended, now)
+                enqueue(writer.io, appended, now)
         return CommandResult(
             current + len(appended),
             [e.event_type for e in appended],
@@ -197,7 +197,7 @@ class Trajectories:
         if any(personal.has_personal_text(t, data) for t, _, data in encoded):
             key = personal.key_for_writing(writer.conn, pupil_id, writer.recorded_at)
         metadata = context.metadata()
-        appended: list[StoredEvent] = writer.append(
+        appended: list[StoredEvent] = writer.append_after_read(
             stream_id,
             current,
             [NewEvent(t, v, personal.seal(key, t, data), metadata) for t, v, data in encoded],
@@ -207,8 +207,8 @@ class Trajectories:
     def _decode(self, pupil_id: str, stored: Sequence[StoredEvent]) -> list[Event]:
         key = None
         if any(personal.has_personal_text(e.event_type, e.data) for e in stored):
-            with self._store.engine.connect() as conn:
-                key = personal.key_for_reading(conn, pupil_id)
+            with self._store.reading() as io:
+                key = io.pupil_key(pupil_id)
         return [
             CODEC.decode(e.event_type, e.schema_version, personal.unseal(key, e.event_type, e.data))
             for e in stored

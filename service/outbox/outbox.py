@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
 from service.store.events import StoredEvent
 from service.store.schema import outbox
-from service.store.sqlio import SqlIO
+from service.store.sqlio import SqlIO, io_of
 
 log = logging.getLogger("adviestraject.outbox")
 
@@ -44,7 +44,7 @@ class Message:
 Handler = Callable[[Message], None]
 
 
-def enqueue(conn: Connection, stored: Sequence[StoredEvent], now: datetime) -> int:
+def enqueue(target: Connection | SqlIO, stored: Sequence[StoredEvent], now: datetime) -> int:
     rows = [
         {
             "position": e.position,
@@ -58,7 +58,7 @@ def enqueue(conn: Connection, stored: Sequence[StoredEvent], now: datetime) -> i
         if e.event_type in ROUTES
     ]
     if rows:
-        SqlIO(conn).insert_outbox(rows)
+        io_of(target).insert_outbox(rows)
     return len(rows)
 
 

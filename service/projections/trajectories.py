@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, delete
 
 from service.store.schema import trajectories
-from service.store.sqlio import SqlIO
+from service.store.sqlio import SqlIO, io_of
 from workflows.trajectory import Trajectory
 
 NAME = "trajectories"
@@ -41,9 +41,9 @@ def row(stream_id: str, state: Trajectory, position: int) -> dict[str, Any]:
     }
 
 
-def apply(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def apply(target: Connection | SqlIO, rows: list[dict[str, Any]]) -> None:
     if rows:
-        SqlIO(conn).upsert_trajectories(rows)
+        io_of(target).upsert_trajectories(rows)
 
 
 def clear(conn: Connection) -> None:

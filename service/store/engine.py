@@ -23,7 +23,9 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url, **kwargs)
     if url.get_backend_name() == "postgresql":
-        return create_engine(database_url, pool_pre_ping=True, **kwargs)
+        # No pre-ping: it costs a round trip per checkout; SQLAlchemy still invalidates the pool
+        # when a query meets a dropped connection, and the client's retry gets a fresh one.
+        return create_engine(database_url, pool_size=10, max_overflow=20, **kwargs)
     raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")
 
 

@@ -43,6 +43,8 @@ class LogWriter:
         self.recorded_at = recorded_at
         self.position, self.hash = self.io.lock_head()
         self._start = self.position
+        self.appended_to: list[tuple[str, int]] = []
+        self.io.defer()  # everything from here on goes to the database in one round trip
 
     def stream_version(self, stream_id: str) -> int:
         return self.io.stream_version(stream_id)
@@ -54,6 +56,17 @@ class LogWriter:
         if expected_version is not None and expected_version != current:
             raise ConcurrencyError(stream_id, expected_version, current)
         return self._write([(stream_id, current, new_events)])
+
+    def append_after_read(
+        self, stream_id: str, read_version: int, new_events: Sequence[NewEvent]
+    ) -> list[StoredEvent]:
+        """Append after the version the caller read from this store moments ago.
+
+        No second look at the stream: if another writer appended in between, the unique
+        (stream_id, stream_version) index rejects these rows when the transaction is sent, and
+        `SqlEventStore.writing` reports that as the `ConcurrencyError` it is.
+        """
+        return self._write([(stream_id, read_version, new_events)])
 
     def append_many(
         self, batches: Sequence[tuple[str, int | None, Sequence[NewEvent]]]
@@ -73,6 +86,7 @@ class LogWriter:
     def _write(self, batches: list[tuple[str, int, Sequence[NewEvent]]]) -> list[StoredEvent]:
         stored: list[StoredEvent] = []
         for stream_id, current, new_events in batches:
+            self.appended_to.append((stream_id, current))
             chained = chain(
                 self.hash, self.position, stream_id, current, new_events, self.recorded_at
             )
@@ -97,6 +111,7 @@ class LogWriter:
     def close(self) -> None:
         if self.position != self._start:
             self.io.move_head(self.position, self.hash)
+        self.io.flush()
 
 
 COPY_THRESHOLD = 500
@@ -148,10 +163,17 @@ class SqlEventStore:
         A unique-index violation here would mean something bypassed the head lock: it is left to
         surface as the bug it is, never turned into a conflict or a silent success.
         """
-        with self._engine.begin() as conn:
-            writer = LogWriter(conn, recorded_at)
-            yield writer
-            writer.close()
+        writer: LogWriter | None = None
+        try:
+            with self._engine.begin() as conn:
+                writer = LogWriter(conn, recorded_at)
+                yield writer
+                writer.close()
+        except Exception as error:
+            if writer is None or not _is_stream_version_conflict(error):
+                raise
+            stream_id, expected = writer.appended_to[-1]
+            raise ConcurrencyError(stream_id, expected, self.stream_version(stream_id)) from error
 
     def append(
         self,
@@ -164,17 +186,30 @@ class SqlEventStore:
         with self.writing(recorded_at) as writer:
             return writer.append(stream_id, expected_version, events_)
 
-    def idempotent_response(self, key: str, fingerprint: str) -> dict[str, Any] | None:
+    @contextmanager
+    def reading(self) -> Iterator[SqlIO]:
+        """A connection for single reads: autocommit on PostgreSQL, so no BEGIN/ROLLBACK trips."""
         with self._engine.connect() as conn:
-            return _idempotent_response(SqlIO(conn), key, fingerprint)
+            io = SqlIO(conn)
+            if io.postgres:
+                io.raw.autocommit = True
+            try:
+                yield io
+            finally:
+                if io.postgres:
+                    io.raw.autocommit = False
+
+    def idempotent_response(self, key: str, fingerprint: str) -> dict[str, Any] | None:
+        with self.reading() as io:
+            return _idempotent_response(io, key, fingerprint)
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
-        with self._engine.connect() as conn:
-            return SqlIO(conn).read_stream(stream_id)
+        with self.reading() as io:
+            return io.read_stream(stream_id)
 
     def stream_version(self, stream_id: str) -> int:
-        with self._engine.connect() as conn:
-            return SqlIO(conn).stream_version(stream_id)
+        with self.reading() as io:
+            return io.stream_version(stream_id)
 
     def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         with self._engine.connect() as conn:
@@ -184,6 +219,15 @@ class SqlEventStore:
         with self._engine.connect() as conn:
             row = conn.execute(select(log_head.c.position, log_head.c.hash)).one()
             return row.position, row.hash
+
+
+def _is_stream_version_conflict(error: BaseException) -> bool:
+    """The unique (stream_id, stream_version) index said no, on either database."""
+    constraint = getattr(getattr(error, "diag", None), "constraint_name", None)
+    if constraint == "uq_events_stream_version":
+        return True
+    text = str(error)
+    return "UNIQUE constraint failed: events.stream_id, events.stream_version" in text
 
 
 def read_page(conn: Connection, after: int, limit: int) -> list[StoredEvent]:

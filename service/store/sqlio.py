@@ -52,6 +52,35 @@ class SqlIO:
     def __init__(self, conn: Connection) -> None:
         self.postgres = conn.dialect.name == "postgresql"
         self.raw: Any = conn.connection.driver_connection
+        self._pending: list[tuple[str, Sequence[Sequence[Any]]]] | None = None
+
+    def defer(self) -> None:
+        """From now on, queue writes and send them together at `flush` (a pipeline on PG)."""
+        self._pending = []
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, None
+        if not pending:
+            self._pending = [] if pending is not None else None
+            return
+        if self.postgres:
+            with self.raw.pipeline():
+                for statement, rows in pending:
+                    self._send(statement, rows)
+        else:
+            for statement, rows in pending:
+                self._send(statement, rows)
+        self._pending = []
+
+    def _send(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        cursor = self.raw.cursor()
+        try:
+            if len(rows) == 1:
+                cursor.execute(statement, rows[0])
+            else:
+                cursor.executemany(statement, rows)
+        finally:
+            cursor.close()
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.postgres else statement
@@ -72,6 +101,8 @@ class SqlIO:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
     def one(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        if self._pending:
+            self.flush()
         cursor = self.raw.cursor()
         try:
             cursor.execute(self._sql(statement), params)
@@ -80,6 +111,8 @@ class SqlIO:
             cursor.close()
 
     def all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        if self._pending:
+            self.flush()
         cursor = self.raw.cursor()
         try:
             cursor.execute(self._sql(statement), params)
@@ -89,18 +122,15 @@ class SqlIO:
             cursor.close()
 
     def run(self, statement: str, params: Sequence[Any] = ()) -> None:
-        cursor = self.raw.cursor()
-        try:
-            cursor.execute(self._sql(statement), params)
-        finally:
-            cursor.close()
+        self.run_many(statement, [params])
 
     def run_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        cursor = self.raw.cursor()
-        try:
-            cursor.executemany(self._sql(statement), rows)
-        finally:
-            cursor.close()
+        if not rows:
+            return
+        if self._pending is not None:
+            self._pending.append((self._sql(statement), rows))
+        else:
+            self._send(self._sql(statement), rows)
 
     # -- the log ----------------------------------------------------------------------------
 
@@ -227,3 +257,8 @@ class SqlIO:
             "INSERT INTO pupil_keys (pupil_id, key, created_at) VALUES (?, ?, ?)",
             (pupil_id, key, self.time_in(now)),
         )
+
+
+def io_of(target: Connection | SqlIO) -> SqlIO:
+    """The writer's own (pipelined) SqlIO when given one, else one for the connection."""
+    return target if isinstance(target, SqlIO) else SqlIO(target)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -13,7 +14,7 @@ from service.audit.verify import verify
 from service.bootstrap import Container
 from service.schools.register import Pupil, School
 from service.store import personal
-from service.store.events import NewEvent
+from service.store.events import ConcurrencyError, NewEvent
 from service.store.schema import events, outbox, trajectories
 from service.store.sql import IdempotencyConflictError
 from tests.conftest import Clock, enrolled_pupil
@@ -162,3 +163,37 @@ def test_an_event_stored_in_an_old_shape_loads_through_its_upcaster(
     state = container.trajectories.load(pupil)
     assert state.provisional_advice is not None
     assert state.provisional_advice.advice is SchoolAdvice.HAVO_TM_VWO
+
+
+def test_a_writer_between_the_read_and_the_append_makes_the_command_a_conflict(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pupil = enrolled_pupil(container)
+    stream = trajectory_stream(pupil)
+    read = container.store.read_stream
+
+    def read_then_someone_else_writes(stream_id: str) -> list[Any]:
+        events_read = read(stream_id)
+        container.store.append(
+            stream_id,
+            len(events_read),
+            [
+                NewEvent(
+                    "provisional_advice_given",
+                    2,
+                    {"advice": "VWO", "given_on": "2026-01-14", "timeliness": "on_time"},
+                    {"actor": "collega", "role": "leerkracht"},
+                )
+            ],
+            recorded_at=container.clock(),
+        )
+        return events_read
+
+    monkeypatch.setattr(container.store, "read_stream", read_then_someone_else_writes)
+    give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
+    with pytest.raises(ConcurrencyError) as raised:
+        container.trajectories.execute(pupil, give, CTX)
+    assert (raised.value.expected_version, raised.value.current_version) == (1, 2)
+    monkeypatch.undo()
+    assert [e.metadata["actor"] for e in container.store.read_stream(stream)] == ["t", "collega"]
+    assert verify(container.store).ok
