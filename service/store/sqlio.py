@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection
 
@@ -64,9 +65,28 @@ class SqlIO:
             self._pending = [] if pending is not None else None
             return
         if self.postgres:
-            with self.raw.pipeline():
-                for statement, rows in pending:
-                    self._send(statement, rows)
+            # One cursor for the whole pipeline, closed after it: closing a cursor inside the
+            # pipeline would wait for its results and defeat the single round trip.
+            # The first error (e.g. the unique index refusing a stale append) is the one raised;
+            # the pipeline's own "aborted" follow-up is only its consequence.
+            cursor = self.raw.cursor()
+            errors: list[psycopg.Error] = []
+            try:
+                with self.raw.pipeline():
+                    try:
+                        for statement, rows in pending:
+                            if len(rows) == 1:
+                                cursor.execute(statement, rows[0])
+                            else:
+                                cursor.executemany(statement, rows)
+                    except psycopg.Error as error:
+                        errors.append(error)
+            except psycopg.Error as error:
+                errors.append(error)
+            finally:
+                cursor.close()
+            if errors:
+                raise errors[0]
         else:
             for statement, rows in pending:
                 self._send(statement, rows)
