@@ -24,6 +24,7 @@ from service.projections import trajectories as trajectory_rows
 from service.store import personal
 from service.store.events import ConcurrencyError, NewEvent, StoredEvent
 from service.store.sql import SqlEventStore
+from service.store.sqlio import SqlIO
 from workflows.codec import Event
 from workflows.commands import Command
 from workflows.decide import decide_on
@@ -117,22 +118,16 @@ class Trajectories:
     ) -> CommandResult:
         stream_id = trajectory_stream(pupil_id)
         request_print = fingerprint(pupil_id, command) if idempotency_key else ""
-        if idempotency_key:
-            first = self._store.idempotent_response(idempotency_key, request_print)
+        now = self._clock()
+        with self._store.writing(now, lock=False) as writer:
+            stored, first = writer.lock_and_read(stream_id, idempotency_key, request_print)
             if first is not None:
                 return CommandResult.replay(first)
-        stored = self._store.read_stream(stream_id)
-        current = stored[-1].stream_version if stored else 0
-        if expected_version is not None and expected_version != current:
-            raise ConcurrencyError(stream_id, expected_version, current)
-        state = fold(self._decode(str(pupil_id), stored))
-        now = self._clock()
-        new_events = decide_on(state, command, now, policy=self._policy)
-        with self._store.writing(now) as writer:
-            if idempotency_key:
-                first = writer.idempotent_response(idempotency_key, request_print)
-                if first is not None:
-                    return CommandResult.replay(first)
+            current = stored[-1].stream_version if stored else 0
+            if expected_version is not None and expected_version != current:
+                raise ConcurrencyError(stream_id, expected_version, current)
+            state = fold(self._decode(str(pupil_id), stored, writer.io))
+            new_events = decide_on(state, command, now, policy=self._policy)
             appended = self._append(writer, str(pupil_id), stream_id, current, new_events, context)
             if appended:
                 new_state = fold(new_events, start=state)
@@ -204,11 +199,16 @@ class Trajectories:
         )
         return appended
 
-    def _decode(self, pupil_id: str, stored: Sequence[StoredEvent]) -> list[Event]:
+    def _decode(
+        self, pupil_id: str, stored: Sequence[StoredEvent], io: SqlIO | None = None
+    ) -> list[Event]:
         key = None
         if any(personal.has_personal_text(e.event_type, e.data) for e in stored):
-            with self._store.reading() as io:
+            if io is not None:
                 key = io.pupil_key(pupil_id)
+            else:
+                with self._store.reading() as reader:
+                    key = reader.pupil_key(pupil_id)
         return [
             CODEC.decode(e.event_type, e.schema_version, personal.unseal(key, e.event_type, e.data))
             for e in stored

@@ -37,14 +37,35 @@ class IdempotencyConflictError(Exception):
 class LogWriter:
     """One write transaction on the log: append to streams, then let others join the transaction."""
 
-    def __init__(self, conn: Connection, recorded_at: datetime) -> None:
+    def __init__(self, conn: Connection, recorded_at: datetime, *, lock: bool = True) -> None:
         self.conn = conn
         self.io = SqlIO(conn)
         self.recorded_at = recorded_at
-        self.position, self.hash = self.io.lock_head()
-        self._start = self.position
         self.appended_to: list[tuple[str, int]] = []
+        self.position, self.hash, self._start = 0, "", 0
+        if lock:
+            self._locked(self.io.lock_head())
+
+    def _locked(self, head: tuple[int, str]) -> None:
+        self.position, self.hash = head
+        self._start = self.position
         self.io.defer()  # everything from here on goes to the database in one round trip
+
+    def lock_and_read(
+        self, stream_id: str, idempotency_key: str | None = None, fingerprint: str = ""
+    ) -> tuple[list[StoredEvent], dict[str, Any] | None]:
+        """Lock the log and read a stream (and a remembered response) under the lock.
+
+        For a writer opened with `lock=False`: the command handler reads what it decides on
+        under the same lock it appends with, so no other writer can come in between.
+        """
+        head, stored, found = self.io.lock_head_and_read(stream_id, idempotency_key)
+        self._locked(head)
+        if found is not None and idempotency_key is not None:
+            if found[0] != fingerprint:
+                raise IdempotencyConflictError(idempotency_key)
+            return stored, found[1]
+        return stored, None
 
     def stream_version(self, stream_id: str) -> int:
         return self.io.stream_version(stream_id)
@@ -157,7 +178,7 @@ class SqlEventStore:
         return self._engine
 
     @contextmanager
-    def writing(self, recorded_at: datetime) -> Iterator[LogWriter]:
+    def writing(self, recorded_at: datetime, *, lock: bool = True) -> Iterator[LogWriter]:
         """A write transaction with the log locked; commits when the block ends without error.
 
         A unique-index violation here would mean something bypassed the head lock: it is left to
@@ -166,7 +187,7 @@ class SqlEventStore:
         writer: LogWriter | None = None
         try:
             with self._engine.begin() as conn:
-                writer = LogWriter(conn, recorded_at)
+                writer = LogWriter(conn, recorded_at, lock=lock)
                 yield writer
                 writer.close()
         except Exception as error:

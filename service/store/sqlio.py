@@ -159,6 +159,42 @@ class SqlIO:
         row = self.one(f"SELECT position, hash FROM log_head WHERE id = 1{lock}")
         return int(row[0]), str(row[1])
 
+    def lock_head_and_read(
+        self, stream_id: str, idempotency_key: str | None
+    ) -> tuple[tuple[int, str], list[StoredEvent], tuple[str, dict[str, Any]] | None]:
+        """Lock the head, read one stream and look up an idempotency key: one round trip on PG."""
+        lock_sql = "SELECT position, hash FROM log_head WHERE id = 1" + (
+            " FOR UPDATE" if self.postgres else ""
+        )
+        read_sql = self._sql(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version"
+        )
+        key_sql = self._sql("SELECT fingerprint, response FROM idempotency_keys WHERE key = ?")
+        lock, read, key = self.raw.cursor(), self.raw.cursor(), self.raw.cursor()
+        try:
+            if self.postgres:
+                with self.raw.pipeline():
+                    lock.execute(lock_sql)
+                    read.execute(read_sql, (stream_id,))
+                    if idempotency_key is not None:
+                        key.execute(key_sql, (idempotency_key,))
+                    head, rows = lock.fetchone(), read.fetchall()
+                    found = key.fetchone() if idempotency_key is not None else None
+            else:
+                head = lock.execute(lock_sql).fetchone()
+                rows = read.execute(read_sql, (stream_id,)).fetchall()
+                found = (
+                    key.execute(key_sql, (idempotency_key,)).fetchone()
+                    if idempotency_key is not None
+                    else None
+                )
+        finally:
+            lock.close()
+            read.close()
+            key.close()
+        idempotent = None if found is None else (found[0], self.json_out(found[1]))
+        return (int(head[0]), str(head[1])), [self._event(r) for r in rows], idempotent
+
     def move_head(self, position: int, digest: str) -> None:
         self.run("UPDATE log_head SET position = ?, hash = ? WHERE id = 1", (position, digest))
 

@@ -165,7 +165,7 @@ def test_an_event_stored_in_an_old_shape_loads_through_its_upcaster(
     assert state.provisional_advice.advice is SchoolAdvice.HAVO_TM_VWO
 
 
-def test_a_writer_between_the_read_and_the_append_makes_the_command_a_conflict(
+def test_a_writer_between_the_read_and_the_append_of_a_batch_makes_it_a_conflict(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pupil = enrolled_pupil(container)
@@ -192,7 +192,7 @@ def test_a_writer_between_the_read_and_the_append_makes_the_command_a_conflict(
     monkeypatch.setattr(container.store, "read_stream", read_then_someone_else_writes)
     give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
     with pytest.raises(ConcurrencyError) as raised:
-        container.trajectories.execute(pupil, give, CTX)
+        container.trajectories.execute_all(pupil, [give], CTX)
     assert (raised.value.expected_version, raised.value.current_version) == (1, 2)
     monkeypatch.undo()
     assert [e.metadata["actor"] for e in container.store.read_stream(stream)] == ["t", "collega"]
