@@ -153,17 +153,17 @@ class Trajectories:
         first refusal is raised and nothing is written.
         """
         stream_id = trajectory_stream(pupil_id)
-        stored = self._store.read_stream(stream_id)
-        current = stored[-1].stream_version if stored else 0
-        state = fold(self._decode(str(pupil_id), stored))
         now = self._clock()
-        new_events: list[Event] = []
-        new_state = state
-        for command in commands:
-            decided = decide_on(new_state, command, now, policy=self._policy)
-            new_events += decided
-            new_state = fold(decided, start=new_state)
-        with self._store.writing(now) as writer:
+        with self._store.writing(now, lock=False) as writer:
+            stored, _ = writer.lock_and_read(stream_id)
+            current = stored[-1].stream_version if stored else 0
+            state = fold(self._decode(str(pupil_id), stored, writer.io))
+            new_events: list[Event] = []
+            new_state = state
+            for command in commands:
+                decided = decide_on(new_state, command, now, policy=self._policy)
+                new_events += decided
+                new_state = fold(decided, start=new_state)
             appended = self._append(writer, str(pupil_id), stream_id, current, new_events, context)
             if appended:
                 trajectory_rows.apply(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -165,35 +164,14 @@ def test_an_event_stored_in_an_old_shape_loads_through_its_upcaster(
     assert state.provisional_advice.advice is SchoolAdvice.HAVO_TM_VWO
 
 
-def test_a_writer_between_the_read_and_the_append_of_a_batch_makes_it_a_conflict(
-    container: Container, monkeypatch: pytest.MonkeyPatch
+def test_a_stale_read_version_is_refused_by_the_unique_index_under_the_lock(
+    container: Container,
 ) -> None:
     pupil = enrolled_pupil(container)
     stream = trajectory_stream(pupil)
-    read = container.store.read_stream
-
-    def read_then_someone_else_writes(stream_id: str) -> list[Any]:
-        events_read = read(stream_id)
-        container.store.append(
-            stream_id,
-            len(events_read),
-            [
-                NewEvent(
-                    "provisional_advice_given",
-                    2,
-                    {"advice": "VWO", "given_on": "2026-01-14", "timeliness": "on_time"},
-                    {"actor": "collega", "role": "leerkracht"},
-                )
-            ],
-            recorded_at=container.clock(),
-        )
-        return events_read
-
-    monkeypatch.setattr(container.store, "read_stream", read_then_someone_else_writes)
-    give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
-    with pytest.raises(ConcurrencyError) as raised:
-        container.trajectories.execute_all(pupil, [give], CTX)
-    assert (raised.value.expected_version, raised.value.current_version) == (1, 2)
-    monkeypatch.undo()
-    assert [e.metadata["actor"] for e in container.store.read_stream(stream)] == ["t", "collega"]
+    late = NewEvent("x", 1, {}, {})
+    with pytest.raises(ConcurrencyError) as raised, container.store.writing(container.clock()) as w:
+        w.append_after_read(stream, 0, [late])  # the caller's read predates the enrolment
+    assert raised.value.current_version == 1
+    assert len(container.store.read_stream(stream)) == 1
     assert verify(container.store).ok
