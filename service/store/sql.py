@@ -1,14 +1,15 @@
-"""The event store on SQLite and PostgreSQL (SQLAlchemy Core).
+"""The event store on SQLite and PostgreSQL (SQLAlchemy engines, fixed SQL on the hot path).
 
-Every write transaction starts by locking the one `log_head` row (`SELECT … FOR UPDATE` on
+Every write transaction starts by taking the append lock (a transaction-level advisory lock on
 PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds the database's write lock). Under that lock
-the writer reads the log's last position and hash, gives new events the next positions and chains
-their hashes, and finally moves the head. So appends are serialised, positions are handed out in
-commit order without holes, and a reader that pages by `position > P` can never pass an event that
-commits later with a lower position. The head row also anchors the chain's tail for `verify`.
-The expected-version check happens under the same lock; the unique (stream_id, stream_version)
-index is a second line of defence, and a conflict is always an error, never a silent success.
-Projections, outbox rows and idempotency keys join the same transaction through `LogWriter`.
+the writer reads the `log_head` row (the log's last position and hash), gives new events the next
+positions, chains their hashes, and finally moves the head. So appends are serialised, positions
+are handed out in commit order without holes, and a reader that pages by `position > P` can never
+pass an event that commits later with a lower position (the lock is released after the commit is
+visible). The head row also anchors the chain's tail for `verify`. Expected versions are checked
+under the same lock; the unique (stream_id, stream_version) index is a second line of defence,
+and a conflict is always an error, never a silent success. Projections, outbox rows and
+idempotency keys join the same transaction through `LogWriter`.
 """
 
 from __future__ import annotations

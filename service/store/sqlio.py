@@ -45,6 +45,12 @@ TRAJECTORY_COLUMNS = (
     "position",
 )
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+# Appends are serialised by a transaction-level advisory lock (released at commit, after the
+# transaction is visible); unlike SELECT ... FOR UPDATE it writes nothing, so a transaction that
+# ends up appending nothing commits without a WAL flush. Any constant works if all writers agree.
+APPEND_LOCK_KEY = 0x61647669657374  # "adviest"
+LOCK_SQL = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})"
+HEAD_SQL = "SELECT position, hash FROM log_head WHERE id = 1"
 
 
 class SqlIO:
@@ -155,33 +161,35 @@ class SqlIO:
     # -- the log ----------------------------------------------------------------------------
 
     def lock_head(self) -> tuple[int, str]:
-        lock = " FOR UPDATE" if self.postgres else ""  # SQLite: BEGIN IMMEDIATE holds the lock
-        row = self.one(f"SELECT position, hash FROM log_head WHERE id = 1{lock}")
+        if self.postgres:  # SQLite: BEGIN IMMEDIATE already holds the database's write lock
+            self.one(LOCK_SQL)
+        row = self.one(HEAD_SQL)
         return int(row[0]), str(row[1])
 
     def lock_head_and_read(
         self, stream_id: str, idempotency_key: str | None
     ) -> tuple[tuple[int, str], list[StoredEvent], tuple[str, dict[str, Any]] | None]:
         """Lock the head, read one stream and look up an idempotency key: one round trip on PG."""
-        lock_sql = "SELECT position, hash FROM log_head WHERE id = 1" + (
-            " FOR UPDATE" if self.postgres else ""
-        )
         read_sql = self._sql(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version"
         )
         key_sql = self._sql("SELECT fingerprint, response FROM idempotency_keys WHERE key = ?")
-        lock, read, key = self.raw.cursor(), self.raw.cursor(), self.raw.cursor()
+        lock, head_cursor = self.raw.cursor(), self.raw.cursor()
+        read, key = self.raw.cursor(), self.raw.cursor()
         try:
             if self.postgres:
+                # Statements in a pipeline run one after the other, each with a fresh snapshot
+                # (READ COMMITTED): the head and stream are read after the lock is granted.
                 with self.raw.pipeline():
-                    lock.execute(lock_sql)
+                    lock.execute(LOCK_SQL)
+                    head_cursor.execute(HEAD_SQL)
                     read.execute(read_sql, (stream_id,))
                     if idempotency_key is not None:
                         key.execute(key_sql, (idempotency_key,))
-                    head, rows = lock.fetchone(), read.fetchall()
+                    head, rows = head_cursor.fetchone(), read.fetchall()
                     found = key.fetchone() if idempotency_key is not None else None
             else:
-                head = lock.execute(lock_sql).fetchone()
+                head = head_cursor.execute(HEAD_SQL).fetchone()
                 rows = read.execute(read_sql, (stream_id,)).fetchall()
                 found = (
                     key.execute(key_sql, (idempotency_key,)).fetchone()
@@ -190,6 +198,7 @@ class SqlIO:
                 )
         finally:
             lock.close()
+            head_cursor.close()
             read.close()
             key.close()
         idempotent = None if found is None else (found[0], self.json_out(found[1]))
