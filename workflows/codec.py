@@ -50,6 +50,9 @@ class EventCodec:
             self._classes[cls.event_type] = cls
         self._upcasters = dict(upcasters or {})
         self._personal: dict[str, frozenset[str]] = {}
+        # Per event class, one converter per field, built from its type hints on first use:
+        # decoding is the hot path of every fold and projection.
+        self._decoders: dict[type[Event], tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
         for event_type, version in self._upcasters:
             cls = self._classes[event_type]
             if not 1 <= version < cls.schema_version:
@@ -85,9 +88,12 @@ class EventCodec:
                 payload = self._upcasters[(event_type, version)](payload)
             except KeyError:
                 raise ValueError(f"no upcaster for {event_type} v{version}") from None
-        hints = _hints(cls)
-        kwargs = {f.name: _from_json(hints[f.name], payload[f.name]) for f in _fields(cls)}
-        return cls(**kwargs)
+        converters = self._decoders.get(cls)
+        if converters is None:
+            hints = _hints(cls)
+            converters = tuple((f.name, _converter(hints[f.name])) for f in _fields(cls))
+            self._decoders[cls] = converters
+        return cls(**{name: convert(payload[name]) for name, convert in converters})
 
 
 _HINTS: dict[type[Any], dict[str, Any]] = {}
@@ -132,25 +138,32 @@ def _to_json(value: object) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in an event")
 
 
-def _from_json(hint: Any, value: Any) -> Any:
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    """A function from the stored JSON value to the field's Python value, for one type hint."""
     origin = typing.get_origin(hint)
     if origin in (Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return None if value is None else _from_json(args[0], value)
+        inner = _converter(next(a for a in typing.get_args(hint) if a is not type(None)))
+        return lambda value: None if value is None else inner(value)
     if origin is tuple:
-        inner = typing.get_args(hint)[0]
-        return tuple(_from_json(inner, v) for v in value)
+        item = _converter(typing.get_args(hint)[0])
+        return lambda value: tuple(item(v) for v in value)
     if origin is frozenset:
-        inner = typing.get_args(hint)[0]
-        return frozenset(_from_json(inner, v) for v in value)
+        member = _converter(typing.get_args(hint)[0])
+        return lambda value: frozenset(member(v) for v in value)
     if isinstance(hint, type):
         if issubclass(hint, Enum):
-            return hint(value)
+            return hint
         if hint is datetime:
-            return datetime.fromisoformat(value)
+            return datetime.fromisoformat
         if hint is date:
-            return date.fromisoformat(value)
+            return date.fromisoformat
         if dataclasses.is_dataclass(hint):
             sub = _hints(hint)
-            return hint(**{f.name: _from_json(sub[f.name], value[f.name]) for f in _fields(hint)})
-    return value
+            fields = tuple((f.name, _converter(sub[f.name])) for f in _fields(hint))
+            target = hint
+            return lambda value: target(**{n: convert(value[n]) for n, convert in fields})
+    return _identity
