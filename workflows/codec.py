@@ -72,7 +72,7 @@ class EventCodec:
         return found
 
     def encode(self, event: Event) -> tuple[str, int, JsonDict]:
-        data = {f.name: _to_json(getattr(event, f.name)) for f in dataclasses.fields(event)}
+        data = {f.name: _to_json(getattr(event, f.name)) for f in _fields(type(event))}
         return event.event_type, event.schema_version, data
 
     def decode(self, event_type: str, schema_version: int, data: Mapping[str, Any]) -> Event:

@@ -7,7 +7,7 @@ Two implementations keep this contract: `SqlEventStore` (SQLite and PostgreSQL) 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -31,6 +31,9 @@ class StoredEvent:
     metadata: dict[str, Any]
     recorded_at: datetime
     hash: str
+    data_json: str | None = field(default=None, compare=False, repr=False)
+    """The canonical JSON of `data` when this event was just chained (saves a second dump)."""
+    metadata_json: str | None = field(default=None, compare=False, repr=False)
 
 
 class ConcurrencyError(Exception):

@@ -22,6 +22,13 @@ def canonical_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def canonical(value: Any) -> str:
+    """The one JSON text of a value that every hash is computed over."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
 def chain_hash(
     previous_hash: str,
     *,
@@ -32,24 +39,24 @@ def chain_hash(
     data: dict[str, Any],
     metadata: dict[str, Any],
     recorded_at: datetime,
+    data_json: str | None = None,
+    metadata_json: str | None = None,
 ) -> str:
-    body = json.dumps(
-        [
-            previous_hash,
-            stream_id,
-            stream_version,
-            event_type,
-            schema_version,
-            data,
-            metadata,
-            canonical_time(recorded_at),
-        ],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
+    """sha256 of the canonical JSON array [previous hash, stream, version, type, schema version,
+    data, metadata, recorded at]; pre-serialised data and metadata may be passed in."""
+    body = ",".join(
+        (
+            canonical(previous_hash),
+            canonical(stream_id),
+            str(int(stream_version)),
+            canonical(event_type),
+            str(int(schema_version)),
+            data_json if data_json is not None else canonical(data),
+            metadata_json if metadata_json is not None else canonical(metadata),
+            f'"{canonical_time(recorded_at)}"',
+        )
     )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"[{body}]".encode()).hexdigest()
 
 
 def chain(
@@ -62,7 +69,12 @@ def chain(
 ) -> list[StoredEvent]:
     """`events` as stored after `last_position`, each hash chained to the one before."""
     stored: list[StoredEvent] = []
+    metadata_texts: dict[int, str] = {}  # a command's events usually share one metadata dict
     for offset, new in enumerate(events, start=1):
+        data_json = canonical(new.data)
+        metadata_json = metadata_texts.get(id(new.metadata))
+        if metadata_json is None:
+            metadata_json = metadata_texts[id(new.metadata)] = canonical(new.metadata)
         digest = chain_hash(
             previous_hash,
             stream_id=stream_id,
@@ -72,6 +84,8 @@ def chain(
             data=new.data,
             metadata=new.metadata,
             recorded_at=recorded_at,
+            data_json=data_json,
+            metadata_json=metadata_json,
         )
         stored.append(
             StoredEvent(
@@ -84,6 +98,8 @@ def chain(
                 metadata=new.metadata,
                 recorded_at=recorded_at,
                 hash=digest,
+                data_json=data_json,
+                metadata_json=metadata_json,
             )
         )
         previous_hash = digest

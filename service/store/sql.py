@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from service.store.events import ConcurrencyError, NewEvent, StoredEvent
-from service.store.hashing import chain
+from service.store.hashing import canonical, chain
 from service.store.schema import log_head
 from service.store.sqlio import EVENT_COLUMNS, SqlIO
 
@@ -146,6 +146,7 @@ def _copy_events(io: SqlIO, stored: list[StoredEvent]) -> None:
         cursor.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN") as copy,
     ):
         for e in stored:
+            # COPY's text format parses jsonb from text: the canonical JSON goes in as it is.
             copy.write_row(
                 (
                     e.position,
@@ -153,8 +154,8 @@ def _copy_events(io: SqlIO, stored: list[StoredEvent]) -> None:
                     e.stream_version,
                     e.event_type,
                     e.schema_version,
-                    io.json_in(e.data),
-                    io.json_in(e.metadata),
+                    e.data_json if e.data_json is not None else canonical(e.data),
+                    e.metadata_json if e.metadata_json is not None else canonical(e.metadata),
                     e.recorded_at,
                     e.hash,
                 )
