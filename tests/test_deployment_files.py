@@ -51,6 +51,9 @@ def test_the_compose_file_runs_the_service_on_postgresql_16_with_a_volume_and_he
     url = app["environment"]["ADVIESTRAJECT_DATABASE_URL"]
     assert url.startswith("postgresql+psycopg://"), "PostgreSQL goes through psycopg 3"
     assert (ROOT / "docker" / Path(app["build"]["context"]) / app["build"]["dockerfile"]).is_file()
+    worker = compose["services"]["worker"]
+    assert worker["command"] == ["adviestraject", "worker"], "the outbox needs a worker"
+    assert worker["image"] == app["image"]
 
 
 def test_the_image_runs_as_a_non_root_user_and_migrates_before_serving() -> None:

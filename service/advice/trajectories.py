@@ -23,7 +23,7 @@ from service.outbox.outbox import enqueue
 from service.projections import trajectories as trajectory_rows
 from service.store import personal
 from service.store.events import ConcurrencyError, NewEvent, StoredEvent
-from service.store.sql import SqlEventStore
+from service.store.sql import LogWriter, SqlEventStore
 from service.store.sqlio import SqlIO
 from workflows.codec import Event
 from workflows.commands import Command
@@ -129,12 +129,7 @@ class Trajectories:
             state = fold(self._decode(str(pupil_id), stored, writer.io))
             new_events = decide_on(state, command, now, policy=self._policy)
             appended = self._append(writer, str(pupil_id), stream_id, current, new_events, context)
-            if appended:
-                new_state = fold(new_events, start=state)
-                trajectory_rows.apply(
-                    writer.io, [trajectory_rows.row(stream_id, new_state, appended[-1].position)]
-                )
-                enqueue(writer.io, appended, now)
+            self._side_effects(writer, stream_id, fold(new_events, start=state), appended)
             result = CommandResult(
                 current + len(appended),
                 [e.event_type for e in appended],
@@ -165,20 +160,26 @@ class Trajectories:
                 new_events += decided
                 new_state = fold(decided, start=new_state)
             appended = self._append(writer, str(pupil_id), stream_id, current, new_events, context)
-            if appended:
-                trajectory_rows.apply(
-                    writer.io, [trajectory_rows.row(stream_id, new_state, appended[-1].position)]
-                )
-                enqueue(writer.io, appended, now)
+            self._side_effects(writer, stream_id, new_state, appended)
         return CommandResult(
             current + len(appended),
             [e.event_type for e in appended],
             [e.position for e in appended],
         )
 
+    @staticmethod
+    def _side_effects(
+        writer: LogWriter, stream_id: str, state: Trajectory, appended: list[StoredEvent]
+    ) -> None:
+        """What joins the append's transaction: the pupil's read-model row and outbox messages."""
+        if appended:
+            row = trajectory_rows.row(stream_id, state, appended[-1].position)
+            trajectory_rows.apply(writer.io, [row])
+            enqueue(writer.io, appended, writer.recorded_at)
+
     def _append(
         self,
-        writer: Any,
+        writer: LogWriter,
         pupil_id: str,
         stream_id: str,
         current: int,
@@ -190,7 +191,7 @@ class Trajectories:
         encoded = [CODEC.encode(e) for e in new_events]
         key = None
         if any(personal.has_personal_text(t, data) for t, _, data in encoded):
-            key = personal.key_for_writing(writer.conn, pupil_id, writer.recorded_at)
+            key = personal.key_for_writing(writer.io, pupil_id, writer.recorded_at)
         metadata = context.metadata()
         appended: list[StoredEvent] = writer.append_after_read(
             stream_id,

@@ -29,9 +29,8 @@ def _aad(event_type: str, field: str) -> bytes:
     return f"{event_type}/{field}".encode()
 
 
-def key_for_writing(conn: Connection, pupil_id: str, now: datetime) -> bytes:
+def key_for_writing(io: SqlIO, pupil_id: str, now: datetime) -> bytes:
     """The pupil's key, made in this transaction if the pupil has none yet."""
-    io = SqlIO(conn)
     found = io.pupil_key(pupil_id)
     if found is not None:
         return found
