@@ -175,3 +175,20 @@ def test_a_stale_read_version_is_refused_by_the_unique_index_under_the_lock(
     assert raised.value.current_version == 1
     assert len(container.store.read_stream(stream)) == 1
     assert verify(container.store).ok
+
+
+def test_the_worker_mails_the_school_once_when_a_heroverweging_is_needed(
+    container: Container, clock: Clock
+) -> None:
+    container.register.add_school(School("school-1", "99ZZ", "Testschool"))
+    pupil = enrolled_pupil(container)
+    container.register.add_pupil(Pupil(str(pupil), "school-1", "Daan", "Jansen"))
+    heroverweging(container, clock, pupil)
+    worker = container.outbox_worker()
+    assert worker.run_once() == 1
+    assert worker.run_once() == 0
+    [mail] = sorted(container.settings.mail_dir.glob("*.eml"))
+    text = mail.read_text(encoding="utf-8")
+    assert "Subject: Heroverweging nodig: Daan Jansen" in text
+    assert "24-03-2026" in text
+    assert worker.status().done == 1
