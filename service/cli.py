@@ -214,6 +214,24 @@ def worker_command(
         print(f"outbox: {status.pending} pending, {status.done} done, {status.failed} failed")
 
 
+@app.command("outbox")
+def outbox_command(
+    retry_failed: Annotated[
+        bool, typer.Option(help="Give failed messages new attempts (after fixing the cause)")
+    ] = False,
+) -> None:
+    """Show the outbox: pending, done and failed messages with their last error."""
+    with _container() as container:
+        _require_schema(container)
+        worker = container.outbox_worker()
+        if retry_failed:
+            print(f"{worker.retry_failed()} failed messages will be tried again")
+        status = worker.status()
+        print(f"outbox: {status.pending} pending, {status.done} done, {status.failed} failed")
+        for message_id, topic, attempts, error in worker.failed():
+            print(f"  failed #{message_id} {topic} after {attempts} attempts: {error}")
+
+
 def _require_schema(container: Container) -> None:
     if migrations.current_revision(container.engine) is None:
         raise _fail("the database has no schema yet: run 'adviestraject migrate' first")

@@ -158,6 +158,26 @@ class OutboxWorker:
         with self._engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == message.id).values(**values))
 
+    def failed(self) -> list[tuple[int, str, int, str]]:
+        """Messages that failed for good: id, topic, attempts, last error."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox.c.id, outbox.c.topic, outbox.c.attempts, outbox.c.last_error)
+                .where(outbox.c.failed_at.is_not(None))
+                .order_by(outbox.c.id)
+            ).all()
+        return [(r.id, r.topic, r.attempts, r.last_error or "") for r in rows]
+
+    def retry_failed(self) -> int:
+        """Give failed messages a fresh set of attempts (after the cause was fixed)."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.failed_at.is_not(None))
+                .values(failed_at=None, attempts=0, available_at=self._clock(), claimed_until=None)
+            )
+            return int(result.rowcount)
+
     def status(self) -> OutboxStatus:
         with self._engine.connect() as conn:
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, select
+from typer.testing import CliRunner
 
+from service.cli import app
 from service.outbox.outbox import Message, OutboxWorker
 from service.store.schema import outbox
 from tests.conftest import Clock
@@ -158,3 +160,18 @@ def test_several_workers_share_the_queue_without_taking_the_same_message(
     for thread in threads:
         thread.join()
     assert sorted(handled) == list(range(1, 201))
+
+
+def test_failed_messages_are_listed_and_can_be_retried_from_the_command_line(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(engine, 1, topic="unknown")
+    OutboxWorker(engine, {}, lambda: datetime.now(UTC), max_attempts=1).run_once()
+    monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
+    shown = CliRunner().invoke(app, ["outbox"])
+    assert shown.exit_code == 0, shown.output
+    assert "1 failed" in shown.output
+    assert "failed #1 unknown after 1 attempts: LookupError" in shown.output
+    retried = CliRunner().invoke(app, ["outbox", "--retry-failed"])
+    assert "1 failed messages will be tried again" in retried.output
+    assert "1 pending, 0 done, 0 failed" in retried.output
