@@ -1,8 +1,9 @@
 """The hash chain that makes the log tamper-evident.
 
-Each event's hash covers the previous event's hash and the event's stored content in a canonical
-JSON form, so changing, deleting, inserting or reordering any event breaks every hash after it.
-The canonical form is computed from the values as stored, so it is the same on every database.
+Each event's hash is sha256(previous hash ‖ content hash), where the content hash covers the
+event's stored content in a canonical JSON form; changing, deleting, inserting or reordering any
+event breaks every hash after it. The canonical form is computed from the values as stored, so it
+is the same on every database, and the chain step is simple enough for the database to do it.
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ def canonical(value: Any) -> str:
     )
 
 
-def chain_hash(
-    previous_hash: str,
+def content_hash(
     *,
     stream_id: str,
     stream_version: int,
@@ -42,11 +42,13 @@ def chain_hash(
     data_json: str | None = None,
     metadata_json: str | None = None,
 ) -> str:
-    """sha256 of the canonical JSON array [previous hash, stream, version, type, schema version,
-    data, metadata, recorded at]; pre-serialised data and metadata may be passed in."""
+    """sha256 of the canonical JSON array [stream, version, type, schema version, data,
+    metadata, recorded at]: everything about the event except where it sits in the log.
+
+    It needs no lock, so it is computed before the append (in parallel, for an import).
+    """
     body = ",".join(
         (
-            canonical(previous_hash),
             canonical(stream_id),
             str(int(stream_version)),
             canonical(event_type),
@@ -57,6 +59,20 @@ def chain_hash(
         )
     )
     return hashlib.sha256(f"[{body}]".encode()).hexdigest()
+
+
+def link(previous_hash: str, content: str) -> str:
+    """The chain step: sha256 of the previous hash followed by the content hash (both hex).
+
+    PostgreSQL computes the same in `adviestraject_append`:
+    encode(sha256(convert_to(previous || content, 'UTF8')), 'hex').
+    """
+    return hashlib.sha256(f"{previous_hash}{content}".encode()).hexdigest()
+
+
+def chain_hash(previous_hash: str, **event: Any) -> str:
+    """The hash an event with these fields carries when it follows `previous_hash`."""
+    return link(previous_hash, content_hash(**event))
 
 
 def chain(
