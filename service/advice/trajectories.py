@@ -19,11 +19,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from service.outbox.outbox import enqueue
+import psycopg
+
+from service.outbox.outbox import ROUTES, enqueue
 from service.projections import trajectories as trajectory_rows
 from service.store import personal
 from service.store.events import ConcurrencyError, NewEvent, StoredEvent
-from service.store.sql import LogWriter, SqlEventStore
+from service.store.hashing import content_hash
+from service.store.sql import IdempotencyConflictError, LogWriter, SqlEventStore
 from service.store.sqlio import SqlIO
 from workflows.codec import Event
 from workflows.commands import Command
@@ -33,6 +36,7 @@ from workflows.policy import DEFAULT_POLICY, SchoolPolicy
 from workflows.trajectory import Trajectory, fold
 
 Clock = Callable[[], datetime]
+MAX_ATTEMPTS = 3  # decisions retried on a fresh read when another writer came first
 
 
 def trajectory_stream(pupil_id: UUID | str) -> str:
@@ -118,6 +122,10 @@ class Trajectories:
     ) -> CommandResult:
         stream_id = trajectory_stream(pupil_id)
         request_print = fingerprint(pupil_id, command) if idempotency_key else ""
+        if self._store.appends_on_server:
+            return self._execute_on_server(
+                pupil_id, command, context, expected_version, idempotency_key, request_print
+            )
         now = self._clock()
         with self._store.writing(now, lock=False) as writer:
             stored, first = writer.lock_and_read(stream_id, idempotency_key, request_print)
@@ -166,6 +174,96 @@ class Trajectories:
             [e.event_type for e in appended],
             [e.position for e in appended],
         )
+
+    def _execute_on_server(
+        self,
+        pupil_id: UUID,
+        command: Command,
+        context: CommandContext,
+        expected_version: int | None,
+        idempotency_key: str | None,
+        request_print: str,
+    ) -> CommandResult:
+        """PostgreSQL: read (one round trip, no lock), decide, append (one call, committed).
+
+        When another writer appended in between, the function refuses; without an If-Match the
+        command is decided again on the fresh stream (the domain is pure, so that is safe), with
+        one it is the caller's 409.
+        """
+        stream_id = trajectory_stream(pupil_id)
+        idempotency = (idempotency_key, request_print) if idempotency_key else None
+        for attempt in range(MAX_ATTEMPTS):
+            with self._store.reading() as io:
+                stored, remembered, key = io.read_for_command(
+                    stream_id, idempotency_key, str(pupil_id)
+                )
+                if remembered is not None:
+                    if remembered[0] != request_print:
+                        raise IdempotencyConflictError(str(idempotency_key))
+                    return CommandResult.replay(remembered[1])
+                current = stored[-1].stream_version if stored else 0
+                if expected_version is not None and expected_version != current:
+                    raise ConcurrencyError(stream_id, expected_version, current)
+                state = fold(self._open(stored, key))
+                now = self._clock()
+                new_events = decide_on(state, command, now, policy=self._policy)
+                if not new_events and idempotency is None:
+                    return CommandResult(current, [], [])
+                encoded = [CODEC.encode(e) for e in new_events]
+                if key is None and any(personal.has_personal_text(t, d) for t, _, d in encoded):
+                    key = personal.key_for_writing(io, str(pupil_id), now)
+                sealed = [(t, v, personal.seal(key, t, d)) for t, v, d in encoded]
+                metadata = context.metadata()
+                contents = [
+                    content_hash(
+                        stream_id=stream_id,
+                        stream_version=current + i,
+                        event_type=t,
+                        schema_version=v,
+                        data=d,
+                        metadata=metadata,
+                        recorded_at=now,
+                    )
+                    for i, (t, v, d) in enumerate(sealed, start=1)
+                ]
+                new_state = fold(new_events, start=state)
+                row = trajectory_rows.json_row(stream_id, new_state) if new_events else None
+                try:
+                    appended = io.call_append(
+                        stream_id,
+                        current,
+                        sealed,
+                        metadata,
+                        now,
+                        contents,
+                        row,
+                        [ROUTES.get(t) for t, _, _ in sealed],
+                        idempotency,
+                    )
+                except psycopg.Error as error:
+                    if error.sqlstate == "AT001":  # another writer came first
+                        if expected_version is None and attempt < MAX_ATTEMPTS - 1:
+                            continue
+                        raise ConcurrencyError(
+                            stream_id, current, int(str(error.diag.message_primary))
+                        ) from None
+                    if error.sqlstate == "AT002":  # the same key, in a race: read its answer
+                        continue
+                    raise
+            return CommandResult(
+                current + len(sealed),
+                [t for t, _, _ in sealed],
+                [position for position, _ in appended],
+            )
+        raise ConcurrencyError(
+            stream_id, expected_version or 0, self._store.stream_version(stream_id)
+        )
+
+    def _open(self, stored: Sequence[StoredEvent], key: bytes | None) -> list[Event]:
+        return [
+            CODEC.decode(e.event_type, e.schema_version, personal.unseal(key, e.event_type, e.data))
+            for e in stored
+        ]
 
     @staticmethod
     def _side_effects(

@@ -7,6 +7,7 @@ compared row for row with the live table.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, delete
@@ -48,3 +49,10 @@ def apply(target: Connection | SqlIO, rows: list[dict[str, Any]]) -> None:
 
 def clear(conn: Connection) -> None:
     conn.execute(delete(trajectories))
+
+
+def json_row(stream_id: str, state: Trajectory) -> dict[str, Any]:
+    """The row as JSON for `adviestraject_append` (which fills in `position` itself)."""
+    values = row(stream_id, state, 0)
+    del values["position"]
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}

@@ -34,8 +34,11 @@ def key_for_writing(io: SqlIO, pupil_id: str, now: datetime) -> bytes:
     found = io.pupil_key(pupil_id)
     if found is not None:
         return found
-    key = AESGCM.generate_key(bit_length=256)
-    io.add_pupil_key(pupil_id, key, now)
+    io.add_pupil_key(pupil_id, AESGCM.generate_key(bit_length=256), now)
+    # Read back: on PostgreSQL's autocommit path a concurrent first writer may have won.
+    key = io.pupil_key(pupil_id)
+    if key is None:
+        raise RuntimeError("the pupil's key was not stored")
     return key
 
 

@@ -179,6 +179,11 @@ class SqlEventStore:
     def engine(self) -> Engine:
         return self._engine
 
+    @property
+    def appends_on_server(self) -> bool:
+        """PostgreSQL appends a command in one call of `adviestraject_append`."""
+        return self._engine.dialect.name == "postgresql"
+
     @contextmanager
     def writing(self, recorded_at: datetime, *, lock: bool = True) -> Iterator[LogWriter]:
         """A write transaction with the log locked; commits when the block ends without error.

@@ -204,6 +204,77 @@ class SqlIO:
         idempotent = None if found is None else (found[0], self.json_out(found[1]))
         return (int(head[0]), str(head[1])), [self._event(r) for r in rows], idempotent
 
+    def read_for_command(
+        self, stream_id: str, idempotency_key: str | None, pupil_id: str
+    ) -> tuple[list[StoredEvent], tuple[str, dict[str, Any]] | None, bytes | None]:
+        """Stream, remembered response and pupil key in one round trip (autocommit, no lock)."""
+        stream, key_row, pupil_key = self.raw.cursor(), self.raw.cursor(), self.raw.cursor()
+        try:
+            with self.raw.pipeline():
+                stream.execute(
+                    self._sql(
+                        f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? "
+                        "ORDER BY stream_version"
+                    ),
+                    (stream_id,),
+                )
+                if idempotency_key is not None:
+                    key_row.execute(
+                        self._sql(
+                            "SELECT fingerprint, response FROM idempotency_keys WHERE key = ?"
+                        ),
+                        (idempotency_key,),
+                    )
+                pupil_key.execute(
+                    self._sql("SELECT key FROM pupil_keys WHERE pupil_id = ?"), (pupil_id,)
+                )
+                rows = stream.fetchall()
+                found = key_row.fetchone() if idempotency_key is not None else None
+                key = pupil_key.fetchone()
+        finally:
+            stream.close()
+            key_row.close()
+            pupil_key.close()
+        remembered = None if found is None else (found[0], found[1])
+        return [self._event(r) for r in rows], remembered, None if key is None else bytes(key[0])
+
+    def call_append(
+        self,
+        stream_id: str,
+        expected: int,
+        events: Sequence[tuple[str, int, dict[str, Any]]],
+        metadata: dict[str, Any],
+        recorded_at: datetime,
+        contents: Sequence[str],
+        read_model: dict[str, Any] | None,
+        topics: Sequence[str | None],
+        idempotency: tuple[str, str] | None,
+    ) -> list[tuple[int, str]]:
+        """`adviestraject_append` (migration 0004): one statement, one round trip, committed."""
+        key, fingerprint = idempotency or (None, None)
+        return [
+            (int(r[0]), str(r[1]))
+            for r in self.all(
+                "SELECT * FROM adviestraject_append(?::text, ?::integer, ?::text[], ?::integer[], "
+                "?::jsonb[], ?::jsonb, ?::timestamptz, ?::text[], ?::jsonb, ?::text[], ?::text, "
+                "?::text)",
+                (
+                    stream_id,
+                    expected,
+                    [t for t, _, _ in events],
+                    [v for _, v, _ in events],
+                    [Jsonb(d) for _, _, d in events],
+                    Jsonb(metadata),
+                    recorded_at,
+                    list(contents),
+                    None if read_model is None else Jsonb(read_model),
+                    list(topics),
+                    key,
+                    fingerprint,
+                ),
+            )
+        ]
+
     def move_head(self, position: int, digest: str) -> None:
         self.run("UPDATE log_head SET position = ?, hash = ? WHERE id = 1", (position, digest))
 
