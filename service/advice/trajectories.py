@@ -124,7 +124,7 @@ class Trajectories:
         request_print = fingerprint(pupil_id, command) if idempotency_key else ""
         if self._store.appends_on_server:
             return self._execute_on_server(
-                pupil_id, command, context, expected_version, idempotency_key, request_print
+                pupil_id, [command], context, expected_version, idempotency_key, request_print
             )
         now = self._clock()
         with self._store.writing(now, lock=False) as writer:
@@ -155,6 +155,8 @@ class Trajectories:
         For imports and for what a teacher records in one go: either all are accepted, or the
         first refusal is raised and nothing is written.
         """
+        if self._store.appends_on_server:
+            return self._execute_on_server(pupil_id, commands, context, None, None, "")
         stream_id = trajectory_stream(pupil_id)
         now = self._clock()
         with self._store.writing(now, lock=False) as writer:
@@ -178,7 +180,7 @@ class Trajectories:
     def _execute_on_server(
         self,
         pupil_id: UUID,
-        command: Command,
+        commands: Sequence[Command],
         context: CommandContext,
         expected_version: int | None,
         idempotency_key: str | None,
@@ -206,7 +208,12 @@ class Trajectories:
                     raise ConcurrencyError(stream_id, expected_version, current)
                 state = fold(self._open(stored, key))
                 now = self._clock()
-                new_events = decide_on(state, command, now, policy=self._policy)
+                new_events: list[Event] = []
+                new_state = state
+                for command in commands:
+                    decided = decide_on(new_state, command, now, policy=self._policy)
+                    new_events += decided
+                    new_state = fold(decided, start=new_state)
                 if not new_events and idempotency is None:
                     return CommandResult(current, [], [])
                 encoded = [CODEC.encode(e) for e in new_events]
@@ -226,7 +233,6 @@ class Trajectories:
                     )
                     for i, (t, v, d) in enumerate(sealed, start=1)
                 ]
-                new_state = fold(new_events, start=state)
                 row = trajectory_rows.json_row(stream_id, new_state) if new_events else None
                 try:
                     appended = io.call_append(
