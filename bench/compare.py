@@ -6,6 +6,7 @@ Run: .venv/bin/python -m bench.compare bench/results/<run>   (bench/compare.sh d
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -89,10 +90,17 @@ def main() -> None:
     rows = load(Path(sys.argv[1]))
 
     def find(lib: str, backend: str, bench: str, key: str) -> float | None:
-        for row in rows:
-            if (row.get("lib"), row.get("backend"), row.get("bench")) == (lib, backend, bench):
-                return float(row[key]) if key in row else None
-        return None
+        """The median over runs (one value per run of that script)."""
+        values = [
+            float(row[key])
+            for row in rows
+            if key in row
+            and (row.get("lib"), row.get("backend"), row.get("bench")) == (lib, backend, bench)
+        ]
+        return statistics.median(values) if values else None
+
+    runs = len({row.get("run") for row in rows})
+    print(f"medians over {runs} run(s)")
 
     print(f"{'comparison':36s} {'ours':>11s} {'anchor':>11s} {'ratio':>7s} {'target':>7s}")
     for what, (backend, bench, key), anchor, target in TARGETS:
@@ -110,12 +118,11 @@ def main() -> None:
             f"{'PG bulk append, events/s':36s} {bulk:11,.0f} {'':>11s} {'':>7s} "
             f"{BULK_TARGET:7,.0f}  {verdict}"
         )
-    for row in rows:
-        if row.get("lib") == "adviestraject" and row.get("bench") == "c_command":
-            print(
-                f"commands on {row['backend']}: median {row['median_ms']} ms, "
-                f"p99 {row['p99_ms']} ms"
-            )
+    for backend in ("postgres", "sqlite-file"):
+        median = find("adviestraject", backend, "c_command", "median_ms")
+        p99 = find("adviestraject", backend, "c_command", "p99_ms")
+        if median is not None:
+            print(f"commands on {backend}: median {median} ms, p99 {p99} ms (medians over runs)")
 
 
 if __name__ == "__main__":

@@ -207,36 +207,26 @@ class SqlIO:
     def read_for_command(
         self, stream_id: str, idempotency_key: str | None, pupil_id: str
     ) -> tuple[list[StoredEvent], tuple[str, dict[str, Any]] | None, bytes | None]:
-        """Stream, remembered response and pupil key in one round trip (autocommit, no lock)."""
-        stream, key_row, pupil_key = self.raw.cursor(), self.raw.cursor(), self.raw.cursor()
-        try:
-            with self.raw.pipeline():
-                stream.execute(
-                    self._sql(
-                        f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? "
-                        "ORDER BY stream_version"
-                    ),
-                    (stream_id,),
-                )
-                if idempotency_key is not None:
-                    key_row.execute(
-                        self._sql(
-                            "SELECT fingerprint, response FROM idempotency_keys WHERE key = ?"
-                        ),
-                        (idempotency_key,),
-                    )
-                pupil_key.execute(
-                    self._sql("SELECT key FROM pupil_keys WHERE pupil_id = ?"), (pupil_id,)
-                )
-                rows = stream.fetchall()
-                found = key_row.fetchone() if idempotency_key is not None else None
-                key = pupil_key.fetchone()
-        finally:
-            stream.close()
-            key_row.close()
-            pupil_key.close()
-        remembered = None if found is None else (found[0], found[1])
-        return [self._event(r) for r in rows], remembered, None if key is None else bytes(key[0])
+        """Stream, remembered response and pupil key in one statement (autocommit, no lock).
+
+        The key lookups ride along as columns of every stream row (or of one empty row when the
+        stream is new), so a command's read is one round trip and one snapshot.
+        """
+        columns = ", ".join(f"e.{c.strip()}" for c in EVENT_COLUMNS.split(","))
+        rows = self.all(
+            f"SELECT k.key, i.fingerprint, i.response, {columns} "
+            "FROM (SELECT 1) AS one "
+            "LEFT JOIN pupil_keys AS k ON k.pupil_id = ? "
+            "LEFT JOIN idempotency_keys AS i ON i.key = ? "
+            "LEFT JOIN events AS e ON e.stream_id = ? "
+            "ORDER BY e.stream_version",
+            (pupil_id, idempotency_key, stream_id),
+        )
+        first = rows[0]
+        key = None if first[0] is None else bytes(first[0])
+        remembered = None if first[1] is None else (first[1], self.json_out(first[2]))
+        stored = [self._event(r[3:]) for r in rows if r[3] is not None]
+        return stored, remembered, key
 
     def call_append(
         self,
