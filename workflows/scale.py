@@ -74,10 +74,6 @@ class SchoolAdvice(Enum):
         return sum(tracks) * 2 // len(tracks) if tracks else None
 
     @property
-    def on_scale(self) -> bool:
-        return bool(self.tracks)
-
-    @property
     def label(self) -> str:
         """The usual Dutch spelling, as shown to teachers and parents."""
         if self is SchoolAdvice.VSO:
@@ -153,16 +149,6 @@ class TestAdvice(Enum):
     @property
     def label(self) -> str:
         return str(self.value)
-
-    def as_school_advice(self) -> SchoolAdvice:
-        """The schooladvies that follows the toetsadvies fully (what raising fully raises to).
-
-        pro/vmbo-bb has no counterpart in DUO's list; it is never above an advice it would raise
-        (see `compare`), so asking for it is a programming error.
-        """
-        if self is TestAdvice.PRO_VMBO_BB:
-            raise ValueError("pro/vmbo-bb has no matching schooladvies")
-        return SchoolAdvice.of(self.tracks)
 
 
 _TEST_TRACKS: dict[TestAdvice, tuple[Track, ...]] = {

@@ -32,6 +32,3 @@ class FileMailer:
         temporary = target.with_suffix(".tmp")
         temporary.write_bytes(mail.as_bytes())
         os.replace(temporary, target)
-
-    def sent(self) -> list[Path]:
-        return sorted(self._directory.glob("*.eml")) if self._directory.exists() else []

@@ -16,8 +16,6 @@ from service.store.schema import trajectories
 from service.store.sqlio import SqlIO, io_of
 from workflows.trajectory import Trajectory
 
-NAME = "trajectories"
-
 
 def row(stream_id: str, state: Trajectory, position: int) -> dict[str, Any]:
     provisional, final = state.provisional_advice, state.final_advice

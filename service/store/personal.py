@@ -42,10 +42,6 @@ def key_for_writing(io: SqlIO, pupil_id: str, now: datetime) -> bytes:
     return key
 
 
-def key_for_reading(conn: Connection, pupil_id: str) -> bytes | None:
-    return SqlIO(conn).pupil_key(pupil_id)
-
-
 def has_personal_text(event_type: str, data: dict[str, Any]) -> bool:
     return any(data.get(f) is not None for f in CODEC.personal_fields(event_type))
 
