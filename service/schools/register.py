@@ -9,6 +9,32 @@ from sqlalchemy import Engine, delete, insert, select
 from service.store import personal
 from service.store.schema import parents, pupils, schools
 
+# Dutch surnames sort without their tussenvoegsels: "de Vries" sorts under V.
+_TUSSENVOEGSELS = (
+    "van der ",
+    "van den ",
+    "van de ",
+    "van 't ",
+    "in 't ",
+    "op de ",
+    "van ",
+    "den ",
+    "der ",
+    "de ",
+    "ten ",
+    "ter ",
+    "te ",
+    "'t ",
+)
+
+
+def surname_sort_key(family_name: str) -> str:
+    name = family_name.strip().casefold()
+    for particle in _TUSSENVOEGSELS:
+        if name.startswith(particle):
+            return name[len(particle) :]
+    return name
+
 
 @dataclass(frozen=True)
 class School:
@@ -80,11 +106,10 @@ class Register:
 
     def pupils_of(self, school_id: str) -> list[Pupil]:
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(pupils)
-                .where(pupils.c.school_id == school_id)
-                .order_by(pupils.c.family_name, pupils.c.given_name)
-            ).all()
+            found = conn.execute(select(pupils).where(pupils.c.school_id == school_id)).all()
+        rows = sorted(
+            found, key=lambda r: (surname_sort_key(r.family_name), r.given_name.casefold())
+        )
         return [
             Pupil(
                 id=r.id, school_id=r.school_id, given_name=r.given_name, family_name=r.family_name
