@@ -120,32 +120,9 @@ class Trajectories:
         expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> CommandResult:
-        stream_id = trajectory_stream(pupil_id)
         request_print = fingerprint(pupil_id, command) if idempotency_key else ""
-        if self._store.appends_on_server:
-            return self._execute_on_server(
-                pupil_id, [command], context, expected_version, idempotency_key, request_print
-            )
-        now = self._clock()
-        with self._store.writing(now, lock=False) as writer:
-            stored, first = writer.lock_and_read(stream_id, idempotency_key, request_print)
-            if first is not None:
-                return CommandResult.replay(first)
-            current = stored[-1].stream_version if stored else 0
-            if expected_version is not None and expected_version != current:
-                raise ConcurrencyError(stream_id, expected_version, current)
-            state = fold(self._decode(str(pupil_id), stored, writer.io))
-            new_events = decide_on(state, command, now, policy=self._policy)
-            appended = self._append(writer, str(pupil_id), stream_id, current, new_events, context)
-            self._side_effects(writer, stream_id, fold(new_events, start=state), appended)
-            result = CommandResult(
-                current + len(appended),
-                [e.event_type for e in appended],
-                [e.position for e in appended],
-            )
-            if idempotency_key:
-                writer.remember(idempotency_key, stream_id, request_print, result.response())
-        return result
+        run = self._execute_on_server if self._store.appends_on_server else self._execute_locally
+        return run(pupil_id, [command], context, expected_version, idempotency_key, request_print)
 
     def execute_all(
         self, pupil_id: UUID, commands: Sequence[Command], context: CommandContext
@@ -155,27 +132,50 @@ class Trajectories:
         For imports and for what a teacher records in one go: either all are accepted, or the
         first refusal is raised and nothing is written.
         """
-        if self._store.appends_on_server:
-            return self._execute_on_server(pupil_id, commands, context, None, None, "")
+        run = self._execute_on_server if self._store.appends_on_server else self._execute_locally
+        return run(pupil_id, commands, context, None, None, "")
+
+    def _decide_all(
+        self, state: Trajectory, commands: Sequence[Command], now: datetime
+    ) -> tuple[list[Event], Trajectory]:
+        new_events: list[Event] = []
+        for command in commands:
+            decided = decide_on(state, command, now, policy=self._policy)
+            new_events += decided
+            state = fold(decided, start=state)
+        return new_events, state
+
+    def _execute_locally(
+        self,
+        pupil_id: UUID,
+        commands: Sequence[Command],
+        context: CommandContext,
+        expected_version: int | None,
+        idempotency_key: str | None,
+        request_print: str,
+    ) -> CommandResult:
+        """SQLite: read, decide and append under the database's write lock (BEGIN IMMEDIATE)."""
         stream_id = trajectory_stream(pupil_id)
         now = self._clock()
         with self._store.writing(now, lock=False) as writer:
-            stored, _ = writer.lock_and_read(stream_id)
+            stored, first = writer.lock_and_read(stream_id, idempotency_key, request_print)
+            if first is not None:
+                return CommandResult.replay(first)
             current = stored[-1].stream_version if stored else 0
+            if expected_version is not None and expected_version != current:
+                raise ConcurrencyError(stream_id, expected_version, current)
             state = fold(self._decode(str(pupil_id), stored, writer.io))
-            new_events: list[Event] = []
-            new_state = state
-            for command in commands:
-                decided = decide_on(new_state, command, now, policy=self._policy)
-                new_events += decided
-                new_state = fold(decided, start=new_state)
+            new_events, new_state = self._decide_all(state, commands, now)
             appended = self._append(writer, str(pupil_id), stream_id, current, new_events, context)
             self._side_effects(writer, stream_id, new_state, appended)
-        return CommandResult(
-            current + len(appended),
-            [e.event_type for e in appended],
-            [e.position for e in appended],
-        )
+            result = CommandResult(
+                current + len(appended),
+                [e.event_type for e in appended],
+                [e.position for e in appended],
+            )
+            if idempotency_key:
+                writer.remember(idempotency_key, stream_id, request_print, result.response())
+        return result
 
     def _execute_on_server(
         self,
@@ -208,12 +208,7 @@ class Trajectories:
                     raise ConcurrencyError(stream_id, expected_version, current)
                 state = fold(self._open(stored, key))
                 now = self._clock()
-                new_events: list[Event] = []
-                new_state = state
-                for command in commands:
-                    decided = decide_on(new_state, command, now, policy=self._policy)
-                    new_events += decided
-                    new_state = fold(decided, start=new_state)
+                new_events, new_state = self._decide_all(state, commands, now)
                 if not new_events and idempotency is None:
                     return CommandResult(current, [], [])
                 encoded = [CODEC.encode(e) for e in new_events]
@@ -314,10 +309,7 @@ class Trajectories:
             else:
                 with self._store.reading() as reader:
                     key = reader.pupil_key(pupil_id)
-        return [
-            CODEC.decode(e.event_type, e.schema_version, personal.unseal(key, e.event_type, e.data))
-            for e in stored
-        ]
+        return self._open(stored, key)
 
     def history(self, pupil_id: UUID) -> list[Event]:
         return self._decode(str(pupil_id), self._store.read_stream(trajectory_stream(pupil_id)))
