@@ -1,12 +1,13 @@
 """Where advice is recorded: load a pupil's stream, let the domain decide, append the result.
 
-This is the command handler for every trajectory command. It reads the stream, checks the
-caller's expected version, lets `workflows.decide` decide with the time from the injected clock,
-and then, in one transaction with the log locked: checks the idempotency key again, appends the
-events after the version it read (a concurrent writer surfaces as a `ConcurrencyError`, never a
-lost update), seals personal free text with the pupil's key, updates the `trajectories` read
-model, writes outbox rows and remembers the response under the idempotency key. Nothing is
-written when the domain says no.
+This is the command handler for every trajectory command. It reads the stream (with the
+remembered response for an idempotency key and the pupil's key), checks the caller's expected
+version, lets `workflows.decide` decide with the time from the injected clock, seals personal free
+text, and appends in one transaction together with the `trajectories` read-model row, the outbox
+rows and the response under the idempotency key. Two paths, one outcome: on PostgreSQL the read
+is one statement and the append one call of `adviestraject_append` (a writer in between is a
+conflict: decided again without If-Match, a 409 with one); on SQLite everything happens under the
+database's write lock. Nothing is written when the domain says no.
 """
 
 from __future__ import annotations

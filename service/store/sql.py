@@ -8,8 +8,10 @@ are handed out in commit order without holes, and a reader that pages by `positi
 pass an event that commits later with a lower position (the lock is released after the commit is
 visible). The head row also anchors the chain's tail for `verify`. Expected versions are checked
 under the same lock; the unique (stream_id, stream_version) index is a second line of defence,
-and a conflict is always an error, never a silent success. Projections, outbox rows and
-idempotency keys join the same transaction through `LogWriter`.
+and a conflict is always an error, never a silent success. `LogWriter` is that transaction in
+Python (SQLite, bulk imports, `append`); read models, outbox rows and idempotency keys join it.
+On PostgreSQL a single command's append is the same steps in one call of `adviestraject_append`
+(migration 0004), under the same lock.
 """
 
 from __future__ import annotations
