@@ -124,9 +124,6 @@ class LogWriter:
                 self.io.insert_events(stored)
         return stored
 
-    def idempotent_response(self, key: str, fingerprint: str) -> dict[str, Any] | None:
-        return _idempotent_response(self.io, key, fingerprint)
-
     def remember(
         self, key: str, stream_id: str, fingerprint: str, response: dict[str, Any]
     ) -> None:
@@ -162,15 +159,6 @@ def _copy_events(io: SqlIO, stored: list[StoredEvent]) -> None:
                     e.hash,
                 )
             )
-
-
-def _idempotent_response(io: SqlIO, key: str, fingerprint: str) -> dict[str, Any] | None:
-    found = io.idempotent(key)
-    if found is None:
-        return None
-    if found[0] != fingerprint:
-        raise IdempotencyConflictError(key)
-    return found[1]
 
 
 class SqlEventStore:
@@ -228,10 +216,6 @@ class SqlEventStore:
             finally:
                 if io.postgres:
                     io.raw.autocommit = False
-
-    def idempotent_response(self, key: str, fingerprint: str) -> dict[str, Any] | None:
-        with self.reading() as io:
-            return _idempotent_response(io, key, fingerprint)
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
         with self.reading() as io:

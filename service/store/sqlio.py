@@ -169,38 +169,15 @@ class SqlIO:
     def lock_head_and_read(
         self, stream_id: str, idempotency_key: str | None
     ) -> tuple[tuple[int, str], list[StoredEvent], tuple[str, dict[str, Any]] | None]:
-        """Lock the head, read one stream and look up an idempotency key: one round trip on PG."""
-        read_sql = self._sql(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version"
-        )
-        key_sql = self._sql("SELECT fingerprint, response FROM idempotency_keys WHERE key = ?")
-        lock, head_cursor = self.raw.cursor(), self.raw.cursor()
-        read, key = self.raw.cursor(), self.raw.cursor()
-        try:
-            if self.postgres:
-                # Statements in a pipeline run one after the other, each with a fresh snapshot
-                # (READ COMMITTED): the head and stream are read after the lock is granted.
-                with self.raw.pipeline():
-                    lock.execute(LOCK_SQL)
-                    head_cursor.execute(HEAD_SQL)
-                    read.execute(read_sql, (stream_id,))
-                    if idempotency_key is not None:
-                        key.execute(key_sql, (idempotency_key,))
-                    head, rows = head_cursor.fetchone(), read.fetchall()
-                    found = key.fetchone() if idempotency_key is not None else None
-            else:
-                head = head_cursor.execute(HEAD_SQL).fetchone()
-                rows = read.execute(read_sql, (stream_id,)).fetchall()
-                found = (
-                    key.execute(key_sql, (idempotency_key,)).fetchone()
-                    if idempotency_key is not None
-                    else None
-                )
-        finally:
-            lock.close()
-            head_cursor.close()
-            read.close()
-            key.close()
+        """Lock the log, then read its head, one stream and a remembered response (the SQLite
+        command path; PostgreSQL commands use `adviestraject_append`)."""
+        read_sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version"
+        key_sql = "SELECT fingerprint, response FROM idempotency_keys WHERE key = ?"
+        if self.postgres:  # SQLite: BEGIN IMMEDIATE already holds the database's write lock
+            self.one(LOCK_SQL)
+        head = self.one(HEAD_SQL)
+        rows = self.all(read_sql, (stream_id,))
+        found = self.one(key_sql, (idempotency_key,)) if idempotency_key is not None else None
         idempotent = None if found is None else (found[0], self.json_out(found[1]))
         return (int(head[0]), str(head[1])), [self._event(r) for r in rows], idempotent
 
@@ -360,10 +337,6 @@ class SqlIO:
                 for r in rows
             ],
         )
-
-    def idempotent(self, key: str) -> tuple[str, dict[str, Any]] | None:
-        row = self.one("SELECT fingerprint, response FROM idempotency_keys WHERE key = ?", (key,))
-        return None if row is None else (row[0], self.json_out(row[1]))
 
     def remember(
         self, key: str, stream_id: str, fingerprint: str, response: dict[str, Any], now: datetime
