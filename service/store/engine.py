@@ -15,10 +15,15 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from service.store.hashing import canonical, parse
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    # Every JSON value goes in and out through orjson, in the canonical form the hashes use.
+    kwargs.setdefault("json_serializer", canonical)
+    kwargs.setdefault("json_deserializer", parse)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url, **kwargs)

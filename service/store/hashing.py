@@ -9,10 +9,11 @@ is the same on every database, and the chain step is simple enough for the datab
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from service.store.events import NewEvent, StoredEvent
 
@@ -24,10 +25,14 @@ def canonical_time(moment: datetime) -> str:
 
 
 def canonical(value: Any) -> str:
-    """The one JSON text of a value that every hash is computed over."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    """The one JSON text of a value that every hash is computed over: keys sorted, no spaces,
+    non-ASCII as itself (byte for byte what `json.dumps(sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)` gives for the JSON types events hold; a test keeps the two equal)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def parse(text: str | bytes) -> Any:
+    return orjson.loads(text)
 
 
 def content_hash(
@@ -41,6 +46,7 @@ def content_hash(
     recorded_at: datetime,
     data_json: str | None = None,
     metadata_json: str | None = None,
+    recorded_json: str | None = None,
 ) -> str:
     """sha256 of the canonical JSON array [stream, version, type, schema version, data,
     metadata, recorded at]: everything about the event except where it sits in the log.
@@ -55,7 +61,7 @@ def content_hash(
             str(int(schema_version)),
             data_json if data_json is not None else canonical(data),
             metadata_json if metadata_json is not None else canonical(metadata),
-            f'"{canonical_time(recorded_at)}"',
+            recorded_json or f'"{canonical_time(recorded_at)}"',
         )
     )
     return hashlib.sha256(f"[{body}]".encode()).hexdigest()
@@ -86,6 +92,7 @@ def chain(
     """`events` as stored after `last_position`, each hash chained to the one before."""
     stored: list[StoredEvent] = []
     metadata_texts: dict[int, str] = {}  # a command's events usually share one metadata dict
+    recorded_json = f'"{canonical_time(recorded_at)}"'
     for offset, new in enumerate(events, start=1):
         data_json = canonical(new.data)
         metadata_json = metadata_texts.get(id(new.metadata))
@@ -102,6 +109,7 @@ def chain(
             recorded_at=recorded_at,
             data_json=data_json,
             metadata_json=metadata_json,
+            recorded_json=recorded_json,
         )
         stored.append(
             StoredEvent(

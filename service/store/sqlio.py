@@ -10,7 +10,6 @@ jsonb and timestamptz on PostgreSQL), so every other reader of these tables is u
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection
 
 from service.store.events import StoredEvent
+from service.store.hashing import canonical, parse
 
 EVENT_COLUMNS = (
     "position, stream_id, stream_version, event_type, schema_version, data, "
@@ -112,10 +112,10 @@ class SqlIO:
         return statement.replace("?", "%s") if self.postgres else statement
 
     def json_in(self, value: Any) -> Any:
-        return Jsonb(value) if self.postgres else json.dumps(value)
+        return Jsonb(value) if self.postgres else canonical(value)
 
     def json_out(self, value: Any) -> Any:
-        return value if self.postgres else json.loads(value)
+        return value if self.postgres else parse(value)
 
     def time_in(self, moment: datetime) -> Any:
         return moment if self.postgres else moment.astimezone(UTC).strftime(_SQLITE_TIME)
