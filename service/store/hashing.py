@@ -8,9 +8,9 @@ is the same on every database, and the chain step is simple enough for the datab
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from hashlib import sha256
 from typing import Any
 
 import orjson
@@ -46,25 +46,37 @@ def content_hash(
     recorded_at: datetime,
     data_json: str | None = None,
     metadata_json: str | None = None,
-    recorded_json: str | None = None,
 ) -> str:
     """sha256 of the canonical JSON array [stream, version, type, schema version, data,
     metadata, recorded at]: everything about the event except where it sits in the log.
 
     It needs no lock, so it is computed before the append (in parallel, for an import).
     """
-    body = ",".join(
-        (
-            canonical(stream_id),
-            str(int(stream_version)),
-            canonical(event_type),
-            str(int(schema_version)),
-            data_json if data_json is not None else canonical(data),
-            metadata_json if metadata_json is not None else canonical(metadata),
-            recorded_json or f'"{canonical_time(recorded_at)}"',
-        )
+    return _content(
+        canonical(stream_id),
+        stream_version,
+        canonical(event_type),
+        schema_version,
+        data_json if data_json is not None else canonical(data),
+        metadata_json if metadata_json is not None else canonical(metadata),
+        f'"{canonical_time(recorded_at)}"',
     )
-    return hashlib.sha256(f"[{body}]".encode()).hexdigest()
+
+
+def _content(
+    stream_json: str,
+    stream_version: int,
+    type_json: str,
+    schema_version: int,
+    data_json: str,
+    metadata_json: str,
+    recorded_json: str,
+) -> str:
+    body = (
+        f"[{stream_json},{int(stream_version)},{type_json},{int(schema_version)},"
+        f"{data_json},{metadata_json},{recorded_json}]"
+    )
+    return sha256(body.encode()).hexdigest()
 
 
 def link(previous_hash: str, content: str) -> str:
@@ -73,7 +85,7 @@ def link(previous_hash: str, content: str) -> str:
     PostgreSQL computes the same in `adviestraject_append`:
     encode(sha256(convert_to(previous || content, 'UTF8')), 'hex').
     """
-    return hashlib.sha256(f"{previous_hash}{content}".encode()).hexdigest()
+    return sha256(f"{previous_hash}{content}".encode()).hexdigest()
 
 
 def chain_hash(previous_hash: str, **event: Any) -> str:
@@ -91,43 +103,53 @@ def chain(
 ) -> list[StoredEvent]:
     """`events` as stored after `last_position`, each hash chained to the one before."""
     stored: list[StoredEvent] = []
-    metadata_texts: dict[int, str] = {}  # a command's events usually share one metadata dict
+    # What every event of one append shares is serialised once: the stream, the time and (a
+    # command's events share one dict) the metadata.
+    metadata_texts: dict[int, str] = {}
+    stream_json = canonical(stream_id)
     recorded_json = f'"{canonical_time(recorded_at)}"'
     for offset, new in enumerate(events, start=1):
         data_json = canonical(new.data)
         metadata_json = metadata_texts.get(id(new.metadata))
         if metadata_json is None:
             metadata_json = metadata_texts[id(new.metadata)] = canonical(new.metadata)
-        digest = chain_hash(
-            previous_hash,
-            stream_id=stream_id,
-            stream_version=current_version + offset,
-            event_type=new.event_type,
-            schema_version=new.schema_version,
-            data=new.data,
-            metadata=new.metadata,
-            recorded_at=recorded_at,
-            data_json=data_json,
-            metadata_json=metadata_json,
-            recorded_json=recorded_json,
+        version = current_version + offset
+        content = _content(
+            stream_json,
+            version,
+            _type_json(new.event_type),
+            new.schema_version,
+            data_json,
+            metadata_json,
+            recorded_json,
         )
+        previous_hash = sha256(f"{previous_hash}{content}".encode()).hexdigest()
         stored.append(
             StoredEvent(
                 position=last_position + offset,
                 stream_id=stream_id,
-                stream_version=current_version + offset,
+                stream_version=version,
                 event_type=new.event_type,
                 schema_version=new.schema_version,
                 data=new.data,
                 metadata=new.metadata,
                 recorded_at=recorded_at,
-                hash=digest,
+                hash=previous_hash,
                 data_json=data_json,
                 metadata_json=metadata_json,
             )
         )
-        previous_hash = digest
     return stored
+
+
+_TYPE_JSON: dict[str, str] = {}
+
+
+def _type_json(event_type: str) -> str:
+    found = _TYPE_JSON.get(event_type)
+    if found is None:
+        found = _TYPE_JSON[event_type] = canonical(event_type)
+    return found
 
 
 def rehash(event: StoredEvent, previous_hash: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from service.store.events import ConcurrencyError, NewEvent, StoredEvent
+from service.store.events import ConcurrencyError, Fact, NewEvent, StoredEvent
 from service.store.hashing import canonical, chain
 from service.store.schema import log_head
 from service.store.sqlio import EVENT_COLUMNS, SqlIO
@@ -139,26 +139,49 @@ COPY_THRESHOLD = 500
 
 
 def _copy_events(io: SqlIO, stored: list[StoredEvent]) -> None:
-    """Bulk path on PostgreSQL: COPY is several times faster than multi-row INSERT."""
+    """Bulk path on PostgreSQL: COPY in its text format, the lines built here.
+
+    COPY is several times faster than multi-row INSERT, and writing prepared lines instead of
+    `write_row` tuples halves the client's share (jsonb is parsed from the canonical JSON text).
+    """
+    recorded = {id(e.recorded_at): e.recorded_at.isoformat() for e in stored}
+    lines = [
+        "\t".join(
+            (
+                str(e.position),
+                _copy_text(e.stream_id),
+                str(e.stream_version),
+                _copy_text(e.event_type),
+                str(e.schema_version),
+                _copy_text(e.data_json if e.data_json is not None else canonical(e.data)),
+                _copy_text(
+                    e.metadata_json if e.metadata_json is not None else canonical(e.metadata)
+                ),
+                recorded[id(e.recorded_at)],
+                e.hash,
+            )
+        )
+        + "\n"
+        for e in stored
+    ]
     with (
         io.raw.cursor() as cursor,
         cursor.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN") as copy,
     ):
-        for e in stored:
-            # COPY's text format parses jsonb from text: the canonical JSON goes in as it is.
-            copy.write_row(
-                (
-                    e.position,
-                    e.stream_id,
-                    e.stream_version,
-                    e.event_type,
-                    e.schema_version,
-                    e.data_json if e.data_json is not None else canonical(e.data),
-                    e.metadata_json if e.metadata_json is not None else canonical(e.metadata),
-                    e.recorded_at,
-                    e.hash,
-                )
-            )
+        for start in range(0, len(lines), 1000):
+            copy.write("".join(lines[start : start + 1000]))
+
+
+def _copy_text(value: str) -> str:
+    """A value in COPY's text format: backslash, tab, newline and carriage return escaped."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return value
 
 
 class SqlEventStore:
@@ -246,3 +269,8 @@ def _is_stream_version_conflict(error: BaseException) -> bool:
 
 def read_page(conn: Connection, after: int, limit: int) -> list[StoredEvent]:
     return SqlIO(conn).read_page(after, limit)
+
+
+def read_facts(conn: Connection, after: int, limit: int) -> list[Fact]:
+    """A page of the log for projections: the events after `after`, without metadata."""
+    return SqlIO(conn).read_facts(after, limit)

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection
 
-from service.store.events import StoredEvent
+from service.store.events import Fact, StoredEvent
 from service.store.hashing import canonical, parse
 
 EVENT_COLUMNS = (
@@ -305,6 +305,16 @@ class SqlIO:
             (after, limit),
         )
         return [self._event(r) for r in rows]
+
+    def read_facts(self, after: int, limit: int) -> list[Fact]:
+        rows = self.all(
+            "SELECT position, stream_id, event_type, schema_version, data FROM events "
+            "WHERE position > ? ORDER BY position LIMIT ?",
+            (after, limit),
+        )
+        if self.postgres:
+            return [Fact._make(r) for r in rows]
+        return [Fact(r[0], r[1], r[2], r[3], parse(r[4])) for r in rows]
 
     # -- what joins an append -----------------------------------------------------------------
 

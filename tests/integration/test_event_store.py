@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from service.audit.verify import verify
 from service.store.events import ConcurrencyError, EventStore, NewEvent
 from service.store.hashing import GENESIS_HASH, chain_hash
 from service.store.memory import InMemoryEventStore
@@ -104,3 +105,29 @@ def test_a_stored_event_cannot_be_changed_through_the_objects_the_store_returns(
     store.append("a", 0, [NewEvent("x", 1, data, {})], recorded_at=T0)
     data["n"] = 2
     assert store.read_stream("a")[0].data == {"n": 1}
+
+
+AWKWARD = ["tab\there", "line\nbreak", "back\\slash", 'quote"d', "crlf\r\n", "één — ✓", "\\N"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_bulk_append_stores_every_value_exactly_and_keeps_the_chain_verifiable(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # 150 streams x 4 events: above the size where PostgreSQL switches to COPY.
+    batches = [
+        (f"s-{k}", 0, [new(k * 10 + i, odd=AWKWARD[(k + i) % len(AWKWARD)]) for i in range(4)])
+        for k in range(150)
+    ]
+    with migrated_engine(empty_database(backend, request, tmp_path)) as engine:
+        store = SqlEventStore(engine)
+        store.append("s-0", 0, [new(0)], recorded_at=T0)
+        batches[0] = ("s-0", 1, batches[0][2])
+        with store.writing(T0) as writer:
+            stored = writer.append_many(batches)
+        assert len(stored) == 600
+        assert [e.position for e in stored] == list(range(2, 602))
+        assert store.read_all(after=1, limit=1000) == stored
+        assert store.read_stream("s-0")[1].data["odd"] == AWKWARD[0]
+        assert store.head() == (601, stored[-1].hash)
+        assert verify(store).ok
