@@ -126,15 +126,21 @@ class Trajectories:
         return run(pupil_id, [command], context, expected_version, idempotency_key, request_print)
 
     def execute_all(
-        self, pupil_id: UUID, commands: Sequence[Command], context: CommandContext
+        self,
+        pupil_id: UUID,
+        commands: Sequence[Command],
+        context: CommandContext,
+        *,
+        expected_version: int | None = None,
     ) -> CommandResult:
         """Several commands for one pupil, decided in turn and appended in one transaction.
 
         For imports and for what a teacher records in one go: either all are accepted, or the
-        first refusal is raised and nothing is written.
+        first refusal is raised and nothing is written. `expected_version=0` says the pupil is
+        new (an enrolment): it fails with a conflict if the pupil already has events.
         """
         run = self._execute_on_server if self._store.appends_on_server else self._execute_locally
-        return run(pupil_id, commands, context, None, None, "")
+        return run(pupil_id, commands, context, expected_version, None, "")
 
     def _decide_all(
         self, state: Trajectory, commands: Sequence[Command], now: datetime
@@ -197,9 +203,15 @@ class Trajectories:
         idempotency = (idempotency_key, request_print) if idempotency_key else None
         for attempt in range(MAX_ATTEMPTS):
             with self._store.reading() as io:
-                stored, remembered, key = io.read_for_command(
-                    stream_id, idempotency_key, str(pupil_id)
-                )
+                if expected_version == 0 and idempotency_key is None:
+                    # A new pupil: nothing to read that the append would not check anyway (a
+                    # stream that is not empty after all is refused with AT001: a conflict).
+                    stored: list[StoredEvent] = []
+                    remembered, key = None, None
+                else:
+                    stored, remembered, key = io.read_for_command(
+                        stream_id, idempotency_key, str(pupil_id)
+                    )
                 if remembered is not None:
                     if remembered[0] != request_print:
                         raise IdempotencyConflictError(str(idempotency_key))

@@ -11,7 +11,7 @@ under the same lock; the unique (stream_id, stream_version) index is a second li
 and a conflict is always an error, never a silent success. `LogWriter` is that transaction in
 Python (SQLite, bulk imports, `append`); read models, outbox rows and idempotency keys join it.
 On PostgreSQL a single command's append is the same steps in one call of `adviestraject_append`
-(migration 0004), under the same lock.
+(migration 0005), under the same lock.
 """
 
 from __future__ import annotations

@@ -217,25 +217,29 @@ class SqlIO:
         topics: Sequence[str | None],
         idempotency: tuple[str, str] | None,
     ) -> list[tuple[int, str]]:
-        """`adviestraject_append` (migration 0004): one statement, one round trip, committed."""
+        """`adviestraject_append` (migration 0005): one statement, one round trip, committed.
+
+        The JSON goes as text (orjson, cast by the server), not through psycopg's adapters.
+        """
         key, fingerprint = idempotency or (None, None)
+        batch = [
+            [event_type, version, data, content, topic]
+            for (event_type, version, data), content, topic in zip(
+                events, contents, topics, strict=True
+            )
+        ]
         return [
             (int(r[0]), str(r[1]))
             for r in self.all(
-                "SELECT * FROM adviestraject_append(?::text, ?::integer, ?::text[], ?::integer[], "
-                "?::jsonb[], ?::jsonb, ?::timestamptz, ?::text[], ?::jsonb, ?::text[], ?::text, "
-                "?::text)",
+                "SELECT * FROM adviestraject_append(?::text, ?::integer, ?::jsonb, ?::jsonb, "
+                "?::timestamptz, ?::jsonb, ?::text, ?::text)",
                 (
                     stream_id,
                     expected,
-                    [t for t, _, _ in events],
-                    [v for _, v, _ in events],
-                    [Jsonb(d) for _, _, d in events],
-                    Jsonb(metadata),
+                    canonical(batch),
+                    canonical(metadata),
                     recorded_at,
-                    list(contents),
-                    None if read_model is None else Jsonb(read_model),
-                    list(topics),
+                    None if read_model is None else canonical(read_model),
                     key,
                     fingerprint,
                 ),

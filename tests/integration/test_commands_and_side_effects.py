@@ -18,6 +18,7 @@ from service.store.schema import events, outbox, trajectories
 from service.store.sql import IdempotencyConflictError
 from tests.conftest import Clock, enrolled_pupil
 from workflows.commands import (
+    EnrolPupil,
     GiveProvisionalAdvice,
     KeepAdvice,
     ReceiveTestResult,
@@ -192,3 +193,22 @@ def test_the_worker_mails_the_school_once_when_a_heroverweging_is_needed(
     assert "Subject: Heroverweging nodig: Daan Jansen" in text
     assert "24-03-2026" in text
     assert worker.status().done == 1
+
+
+def test_enrolling_with_expected_version_zero_refuses_a_pupil_who_already_has_a_history(
+    container: Container,
+) -> None:
+    enrol = EnrolPupil(
+        school_id="school-1", school_year="2025-2026", groep=8, enrolled_on=date(2025, 8, 25)
+    )
+    give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
+    fresh = uuid.uuid4()
+    result = container.trajectories.execute_all(fresh, [enrol, give], CTX, expected_version=0)
+    assert result.stream_version == 2
+    assert container.trajectories.load(fresh).provisional_advice is not None
+    before = count(container, events), count(container, trajectories)
+    with pytest.raises(ConcurrencyError) as raised:
+        container.trajectories.execute_all(fresh, [enrol], CTX, expected_version=0)
+    assert (raised.value.expected_version, raised.value.current_version) == (0, 2)
+    assert (count(container, events), count(container, trajectories)) == before
+    assert verify(container.store).ok
