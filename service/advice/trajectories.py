@@ -32,6 +32,7 @@ from service.store.sqlio import SqlIO
 from workflows.codec import Event
 from workflows.commands import Command
 from workflows.decide import decide_on
+from workflows.errors import DomainError
 from workflows.events import CODEC
 from workflows.policy import DEFAULT_POLICY, SchoolPolicy
 from workflows.trajectory import Trajectory, fold
@@ -201,11 +202,14 @@ class Trajectories:
         """
         stream_id = trajectory_stream(pupil_id)
         idempotency = (idempotency_key, request_print) if idempotency_key else None
+        # A new pupil (expected version 0): nothing to read that the append would not check
+        # anyway, since a stream that is not empty after all is refused with AT001. Should the
+        # commands be refused or do nothing on an empty history, the stream is read after all,
+        # so the answer is the same as with the read.
+        assume_new = expected_version == 0 and idempotency_key is None
         for attempt in range(MAX_ATTEMPTS):
             with self._store.reading() as io:
-                if expected_version == 0 and idempotency_key is None:
-                    # A new pupil: nothing to read that the append would not check anyway (a
-                    # stream that is not empty after all is refused with AT001: a conflict).
+                if assume_new:
                     stored: list[StoredEvent] = []
                     remembered, key = None, None
                 else:
@@ -221,38 +225,16 @@ class Trajectories:
                     raise ConcurrencyError(stream_id, expected_version, current)
                 state = fold(self._open(stored, key))
                 now = self._clock()
-                new_events, new_state = self._decide_all(state, commands, now)
+                decided = self._decide_assuming_new(state, commands, now, assume_new)
+                if decided is None:
+                    assume_new = False
+                    continue
+                new_events, new_state = decided
                 if not new_events and idempotency is None:
                     return CommandResult(current, [], [])
-                encoded = [CODEC.encode(e) for e in new_events]
-                if key is None and any(personal.has_personal_text(t, d) for t, _, d in encoded):
-                    key = personal.key_for_writing(io, str(pupil_id), now)
-                sealed = [(t, v, personal.seal(key, t, d)) for t, v, d in encoded]
-                metadata = context.metadata()
-                contents = [
-                    content_hash(
-                        stream_id=stream_id,
-                        stream_version=current + i,
-                        event_type=t,
-                        schema_version=v,
-                        data=d,
-                        metadata=metadata,
-                        recorded_at=now,
-                    )
-                    for i, (t, v, d) in enumerate(sealed, start=1)
-                ]
-                row = trajectory_rows.json_row(stream_id, new_state) if new_events else None
                 try:
-                    appended = io.call_append(
-                        stream_id,
-                        current,
-                        sealed,
-                        metadata,
-                        now,
-                        contents,
-                        row,
-                        [ROUTES.get(t) for t, _, _ in sealed],
-                        idempotency,
+                    types, appended = self._call_append(
+                        io, pupil_id, current, new_events, new_state, key, context, now, idempotency
                     )
                 except psycopg.Error as error:
                     if error.sqlstate == "AT001":  # another writer came first
@@ -265,13 +247,70 @@ class Trajectories:
                         continue
                     raise
             return CommandResult(
-                current + len(sealed),
-                [t for t, _, _ in sealed],
-                [position for position, _ in appended],
+                current + len(types), types, [position for position, _ in appended]
             )
         raise ConcurrencyError(
             stream_id, expected_version or 0, self._store.stream_version(stream_id)
         )
+
+    def _decide_assuming_new(
+        self, state: Trajectory, commands: Sequence[Command], now: datetime, assume_new: bool
+    ) -> tuple[list[Event], Trajectory] | None:
+        """The decision; None when a pupil assumed new gets a refusal or nothing (then the
+        stream is read after all, and the answer is the one the real history gives)."""
+        try:
+            decided = self._decide_all(state, commands, now)
+        except DomainError:
+            if assume_new:
+                return None
+            raise
+        if assume_new and not decided[0]:
+            return None
+        return decided
+
+    @staticmethod
+    def _call_append(
+        io: SqlIO,
+        pupil_id: UUID,
+        current: int,
+        new_events: list[Event],
+        new_state: Trajectory,
+        key: bytes | None,
+        context: CommandContext,
+        now: datetime,
+        idempotency: tuple[str, str] | None,
+    ) -> tuple[list[str], list[tuple[int, str]]]:
+        """Encode, seal and content-hash the events, then one `adviestraject_append` call."""
+        stream_id = trajectory_stream(pupil_id)
+        encoded = [CODEC.encode(e) for e in new_events]
+        if key is None and any(personal.has_personal_text(t, d) for t, _, d in encoded):
+            key = personal.key_for_writing(io, str(pupil_id), now)
+        sealed = [(t, v, personal.seal(key, t, d)) for t, v, d in encoded]
+        metadata = context.metadata()
+        contents = [
+            content_hash(
+                stream_id=stream_id,
+                stream_version=current + i,
+                event_type=t,
+                schema_version=v,
+                data=d,
+                metadata=metadata,
+                recorded_at=now,
+            )
+            for i, (t, v, d) in enumerate(sealed, start=1)
+        ]
+        appended = io.call_append(
+            stream_id,
+            current,
+            sealed,
+            metadata,
+            now,
+            contents,
+            trajectory_rows.json_row(stream_id, new_state) if new_events else None,
+            [ROUTES.get(t) for t, _, _ in sealed],
+            idempotency,
+        )
+        return [t for t, _, _ in sealed], appended
 
     def _open(self, stored: Sequence[StoredEvent], key: bytes | None) -> list[Event]:
         return [
