@@ -12,6 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from service.advice.trajectories import decode
+from service.gcpause import paused_gc
 from service.projections import trajectories as trajectory_rows
 from service.projections.compliance import ComplianceProjection
 from service.projections.runner import CatchUpProjection, catch_up, reset
@@ -26,7 +27,7 @@ def rebuild_trajectories(
     engine: Engine, *, page: int = 5000, progress: Callable[[int], None] | None = None
 ) -> int:
     folds, positions = Folds(), {}
-    with engine.begin() as conn:
+    with paused_gc(), engine.begin() as conn:
         trajectory_rows.clear(conn)
         after = 0
         while batch := read_facts(conn, after, page):
@@ -38,8 +39,7 @@ def rebuild_trajectories(
             if progress:
                 progress(len(batch))
         rows = [trajectory_rows.row(sid, state, positions[sid]) for sid, state in folds.states()]
-        for chunk in range(0, len(rows), 5000):
-            trajectory_rows.apply(conn, rows[chunk : chunk + 5000])
+        trajectory_rows.insert_fresh(conn, rows)
     return len(rows)
 
 

@@ -45,6 +45,12 @@ def apply(target: Connection | SqlIO, rows: list[dict[str, Any]]) -> None:
         io_of(target).upsert_trajectories(rows)
 
 
+def insert_fresh(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Rows into the emptied table (a rebuild)."""
+    if rows:
+        SqlIO(conn).insert_trajectories(rows)
+
+
 def clear(conn: Connection) -> None:
     conn.execute(delete(trajectories))
 

@@ -11,7 +11,7 @@ jsonb and timestamptz on PostgreSQL), so every other reader of these tables is u
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
@@ -335,6 +335,27 @@ class SqlIO:
             ],
         )
 
+    def insert_trajectories(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Rows into an emptied `trajectories` (a rebuild): COPY on PostgreSQL."""
+        if not self.postgres:
+            names = ", ".join(TRAJECTORY_COLUMNS)
+            marks = ", ".join("?" for _ in TRAJECTORY_COLUMNS)
+            self.run_many(
+                f"INSERT INTO trajectories ({names}) VALUES ({marks})",
+                [
+                    tuple(self.json_in(r[c]) if c == "late" else r[c] for c in TRAJECTORY_COLUMNS)
+                    for r in rows
+                ],
+            )
+            return
+        lines = ["\t".join(copy_value(r[c]) for c in TRAJECTORY_COLUMNS) + "\n" for r in rows]
+        with (
+            self.raw.cursor() as cursor,
+            cursor.copy(f"COPY trajectories ({', '.join(TRAJECTORY_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for start in range(0, len(lines), 1000):
+                copy.write("".join(lines[start : start + 1000]))
+
     def insert_outbox(self, rows: Sequence[dict[str, Any]]) -> None:
         self.run_many(
             "INSERT INTO outbox (position, stream_id, topic, payload, created_at, available_at, "
@@ -370,6 +391,33 @@ class SqlIO:
             "INSERT INTO pupil_keys (pupil_id, key, created_at) VALUES (?, ?, ?)",
             (pupil_id, key, self.time_in(now)),
         )
+
+
+def copy_text(value: str) -> str:
+    """A value in COPY's text format: backslash, tab, newline and carriage return escaped."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return value
+
+
+def copy_value(value: Any) -> str:
+    """A Python value in COPY's text format (NULL, numbers, dates, JSON for lists and dicts)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return copy_text(canonical(value))
+    return copy_text(str(value))
 
 
 def io_of(target: Connection | SqlIO) -> SqlIO:
