@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, Engine, select
 
 from service.store.events import ConcurrencyError, Fact, NewEvent, StoredEvent
@@ -189,7 +190,9 @@ def _copying_events(io: SqlIO) -> Iterator[Callable[[list[StoredEvent]], None]]:
 
     with (
         io.raw.cursor() as cursor,
-        cursor.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN") as copy,
+        cursor.copy(
+            f"COPY events ({EVENT_COLUMNS}) FROM STDIN", writer=QueuedLibpqWriter(cursor)
+        ) as copy,
     ):
         yield lambda events: copy.write("".join([line(e) + "\n" for e in events]))
 
