@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 from service.advice.trajectories import Actor, CommandContext, decode, trajectory_stream
 from service.bootstrap import Container, bootstrap
+from service.gcpause import paused_gc
 from service.projections.rebuild import rebuild_trajectories
 from service.settings import Settings
 from service.store.events import ConcurrencyError, NewEvent
@@ -323,16 +324,17 @@ def bulk_batches(args: argparse.Namespace, rnd: random.Random) -> list[tuple[str
 def bulk_append(container: Container, batches: list[tuple[str, list[Event]]], per_tx: int) -> int:
     appended = 0
     metadata = CONTEXT.metadata()
-    for start in range(0, len(batches), per_tx):
-        chunk = batches[start : start + per_tx]
-        with container.store.writing(NOW) as writer:
-            stored = writer.append_many(
-                [
-                    (stream, 0, [NewEvent(*CODEC.encode(e), metadata) for e in events])
-                    for stream, events in chunk
-                ]
-            )
-        appended += len(stored)
+    with paused_gc():  # as an import runs (service.gcpause): many objects, no cycles
+        for start in range(0, len(batches), per_tx):
+            chunk = batches[start : start + per_tx]
+            with container.store.writing(NOW) as writer:
+                stored = writer.append_many(
+                    [
+                        (stream, 0, [NewEvent(*CODEC.encode(e), metadata) for e in events])
+                        for stream, events in chunk
+                    ]
+                )
+            appended += len(stored)
     return appended
 
 

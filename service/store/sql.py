@@ -101,8 +101,7 @@ class LogWriter:
         if len(set(ids)) != len(ids):
             raise ValueError("append_many takes each stream once")
         versions = dict.fromkeys(ids, 0)
-        for chunk in range(0, len(ids), 500):
-            versions.update(self.io.stream_versions(ids[chunk : chunk + 500]))
+        versions.update(self.io.stream_versions(ids))
         for stream_id, expected, _ in batches:
             if expected is not None and expected != versions[stream_id]:
                 raise ConcurrencyError(stream_id, expected, versions[stream_id])
