@@ -100,20 +100,30 @@ def chain(
     current_version: int,
     events: Sequence[NewEvent],
     recorded_at: datetime,
+    texts: dict[int, str] | None = None,
 ) -> list[StoredEvent]:
-    """`events` as stored after `last_position`, each hash chained to the one before."""
+    """`events` as stored after `last_position`, each hash chained to the one before.
+
+    What events share is serialised once: the time and the metadata (a command's events share
+    one dict), remembered in `texts` by object id. A caller appending many streams may pass one
+    `texts` for all of them, as long as every event and time it covers stays alive meanwhile
+    (an id is only unique among live objects).
+    """
     stored: list[StoredEvent] = []
-    # What every event of one append shares is serialised once: the stream, the time and (a
-    # command's events share one dict) the metadata.
-    metadata_texts: dict[int, str] = {}
+    if texts is None:
+        texts = {}
+    recorded_json = texts.get(id(recorded_at))
+    if recorded_json is None:
+        recorded_json = texts[id(recorded_at)] = f'"{canonical_time(recorded_at)}"'
     stream_json = canonical(stream_id)
-    recorded_json = f'"{canonical_time(recorded_at)}"'
-    for offset, new in enumerate(events, start=1):
+    position, version = last_position, current_version
+    for new in events:
+        position += 1
+        version += 1
         data_json = canonical(new.data)
-        metadata_json = metadata_texts.get(id(new.metadata))
+        metadata_json = texts.get(id(new.metadata))
         if metadata_json is None:
-            metadata_json = metadata_texts[id(new.metadata)] = canonical(new.metadata)
-        version = current_version + offset
+            metadata_json = texts[id(new.metadata)] = canonical(new.metadata)
         content = _content(
             stream_json,
             version,
@@ -126,17 +136,17 @@ def chain(
         previous_hash = sha256(f"{previous_hash}{content}".encode()).hexdigest()
         stored.append(
             StoredEvent(
-                position=last_position + offset,
-                stream_id=stream_id,
-                stream_version=version,
-                event_type=new.event_type,
-                schema_version=new.schema_version,
-                data=new.data,
-                metadata=new.metadata,
-                recorded_at=recorded_at,
-                hash=previous_hash,
-                data_json=data_json,
-                metadata_json=metadata_json,
+                position,
+                stream_id,
+                version,
+                new.event_type,
+                new.schema_version,
+                new.data,
+                new.metadata,
+                recorded_at,
+                previous_hash,
+                data_json,
+                metadata_json,
             )
         )
     return stored

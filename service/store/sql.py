@@ -125,10 +125,11 @@ class LogWriter:
     ) -> list[StoredEvent]:
         stored: list[StoredEvent] = []
         unsent = 0
+        texts: dict[int, str] = {}  # `batches` keeps every event alive while it is used
         for stream_id, current, new_events in batches:
             self.appended_to.append((stream_id, current))
             chained = chain(
-                self.hash, self.position, stream_id, current, new_events, self.recorded_at
+                self.hash, self.position, stream_id, current, new_events, self.recorded_at, texts
             )
             if chained:
                 self.position, self.hash = chained[-1].position, chained[-1].hash
