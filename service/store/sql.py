@@ -167,25 +167,23 @@ def _copying_events(io: SqlIO) -> Iterator[Callable[[list[StoredEvent]], None]]:
     A failure inside the block aborts the COPY, and with it the transaction.
     """
     recorded: dict[int, str] = {}
+    escaped: dict[str, str] = {}  # streams, types and metadata recur: escaped once each
+
+    def shared(text: str) -> str:
+        found = escaped.get(text)
+        if found is None:
+            found = escaped[text] = copy_text(text)
+        return found
 
     def line(e: StoredEvent) -> str:
         moment = recorded.get(id(e.recorded_at))
         if moment is None:
             moment = recorded[id(e.recorded_at)] = e.recorded_at.isoformat()
-        return "\t".join(
-            (
-                str(e.position),
-                copy_text(e.stream_id),
-                str(e.stream_version),
-                copy_text(e.event_type),
-                str(e.schema_version),
-                copy_text(e.data_json if e.data_json is not None else canonical(e.data)),
-                copy_text(
-                    e.metadata_json if e.metadata_json is not None else canonical(e.metadata)
-                ),
-                moment,
-                e.hash,
-            )
+        data = e.data_json if e.data_json is not None else canonical(e.data)
+        metadata = e.metadata_json if e.metadata_json is not None else canonical(e.metadata)
+        return (
+            f"{e.position}\t{shared(e.stream_id)}\t{e.stream_version}\t{shared(e.event_type)}\t"
+            f"{e.schema_version}\t{copy_text(data)}\t{shared(metadata)}\t{moment}\t{e.hash}\n"
         )
 
     with (
@@ -194,7 +192,7 @@ def _copying_events(io: SqlIO) -> Iterator[Callable[[list[StoredEvent]], None]]:
             f"COPY events ({EVENT_COLUMNS}) FROM STDIN", writer=QueuedLibpqWriter(cursor)
         ) as copy,
     ):
-        yield lambda events: copy.write("".join([line(e) + "\n" for e in events]))
+        yield lambda events: copy.write("".join([line(e) for e in events]))
 
 
 class SqlEventStore:
