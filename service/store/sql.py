@@ -41,9 +41,8 @@ class IdempotencyConflictError(Exception):
 class LogWriter:
     """One write transaction on the log: append to streams, then let others join the transaction."""
 
-    def __init__(self, conn: Connection, recorded_at: datetime, *, lock: bool = True) -> None:
-        self.conn = conn
-        self.io = SqlIO(conn)
+    def __init__(self, io: SqlIO, recorded_at: datetime, *, lock: bool = True) -> None:
+        self.io = io
         self.recorded_at = recorded_at
         self.appended_to: list[tuple[str, int]] = []
         self.position, self.hash, self._start = 0, "", 0
@@ -217,8 +216,8 @@ class SqlEventStore:
         """
         writer: LogWriter | None = None
         try:
-            with self._engine.begin() as conn:
-                writer = LogWriter(conn, recorded_at, lock=lock)
+            with self._transaction() as io:
+                writer = LogWriter(io, recorded_at, lock=lock)
                 yield writer
                 writer.close()
         except Exception as error:
@@ -226,6 +225,28 @@ class SqlEventStore:
                 raise
             stream_id, expected = writer.appended_to[-1]
             raise ConcurrencyError(stream_id, expected, self.stream_version(stream_id)) from error
+
+    @contextmanager
+    def _transaction(self) -> Iterator[SqlIO]:
+        if self.appends_on_server:
+            with self._engine.begin() as conn:
+                yield SqlIO(conn)
+            return
+        # SQLite: the transaction straight on the pooled driver connection. SQLAlchemy's
+        # transaction bookkeeping cost about 0.1 ms a command, a tenth of a durable command.
+        pooled = self._engine.raw_connection()
+        try:
+            driver: Any = pooled.driver_connection
+            driver.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqlIO.on_driver(driver, postgres=False)
+            except BaseException:
+                if driver.in_transaction:  # SQLite may have rolled back already
+                    driver.execute("ROLLBACK")
+                raise
+            driver.execute("COMMIT")
+        finally:
+            pooled.close()
 
     def append(
         self,

@@ -10,7 +10,7 @@ jsonb and timestamptz on PostgreSQL), so every other reader of these tables is u
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -60,6 +60,13 @@ class SqlIO:
         self.postgres = conn.dialect.name == "postgresql"
         self.raw: Any = conn.connection.driver_connection
         self._pending: list[tuple[str, Sequence[Sequence[Any]]]] | None = None
+
+    @classmethod
+    def on_driver(cls, driver: Any, *, postgres: bool) -> SqlIO:
+        """For a transaction the caller runs on the driver connection itself."""
+        io = cls.__new__(cls)
+        io.postgres, io.raw, io._pending = postgres, driver, None
+        return io
 
     def defer(self) -> None:
         """From now on, queue writes and send them together at `flush` (a pipeline on PG)."""
@@ -413,8 +420,9 @@ def copy_text(value: str) -> str:
 
 def copy_value(value: Any) -> str:
     """A Python value in COPY's text format (NULL, numbers, dates, JSON for lists and dicts)."""
-    if value is None:
-        return "\\N"
+    by_type = _COPY_FORMATS.get(type(value))
+    if by_type is not None:
+        return by_type(value)
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, int):
@@ -424,6 +432,31 @@ def copy_value(value: Any) -> str:
     if isinstance(value, list | dict):
         return copy_text(canonical(value))
     return copy_text(str(value))
+
+
+def _null(_: None) -> str:
+    return "\\N"
+
+
+def _boolean(value: bool) -> str:
+    return "t" if value else "f"
+
+
+def _json(value: Any) -> str:
+    return copy_text(canonical(value))
+
+
+# One dict lookup for the exact types a row holds (a rebuild formats millions of values).
+_COPY_FORMATS: dict[type, Callable[[Any], str]] = {
+    type(None): _null,
+    str: copy_text,
+    int: str,
+    bool: _boolean,
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+    list: _json,
+    dict: _json,
+}
 
 
 def io_of(target: Connection | SqlIO) -> SqlIO:
