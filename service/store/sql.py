@@ -261,16 +261,21 @@ class SqlEventStore:
 
     @contextmanager
     def reading(self) -> Iterator[SqlIO]:
-        """A connection for single reads: autocommit on PostgreSQL, so no BEGIN/ROLLBACK trips."""
-        with self._engine.connect() as conn:
-            io = SqlIO(conn)
-            if io.postgres:
-                io.raw.autocommit = True
+        """A pooled driver connection for single statements: autocommit on PostgreSQL, so no
+        BEGIN/ROLLBACK round trips (the append function commits itself)."""
+        pooled = self._engine.raw_connection()
+        try:
+            driver: Any = pooled.driver_connection
+            postgres = self.appends_on_server
+            if postgres:
+                driver.autocommit = True
             try:
-                yield io
+                yield SqlIO.on_driver(driver, postgres=postgres)
             finally:
-                if io.postgres:
-                    io.raw.autocommit = False
+                if postgres:
+                    driver.autocommit = False
+        finally:
+            pooled.close()
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
         with self.reading() as io:
