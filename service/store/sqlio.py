@@ -421,17 +421,9 @@ def copy_text(value: str) -> str:
 def copy_value(value: Any) -> str:
     """A Python value in COPY's text format (NULL, numbers, dates, JSON for lists and dicts)."""
     by_type = _COPY_FORMATS.get(type(value))
-    if by_type is not None:
-        return by_type(value)
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list | dict):
-        return copy_text(canonical(value))
-    return copy_text(str(value))
+    if by_type is None:  # a subclass (an IntEnum, say): the first format its type inherits
+        by_type = next((f for t, f in _COPY_FORMATS.items() if isinstance(value, t)), _text)
+    return by_type(value)
 
 
 def _null(_: None) -> str:
@@ -446,14 +438,19 @@ def _json(value: Any) -> str:
     return copy_text(canonical(value))
 
 
+def _text(value: Any) -> str:
+    return copy_text(str(value))
+
+
 # One dict lookup for the exact types a row holds (a rebuild formats millions of values).
+# Order matters for subclasses: bool before int, datetime before date.
 _COPY_FORMATS: dict[type, Callable[[Any], str]] = {
     type(None): _null,
     str: copy_text,
-    int: str,
     bool: _boolean,
-    date: date.isoformat,
+    int: str,
     datetime: datetime.isoformat,
+    date: date.isoformat,
     list: _json,
     dict: _json,
 }
