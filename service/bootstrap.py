@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from service.accounts.accounts import Accounts
 from service.advice.trajectories import Clock, Trajectories
 from service.outbox.handlers import default_handlers
 from service.outbox.mail import FileMailer
@@ -28,6 +29,7 @@ class Container:
     store: SqlEventStore
     trajectories: Trajectories
     register: Register
+    accounts: Accounts
     clock: Clock
 
     def close(self) -> None:
@@ -48,5 +50,6 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Container:
         store=store,
         trajectories=Trajectories(store, clock),
         register=Register(engine),
+        accounts=Accounts(engine, clock),
         clock=clock,
     )

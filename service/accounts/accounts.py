@@ -1,0 +1,233 @@
+"""User accounts: add and disable users, set passwords, issue and revoke personal API tokens.
+
+Every refusal is an `AccountError` with a stable code and a Dutch message; nothing is written
+then. A token is returned in plain text exactly once, when it is made; afterwards only its hash
+exists, so a lost token is revoked and replaced, never shown again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, insert, select, update
+
+from service.accounts.roles import Principal, Role, Scope
+from service.accounts.secrets import (
+    hash_password,
+    new_token,
+    password_matches,
+    password_problem,
+    token_digest,
+)
+from service.store.schema import api_tokens, schools, user_schools, users
+
+MAX_TOKEN_DAYS = 365
+
+
+class AccountError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    id: str
+    token: str  # the only time it is seen in plain text
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: str
+    name: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class Accounts:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def add_user(
+        self,
+        email: str,
+        name: str,
+        role: Role,
+        scopes: Sequence[Scope] = (),
+        password: str | None = None,
+    ) -> Principal:
+        email = _normalise_email(email)
+        if not name.strip():
+            raise AccountError("name_missing", "geef de naam van de gebruiker")
+        if role.needs_school and not scopes:
+            raise AccountError("school_missing", f"een {role.label} hoort bij een school")
+        if role.needs_class and any(not s.class_name for s in scopes):
+            raise AccountError("class_missing", "een leerkracht hoort bij een klas (bijv. 8A)")
+        if role is Role.BEHEER and scopes:
+            raise AccountError("scope_not_allowed", "beheer hoort niet bij een school")
+        if password is not None and (problem := password_problem(password)):
+            raise AccountError("password_too_weak", problem)
+        user_id = str(uuid.uuid4())
+        with self._engine.begin() as conn:
+            if conn.execute(select(users.c.id).where(users.c.email == email)).first():
+                raise AccountError("email_taken", f"er is al een gebruiker met {email}")
+            known = _known_schools(conn, {s.school_id for s in scopes})
+            if unknown := sorted({s.school_id for s in scopes} - known):
+                raise AccountError("school_unknown", f"onbekende school: {', '.join(unknown)}")
+            conn.execute(
+                insert(users).values(
+                    id=user_id,
+                    email=email,
+                    name=name.strip(),
+                    role=role.value,
+                    password_hash=hash_password(password) if password is not None else None,
+                    active=True,
+                    created_at=self._clock(),
+                )
+            )
+            for scope in dict.fromkeys(scopes):
+                conn.execute(
+                    insert(user_schools).values(
+                        user_id=user_id, school_id=scope.school_id, class_name=scope.class_name
+                    )
+                )
+        return Principal(user_id, email, name.strip(), role, frozenset(scopes))
+
+    def set_password(self, email: str, password: str) -> None:
+        if problem := password_problem(password):
+            raise AccountError("password_too_weak", problem)
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(users)
+                .where(users.c.email == _normalise_email(email))
+                .values(password_hash=hash_password(password))
+            ).rowcount
+        if not done:
+            raise AccountError("user_unknown", f"geen gebruiker {email}")
+
+    def check_password(self, email: str, password: str) -> Principal | None:
+        """The user when the password is theirs and the account is active; None otherwise."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(users).where(users.c.email == _normalise_email(email))
+            ).first()
+            if row is None or not row.active or row.password_hash is None:
+                return None
+            if not password_matches(row.password_hash, password):
+                return None
+            return _principal(conn, row)
+
+    def disable(self, email: str) -> None:
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(users).where(users.c.email == _normalise_email(email)).values(active=False)
+            ).rowcount
+        if not done:
+            raise AccountError("user_unknown", f"geen gebruiker {email}")
+
+    def list_users(self) -> list[Principal]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(users).order_by(users.c.email)).all()
+            return [_principal(conn, row) for row in rows]
+
+    def issue_token(self, email: str, name: str, days: int) -> IssuedToken:
+        if not 1 <= days <= MAX_TOKEN_DAYS:
+            raise AccountError(
+                "token_days_invalid", f"een token geldt 1 tot {MAX_TOKEN_DAYS} dagen"
+            )
+        now = self._clock()
+        token = new_token()
+        issued = IssuedToken(str(uuid.uuid4()), token, now + timedelta(days=days))
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                select(users.c.id, users.c.active).where(users.c.email == _normalise_email(email))
+            ).first()
+            if row is None or not row.active:
+                raise AccountError("user_unknown", f"geen actieve gebruiker {email}")
+            conn.execute(
+                insert(api_tokens).values(
+                    id=issued.id,
+                    user_id=row.id,
+                    name=name.strip() or "token",
+                    token_hash=token_digest(token),
+                    created_at=now,
+                    expires_at=issued.expires_at,
+                )
+            )
+        return issued
+
+    def revoke_token(self, token_id: str) -> None:
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(api_tokens)
+                .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=self._clock())
+            ).rowcount
+        if not done:
+            raise AccountError("token_unknown", f"geen geldig token met id {token_id}")
+
+    def tokens_of(self, email: str) -> list[TokenInfo]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(api_tokens)
+                .join(users, users.c.id == api_tokens.c.user_id)
+                .where(users.c.email == _normalise_email(email))
+                .order_by(api_tokens.c.created_at)
+            ).all()
+        return [TokenInfo(r.id, r.name, r.created_at, r.expires_at, r.revoked_at) for r in rows]
+
+    def authenticate_token(self, token: str) -> Principal | None:
+        """The token's user, if the token exists, is neither revoked nor expired, and the
+        account is active."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(users, api_tokens.c.expires_at, api_tokens.c.revoked_at)
+                .join(api_tokens, api_tokens.c.user_id == users.c.id)
+                .where(api_tokens.c.token_hash == token_digest(token))
+            ).first()
+            if row is None or row.revoked_at is not None or not row.active:
+                return None
+            if row.expires_at <= self._clock():
+                return None
+            return _principal(conn, row)
+
+
+def _normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email:
+        raise AccountError("email_invalid", f"{email!r} is geen e-mailadres")
+    return email
+
+
+def _known_schools(conn: Connection, ids: set[str]) -> set[str]:
+    if not ids:
+        return set()
+    return set(conn.execute(select(schools.c.id).where(schools.c.id.in_(ids))).scalars())
+
+
+def _principal(conn: Connection, row: Row[Any]) -> Principal:
+    user_id: str = row.id
+    scopes = frozenset(
+        Scope(r.school_id, r.class_name)
+        for r in conn.execute(
+            select(user_schools.c.school_id, user_schools.c.class_name).where(
+                user_schools.c.user_id == user_id
+            )
+        )
+    )
+    return Principal(
+        user_id=user_id,
+        email=row.email,
+        name=row.name,
+        role=Role(row.role),
+        scopes=scopes,
+    )
