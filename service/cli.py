@@ -15,7 +15,6 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -24,14 +23,17 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
+from service.accounts.cli import users_app
 from service.audit.verify import Anchor, count_events, verify
-from service.bootstrap import Container, bootstrap, system_clock
+from service.bootstrap import system_clock
+from service.clitools import container as _container
+from service.clitools import fail as _fail
+from service.clitools import require_schema as _require_schema
+from service.clitools import settings as _settings
 from service.projections.rebuild import CATCH_UP, NAMES, rebuild
 from service.projections.runner import catch_up
 from service.schools.demo import DEMO_SCHOOL, seed_demo
-from service.settings import Settings
 from service.store import migrate as migrations
 from workflows.diagram import mermaid_document
 
@@ -42,35 +44,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    print(f"adviestraject: {message}", file=sys.stderr)
-    return typer.Exit(code=2)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise _fail(f"ADVIESTRAJECT_{field.upper()}: {first['msg']}") from None
-
-
-@contextmanager
-def _container() -> Iterator[Container]:
-    try:
-        container = bootstrap(_settings())
-    except (ValueError, SQLAlchemyError) as error:
-        raise _fail(f"cannot open the database: {error}") from None
-    try:
-        yield container
-    except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise _fail(f"database error: {reason}") from None
-    finally:
-        container.close()
 
 
 @app.command("migrate")
@@ -232,9 +205,7 @@ def outbox_command(
             print(f"  failed #{message_id} {topic} after {attempts} attempts: {error}")
 
 
-def _require_schema(container: Container) -> None:
-    if migrations.current_revision(container.engine) is None:
-        raise _fail("the database has no schema yet: run 'adviestraject migrate' first")
+app.add_typer(users_app, name="user")
 
 
 def main() -> None:

@@ -133,6 +133,13 @@ class Accounts:
         if not done:
             raise AccountError("user_unknown", f"geen gebruiker {email}")
 
+    def is_active(self, email: str) -> bool:
+        with self._engine.connect() as conn:
+            active = conn.execute(
+                select(users.c.active).where(users.c.email == _normalise_email(email))
+            ).scalar()
+        return bool(active)
+
     def list_users(self) -> list[Principal]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(users).order_by(users.c.email)).all()

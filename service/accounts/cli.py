@@ -1,0 +1,144 @@
+"""`adviestraject user …`: add, list and disable users, set passwords, issue and revoke tokens.
+
+Schools are named by BRIN. Passwords are typed at a hidden prompt or read from stdin
+(`--password-stdin`, for scripts), never taken as an argument that would end up in the shell's
+history. A token is printed once, when it is made.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from service.accounts.accounts import AccountError
+from service.accounts.roles import Role, Scope
+from service.bootstrap import Container
+from service.clitools import container, fail, require_schema
+
+users_app = typer.Typer(help="Gebruikers en API-tokens beheren.", no_args_is_help=True)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    typed: str = typer.prompt("Wachtwoord", hide_input=True, confirmation_prompt=True)
+    return typed
+
+
+def _scopes(opened: Container, brins: list[str], class_name: str) -> list[Scope]:
+    by_brin = {school.brin.upper(): school.id for school in opened.register.schools()}
+    unknown = [brin for brin in brins if brin.upper() not in by_brin]
+    if unknown:
+        raise fail(f"unknown school (BRIN): {', '.join(unknown)}")
+    return [Scope(by_brin[brin.upper()], class_name) for brin in brins]
+
+
+@users_app.command("add")
+def add_command(
+    email: Annotated[str, typer.Argument(help="E-mailadres, ook de inlognaam")],
+    name: Annotated[str, typer.Option(help="Naam zoals collega's die zien")],
+    role: Annotated[Role, typer.Option(help="Rol")],
+    school: Annotated[list[str], typer.Option(help="BRIN van een school (herhaalbaar)")] = [],  # noqa: B006
+    class_name: Annotated[str, typer.Option("--class", help="Klas, voor een leerkracht")] = "",
+    password: Annotated[bool, typer.Option(help="Vraag een wachtwoord (voor de website)")] = False,
+    password_stdin: Annotated[bool, typer.Option(help="Lees het wachtwoord van stdin")] = False,
+) -> None:
+    """Add a user with a role at one or more schools."""
+    with container() as opened:
+        require_schema(opened)
+        scopes = _scopes(opened, school, class_name)
+        secret = _password(password_stdin) if (password or password_stdin) else None
+        try:
+            added = opened.accounts.add_user(email, name, role, scopes, secret)
+        except AccountError as error:
+            raise fail(error.message) from None
+    print(f"user {added.email} added as {added.role.value}")
+
+
+@users_app.command("list")
+def list_command() -> None:
+    """List every user with role, schools and whether the account is active."""
+    with container() as opened:
+        require_schema(opened)
+        names = {school.id: school.brin for school in opened.register.schools()}
+        for user in opened.accounts.list_users():
+            where = ", ".join(
+                sorted(
+                    "/".join(filter(None, (names.get(s.school_id, s.school_id), s.class_name)))
+                    for s in user.scopes
+                )
+            )
+            state = "" if opened.accounts.is_active(user.email) else "  (uitgeschakeld)"
+            print(f"{user.email}  {user.role.value}  {user.name}  {where or '-'}{state}")
+
+
+@users_app.command("passwd")
+def passwd_command(
+    email: str,
+    password_stdin: Annotated[bool, typer.Option(help="Lees het wachtwoord van stdin")] = False,
+) -> None:
+    """Set a user's password."""
+    with container() as opened:
+        require_schema(opened)
+        try:
+            opened.accounts.set_password(email, _password(password_stdin))
+        except AccountError as error:
+            raise fail(error.message) from None
+    print(f"password of {email} set")
+
+
+@users_app.command("disable")
+def disable_command(email: str) -> None:
+    """Switch an account off: its password and tokens stop working at once."""
+    with container() as opened:
+        require_schema(opened)
+        try:
+            opened.accounts.disable(email)
+        except AccountError as error:
+            raise fail(error.message) from None
+    print(f"user {email} disabled")
+
+
+@users_app.command("token")
+def token_command(
+    email: str,
+    name: Annotated[str, typer.Option(help="Waar het token voor is")] = "token",
+    days: Annotated[int, typer.Option(help="Geldig voor zoveel dagen (max. 365)")] = 90,
+) -> None:
+    """Make a personal API token; it is shown this once only."""
+    with container() as opened:
+        require_schema(opened)
+        try:
+            issued = opened.accounts.issue_token(email, name, days)
+        except AccountError as error:
+            raise fail(error.message) from None
+    print(issued.token)
+    print(
+        f"token {issued.id} for {email}, valid until {issued.expires_at:%Y-%m-%d}; "
+        "store it now: it is not shown again",
+        file=sys.stderr,
+    )
+
+
+@users_app.command("tokens")
+def tokens_command(email: str) -> None:
+    """List a user's tokens (never the tokens themselves)."""
+    with container() as opened:
+        require_schema(opened)
+        for token in opened.accounts.tokens_of(email):
+            state = f"ingetrokken {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "geldig"
+            print(f"{token.id}  {token.name}  tot {token.expires_at:%Y-%m-%d}  {state}")
+
+
+@users_app.command("revoke")
+def revoke_command(token_id: str) -> None:
+    """Revoke a token by its id."""
+    with container() as opened:
+        require_schema(opened)
+        try:
+            opened.accounts.revoke_token(token_id)
+        except AccountError as error:
+            raise fail(error.message) from None
+    print(f"token {token_id} revoked")
