@@ -33,7 +33,14 @@ from service.clitools import require_schema as _require_schema
 from service.clitools import settings as _settings
 from service.projections.rebuild import CATCH_UP, NAMES, rebuild
 from service.projections.runner import catch_up
-from service.schools.demo import DEMO_SCHOOL, seed_demo
+from service.schools.demo import (
+    DEMO_DIRECTOR,
+    DEMO_PASSWORD,
+    DEMO_SCHOOL,
+    DEMO_TEACHER,
+    seed_demo,
+    seed_demo_users,
+)
 from service.store import migrate as migrations
 from workflows.diagram import mermaid_document
 
@@ -57,15 +64,23 @@ def migrate_command() -> None:
 
 @app.command("seed-demo")
 def seed_demo_command() -> None:
-    """Add the demo school with one groep 8; a second run adds nothing."""
+    """Add the demo school with one groep 8 and its two demo users; a second run adds nothing
+    but a fresh API token for the demo teacher."""
     with _container() as container:
         _require_schema(container)
+        if container.settings.environment == "production":
+            raise _fail("seed-demo adds accounts with a public password: not in production")
         report = seed_demo(container.register, container.trajectories, system_clock().date())
+        users_added = seed_demo_users(container.accounts)
+        token = container.accounts.issue_token(DEMO_TEACHER, "demo", days=30)
         print(
             f"demo school {DEMO_SCHOOL.name}: "
             f"{'added' if report.school_added else 'already there'}, "
-            f"{report.pupils_added} pupils added, {report.events_appended} events appended"
+            f"{report.pupils_added} pupils added, {report.events_appended} events appended, "
+            f"{users_added} users added"
         )
+        print(f"demo: log in as {DEMO_TEACHER} or {DEMO_DIRECTOR}, password {DEMO_PASSWORD}")
+        print(f"demo: API token for {DEMO_TEACHER} (30 days): {token.token}")
 
 
 @app.command("serve")

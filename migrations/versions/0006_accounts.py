@@ -1,4 +1,5 @@
-"""Accounts: users with a role, the schools (and classes) they work for, personal API tokens.
+"""Accounts: users with a role, the schools (and classes) they work for, personal API tokens;
+the class a pupil is in; and the access log (every read of a pupil's trajectory: who, when, what).
 
 Passwords are stored only as argon2id hashes, tokens only as sha256 of the token (a token is 256
 random bits, so a fast hash is enough and lets a request be checked with one index lookup).
@@ -48,9 +49,26 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
     )
     op.create_index("ix_api_tokens_user", "api_tokens", ["user_id"])
+    op.create_table(
+        "access_log",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("user_id", sa.String(36), nullable=False),
+        sa.Column("role", sa.String(20), nullable=False),
+        sa.Column("pupil_id", sa.String(36), nullable=False),
+        sa.Column("what", sa.String(100), nullable=False),
+        sa.Column("request_id", sa.String(64)),
+    )
+    op.create_index("ix_access_log_pupil", "access_log", ["pupil_id"])
+    with op.batch_alter_table("pupils") as batch:
+        batch.add_column(sa.Column("class_name", sa.String(20), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("pupils") as batch:
+        batch.drop_column("class_name")
+    op.drop_index("ix_access_log_pupil", table_name="access_log")
+    op.drop_table("access_log")
     op.drop_index("ix_api_tokens_user", table_name="api_tokens")
     op.drop_table("api_tokens")
     op.drop_table("user_schools")

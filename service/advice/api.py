@@ -6,16 +6,21 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from service.accounts.access import changes_pupil, sees_pupil
+from service.accounts.roles import Principal
 from service.api.deps import (
     CommandContextDep,
     ContainerDep,
     ExpectedVersionDep,
     IdempotencyKeyDep,
+    PrincipalDep,
 )
-from service.api.problems import PROBLEM_JSON
+from service.api.problems import PROBLEM_JSON, ProblemError
+from service.audit.access_log import record_read
+from service.bootstrap import Container
 from workflows.commands import GiveProvisionalAdvice
 from workflows.errors import DomainError
 from workflows.scale import SchoolAdvice, parse_school_advice
@@ -28,7 +33,12 @@ PupilId = Annotated[UUID, Path(description="The pupil's id (UUID)")]
 _PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "A malformed header", **_PROBLEM},
-    404: {"description": "The pupil is not in a trajectory", **_PROBLEM},
+    401: {"description": "No token, or one that is unknown, expired or revoked", **_PROBLEM},
+    403: {"description": "The caller sees the pupil but may not change it", **_PROBLEM},
+    404: {
+        "description": "No such pupil, not in a trajectory, or outside the caller's school/class",
+        **_PROBLEM,
+    },
     409: {"description": "The If-Match version is stale; the body has current_version", **_PROBLEM},
     422: {"description": "Invalid input or a rule that says no", **_PROBLEM},
 }
@@ -108,6 +118,26 @@ class TrajectoryOut(BaseModel):
         )
 
 
+def _authorised(container: Container, who: Principal, pupil_id: UUID, *, change: bool) -> None:
+    """404 for a pupil the caller may not see (its existence does not leak), 403 for one they
+    see but may not change."""
+    pupil = container.register.pupil(str(pupil_id))
+    if pupil is None or not sees_pupil(who, pupil.school_id, pupil.class_name):
+        raise ProblemError(
+            404,
+            "pupil_not_found",
+            "Niet gevonden",
+            "deze leerling bestaat niet of valt buiten uw school of klas",
+        )
+    if change and not changes_pupil(who, pupil.school_id, pupil.class_name):
+        raise ProblemError(
+            403,
+            "forbidden",
+            "Geen toegang",
+            f"als {who.role.label} mag u dit traject inzien, maar niet wijzigen",
+        )
+
+
 @router.post(
     "/pupils/{pupil_id}/provisional-advice",
     status_code=201,
@@ -121,8 +151,10 @@ def give_provisional_advice(
     context: CommandContextDep,
     expected_version: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyDep,
+    who: PrincipalDep,
     response: Response,
 ) -> CommandAccepted:
+    _authorised(container, who, pupil_id, change=True)
     command = GiveProvisionalAdvice(advice=SchoolAdvice(body.advice), given_on=body.given_on)
     result = container.trajectories.execute(
         pupil_id,
@@ -142,10 +174,25 @@ def give_provisional_advice(
 
 @router.get(
     "/pupils/{pupil_id}/trajectory",
-    responses={404: _ERRORS[404], 422: _ERRORS[422]},
-    summary="The pupil's trajectory: state, advice and stream version",
+    responses={401: _ERRORS[401], 404: _ERRORS[404], 422: _ERRORS[422]},
+    summary="The pupil's trajectory: state, advice and stream version (the read is logged)",
 )
-def get_trajectory(pupil_id: PupilId, container: ContainerDep, response: Response) -> TrajectoryOut:
+def get_trajectory(
+    pupil_id: PupilId,
+    container: ContainerDep,
+    who: PrincipalDep,
+    request: Request,
+    response: Response,
+) -> TrajectoryOut:
+    _authorised(container, who, pupil_id, change=False)
+    record_read(
+        container.engine,
+        who,
+        str(pupil_id),
+        "trajectory",
+        container.clock(),
+        request.state.request_id,
+    )
     state = container.trajectories.load(pupil_id)
     if state.version == 0:
         raise DomainError("pupil_not_enrolled", "deze leerling volgt geen adviestraject")

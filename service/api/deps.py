@@ -6,7 +6,9 @@ import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from service.accounts.roles import Principal
 from service.advice.trajectories import Actor, CommandContext
 from service.api.problems import ProblemError
 from service.bootstrap import Container
@@ -19,16 +21,48 @@ def get_container(request: Request) -> Container:
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 
-# Until accounts exist (issue 5) every API caller is recorded as this actor, never as a person.
-UNAUTHENTICATED = Actor(id="unauthenticated", role="unauthenticated")
+_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="A personal API token (`adviestraject user token EMAIL`), as `Bearer adv_…`",
+)
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="adviestraject"'}
+
+
+def get_principal(
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+) -> Principal:
+    if credentials is None:
+        raise ProblemError(
+            401,
+            "unauthenticated",
+            "Niet ingelogd",
+            "stuur een API-token mee: Authorization: Bearer <token>",
+            headers=_CHALLENGE,
+        )
+    who = container.accounts.authenticate_token(credentials.credentials)
+    if who is None:
+        raise ProblemError(
+            401,
+            "token_invalid",
+            "Niet ingelogd",
+            "dit token is onbekend, verlopen of ingetrokken",
+            headers=_CHALLENGE,
+        )
+    return who
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 def get_command_context(
     request: Request,
+    who: PrincipalDep,
     correlation_id: Annotated[str | None, Header(alias="X-Correlation-ID")] = None,
 ) -> CommandContext:
     return CommandContext(
-        actor=UNAUTHENTICATED,
+        actor=Actor(id=who.user_id, role=who.role.value),
         request_id=request.state.request_id,
         correlation_id=correlation_id or request.state.request_id,
     )

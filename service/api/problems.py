@@ -50,7 +50,13 @@ class ProblemError(Exception):
     """Raised by routes for an HTTP-level problem that is not a domain rule (e.g. a bad header)."""
 
     def __init__(
-        self, status: int, code: str, title: str, detail: str, field: str | None = None
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status, self.code, self.title, self.detail, self.field = (
@@ -60,6 +66,7 @@ class ProblemError(Exception):
             detail,
             field,
         )
+        self.headers = headers or {}
 
 
 def problem(
@@ -147,7 +154,9 @@ async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
     extra: dict[str, Any] = {}
     if exc.field:
         extra["errors"] = [{"field": exc.field, "code": exc.code, "message": exc.detail}]
-    return problem(request, exc.status, exc.code, exc.title, exc.detail, **extra)
+    response = problem(request, exc.status, exc.code, exc.title, exc.detail, **extra)
+    response.headers.update(exc.headers)
+    return response
 
 
 _HTTP_TITLES = {

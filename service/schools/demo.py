@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+from service.accounts.accounts import Accounts
+from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext, Trajectories
 from service.schools.register import Pupil, Register, School
 from workflows.calendar import SchoolYear
@@ -32,7 +34,12 @@ _PUPILS: tuple[tuple[str, str, SchoolAdvice | None], ...] = (
     ("Yara", "Mulder", None),
     ("Bram", "de Boer", None),
 )
+DEMO_CLASS = "8A"
 DEMO_ACTOR = Actor(id="demo-seed", role="beheer")
+# Demo accounts, documented in the README; the passwords are for the demo school only.
+DEMO_TEACHER = "leerkracht@demo.adviestraject.nl"
+DEMO_DIRECTOR = "directie@demo.adviestraject.nl"
+DEMO_PASSWORD = "demo-vuurtoren-8A"  # noqa: S105 - public, for the demo school only
 
 
 def demo_pupil_id(given_name: str, family_name: str) -> uuid.UUID:
@@ -44,6 +51,22 @@ class SeedReport:
     school_added: bool = False
     pupils_added: int = 0
     events_appended: int = 0
+    users_added: int = 0
+
+
+def seed_demo_users(accounts: Accounts) -> int:
+    """The demo school's teacher (class 8A) and director, unless they are there already."""
+    known = {user.email for user in accounts.list_users()}
+    wanted = [
+        (DEMO_TEACHER, "Juf Demi (demo)", Role.LEERKRACHT, Scope(DEMO_SCHOOL.id, DEMO_CLASS)),
+        (DEMO_DIRECTOR, "Meester Dirk (demo)", Role.DIRECTIE, Scope(DEMO_SCHOOL.id)),
+    ]
+    added = 0
+    for email, name, role, scope in wanted:
+        if email not in known:
+            accounts.add_user(email, name, role, [scope], DEMO_PASSWORD)
+            added += 1
+    return added
 
 
 def seed_demo(register: Register, trajectories: Trajectories, today: date) -> SeedReport:
@@ -52,7 +75,7 @@ def seed_demo(register: Register, trajectories: Trajectories, today: date) -> Se
     context = CommandContext(actor=DEMO_ACTOR, correlation_id="seed-demo")
     for given, family, advice in _PUPILS:
         pupil_id = demo_pupil_id(given, family)
-        pupil = Pupil(str(pupil_id), DEMO_SCHOOL.id, given, family)
+        pupil = Pupil(str(pupil_id), DEMO_SCHOOL.id, given, family, DEMO_CLASS)
         report.pupils_added += register.add_pupil(pupil)
         state = trajectories.load(pupil_id)
         if state.status is Status.NOT_ENROLLED:

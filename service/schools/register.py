@@ -49,6 +49,7 @@ class Pupil:
     school_id: str
     given_name: str
     family_name: str
+    class_name: str = ""  # e.g. "8A"; "" while the school has not placed the pupil in a class
 
     @property
     def display_name(self) -> str:
@@ -77,6 +78,7 @@ class Register:
                     school_id=pupil.school_id,
                     given_name=pupil.given_name,
                     family_name=pupil.family_name,
+                    class_name=pupil.class_name,
                 )
             )
             return True
@@ -92,7 +94,11 @@ class Register:
         if r is None:
             return None
         return Pupil(
-            id=r.id, school_id=r.school_id, given_name=r.given_name, family_name=r.family_name
+            id=r.id,
+            school_id=r.school_id,
+            given_name=r.given_name,
+            family_name=r.family_name,
+            class_name=r.class_name,
         )
 
     def erase_pupil(self, pupil_id: str) -> bool:
@@ -112,7 +118,11 @@ class Register:
         )
         return [
             Pupil(
-                id=r.id, school_id=r.school_id, given_name=r.given_name, family_name=r.family_name
+                id=r.id,
+                school_id=r.school_id,
+                given_name=r.given_name,
+                family_name=r.family_name,
+                class_name=r.class_name,
             )
             for r in rows
         ]

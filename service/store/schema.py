@@ -93,6 +93,7 @@ pupils = Table(
     Column("school_id", String(36), ForeignKey("schools.id"), nullable=False, index=True),
     Column("given_name", String(100), nullable=False),
     Column("family_name", String(100), nullable=False),
+    Column("class_name", String(20), nullable=False, server_default=""),
 )
 
 parents = Table(
@@ -227,4 +228,16 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("pupil_id", String(36), nullable=False, index=True),
+    Column("what", String(100), nullable=False),
+    Column("request_id", String(64)),
 )

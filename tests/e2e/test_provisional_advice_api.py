@@ -9,22 +9,42 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
+from service.accounts.roles import Principal, Role, Scope
 from service.api.app import create_app
 from service.bootstrap import Container
+from service.schools.register import Pupil, School
 from tests.conftest import enrolled_pupil
 
 NOW = datetime(2026, 1, 20, 10, 0, tzinfo=UTC)  # the `clock` fixture's time
 
 
+SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")  # enrolled_pupil's school
+
+
 @pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), raise_server_exceptions=False) as test_client:
+def teacher(container: Container) -> Principal:
+    container.register.add_school(SCHOOL)
+    return container.accounts.add_user(
+        "juf@school.nl", "Juf Anna", Role.LEERKRACHT, [Scope(SCHOOL.id, "8A")]
+    )
+
+
+@pytest.fixture
+def client(container: Container, teacher: Principal) -> Iterator[TestClient]:
+    token = container.accounts.issue_token(teacher.email, "tests", days=30).token
+    with TestClient(
+        create_app(container),
+        raise_server_exceptions=False,
+        headers={"Authorization": f"Bearer {token}"},
+    ) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def pupil(container: Container) -> uuid.UUID:
-    return enrolled_pupil(container)
+def pupil(container: Container, teacher: Principal) -> uuid.UUID:
+    pupil_id = enrolled_pupil(container)
+    container.register.add_pupil(Pupil(str(pupil_id), SCHOOL.id, "Noor", "de Vries", "8A"))
+    return pupil_id
 
 
 def url(pupil_id: uuid.UUID, what: str) -> str:
@@ -59,7 +79,8 @@ def test_a_voorlopig_advies_is_recorded_and_read_back(
 
     [_, stored] = container.store.read_stream(f"trajectory-{pupil}")
     assert stored.metadata["request_id"] == "req-123"
-    assert stored.metadata["role"] == "unauthenticated"
+    assert stored.metadata["role"] == "leerkracht"
+    assert stored.metadata["actor"] == container.accounts.list_users()[0].user_id
     assert stored.recorded_at == NOW
 
 
@@ -154,8 +175,18 @@ def test_an_unknown_pupil_is_a_404_problem(client: TestClient, container: Contai
         url(stranger, "provisional-advice"), json={"advice": "havo", "given_on": "2026-01-15"}
     )
     assert response.status_code == 404
-    assert response.json()["code"] == "pupil_not_enrolled"
+    assert response.json()["code"] == "pupil_not_found"
     assert container.store.read_all() == []
+
+
+def test_a_registered_pupil_without_a_trajectory_is_a_404_problem(
+    client: TestClient, container: Container, teacher: Principal
+) -> None:
+    newcomer = uuid.uuid4()
+    container.register.add_pupil(Pupil(str(newcomer), SCHOOL.id, "Mila", "Bos", "8A"))
+    response = client.get(url(newcomer, "trajectory"))
+    assert response.status_code == 404
+    assert response.json()["code"] == "pupil_not_enrolled"
 
 
 def test_a_malformed_pupil_id_is_a_422_problem(client: TestClient) -> None:

@@ -1,0 +1,46 @@
+"""The access log: every read of a pupil's data, with who, when, what and the request id.
+
+Parents may ask who looked at their child's dossier; directie audits it. The log is written in
+its own short transaction before the data is returned.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, insert, select
+
+from service.accounts.roles import Principal
+from service.store.schema import access_log
+
+
+def record_read(
+    engine: Engine,
+    who: Principal,
+    pupil_id: str,
+    what: str,
+    at: datetime,
+    request_id: str | None = None,
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(access_log).values(
+                at=at,
+                user_id=who.user_id,
+                role=who.role.value,
+                pupil_id=pupil_id,
+                what=what,
+                request_id=request_id,
+            )
+        )
+
+
+def reads_of(engine: Engine, pupil_id: str) -> list[tuple[datetime, str, str, str]]:
+    """(when, user id, role, what) for every recorded read of a pupil, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(access_log.c.at, access_log.c.user_id, access_log.c.role, access_log.c.what)
+            .where(access_log.c.pupil_id == pupil_id)
+            .order_by(access_log.c.id)
+        ).all()
+    return [(r.at, r.user_id, r.role, r.what) for r in rows]
