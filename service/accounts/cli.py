@@ -8,6 +8,8 @@ history. A token is printed once, when it is made.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -18,6 +20,17 @@ from service.bootstrap import Container
 from service.clitools import container, fail, require_schema
 
 users_app = typer.Typer(help="Gebruikers en API-tokens beheren.", no_args_is_help=True)
+
+
+@contextmanager
+def _accounts() -> Iterator[Container]:
+    """A migrated database whose account refusals end the command with exit 2 and one line."""
+    with container() as opened:
+        require_schema(opened)
+        try:
+            yield opened
+        except AccountError as error:
+            raise fail(error.message) from None
 
 
 def _password(from_stdin: bool) -> str:
@@ -46,22 +59,17 @@ def add_command(
     password_stdin: Annotated[bool, typer.Option(help="Lees het wachtwoord van stdin")] = False,
 ) -> None:
     """Add a user with a role at one or more schools."""
-    with container() as opened:
-        require_schema(opened)
+    with _accounts() as opened:
         scopes = _scopes(opened, school, class_name)
         secret = _password(password_stdin) if (password or password_stdin) else None
-        try:
-            added = opened.accounts.add_user(email, name, role, scopes, secret)
-        except AccountError as error:
-            raise fail(error.message) from None
+        added = opened.accounts.add_user(email, name, role, scopes, secret)
     print(f"user {added.email} added as {added.role.value}")
 
 
 @users_app.command("list")
 def list_command() -> None:
     """List every user with role, schools and whether the account is active."""
-    with container() as opened:
-        require_schema(opened)
+    with _accounts() as opened:
         names = {school.id: school.brin for school in opened.register.schools()}
         for user in opened.accounts.list_users():
             where = ", ".join(
@@ -80,24 +88,16 @@ def passwd_command(
     password_stdin: Annotated[bool, typer.Option(help="Lees het wachtwoord van stdin")] = False,
 ) -> None:
     """Set a user's password."""
-    with container() as opened:
-        require_schema(opened)
-        try:
-            opened.accounts.set_password(email, _password(password_stdin))
-        except AccountError as error:
-            raise fail(error.message) from None
+    with _accounts() as opened:
+        opened.accounts.set_password(email, _password(password_stdin))
     print(f"password of {email} set")
 
 
 @users_app.command("disable")
 def disable_command(email: str) -> None:
     """Switch an account off: its password and tokens stop working at once."""
-    with container() as opened:
-        require_schema(opened)
-        try:
-            opened.accounts.disable(email)
-        except AccountError as error:
-            raise fail(error.message) from None
+    with _accounts() as opened:
+        opened.accounts.disable(email)
     print(f"user {email} disabled")
 
 
@@ -108,12 +108,8 @@ def token_command(
     days: Annotated[int, typer.Option(help="Geldig voor zoveel dagen (max. 365)")] = 90,
 ) -> None:
     """Make a personal API token; it is shown this once only."""
-    with container() as opened:
-        require_schema(opened)
-        try:
-            issued = opened.accounts.issue_token(email, name, days)
-        except AccountError as error:
-            raise fail(error.message) from None
+    with _accounts() as opened:
+        issued = opened.accounts.issue_token(email, name, days)
     print(issued.token)
     print(
         f"token {issued.id} for {email}, valid until {issued.expires_at:%Y-%m-%d}; "
@@ -125,8 +121,7 @@ def token_command(
 @users_app.command("tokens")
 def tokens_command(email: str) -> None:
     """List a user's tokens (never the tokens themselves)."""
-    with container() as opened:
-        require_schema(opened)
+    with _accounts() as opened:
         for token in opened.accounts.tokens_of(email):
             state = f"ingetrokken {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "geldig"
             print(f"{token.id}  {token.name}  tot {token.expires_at:%Y-%m-%d}  {state}")
@@ -135,10 +130,6 @@ def tokens_command(email: str) -> None:
 @users_app.command("revoke")
 def revoke_command(token_id: str) -> None:
     """Revoke a token by its id."""
-    with container() as opened:
-        require_schema(opened)
-        try:
-            opened.accounts.revoke_token(token_id)
-        except AccountError as error:
-            raise fail(error.message) from None
+    with _accounts() as opened:
+        opened.accounts.revoke_token(token_id)
     print(f"token {token_id} revoked")
