@@ -26,3 +26,14 @@ def sees_pupil(who: Principal, school_id: str, class_name: str) -> bool:
 
 def changes_pupil(who: Principal, school_id: str, class_name: str) -> bool:
     return who.role in WRITERS and sees_pupil(who, school_id, class_name)
+
+
+def sees_school(who: Principal, school_id: str) -> bool:
+    return who.role in READERS and school_id in who.school_ids
+
+
+def visible_classes(who: Principal, school_id: str) -> frozenset[str] | None:
+    """The classes of a school whose pupils `who` sees; None: every class."""
+    if who.role is Role.LEERKRACHT:
+        return frozenset(s.class_name for s in who.scopes if s.school_id == school_id)
+    return None

@@ -6,6 +6,7 @@ its own short transaction before the data is returned.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Engine, insert, select
@@ -22,16 +23,34 @@ def record_read(
     at: datetime,
     request_id: str | None = None,
 ) -> None:
+    record_reads(engine, who, [pupil_id], what, at, request_id)
+
+
+def record_reads(
+    engine: Engine,
+    who: Principal,
+    pupil_ids: Sequence[str],
+    what: str,
+    at: datetime,
+    request_id: str | None = None,
+) -> None:
+    """One row per pupil whose data was shown (an overview shows many at once)."""
+    if not pupil_ids:
+        return
     with engine.begin() as conn:
         conn.execute(
-            insert(access_log).values(
-                at=at,
-                user_id=who.user_id,
-                role=who.role.value,
-                pupil_id=pupil_id,
-                what=what,
-                request_id=request_id,
-            )
+            insert(access_log),
+            [
+                {
+                    "at": at,
+                    "user_id": who.user_id,
+                    "role": who.role.value,
+                    "pupil_id": pupil_id,
+                    "what": what,
+                    "request_id": request_id,
+                }
+                for pupil_id in pupil_ids
+            ],
         )
 
 

@@ -109,3 +109,54 @@ def test_no_token_an_unknown_one_or_an_expired_one_is_a_401_with_a_challenge(
     )
     assert posted.status_code == 401
     assert len(container.store.read_all()) == 1  # only the enrolment
+
+
+def test_the_class_overview_shows_each_role_only_its_own_pupils(
+    app_client: TestClient, container: Container, pupil: uuid.UUID
+) -> None:
+    other_class = enrolled_pupil(container)
+    container.register.add_pupil(Pupil(str(other_class), OWN.id, "Bram", "de Boer", "8B"))
+    url = f"/api/v1/schools/{OWN.id}/pupils"
+
+    def names(role: str, school: str | None, class_name: str, query: str = "") -> object:
+        token = token_for(container, role, school, class_name)
+        got = app_client.get(url + query, headers={"Authorization": f"Bearer {token}"})
+        if got.status_code != 200:
+            return got.status_code
+        return [item["name"] for item in got.json()["items"]]
+
+    assert names("directie", OWN.id, "") == ["Bram de Boer", "Noor de Vries"]  # B before V
+    assert names("leerkracht", OWN.id, "8A") == ["Noor de Vries"]
+    assert names("leerkracht", OWN.id, "8A", "?class=8B") == 404
+    assert names("ib", OWN.id, "", "?class=8B") == ["Bram de Boer"]
+    assert names("bestuur", OWN.id, "", "?status=awaiting_provisional_advice&limit=1") == [
+        "Bram de Boer"
+    ]
+    assert names("directie", OTHER.id, "") == 404
+    assert names("beheer", None, "") == 404
+    assert names("ib", OWN.id, "", "?limit=0") == 422
+    leerkracht_reads = [r for r in reads_of(container.engine, str(pupil)) if r[2] == "leerkracht"]
+    assert [r[3] for r in leerkracht_reads] == ["klasoverzicht"]
+    assert [r[3] for r in reads_of(container.engine, str(other_class))] == [
+        "klasoverzicht",
+        "klasoverzicht",
+        "klasoverzicht",
+    ]
+
+
+def test_the_class_overview_pages_and_counts(
+    app_client: TestClient, container: Container, pupil: uuid.UUID
+) -> None:
+    for given in ("Anna", "Bas", "Cas"):
+        extra = enrolled_pupil(container)
+        container.register.add_pupil(Pupil(str(extra), OWN.id, given, "Jansen", "8A"))
+    token = token_for(container, "directie", OWN.id, "")
+    got = app_client.get(
+        f"/api/v1/schools/{OWN.id}/pupils?limit=2&offset=1",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    body = got.json()
+    assert (body["total"], body["limit"], body["offset"]) == (4, 2, 1)
+    assert [item["name"] for item in body["items"]] == ["Bas Jansen", "Cas Jansen"]
+    assert body["items"][0]["status"] == "awaiting_provisional_advice"
+    assert body["items"][0]["class_name"] == "8A"

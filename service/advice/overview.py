@@ -1,0 +1,85 @@
+"""The class overview: every pupil of a school (or of some classes) with where their trajectory
+stands, from the register (names, class) and the `trajectories` read model (state, advice).
+
+Sorted as a Dutch class list (surname without its tussenvoegsel, then given name), filtered by
+class and status, paginated by offset: a school has tens of groep 8 pupils, not thousands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from service.schools.register import Pupil, Register
+from service.store.schema import trajectories
+from workflows.lifecycle import Status
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    pupil: Pupil
+    status: Status
+    provisional_advice: str | None
+    test_advice: str | None
+    final_advice: str | None
+    reconsideration_deadline: date | None
+    late: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    rows: list[OverviewRow]
+    total: int
+
+
+def class_overview(
+    engine: Engine,
+    register: Register,
+    school_id: str,
+    *,
+    classes: Collection[str] | None,
+    status: Status | None,
+    limit: int,
+    offset: int,
+) -> OverviewPage:
+    """`classes` None: every class of the school."""
+    pupils = [
+        p for p in register.pupils_of(school_id) if classes is None or p.class_name in classes
+    ]
+    states = _read_model(engine, [p.id for p in pupils])
+    rows = []
+    for pupil in pupils:
+        found = states.get(pupil.id)
+        row = _row(pupil, found)
+        if status is None or row.status is status:
+            rows.append(row)
+    return OverviewPage(rows[offset : offset + limit], len(rows))
+
+
+def _read_model(engine: Engine, pupil_ids: list[str]) -> dict[str, Any]:
+    if not pupil_ids:
+        return {}
+    streams = {f"trajectory-{pupil_id}": pupil_id for pupil_id in pupil_ids}
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(trajectories).where(trajectories.c.stream_id.in_(list(streams)))
+        ).all()
+    return {streams[r.stream_id]: r for r in found}
+
+
+def _row(pupil: Pupil, found: Any) -> OverviewRow:
+    if found is None:
+        return OverviewRow(pupil, Status.NOT_ENROLLED, None, None, None, None, ())
+    return OverviewRow(
+        pupil=pupil,
+        status=Status(found.status),
+        provisional_advice=found.provisional_advice,
+        test_advice=found.test_advice,
+        final_advice=found.final_advice,
+        reconsideration_deadline=found.reconsideration_deadline,
+        late=tuple(found.late or ()),
+    )

@@ -1,0 +1,121 @@
+"""HTTP route for the class overview: the pupils of a school where the caller may look."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from service.accounts.access import sees_school, visible_classes
+from service.advice.api import Advice
+from service.advice.overview import OverviewRow, class_overview
+from service.api.deps import ContainerDep, PrincipalDep
+from service.api.problems import PROBLEM_JSON, ProblemError
+from service.audit.access_log import record_reads
+from workflows.lifecycle import Status
+from workflows.scale import SchoolAdvice
+
+router = APIRouter(prefix="/api/v1", tags=["overview"])
+
+_PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No token, or one that is unknown, expired or revoked", **_PROBLEM},
+    404: {"description": "No such school or class, or outside the caller's scope", **_PROBLEM},
+    422: {"description": "An invalid filter or page", **_PROBLEM},
+}
+
+
+class OverviewItem(BaseModel):
+    pupil_id: UUID
+    name: str = Field(description="Given name and family name, from the register")
+    class_name: str = Field(description='The class ("8A"); empty when not yet placed')
+    status: str
+    status_label: str
+    provisional_advice: Advice | None
+    test_advice: str | None = Field(description="The toetsadvies, when the result is in")
+    final_advice: Advice | None
+    reconsideration_deadline: date | None = Field(
+        description="When a heroverweging is open: the day it must be decided by"
+    )
+    late: list[str] = Field(description="Actions recorded after their legal deadline")
+
+    @classmethod
+    def of(cls, row: OverviewRow) -> OverviewItem:
+        return cls(
+            pupil_id=UUID(row.pupil.id),
+            name=row.pupil.display_name,
+            class_name=row.pupil.class_name,
+            status=row.status.value,
+            status_label=row.status.label,
+            provisional_advice=_advice(row.provisional_advice),
+            test_advice=row.test_advice,
+            final_advice=_advice(row.final_advice),
+            reconsideration_deadline=row.reconsideration_deadline,
+            late=list(row.late),
+        )
+
+
+class OverviewOut(BaseModel):
+    items: list[OverviewItem]
+    total: int = Field(description="Pupils matching the filters, over all pages")
+    limit: int
+    offset: int
+
+
+def _advice(code: str | None) -> Advice | None:
+    return None if code is None else Advice.of(SchoolAdvice(code))
+
+
+@router.get(
+    "/schools/{school_id}/pupils",
+    responses=_ERRORS,
+    summary="Class overview: the school's pupils and where their trajectories stand",
+)
+def get_class_overview(
+    school_id: Annotated[str, Path(max_length=36, description="The school's id")],
+    container: ContainerDep,
+    who: PrincipalDep,
+    request: Request,
+    class_name: Annotated[
+        str | None, Query(alias="class", max_length=20, description='Only this class ("8A")')
+    ] = None,
+    status: Annotated[Status | None, Query(description="Only pupils in this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> OverviewOut:
+    if not sees_school(who, school_id):
+        raise ProblemError(
+            404, "school_not_found", "Niet gevonden", "deze school bestaat niet of is niet de uwe"
+        )
+    allowed = visible_classes(who, school_id)
+    if class_name is not None and allowed is not None and class_name not in allowed:
+        raise ProblemError(
+            404, "class_not_found", "Niet gevonden", f"klas {class_name} is niet de uwe"
+        )
+    classes = {class_name} if class_name is not None else allowed
+    page = class_overview(
+        container.engine,
+        container.register,
+        school_id,
+        classes=classes,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+    record_reads(
+        container.engine,
+        who,
+        [row.pupil.id for row in page.rows],
+        "klasoverzicht",
+        container.clock(),
+        request.state.request_id,
+    )
+    return OverviewOut(
+        items=[OverviewItem.of(row) for row in page.rows],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
