@@ -57,6 +57,7 @@ class ProblemError(Exception):
         detail: str,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        errors: list[dict[str, str]] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status, self.code, self.title, self.detail, self.field = (
@@ -67,6 +68,7 @@ class ProblemError(Exception):
             field,
         )
         self.headers = headers or {}
+        self.errors = errors
 
 
 def problem(
@@ -152,7 +154,9 @@ async def _idempotency(request: Request, exc: IdempotencyConflictError) -> JSONR
 
 async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
     extra: dict[str, Any] = {}
-    if exc.field:
+    if exc.errors:
+        extra["errors"] = exc.errors
+    elif exc.field:
         extra["errors"] = [{"field": exc.field, "code": exc.code, "message": exc.detail}]
     response = problem(request, exc.status, exc.code, exc.title, exc.detail, **extra)
     response.headers.update(exc.headers)

@@ -83,6 +83,11 @@ class Register:
             )
             return True
 
+    def school(self, school_id: str) -> School | None:
+        with self._engine.connect() as conn:
+            r = conn.execute(select(schools).where(schools.c.id == school_id)).first()
+        return None if r is None else School(id=r.id, brin=r.brin, name=r.name)
+
     def schools(self) -> list[School]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(schools).order_by(schools.c.name)).all()
