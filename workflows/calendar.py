@@ -16,6 +16,9 @@ from workflows.enums import Timeliness
 from workflows.errors import DomainError
 
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+# School years the service accepts: room for historical imports, none for typing errors such as
+# 0000-0001 (which no calendar date can even represent).
+FIRST_YEAR, LAST_YEAR = 1950, 2199
 
 
 @dataclass(frozen=True, order=True)
@@ -27,7 +30,11 @@ class SchoolYear:
     @classmethod
     def parse(cls, text: str) -> SchoolYear:
         match = _SCHOOL_YEAR.match(text.strip())
-        if not match or int(match.group(2)) != int(match.group(1)) + 1:
+        if (
+            not match
+            or int(match.group(2)) != int(match.group(1)) + 1
+            or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR
+        ):
             raise DomainError(
                 "school_year_invalid",
                 f"'{text}' is geen schooljaar; schrijf het als 2025-2026",

@@ -34,6 +34,7 @@ MAX_BULK = 500
 _KEYED = uuid.UUID("0b7a3c5e-2d41-4f0e-9a63-5c1e8f2d7b90")  # namespace for keyed pupil ids
 _PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A malformed header", **_PROBLEM},
     401: {"description": "No token, or one that is unknown, expired or revoked", **_PROBLEM},
     403: {"description": "The caller's role does not enrol pupils", **_PROBLEM},
     404: {"description": "No such school, or not the caller's", **_PROBLEM},

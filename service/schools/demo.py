@@ -46,6 +46,10 @@ def demo_pupil_id(given_name: str, family_name: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"pupil/{DEMO_SCHOOL.brin}/{given_name} {family_name}")
 
 
+def demo_pupil_ids() -> list[uuid.UUID]:
+    return [demo_pupil_id(given, family) for given, family, _ in _PUPILS]
+
+
 @dataclass
 class SeedReport:
     school_added: bool = False

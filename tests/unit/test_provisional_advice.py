@@ -107,6 +107,13 @@ def test_an_advice_dated_outside_the_pupils_school_year_is_refused() -> None:
             "school_year_invalid",
         ),
         (
+            # found by schemathesis: a year no date can hold was a server error, not a 422
+            EnrolPupil(
+                school_id="s", school_year="0000-0001", groep=8, enrolled_on=date(2025, 9, 1)
+            ),
+            "school_year_invalid",
+        ),
+        (
             EnrolPupil(
                 school_id="s", school_year="2025-2026", groep=6, enrolled_on=date(2025, 9, 1)
             ),
