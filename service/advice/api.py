@@ -118,7 +118,7 @@ class TrajectoryOut(BaseModel):
         )
 
 
-def _authorised(container: Container, who: Principal, pupil_id: UUID, *, change: bool) -> None:
+def authorised(container: Container, who: Principal, pupil_id: UUID, *, change: bool) -> None:
     """404 for a pupil the caller may not see (its existence does not leak), 403 for one they
     see but may not change."""
     pupil = container.register.pupil(str(pupil_id))
@@ -154,7 +154,7 @@ def give_provisional_advice(
     who: PrincipalDep,
     response: Response,
 ) -> CommandAccepted:
-    _authorised(container, who, pupil_id, change=True)
+    authorised(container, who, pupil_id, change=True)
     command = GiveProvisionalAdvice(advice=SchoolAdvice(body.advice), given_on=body.given_on)
     result = container.trajectories.execute(
         pupil_id,
@@ -184,7 +184,7 @@ def get_trajectory(
     request: Request,
     response: Response,
 ) -> TrajectoryOut:
-    _authorised(container, who, pupil_id, change=False)
+    authorised(container, who, pupil_id, change=False)
     record_read(
         container.engine,
         who,

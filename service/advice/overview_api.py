@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from service.accounts.access import sees_school, visible_classes
+from service.accounts.roles import Principal
 from service.advice.api import Advice
 from service.advice.overview import OverviewRow, class_overview
 from service.api.deps import ContainerDep, PrincipalDep
@@ -69,6 +70,22 @@ def _advice(code: str | None) -> Advice | None:
     return None if code is None else Advice.of(SchoolAdvice(code))
 
 
+def _scope(
+    who: Principal, school_id: str, class_name: str | None
+) -> frozenset[str] | set[str] | None:
+    """The classes to list (None: all), or a 404 when the school or class is not the caller's."""
+    if not sees_school(who, school_id):
+        raise ProblemError(
+            404, "school_not_found", "Niet gevonden", "deze school bestaat niet of is niet de uwe"
+        )
+    allowed = visible_classes(who, school_id)
+    if class_name is not None and allowed is not None and class_name not in allowed:
+        raise ProblemError(
+            404, "class_not_found", "Niet gevonden", f"klas {class_name} is niet de uwe"
+        )
+    return {class_name} if class_name is not None else allowed
+
+
 @router.get(
     "/schools/{school_id}/pupils",
     responses=_ERRORS,
@@ -86,16 +103,7 @@ def get_class_overview(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> OverviewOut:
-    if not sees_school(who, school_id):
-        raise ProblemError(
-            404, "school_not_found", "Niet gevonden", "deze school bestaat niet of is niet de uwe"
-        )
-    allowed = visible_classes(who, school_id)
-    if class_name is not None and allowed is not None and class_name not in allowed:
-        raise ProblemError(
-            404, "class_not_found", "Niet gevonden", f"klas {class_name} is niet de uwe"
-        )
-    classes = {class_name} if class_name is not None else allowed
+    classes = _scope(who, school_id, class_name)
     page = class_overview(
         container.engine,
         container.register,
@@ -118,4 +126,42 @@ def get_class_overview(
         total=page.total,
         limit=limit,
         offset=offset,
+    )
+
+
+@router.get(
+    "/schools/{school_id}/reconsiderations",
+    responses=_ERRORS,
+    summary="Heroverweging worklist: pupils whose advice must be reconsidered, soonest first",
+)
+def get_reconsideration_worklist(
+    school_id: Annotated[str, Path(max_length=36, description="The school's id")],
+    container: ContainerDep,
+    who: PrincipalDep,
+    request: Request,
+    class_name: Annotated[
+        str | None, Query(alias="class", max_length=20, description='Only this class ("8A")')
+    ] = None,
+) -> OverviewOut:
+    classes = _scope(who, school_id, class_name)
+    page = class_overview(
+        container.engine,
+        container.register,
+        school_id,
+        classes=classes,
+        status=Status.RECONSIDERATION_REQUIRED,
+        limit=10_000,
+        offset=0,
+    )
+    rows = sorted(page.rows, key=lambda r: r.reconsideration_deadline or date.max)
+    record_reads(
+        container.engine,
+        who,
+        [row.pupil.id for row in rows],
+        "heroverwegingslijst",
+        container.clock(),
+        request.state.request_id,
+    )
+    return OverviewOut(
+        items=[OverviewItem.of(row) for row in rows], total=len(rows), limit=len(rows), offset=0
     )

@@ -363,6 +363,16 @@ class Trajectories:
                     key = reader.pupil_key(pupil_id)
         return self._open(stored, key)
 
+    def audit_trail(self, pupil_id: UUID) -> list[tuple[StoredEvent, dict[str, Any]]]:
+        """Every stored event of the pupil with its data as recorded, free text opened (or
+        `[gewist]` after erasure): who did what, when and why, for directie and the parents."""
+        stored = self._store.read_stream(trajectory_stream(pupil_id))
+        key = None
+        if any(personal.has_personal_text(e.event_type, e.data) for e in stored):
+            with self._store.reading() as reader:
+                key = reader.pupil_key(str(pupil_id))
+        return [(e, personal.unseal(key, e.event_type, e.data)) for e in stored]
+
     def history(self, pupil_id: UUID) -> list[Event]:
         return self._decode(str(pupil_id), self._store.read_stream(trajectory_stream(pupil_id)))
 

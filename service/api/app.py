@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from service.advice import api as advice_api
-from service.advice import enrolment_api, overview_api
+from service.advice import enrolment_api, history_api, overview_api
 from service.api import health, home, problems
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
@@ -49,6 +49,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(advice_api.router)
     app.include_router(overview_api.router)
     app.include_router(enrolment_api.router)
+    app.include_router(history_api.router)
     app.include_router(home.router)
     _document_problem(app)
     return app
