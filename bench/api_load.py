@@ -1,0 +1,186 @@
+"""A mixed read/write load over HTTP against `adviestraject serve --workers 2` on PostgreSQL.
+
+Setup (not timed): a fresh schema, the demo school's class 8A with `--pupils` enrolled pupils, a
+teacher token. Then `--clients` threads, each with its own keep-alive connection on loopback,
+send requests for `--seconds`: 80 % GET a pupil's trajectory, 10 % GET the class overview (first
+page of 50), 10 % POST a voorlopig advies for a pupil who has none yet (201) — every request
+authenticated, authorised and access-logged as in production.
+Prints one JSON line per request kind (requests/s, p50/p99 ms, statuses) and one for all.
+Run: .venv/bin/python -m bench.api_load [--pupils 400 --clients 8 --seconds 20]
+PostgreSQL from PGHOST/PGPORT/PGUSER/PGDATABASE as for bench/store.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.store import database
+from service.advice.trajectories import Actor, CommandContext
+from service.bootstrap import bootstrap
+from service.schools.demo import DEMO_CLASS, DEMO_SCHOOL, DEMO_TEACHER, seed_demo_users
+from service.schools.register import Pupil
+from service.settings import Settings
+from service.store.migrate import upgrade
+from workflows.calendar import SchoolYear
+from workflows.commands import EnrolPupil
+
+CLI = str(Path(sys.executable).parent / "adviestraject")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def prepare(url: str, pupils: int) -> tuple[str, list[str]]:
+    container = bootstrap(Settings(database_url=url))
+    upgrade(container.engine)
+    container.register.add_school(DEMO_SCHOOL)
+    seed_demo_users(container.accounts)
+    year = SchoolYear.containing(datetime.now(UTC).date())
+    context = CommandContext(actor=Actor("bench", "beheer"))
+    ids = []
+    for k in range(pupils):
+        pupil = uuid.uuid4()
+        container.register.add_pupil(
+            Pupil(str(pupil), DEMO_SCHOOL.id, f"Leerling{k}", f"Bench{k:04d}", DEMO_CLASS)
+        )
+        enrol = EnrolPupil(
+            school_id=DEMO_SCHOOL.id, school_year=str(year), groep=8, enrolled_on=year.first_day
+        )
+        container.trajectories.execute_all(pupil, [enrol], context, expected_version=0)
+        ids.append(str(pupil))
+    token = container.accounts.issue_token(DEMO_TEACHER, "load", days=1).token
+    container.close()
+    return token, ids
+
+
+def client(
+    port: int,
+    token: str,
+    pupils: list[str],
+    unadvised: itertools.count[int],
+    stop_at: float,
+    seed: int,
+    results: list[tuple[str, int, float]],
+) -> None:
+    rnd = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    today = datetime.now(UTC).date().isoformat()
+    local: list[tuple[str, int, float]] = []
+    while time.perf_counter() < stop_at:
+        roll = rnd.random()
+        body = None
+        if roll < 0.8:
+            kind, method, path = "read", "GET", f"/api/v1/pupils/{rnd.choice(pupils)}/trajectory"
+        elif roll < 0.9:
+            kind, method, path = "overview", "GET", f"/api/v1/schools/{DEMO_SCHOOL.id}/pupils"
+        else:
+            index = next(unadvised)
+            if index >= len(pupils):
+                continue
+            kind, method = "command", "POST"
+            path = f"/api/v1/pupils/{pupils[index]}/provisional-advice"
+            body = json.dumps({"advice": "havo", "given_on": today})
+        started = time.perf_counter()
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        local.append((kind, response.status, time.perf_counter() - started))
+    conn.close()
+    results.extend(local)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pupils", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with database("postgres") as url:
+        token, pupils = prepare(url, args.pupils)
+        port = free_port()
+        env = {**os.environ, "ADVIESTRAJECT_DATABASE_URL": url}
+        server = subprocess.Popen(
+            [CLI, "serve", "--port", str(port), "--workers", str(args.workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                    probe.request("GET", "/health")
+                    if probe.getresponse().status == 200:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the server did not come up")
+                time.sleep(0.2)
+            results: list[tuple[str, int, float]] = []
+            unadvised = itertools.count()
+            started = time.perf_counter()
+            stop_at = started + args.seconds
+            threads = [
+                threading.Thread(
+                    target=client, args=(port, token, pupils, unadvised, stop_at, k, results)
+                )
+                for k in range(args.clients)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    by_kind: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for kind, status, seconds in results:
+        by_kind[kind].append((status, seconds))
+        by_kind["all"].append((status, seconds))
+    for kind, rows in sorted(by_kind.items()):
+        latencies = sorted(seconds for _, seconds in rows)
+        print(
+            json.dumps(
+                {
+                    "lib": "adviestraject",
+                    "backend": "postgres",
+                    "bench": f"http_{kind}",
+                    "workers": args.workers,
+                    "clients": args.clients,
+                    "requests": len(rows),
+                    "requests_per_s": round(len(rows) / elapsed, 1),
+                    "p50_ms": round(statistics.median(latencies) * 1e3, 2),
+                    "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1e3, 2),
+                    "statuses": dict(Counter(status for status, _ in rows)),
+                }
+            ),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
