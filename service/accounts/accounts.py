@@ -193,18 +193,34 @@ class Accounts:
 
     def authenticate_token(self, token: str) -> Principal | None:
         """The token's user, if the token exists, is neither revoked nor expired, and the
-        account is active."""
+        account is active. One statement: it runs on every API request."""
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(users, api_tokens.c.expires_at, api_tokens.c.revoked_at)
+            rows = conn.execute(
+                select(
+                    users,
+                    api_tokens.c.expires_at,
+                    api_tokens.c.revoked_at,
+                    user_schools.c.school_id,
+                    user_schools.c.class_name,
+                )
                 .join(api_tokens, api_tokens.c.user_id == users.c.id)
+                .outerjoin(user_schools, user_schools.c.user_id == users.c.id)
                 .where(api_tokens.c.token_hash == token_digest(token))
-            ).first()
-            if row is None or row.revoked_at is not None or not row.active:
-                return None
-            if row.expires_at <= self._clock():
-                return None
-            return _principal(conn, row)
+            ).all()
+        if not rows:
+            return None
+        first = rows[0]
+        if first.revoked_at is not None or not first.active or first.expires_at <= self._clock():
+            return None
+        return Principal(
+            user_id=first.id,
+            email=first.email,
+            name=first.name,
+            role=Role(first.role),
+            scopes=frozenset(
+                Scope(r.school_id, r.class_name) for r in rows if r.school_id is not None
+            ),
+        )
 
 
 def _normalise_email(email: str) -> str:

@@ -1,4 +1,8 @@
-"""FastAPI dependencies, as `Annotated` aliases in one place."""
+"""FastAPI dependencies, as `Annotated` aliases in one place.
+
+The ones that do no I/O are `async`: FastAPI runs a plain `def` dependency in its thread pool,
+one thread hop per dependency per request. `get_principal` reads the database: a plain `def`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from service.api.problems import ProblemError
 from service.bootstrap import Container
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -56,7 +60,7 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_command_context(
+async def get_command_context(
     request: Request,
     who: PrincipalDep,
     correlation_id: Annotated[str | None, Header(alias="X-Correlation-ID")] = None,
@@ -73,7 +77,7 @@ CommandContextDep = Annotated[CommandContext, Depends(get_command_context)]
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$|^\s*(\d+)\s*$')
 
 
-def get_expected_version(
+async def get_expected_version(
     if_match: Annotated[
         str | None,
         Header(
@@ -100,7 +104,7 @@ def get_expected_version(
 ExpectedVersionDep = Annotated[int | None, Depends(get_expected_version)]
 
 
-def get_idempotency_key(
+async def get_idempotency_key(
     key: Annotated[
         str | None,
         Header(
