@@ -92,7 +92,11 @@ def problem(
     if request_id:
         body["request_id"] = request_id
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    response = JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    if request_id:
+        # also here, not only in the middleware: a 500 is answered outside every middleware
+        response.headers["X-Request-ID"] = request_id
+    return response
 
 
 def _field_of(location: tuple[Any, ...]) -> str:

@@ -207,3 +207,25 @@ def test_the_openapi_document_describes_the_slice(client: TestClient) -> None:
     post = spec["paths"]["/api/v1/pupils/{pupil_id}/provisional-advice"]["post"]
     assert {"201", "404", "409", "422"} <= set(post["responses"])
     assert "Problem" in spec["components"]["schemas"]
+
+
+def test_a_server_error_is_a_problem_without_internals_logged_with_its_request_id(
+    client: TestClient,
+    container: Container,
+    pupil: uuid.UUID,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(_pupil_id: uuid.UUID) -> None:
+        raise RuntimeError("SELECT secret FROM somewhere failed")
+
+    monkeypatch.setattr(container.trajectories, "load", broken)
+    with caplog.at_level("ERROR"):
+        response = client.get(url(pupil, "trajectory"), headers={"X-Request-ID": "req-500"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["X-Request-ID"] == "req-500"
+    assert response.json()["request_id"] == "req-500"
+    assert "SELECT" not in response.text
+    assert "Traceback" not in response.text
+    assert any("req-500" in record.getMessage() for record in caplog.records)
