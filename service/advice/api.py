@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Request, Response
@@ -18,7 +18,7 @@ from service.api.deps import (
     IdempotencyKeyDep,
     PrincipalDep,
 )
-from service.api.problems import PROBLEM_JSON, ProblemError
+from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
 from service.audit.access_log import record_read
 from service.bootstrap import Container
 from workflows.commands import GiveProvisionalAdvice
@@ -30,18 +30,16 @@ router = APIRouter(prefix="/api/v1", tags=["trajectory"])
 
 PupilId = Annotated[UUID, Path(description="The pupil's id (UUID)")]
 
-_PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "A malformed header", **_PROBLEM},
-    401: {"description": "No token, or one that is unknown, expired or revoked", **_PROBLEM},
-    403: {"description": "The caller sees the pupil but may not change it", **_PROBLEM},
-    404: {
-        "description": "No such pupil, not in a trajectory, or outside the caller's school/class",
-        **_PROBLEM,
-    },
-    409: {"description": "The If-Match version is stale; the body has current_version", **_PROBLEM},
-    422: {"description": "Invalid input or a rule that says no", **_PROBLEM},
-}
+_ERRORS = problem_responses(
+    {
+        400: "A malformed header",
+        401: UNAUTHENTICATED_401,
+        403: "The caller sees the pupil but may not change it",
+        404: "No such pupil, not in a trajectory, or outside the caller's school/class",
+        409: "The If-Match version is stale; the body has current_version",
+        422: "Invalid input or a rule that says no",
+    }
+)
 
 
 class Advice(BaseModel):
@@ -174,7 +172,7 @@ def give_provisional_advice(
 
 @router.get(
     "/pupils/{pupil_id}/trajectory",
-    responses={401: _ERRORS[401], 404: _ERRORS[404], 422: _ERRORS[422]},
+    responses={status: _ERRORS[status] for status in (401, 404, 422)},
     summary="The pupil's trajectory: state, advice and stream version (the read is logged)",
 )
 def get_trajectory(

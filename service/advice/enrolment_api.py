@@ -19,7 +19,7 @@ from service.accounts.access import sees_school
 from service.accounts.roles import Principal, Role
 from service.advice.api import CommandAccepted
 from service.api.deps import CommandContextDep, ContainerDep, IdempotencyKeyDep, PrincipalDep
-from service.api.problems import PROBLEM_JSON, ProblemError
+from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
 from service.bootstrap import Container
 from service.schools.register import Pupil
 from workflows.commands import EnrolPupil
@@ -32,15 +32,16 @@ router = APIRouter(prefix="/api/v1", tags=["enrolment"])
 ENROLLERS = frozenset({Role.IB, Role.DIRECTIE})
 MAX_BULK = 500
 _KEYED = uuid.UUID("0b7a3c5e-2d41-4f0e-9a63-5c1e8f2d7b90")  # namespace for keyed pupil ids
-_PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "A malformed header", **_PROBLEM},
-    401: {"description": "No token, or one that is unknown, expired or revoked", **_PROBLEM},
-    403: {"description": "The caller's role does not enrol pupils", **_PROBLEM},
-    404: {"description": "No such school, or not the caller's", **_PROBLEM},
-    409: {"description": "The pupil this Idempotency-Key made is enrolled otherwise", **_PROBLEM},
-    422: {"description": "Invalid input or a rule that says no", **_PROBLEM},
-}
+_ERRORS = problem_responses(
+    {
+        400: "A malformed header",
+        401: UNAUTHENTICATED_401,
+        403: "The caller's role does not enrol pupils",
+        404: "No such school, or not the caller's",
+        409: "The pupil this Idempotency-Key made is enrolled otherwise",
+        422: "Invalid input or a rule that says no",
+    }
+)
 
 
 class EnrolmentIn(BaseModel):

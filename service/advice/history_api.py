@@ -14,12 +14,10 @@ from pydantic import BaseModel, Field
 
 from service.advice.api import authorised
 from service.api.deps import ContainerDep, PrincipalDep
-from service.api.problems import PROBLEM_JSON
+from service.api.problems import UNAUTHENTICATED_401, problem_responses
 from service.audit.access_log import record_read
 
 router = APIRouter(prefix="/api/v1", tags=["history"])
-
-_PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
 class HistoryEvent(BaseModel):
@@ -40,11 +38,13 @@ class HistoryOut(BaseModel):
 
 @router.get(
     "/pupils/{pupil_id}/events",
-    responses={
-        401: {"description": "No valid token", **_PROBLEM},
-        404: {"description": "No such pupil, or not the caller's to see", **_PROBLEM},
-        422: {"description": "An invalid page", **_PROBLEM},
-    },
+    responses=problem_responses(
+        {
+            401: UNAUTHENTICATED_401,
+            404: "No such pupil, or not the caller's to see",
+            422: "An invalid page",
+        }
+    ),
     summary="The pupil's full history, oldest first (the read is logged)",
 )
 def get_history(

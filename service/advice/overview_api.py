@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request
@@ -14,19 +14,20 @@ from service.accounts.roles import Principal
 from service.advice.api import Advice
 from service.advice.overview import OverviewRow, class_overview
 from service.api.deps import ContainerDep, PrincipalDep
-from service.api.problems import PROBLEM_JSON, ProblemError
+from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
 from service.audit.access_log import record_reads
 from workflows.lifecycle import Status
 from workflows.scale import SchoolAdvice
 
 router = APIRouter(prefix="/api/v1", tags=["overview"])
 
-_PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No token, or one that is unknown, expired or revoked", **_PROBLEM},
-    404: {"description": "No such school or class, or outside the caller's scope", **_PROBLEM},
-    422: {"description": "An invalid filter or page", **_PROBLEM},
-}
+_ERRORS = problem_responses(
+    {
+        401: UNAUTHENTICATED_401,
+        404: "No such school or class, or outside the caller's scope",
+        422: "An invalid filter or page",
+    }
+)
 
 
 class OverviewItem(BaseModel):

@@ -24,6 +24,18 @@ log = logging.getLogger("adviestraject.api")
 
 PROBLEM_JSON = "application/problem+json"
 
+
+def problem_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route's problems: each status with its description, every
+    body the RFC 9457 Problem schema."""
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    return {
+        status: {"description": text, "content": content} for status, text in descriptions.items()
+    }
+
+
+UNAUTHENTICATED_401 = "No token, or one that is unknown, expired or revoked"
+
 # Domain error codes that mean "no such thing here" rather than "not allowed".
 NOT_FOUND_CODES = frozenset({"pupil_not_enrolled"})
 
