@@ -1,4 +1,6 @@
-"""The start page: the schools in the register with their pupils' trajectories, in Dutch."""
+"""The start page, in Dutch. In development (the demo) it lists every school's pupils with their
+trajectories; in production it shows no pupil data at all, because it asks nobody to log in
+(the teachers' web pages with a login come with issue 5's web part; until then: the API)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ _templates = Environment(
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, container: ContainerDep) -> HTMLResponse:
+    if container.settings.environment == "production":
+        return HTMLResponse(_templates.get_template("home.html").render(schools=[], closed=True))
     schools = []
     for school in container.register.schools():
         rows = []
@@ -27,5 +31,5 @@ def home(request: Request, container: ContainerDep) -> HTMLResponse:
             state = container.trajectories.load(UUID(pupil.id))
             rows.append((pupil, state))
         schools.append((school, rows))
-    html = _templates.get_template("home.html").render(schools=schools)
+    html = _templates.get_template("home.html").render(schools=schools, closed=False)
     return HTMLResponse(html)

@@ -229,3 +229,15 @@ def test_a_server_error_is_a_problem_without_internals_logged_with_its_request_i
     assert "SELECT" not in response.text
     assert "Traceback" not in response.text
     assert any("req-500" in record.getMessage() for record in caplog.records)
+
+
+def test_in_production_the_start_page_shows_no_pupil_data(
+    container: Container, pupil: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with TestClient(create_app(container)) as anonymous:
+        assert "Noor de Vries" in anonymous.get("/").text  # development: the demo list
+        monkeypatch.setattr(container.settings, "environment", "production")
+        page = anonymous.get("/").text
+    assert "Noor de Vries" not in page
+    assert str(pupil) not in page
+    assert "alleen zichtbaar voor wie is ingelogd" in page
