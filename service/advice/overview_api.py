@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from service.accounts.access import sees_school, visible_classes
@@ -16,6 +17,7 @@ from service.advice.overview import OverviewRow, class_overview
 from service.api.deps import ContainerDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
 from service.audit.access_log import record_reads
+from service.bootstrap import Container
 from workflows.lifecycle import Status
 from workflows.scale import SchoolAdvice
 
@@ -71,10 +73,22 @@ def _advice(code: str | None) -> Advice | None:
     return None if code is None else Advice.of(SchoolAdvice(code))
 
 
-def _scope(
-    who: Principal, school_id: str, class_name: str | None
-) -> frozenset[str] | set[str] | None:
-    """The classes to list (None: all), or a 404 when the school or class is not the caller's."""
+@dataclass(frozen=True)
+class ClassScope:
+    """Which classes of which school a list shows; `classes` None: every class."""
+
+    school_id: str
+    classes: frozenset[str] | None
+
+
+def get_class_scope(
+    school_id: Annotated[str, Path(max_length=36, description="The school's id")],
+    who: PrincipalDep,
+    class_name: Annotated[
+        str | None, Query(alias="class", max_length=20, description='Only this class ("8A")')
+    ] = None,
+) -> ClassScope:
+    """The school and classes the caller asked for, or a 404 when they are not the caller's."""
     if not sees_school(who, school_id):
         raise ProblemError(
             404, "school_not_found", "Niet gevonden", "deze school bestaat niet of is niet de uwe"
@@ -84,7 +98,21 @@ def _scope(
         raise ProblemError(
             404, "class_not_found", "Niet gevonden", f"klas {class_name} is niet de uwe"
         )
-    return {class_name} if class_name is not None else allowed
+    return ClassScope(school_id, frozenset({class_name}) if class_name is not None else allowed)
+
+
+ClassScopeDep = Annotated[ClassScope, Depends(get_class_scope)]
+
+
+def _logged(
+    container: Container, who: Principal, rows: list[OverviewRow], what: str, request: Request
+) -> list[OverviewItem]:
+    """The rows as shown, each pupil's appearance written to the access log first."""
+    pupil_ids = [row.pupil.id for row in rows]
+    record_reads(
+        container.engine, who, pupil_ids, what, container.clock(), request.state.request_id
+    )
+    return [OverviewItem.of(row) for row in rows]
 
 
 @router.get(
@@ -93,41 +121,25 @@ def _scope(
     summary="Class overview: the school's pupils and where their trajectories stand",
 )
 def get_class_overview(
-    school_id: Annotated[str, Path(max_length=36, description="The school's id")],
+    scope: ClassScopeDep,
     container: ContainerDep,
     who: PrincipalDep,
     request: Request,
-    class_name: Annotated[
-        str | None, Query(alias="class", max_length=20, description='Only this class ("8A")')
-    ] = None,
     status: Annotated[Status | None, Query(description="Only pupils in this status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> OverviewOut:
-    classes = _scope(who, school_id, class_name)
     page = class_overview(
         container.engine,
         container.register,
-        school_id,
-        classes=classes,
+        scope.school_id,
+        classes=scope.classes,
         status=status,
         limit=limit,
         offset=offset,
     )
-    record_reads(
-        container.engine,
-        who,
-        [row.pupil.id for row in page.rows],
-        "klasoverzicht",
-        container.clock(),
-        request.state.request_id,
-    )
-    return OverviewOut(
-        items=[OverviewItem.of(row) for row in page.rows],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    items = _logged(container, who, page.rows, "klasoverzicht", request)
+    return OverviewOut(items=items, total=page.total, limit=limit, offset=offset)
 
 
 @router.get(
@@ -136,33 +148,17 @@ def get_class_overview(
     summary="Heroverweging worklist: pupils whose advice must be reconsidered, soonest first",
 )
 def get_reconsideration_worklist(
-    school_id: Annotated[str, Path(max_length=36, description="The school's id")],
-    container: ContainerDep,
-    who: PrincipalDep,
-    request: Request,
-    class_name: Annotated[
-        str | None, Query(alias="class", max_length=20, description='Only this class ("8A")')
-    ] = None,
+    scope: ClassScopeDep, container: ContainerDep, who: PrincipalDep, request: Request
 ) -> OverviewOut:
-    classes = _scope(who, school_id, class_name)
     page = class_overview(
         container.engine,
         container.register,
-        school_id,
-        classes=classes,
+        scope.school_id,
+        classes=scope.classes,
         status=Status.RECONSIDERATION_REQUIRED,
         limit=10_000,
         offset=0,
     )
     rows = sorted(page.rows, key=lambda r: r.reconsideration_deadline or date.max)
-    record_reads(
-        container.engine,
-        who,
-        [row.pupil.id for row in rows],
-        "heroverwegingslijst",
-        container.clock(),
-        request.state.request_id,
-    )
-    return OverviewOut(
-        items=[OverviewItem.of(row) for row in rows], total=len(rows), limit=len(rows), offset=0
-    )
+    items = _logged(container, who, rows, "heroverwegingslijst", request)
+    return OverviewOut(items=items, total=len(items), limit=len(items), offset=0)
