@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from service.accounts.access import sees_school
 from service.accounts.roles import Principal, Role
 from service.advice.api import CommandAccepted
+from service.advice.trajectories import CommandContext
 from service.api.deps import CommandContextDep, ContainerDep, IdempotencyKeyDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
 from service.bootstrap import Container
@@ -92,7 +93,7 @@ def _enrol(
     container: Container,
     school_id: str,
     body: EnrolmentIn,
-    context: Any,
+    context: CommandContext,
     key: str | None,
 ) -> CommandAccepted:
     pupil_id = uuid.uuid5(_KEYED, f"{school_id}/{key}") if key else uuid.uuid4()

@@ -354,23 +354,24 @@ class Trajectories:
     def _decode(
         self, pupil_id: str, stored: Sequence[StoredEvent], io: SqlIO | None = None
     ) -> list[Event]:
-        key = None
-        if any(personal.has_personal_text(e.event_type, e.data) for e in stored):
-            if io is not None:
-                key = io.pupil_key(pupil_id)
-            else:
-                with self._store.reading() as reader:
-                    key = reader.pupil_key(pupil_id)
-        return self._open(stored, key)
+        return self._open(stored, self._key_for(pupil_id, stored, io))
+
+    def _key_for(
+        self, pupil_id: str, stored: Sequence[StoredEvent], io: SqlIO | None = None
+    ) -> bytes | None:
+        """The pupil's key, looked up only when the events hold sealed free text."""
+        if not any(personal.has_personal_text(e.event_type, e.data) for e in stored):
+            return None
+        if io is not None:
+            return io.pupil_key(pupil_id)
+        with self._store.reading() as reader:
+            return reader.pupil_key(pupil_id)
 
     def audit_trail(self, pupil_id: UUID) -> list[tuple[StoredEvent, dict[str, Any]]]:
         """Every stored event of the pupil with its data as recorded, free text opened (or
         `[gewist]` after erasure): who did what, when and why, for directie and the parents."""
         stored = self._store.read_stream(trajectory_stream(pupil_id))
-        key = None
-        if any(personal.has_personal_text(e.event_type, e.data) for e in stored):
-            with self._store.reading() as reader:
-                key = reader.pupil_key(str(pupil_id))
+        key = self._key_for(str(pupil_id), stored)
         return [(e, personal.unseal(key, e.event_type, e.data)) for e in stored]
 
     def history(self, pupil_id: UUID) -> list[Event]:
