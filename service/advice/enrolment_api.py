@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts.access import sees_school
 from service.accounts.roles import Principal, Role
-from service.advice.api import CommandAccepted
+from service.advice.routing import CommandAccepted
 from service.advice.trajectories import CommandContext
 from service.api.deps import CommandContextDep, ContainerDep, IdempotencyKeyDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses

@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from service.advice.api import authorised
+from service.advice.routing import pupil_in_reach
 from service.api.deps import ContainerDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, problem_responses
 from service.audit.access_log import record_read
@@ -55,7 +55,7 @@ def get_history(
     after: Annotated[int, Query(ge=0, description="Only events after this stream version")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> HistoryOut:
-    authorised(container, who, pupil_id, change=False)
+    pupil_in_reach(container, who, pupil_id)
     record_read(
         container.engine,
         who,

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 
 from service.accounts.access import sees_school, visible_classes
 from service.accounts.roles import Principal
-from service.advice.api import Advice
 from service.advice.overview import OverviewRow, class_overview
+from service.advice.trajectory_out import Advice
 from service.api.deps import ContainerDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
 from service.audit.access_log import record_reads

@@ -13,7 +13,14 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.advice import api as advice_api
-from service.advice import enrolment_api, history_api, overview_api
+from service.advice import (
+    enrolment_api,
+    history_api,
+    overview_api,
+    parents_api,
+    reconsideration_api,
+    transfer_test_api,
+)
 from service.api import health, home, problems
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
@@ -71,6 +78,9 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(overview_api.router)
     app.include_router(enrolment_api.router)
     app.include_router(history_api.router)
+    app.include_router(transfer_test_api.router)
+    app.include_router(reconsideration_api.router)
+    app.include_router(parents_api.router)
     app.include_router(home.router)
     _document_problem(app)
     return app

@@ -73,6 +73,7 @@ def test_a_voorlopig_advies_is_recorded_and_read_back(
         "advice": {"code": "HAVO_TM_VWO", "label": "havo/vwo"},
         "given_on": "2026-01-15",
         "timeliness": "on_time",
+        "basis": None,
     }
     assert body["stream_version"] == 2
     assert trajectory.headers["ETag"] == '"2"'
