@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.advice.routing import (
@@ -20,6 +20,8 @@ from service.advice.routing import (
     AdviceCode,
     CommandAccepted,
     FreeText,
+    NarrowedTo,
+    PupilCommand,
     PupilCommandDep,
     PupilId,
     advice_of,
@@ -143,11 +145,12 @@ def give_final_advice(body: FinalAdviceIn, command: PupilCommandDep) -> CommandA
     responses=COMMAND_ERRORS,
     summary="Record that an advice was sent to DUO's register (intern begeleider, directie)",
 )
-def record_national_registration(body: RegistrationIn, command: PupilCommandDep) -> CommandAccepted:
+def record_national_registration(
+    body: RegistrationIn,
+    command: Annotated[PupilCommand, Depends(NarrowedTo(SCHOOL_STAFF, "een aanmelding bij DUO"))],
+) -> CommandAccepted:
     return command.run(
         RecordNationalRegistration(kind=body.kind, sent_on=body.sent_on),
-        by=SCHOOL_STAFF,
-        what="een aanmelding bij DUO",
     )
 
 

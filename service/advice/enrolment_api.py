@@ -12,11 +12,11 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts.access import sees_school
-from service.accounts.roles import Principal, Role
+from service.accounts.roles import Role
 from service.advice.routing import CommandAccepted
 from service.advice.trajectories import CommandContext
 from service.api.deps import CommandContextDep, ContainerDep, IdempotencyKeyDep, PrincipalDep
@@ -66,7 +66,12 @@ class BulkEnrolmentOut(BaseModel):
     enrolled: list[CommandAccepted]
 
 
-def _may_enrol(container: Container, who: Principal, school_id: str) -> None:
+def get_enrolling_school(
+    school_id: Annotated[str, Path(max_length=36, description="The school's id")],
+    container: ContainerDep,
+    who: PrincipalDep,
+) -> str:
+    """The school, when the caller may enrol pupils there: checked before the body is read."""
     if not sees_school(who, school_id) or container.register.school(school_id) is None:
         raise ProblemError(
             404, "school_not_found", "Niet gevonden", "deze school bestaat niet of is niet de uwe"
@@ -78,6 +83,10 @@ def _may_enrol(container: Container, who: Principal, school_id: str) -> None:
             "Geen toegang",
             f"als {who.role.label} mag u geen leerlingen inschrijven; vraag de IB of directie",
         )
+    return school_id
+
+
+EnrollingSchool = Annotated[str, Depends(get_enrolling_school)]
 
 
 def _command(school_id: str, body: EnrolmentIn) -> EnrolPupil:
@@ -122,15 +131,13 @@ def _enrol(
     summary="Enrol one pupil: register entry and trajectory",
 )
 def enrol_pupil(
-    school_id: Annotated[str, Path(max_length=36)],
+    school_id: EnrollingSchool,
     body: EnrolmentIn,
     container: ContainerDep,
-    who: PrincipalDep,
     context: CommandContextDep,
     idempotency_key: IdempotencyKeyDep,
     response: Response,
 ) -> CommandAccepted:
-    _may_enrol(container, who, school_id)
     accepted = _enrol(container, school_id, body, context, idempotency_key)
     response.headers["Location"] = f"/api/v1/pupils/{accepted.pupil_id}/trajectory"
     response.headers["ETag"] = f'"{accepted.stream_version}"'
@@ -144,14 +151,12 @@ def enrol_pupil(
     summary="Enrol a class at once; nothing is stored unless every row is right",
 )
 def enrol_pupils(
-    school_id: Annotated[str, Path(max_length=36)],
+    school_id: EnrollingSchool,
     body: BulkEnrolmentIn,
     container: ContainerDep,
-    who: PrincipalDep,
     context: CommandContextDep,
     idempotency_key: IdempotencyKeyDep,
 ) -> BulkEnrolmentOut:
-    _may_enrol(container, who, school_id)
     now = container.clock()
     errors = []
     for index, row in enumerate(body.pupils):

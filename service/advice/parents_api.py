@@ -11,7 +11,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts.roles import Role
@@ -20,6 +20,8 @@ from service.advice.routing import (
     AdviceCode,
     CommandAccepted,
     FreeText,
+    NarrowedTo,
+    PupilCommand,
     PupilCommandDep,
     advice_of,
 )
@@ -33,7 +35,7 @@ from workflows.commands import (
 router = APIRouter(prefix="/api/v1", tags=["ouders en vertrek"])
 
 _KEYED = uuid.UUID("5d0f7f2e-8c3b-4f7e-b1a2-9e4c6d8a0b13")  # namespace for keyed objection ids
-DIRECTIE = frozenset({Role.DIRECTIE})
+DIRECTIE_ONLY = NarrowedTo(frozenset({Role.DIRECTIE}), "een besluit op een verzoek van ouders")
 
 
 class _Body(BaseModel):
@@ -104,7 +106,7 @@ def receive_objection(body: ObjectionIn, command: PupilCommandDep) -> ObjectionA
 def decide_objection(
     objection_id: Annotated[str, Path(max_length=64)],
     body: ObjectionDecisionIn,
-    command: PupilCommandDep,
+    command: Annotated[PupilCommand, Depends(DIRECTIE_ONLY)],
 ) -> CommandAccepted:
     return command.run(
         DecideObjection(
@@ -114,8 +116,6 @@ def decide_objection(
             motivation=body.motivation,
             new_advice=advice_of(body.new_advice),
         ),
-        by=DIRECTIE,
-        what="een besluit op een verzoek van ouders",
     )
 
 

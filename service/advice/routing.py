@@ -16,7 +16,7 @@ from uuid import UUID
 from fastapi import Depends, Path, Response
 from pydantic import AfterValidator, BaseModel, Field
 
-from service.accounts.access import WRITERS, changes_pupil, sees_pupil
+from service.accounts.access import changes_pupil, sees_pupil
 from service.accounts.roles import Principal, Role
 from service.advice.trajectories import CommandContext
 from service.api.deps import (
@@ -123,12 +123,8 @@ class PupilCommand:
     idempotency_key: str | None
     response: Response
 
-    def run(
-        self, command: Command, *, by: frozenset[Role] = WRITERS, what: str = "dit"
-    ) -> CommandAccepted:
-        """Execute `command`; `by` narrows who may (403 for a reader outside it)."""
-        if self.who.role not in by:
-            raise forbidden(self.who, what)
+    def run(self, command: Command) -> CommandAccepted:
+        """Execute `command` through the command handler; the ETag is the new version."""
         result = self.container.trajectories.execute(
             self.pupil_id,
             command,
@@ -168,3 +164,16 @@ def get_pupil_command(
 
 
 PupilCommandDep = Annotated[PupilCommand, Depends(get_pupil_command)]
+
+
+class NarrowedTo:
+    """A dependency for commands only some writers may give: 403 for the others, checked
+    before the body is, so that a refusal never depends on what was sent."""
+
+    def __init__(self, roles: frozenset[Role], what: str) -> None:
+        self.roles, self.what = roles, what
+
+    async def __call__(self, command: PupilCommandDep) -> PupilCommand:
+        if command.who.role not in self.roles:
+            raise forbidden(command.who, self.what)
+        return command

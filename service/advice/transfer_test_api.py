@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.advice.routing import (
@@ -18,6 +18,8 @@ from service.advice.routing import (
     SCHOOL_STAFF,
     CommandAccepted,
     FreeText,
+    NarrowedTo,
+    PupilCommand,
     PupilCommandDep,
 )
 from workflows.commands import GrantExemption, PlanCatchUpTest, RecordNoTestResult, RecordTestMissed
@@ -60,15 +62,16 @@ class NoResultIn(_Body):
     responses=COMMAND_ERRORS,
     summary="Record the board's exemption from the doorstroomtoets (intern begeleider, directie)",
 )
-def grant_exemption(body: ExemptionIn, command: PupilCommandDep) -> CommandAccepted:
+def grant_exemption(
+    body: ExemptionIn,
+    command: Annotated[PupilCommand, Depends(NarrowedTo(SCHOOL_STAFF, "een vrijstelling"))],
+) -> CommandAccepted:
     return command.run(
         GrantExemption(
             ground=body.ground,
             decided_on=body.decided_on,
             parents_consulted=body.parents_consulted,
         ),
-        by=SCHOOL_STAFF,
-        what="een vrijstelling",
     )
 
 
