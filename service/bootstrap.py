@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from service.accounts.accounts import Accounts
+from service.accounts.clients import MachineClients
+from service.accounts.sessions import Sessions
+from service.accounts.throttle import LoginThrottle
 from service.advice.trajectories import Clock, Trajectories
 from service.outbox.handlers import default_handlers
 from service.outbox.mail import FileMailer
@@ -30,6 +33,9 @@ class Container:
     trajectories: Trajectories
     register: Register
     accounts: Accounts
+    sessions: Sessions
+    throttle: LoginThrottle
+    clients: MachineClients
     clock: Clock
 
     def close(self) -> None:
@@ -44,12 +50,16 @@ class Container:
 def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Container:
     engine = make_engine(settings.database_url)
     store = SqlEventStore(engine)
+    accounts = Accounts(engine, clock)
     return Container(
         settings=settings,
         engine=engine,
         store=store,
         trajectories=Trajectories(store, clock),
         register=Register(engine),
-        accounts=Accounts(engine, clock),
+        accounts=accounts,
+        sessions=Sessions(engine, clock),
+        throttle=LoginThrottle(engine, clock),
+        clients=MachineClients(engine, accounts, clock),
         clock=clock,
     )

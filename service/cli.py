@@ -24,7 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from service.accounts.cli import users_app
+from service.accounts.cli import clients_app, users_app
 from service.audit.verify import Anchor, count_events, verify
 from service.bootstrap import system_clock
 from service.clitools import container as _container
@@ -221,6 +221,7 @@ def outbox_command(
 
 
 app.add_typer(users_app, name="user")
+app.add_typer(clients_app, name="client")
 
 
 def main() -> None:

@@ -64,7 +64,7 @@ class Accounts:
         scopes: Sequence[Scope] = (),
         password: str | None = None,
     ) -> Principal:
-        email = _normalise_email(email)
+        email = normalise_email(email)
         if not name.strip():
             raise AccountError("name_missing", "geef de naam van de gebruiker")
         if role.needs_school and not scopes:
@@ -107,7 +107,7 @@ class Accounts:
         with self._engine.begin() as conn:
             done = conn.execute(
                 update(users)
-                .where(users.c.email == _normalise_email(email))
+                .where(users.c.email == normalise_email(email))
                 .values(password_hash=hash_password(password))
             ).rowcount
         if not done:
@@ -116,9 +116,7 @@ class Accounts:
     def check_password(self, email: str, password: str) -> Principal | None:
         """The user when the password is theirs and the account is active; None otherwise."""
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(users).where(users.c.email == _normalise_email(email))
-            ).first()
+            row = conn.execute(select(users).where(users.c.email == normalise_email(email))).first()
             if row is None or not row.active or row.password_hash is None:
                 return None
             if not password_matches(row.password_hash, password):
@@ -128,7 +126,7 @@ class Accounts:
     def disable(self, email: str) -> None:
         with self._engine.begin() as conn:
             done = conn.execute(
-                update(users).where(users.c.email == _normalise_email(email)).values(active=False)
+                update(users).where(users.c.email == normalise_email(email)).values(active=False)
             ).rowcount
         if not done:
             raise AccountError("user_unknown", f"geen gebruiker {email}")
@@ -136,7 +134,7 @@ class Accounts:
     def is_active(self, email: str) -> bool:
         with self._engine.connect() as conn:
             active = conn.execute(
-                select(users.c.active).where(users.c.email == _normalise_email(email))
+                select(users.c.active).where(users.c.email == normalise_email(email))
             ).scalar()
         return bool(active)
 
@@ -150,26 +148,13 @@ class Accounts:
             raise AccountError(
                 "token_days_invalid", f"een token geldt 1 tot {MAX_TOKEN_DAYS} dagen"
             )
-        now = self._clock()
-        token = new_token()
-        issued = IssuedToken(str(uuid.uuid4()), token, now + timedelta(days=days))
         with self._engine.begin() as conn:
             row = conn.execute(
-                select(users.c.id, users.c.active).where(users.c.email == _normalise_email(email))
+                select(users.c.id, users.c.active).where(users.c.email == normalise_email(email))
             ).first()
             if row is None or not row.active:
                 raise AccountError("user_unknown", f"geen actieve gebruiker {email}")
-            conn.execute(
-                insert(api_tokens).values(
-                    id=issued.id,
-                    user_id=row.id,
-                    name=name.strip() or "token",
-                    token_hash=token_digest(token),
-                    created_at=now,
-                    expires_at=issued.expires_at,
-                )
-            )
-        return issued
+            return issue_token_for(conn, row.id, name, self._clock(), timedelta(days=days))
 
     def revoke_token(self, token_id: str) -> None:
         with self._engine.begin() as conn:
@@ -186,7 +171,7 @@ class Accounts:
             rows = conn.execute(
                 select(api_tokens)
                 .join(users, users.c.id == api_tokens.c.user_id)
-                .where(users.c.email == _normalise_email(email))
+                .where(users.c.email == normalise_email(email))
                 .order_by(api_tokens.c.created_at)
             ).all()
         return [TokenInfo(r.id, r.name, r.created_at, r.expires_at, r.revoked_at) for r in rows]
@@ -212,18 +197,41 @@ class Accounts:
         first = rows[0]
         if first.revoked_at is not None or not first.active or first.expires_at <= self._clock():
             return None
-        return Principal(
-            user_id=first.id,
-            email=first.email,
-            name=first.name,
-            role=Role(first.role),
-            scopes=frozenset(
-                Scope(r.school_id, r.class_name) for r in rows if r.school_id is not None
-            ),
+        return principal_from_rows(rows)
+
+
+def issue_token_for(
+    conn: Connection, user_id: str, name: str, now: datetime, lifetime: timedelta
+) -> IssuedToken:
+    """A new token for the user, in the caller's transaction; its plain text is returned once."""
+    token = new_token()
+    issued = IssuedToken(str(uuid.uuid4()), token, now + lifetime)
+    conn.execute(
+        insert(api_tokens).values(
+            id=issued.id,
+            user_id=user_id,
+            name=name.strip() or "token",
+            token_hash=token_digest(token),
+            created_at=now,
+            expires_at=issued.expires_at,
         )
+    )
+    return issued
 
 
-def _normalise_email(email: str) -> str:
+def principal_from_rows(rows: Sequence[Row[Any]]) -> Principal:
+    """A principal from rows of `users` outer-joined with `user_schools` (one per scope)."""
+    first = rows[0]
+    return Principal(
+        user_id=first.id,
+        email=first.email,
+        name=first.name,
+        role=Role(first.role),
+        scopes=frozenset(Scope(r.school_id, r.class_name) for r in rows if r.school_id is not None),
+    )
+
+
+def normalise_email(email: str) -> str:
     email = email.strip().lower()
     local, _, domain = email.partition("@")
     if not local or "." not in domain or " " in email:

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from service.accounts.accounts import AccountError
+from service.accounts.clients import IssuedClient
 from service.accounts.roles import Role, Scope
 from service.bootstrap import Container
 from service.clitools import container, fail, require_schema
@@ -133,3 +134,47 @@ def revoke_command(token_id: str) -> None:
     with _accounts() as opened:
         opened.accounts.revoke_token(token_id)
     print(f"token {token_id} revoked")
+
+
+clients_app = typer.Typer(
+    help="Koppelingen van toetsaanbieders (machine clients) beheren.", no_args_is_help=True
+)
+
+
+def _print_client(issued: IssuedClient) -> None:
+    print(f"client_id={issued.client_id}")
+    print(f"client_secret={issued.client_secret}")
+    print(
+        "give both to the provider's system (POST /api/v1/oauth/token, "
+        "grant_type=client_credentials); the secret is not shown again",
+        file=sys.stderr,
+    )
+
+
+@clients_app.command("add")
+def client_add_command(
+    contact_email: Annotated[str, typer.Argument(help="Contactadres van de koppeling")],
+    name: Annotated[str, typer.Option(help='Naam, bijv. "IEP-koppeling"')],
+    school: Annotated[list[str], typer.Option(help="BRIN van een school die machtigt")] = [],  # noqa: B006
+) -> None:
+    """Add a test provider's system for the schools that mandated it."""
+    with _accounts() as opened:
+        scopes = _scopes(opened, school, "")
+        issued = opened.clients.add(contact_email, name, [s.school_id for s in scopes])
+    _print_client(issued)
+
+
+@clients_app.command("secret")
+def client_secret_command(contact_email: str) -> None:
+    """New credentials for a client; the old ones stop working at once."""
+    with _accounts() as opened:
+        issued = opened.clients.new_secret(contact_email)
+    _print_client(issued)
+
+
+@clients_app.command("revoke")
+def client_revoke_command(client_id: str) -> None:
+    """Revoke a client id: no more access tokens for it (those issued expire within the hour)."""
+    with _accounts() as opened:
+        opened.clients.revoke(client_id)
+    print(f"client {client_id} revoked")

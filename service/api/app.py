@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.accounts import token_api
 from service.advice import api as advice_api
 from service.advice import (
     enrolment_api,
@@ -21,9 +22,10 @@ from service.advice import (
     reconsideration_api,
     transfer_test_api,
 )
-from service.api import health, home, problems
+from service.api import health, problems
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
+from service.web import home, login
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -81,6 +83,8 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(transfer_test_api.router)
     app.include_router(reconsideration_api.router)
     app.include_router(parents_api.router)
+    app.include_router(token_api.router)
+    app.include_router(login.router)
     app.include_router(home.router)
     _document_problem(app)
     return app
@@ -107,6 +111,7 @@ def _document_problem(app: FastAPI) -> None:
                 "instance": {"type": "string"},
                 "request_id": {"type": "string"},
                 "current_version": {"type": "integer"},
+                "error": {"type": "string", "description": "The token endpoint's RFC 6749 code"},
                 "errors": {
                     "type": "array",
                     "items": {

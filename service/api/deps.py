@@ -6,11 +6,12 @@ one thread hop per dependency per request. `get_principal` reads the database: a
 
 from __future__ import annotations
 
+import hmac
 import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from service.accounts.roles import Principal
 from service.advice.trajectories import Actor, CommandContext
@@ -28,33 +29,72 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 _BEARER = HTTPBearer(
     auto_error=False,
     scheme_name="token",
-    description="A personal API token (`adviestraject user token EMAIL`), as `Bearer adv_…`",
+    description="A personal API token (`adviestraject user token EMAIL`), or a machine "
+    "client's access token from /api/v1/oauth/token, as `Bearer adv_…`",
+)
+SESSION_COOKIE = "adviestraject_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SESSION = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="The web login's session cookie; a request that changes something also sends "
+    f"the session's CSRF token in {CSRF_HEADER}",
 )
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="adviestraject"'}
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_principal(
+    request: Request,
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    cookie: Annotated[str | None, Depends(_SESSION)],
 ) -> Principal:
-    if credentials is None:
-        raise ProblemError(
-            401,
-            "unauthenticated",
-            "Niet ingelogd",
-            "stuur een API-token mee: Authorization: Bearer <token>",
-            headers=_CHALLENGE,
-        )
-    who = container.accounts.authenticate_token(credentials.credentials)
-    if who is None:
-        raise ProblemError(
-            401,
-            "token_invalid",
-            "Niet ingelogd",
-            "dit token is onbekend, verlopen of ingetrokken",
-            headers=_CHALLENGE,
-        )
-    return who
+    """Who calls: by bearer token (scripts, machine clients) or by the web session's cookie.
+
+    A cookie is sent by the browser on its own, so a request that changes something must also
+    prove it comes from our pages: the session's CSRF token in a header (403 otherwise).
+    """
+    if credentials is not None:
+        who = container.accounts.authenticate_token(credentials.credentials)
+        if who is None:
+            raise ProblemError(
+                401,
+                "token_invalid",
+                "Niet ingelogd",
+                "dit token is onbekend, verlopen of ingetrokken",
+                headers=_CHALLENGE,
+            )
+        return who
+    if cookie is not None:
+        session = container.sessions.authenticate(cookie)
+        if session is None:
+            raise ProblemError(
+                401,
+                "session_expired",
+                "Niet ingelogd",
+                "uw sessie is verlopen of beëindigd; log opnieuw in",
+                headers=_CHALLENGE,
+            )
+        if request.method not in _SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+                raise ProblemError(
+                    403,
+                    "csrf_failed",
+                    "Verzoek geweigerd",
+                    f"een wijziging via de website vraagt de {CSRF_HEADER}-header van uw sessie",
+                    field=CSRF_HEADER,
+                )
+        return session.principal
+    raise ProblemError(
+        401,
+        "unauthenticated",
+        "Niet ingelogd",
+        "log in, of stuur een API-token mee: Authorization: Bearer <token>",
+        headers=_CHALLENGE,
+    )
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -70,6 +70,7 @@ class ProblemError(Exception):
         field: str | None = None,
         headers: dict[str, str] | None = None,
         errors: list[dict[str, str]] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status, self.code, self.title, self.detail, self.field = (
@@ -81,6 +82,7 @@ class ProblemError(Exception):
         )
         self.headers = headers or {}
         self.errors = errors
+        self.extra = extra or {}
 
 
 def problem(
@@ -169,7 +171,7 @@ async def _idempotency(request: Request, exc: IdempotencyConflictError) -> JSONR
 
 
 async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = dict(exc.extra)
     if exc.errors:
         extra["errors"] = exc.errors
     elif exc.field:

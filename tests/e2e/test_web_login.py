@@ -1,0 +1,198 @@
+"""Logging in to the website: the session cookie, CSRF on everything that changes something,
+rate limiting per account and per address, logging out, expiry and disabled accounts."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx2
+import pytest
+from fastapi.testclient import TestClient
+
+from service.accounts.roles import Role, Scope
+from service.api.app import create_app
+from service.audit.access_log import reads_of
+from service.bootstrap import Container
+from service.schools.register import Pupil, School
+from tests.conftest import Clock, enrolled_pupil
+
+SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")  # enrolled_pupil's school
+EMAIL, PASSWORD = "juf@school.nl", "een-lang-wachtwoord"
+ADVICE = {"advice": "havo", "given_on": "2026-01-15"}
+
+
+@pytest.fixture
+def pupil(container: Container) -> uuid.UUID:
+    container.register.add_school(SCHOOL)
+    container.accounts.add_user(
+        EMAIL, "Juf Anna", Role.LEERKRACHT, [Scope(SCHOOL.id, "8A")], PASSWORD
+    )
+    pupil_id = enrolled_pupil(container)
+    container.register.add_pupil(Pupil(str(pupil_id), SCHOOL.id, "Noor", "de Vries", "8A"))
+    return pupil_id
+
+
+@pytest.fixture
+def browser(container: Container, pupil: uuid.UUID) -> Iterator[TestClient]:
+    with TestClient(
+        create_app(container), raise_server_exceptions=False, follow_redirects=False
+    ) as client:
+        yield client
+
+
+def hidden_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def log_in(browser: TestClient, email: str = EMAIL, password: str = PASSWORD) -> httpx2.Response:
+    form = browser.get("/login")
+    return browser.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": hidden_token(form.text)},
+    )
+
+
+def session_csrf(browser: TestClient) -> str:
+    return hidden_token(browser.get("/").text)
+
+
+def test_a_teacher_logs_in_and_gets_a_session_cookie_that_scripts_cannot_read(
+    browser: TestClient, container: Container, pupil: uuid.UUID
+) -> None:
+    form = browser.get("/login")
+    assert form.status_code == 200
+    assert "Inloggen" in form.text
+    assert "Wachtwoord" in form.text
+
+    done = log_in(browser)
+    assert done.status_code == 303
+    assert done.headers["location"] == "/"
+    cookie = next(
+        c for c in done.headers.get_list("set-cookie") if c.startswith("adviestraject_session=")
+    )
+    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+    assert {"httponly", "path", "max-age"} <= attributes
+    assert "samesite=lax" in cookie.lower()
+    assert "secure" not in attributes  # development over http; production below
+
+    start = browser.get("/")
+    assert "Juf Anna (leerkracht)" in start.text
+    assert "Noor de Vries" in start.text
+    assert start.headers["cache-control"] == "no-store"
+    assert [r[3] for r in reads_of(container.engine, str(pupil))] == ["startpagina"]
+
+
+def test_in_production_the_session_cookie_is_secure(container: Container, pupil: uuid.UUID) -> None:
+    container.settings.environment = "production"
+    with TestClient(
+        create_app(container), base_url="https://testserver", follow_redirects=False
+    ) as client:
+        done = log_in(client)
+    cookie = next(
+        c for c in done.headers.get_list("set-cookie") if c.startswith("adviestraject_session=")
+    )
+    assert "secure" in {part.strip().lower() for part in cookie.split(";")}
+
+
+def test_the_session_reads_the_api_but_changes_nothing_without_its_csrf_token(
+    browser: TestClient, container: Container, pupil: uuid.UUID
+) -> None:
+    log_in(browser)
+    url = f"/api/v1/pupils/{pupil}/provisional-advice"
+    assert browser.get(f"/api/v1/pupils/{pupil}/trajectory").status_code == 200
+
+    forged = browser.post(url, json=ADVICE)
+    assert forged.status_code == 403
+    assert forged.json()["code"] == "csrf_failed"
+    wrong = browser.post(url, json=ADVICE, headers={"X-CSRF-Token": "raden"})
+    assert wrong.status_code == 403
+    assert container.store.stream_version(f"trajectory-{pupil}") == 1
+
+    done = browser.post(url, json=ADVICE, headers={"X-CSRF-Token": session_csrf(browser)})
+    assert done.status_code == 201, done.text
+
+
+def test_a_login_form_not_from_our_page_is_refused(browser: TestClient) -> None:
+    refused = browser.post(
+        "/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": "van-elders"}
+    )
+    assert refused.status_code == 400
+    assert "verlopen" in refused.text
+    assert "adviestraject_session" not in browser.cookies
+
+
+def test_a_wrong_password_says_so_in_dutch_without_telling_which_part_was_wrong(
+    browser: TestClient,
+) -> None:
+    wrong = log_in(browser, password="niet-het-wachtwoord")
+    unknown = log_in(browser, email="onbekend@school.nl")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "horen niet bij elkaar" in wrong.text
+    assert wrong.text.count("horen niet bij elkaar") == unknown.text.count("horen niet bij elkaar")
+
+
+def test_after_five_failures_the_account_waits_even_with_the_right_password(
+    browser: TestClient, clock: Clock
+) -> None:
+    for _ in range(5):
+        assert log_in(browser, password="fout-fout-fout").status_code == 401
+    paused = log_in(browser)
+    assert paused.status_code == 429
+    assert int(paused.headers["retry-after"]) > 0
+    assert "Te veel mislukte pogingen" in paused.text
+
+    clock.now += timedelta(minutes=16)
+    assert log_in(browser).status_code == 303
+    browser.cookies.clear()
+    # a success starts the account's count afresh
+    for _ in range(4):
+        log_in(browser, password="fout-fout-fout")
+    assert log_in(browser).status_code == 303
+
+
+def test_one_address_guessing_at_many_accounts_is_paused(
+    browser: TestClient, container: Container
+) -> None:
+    for n in range(container.throttle.limits.per_address):
+        log_in(browser, email=f"gok{n}@school.nl", password="fout-fout-fout")
+    assert log_in(browser).status_code == 429
+
+
+def test_logging_out_needs_the_form_and_ends_the_session(
+    browser: TestClient, pupil: uuid.UUID
+) -> None:
+    log_in(browser)
+    cookie = browser.cookies["adviestraject_session"]
+    trajectory = f"/api/v1/pupils/{pupil}/trajectory"
+
+    forged = browser.post("/logout", data={"csrf_token": "van-elders"})
+    assert forged.status_code == 403
+    assert browser.get(trajectory).status_code == 200
+
+    out = browser.post("/logout", data={"csrf_token": session_csrf(browser)})
+    assert out.status_code == 303
+    assert out.headers["location"] == "/login"
+    browser.cookies.set("adviestraject_session", cookie)
+    replayed = browser.get(trajectory)
+    assert replayed.status_code == 401
+    assert replayed.json()["code"] == "session_expired"
+
+
+def test_a_session_ends_with_the_school_day_and_with_the_account(
+    browser: TestClient, container: Container, pupil: uuid.UUID, clock: Clock
+) -> None:
+    trajectory = f"/api/v1/pupils/{pupil}/trajectory"
+    log_in(browser)
+    clock.now += timedelta(hours=10)
+    assert browser.get(trajectory).status_code == 401
+    assert "Juf Anna" not in browser.get("/").text
+
+    log_in(browser)
+    assert browser.get(trajectory).status_code == 200
+    container.accounts.disable(EMAIL)
+    assert browser.get(trajectory).status_code == 401
