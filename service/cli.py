@@ -25,6 +25,7 @@ from rich.progress import (
 )
 
 from service.accounts.cli import clients_app, users_app
+from service.api.nodelay import NoDelayH11Protocol
 from service.audit.verify import Anchor, count_events, verify
 from service.bootstrap import system_clock
 from service.clitools import container as _container
@@ -106,6 +107,7 @@ def serve_command(
         host=host,
         port=port,
         workers=workers,
+        http=NoDelayH11Protocol,
         log_level="info",
     )
 

@@ -23,6 +23,7 @@ from service.accounts.secrets import (
     password_problem,
     token_digest,
 )
+from service.store.engine import single_statements
 from service.store.schema import api_tokens, schools, user_schools, users
 
 MAX_TOKEN_DAYS = 365
@@ -179,7 +180,7 @@ class Accounts:
     def authenticate_token(self, token: str) -> Principal | None:
         """The token's user, if the token exists, is neither revoked nor expired, and the
         account is active. One statement: it runs on every API request."""
-        with self._engine.connect() as conn:
+        with single_statements(self._engine).connect() as conn:
             rows = conn.execute(
                 select(
                     users,

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, insert, select
 from service.accounts.accounts import principal_from_rows
 from service.accounts.roles import Principal
 from service.accounts.secrets import token_digest
+from service.store.engine import single_statements
 from service.store.schema import user_schools, users, web_sessions
 
 SESSION_LIFETIME = timedelta(hours=9)  # a school day; then log in again
@@ -63,7 +64,7 @@ class Sessions:
     def authenticate(self, cookie: str) -> SessionUser | None:
         """The session's user, if the session exists, has not expired and the account is
         active. One statement: it runs on every request that carries the cookie."""
-        with self._engine.connect() as conn:
+        with single_statements(self._engine).connect() as conn:
             rows = conn.execute(
                 select(
                     users,

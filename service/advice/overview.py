@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from service.schools.register import Pupil, Register
+from service.store.engine import single_statements
 from service.store.schema import trajectories
 from workflows.lifecycle import Status
 
@@ -64,7 +65,7 @@ def _read_model(engine: Engine, pupil_ids: list[str]) -> dict[str, Any]:
     if not pupil_ids:
         return {}
     streams = {f"trajectory-{pupil_id}": pupil_id for pupil_id in pupil_ids}
-    with engine.connect() as conn:
+    with single_statements(engine).connect() as conn:
         found = conn.execute(
             select(trajectories).where(trajectories.c.stream_id.in_(list(streams)))
         ).all()

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Engine, insert, select
 
 from service.accounts.roles import Principal
+from service.store.engine import single_statements
 from service.store.schema import access_log
 
 
@@ -37,21 +38,22 @@ def record_reads(
     """One row per pupil whose data was shown (an overview shows many at once)."""
     if not pupil_ids:
         return
-    with engine.begin() as conn:
-        conn.execute(
-            insert(access_log),
-            [
-                {
-                    "at": at,
-                    "user_id": who.user_id,
-                    "role": who.role.value,
-                    "pupil_id": pupil_id,
-                    "what": what,
-                    "request_id": request_id,
-                }
-                for pupil_id in pupil_ids
-            ],
-        )
+    rows = [
+        {
+            "at": at,
+            "user_id": who.user_id,
+            "role": who.role.value,
+            "pupil_id": pupil_id,
+            "what": what,
+            "request_id": request_id,
+        }
+        for pupil_id in pupil_ids
+    ]
+    # executemany: SQLAlchemy sends it as multi-row INSERTs from one cached compilation (a
+    # `.values([...])` statement is compiled anew each time: 4x slower for a page of 50).
+    # Autocommit on PostgreSQL: the rows are independent facts, and it saves two round trips.
+    with single_statements(engine).begin() as conn:
+        conn.execute(insert(access_log), rows)
 
 
 def reads_of(engine: Engine, pupil_id: str) -> list[tuple[datetime, str, str, str]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, insert, select
 
 from service.store import personal
+from service.store.engine import single_statements
 from service.store.schema import parents, pupils, schools
 
 # Dutch surnames sort without their tussenvoegsels: "de Vries" sorts under V.
@@ -94,7 +95,7 @@ class Register:
         return [School(id=r.id, brin=r.brin, name=r.name) for r in rows]
 
     def pupil(self, pupil_id: str) -> Pupil | None:
-        with self._engine.connect() as conn:
+        with single_statements(self._engine).connect() as conn:
             r = conn.execute(select(pupils).where(pupils.c.id == pupil_id)).first()
         if r is None:
             return None
@@ -116,7 +117,7 @@ class Register:
             return removed or erased_key
 
     def pupils_of(self, school_id: str) -> list[Pupil]:
-        with self._engine.connect() as conn:
+        with single_statements(self._engine).connect() as conn:
             found = conn.execute(select(pupils).where(pupils.c.school_id == school_id)).all()
         rows = sorted(
             found, key=lambda r: (surname_sort_key(r.family_name), r.given_name.casefold())

@@ -9,6 +9,7 @@ PostgreSQL goes through psycopg 3; appends are serialised there by an advisory l
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,21 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         # when a query meets a dropped connection, and the client's retry gets a fresh one.
         return create_engine(database_url, pool_size=10, max_overflow=20, **kwargs)
     raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")
+
+
+@lru_cache(maxsize=32)
+def single_statements(engine: Engine) -> Engine:
+    """The engine for work that is one statement: autocommit on PostgreSQL.
+
+    A plain `connect()` costs a BEGIN and a ROLLBACK round trip around the one statement that
+    matters (psycopg opens a transaction on the first statement); per API request that was
+    most of the time spent waiting on the server. A single statement is atomic on its own, so
+    nothing is lost. SQLite keeps the engine as it is (no round trips there, and its
+    transactions are opened by the `begin` hook below).
+    """
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
 
 
 def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:
