@@ -3,7 +3,8 @@
 Setup (not timed): a fresh schema, the demo school's class 8A with `--pupils` enrolled pupils, a
 teacher token. Then `--clients` threads, each with its own keep-alive connection on loopback,
 send requests for `--seconds`: 80 % GET a pupil's trajectory, 10 % GET the class overview (first
-page of 50), 10 % POST a voorlopig advies for a pupil who has none yet (201) — every request
+page of 50), 10 % POST a voorlopig advies for a pupil who has none yet (201; `--mix` changes
+the weights, `--mix 0,0,1` is commands only, with enough `--pupils`) — every request
 authenticated, authorised and access-logged as in production.
 Prints one JSON line per request kind (requests/s, p50/p99 ms, statuses) and one for all.
 Run: .venv/bin/python -m bench.api_load [--pupils 400 --clients 8 --seconds 20]
@@ -80,8 +81,10 @@ def client(
     stop_at: float,
     seed: int,
     results: list[tuple[str, int, float]],
+    mix: tuple[float, float, float],
 ) -> None:
     rnd = random.Random(seed)
+    reads, overviews = mix[0] / sum(mix), (mix[0] + mix[1]) / sum(mix)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     today = datetime.now(UTC).date().isoformat()
@@ -89,14 +92,14 @@ def client(
     while time.perf_counter() < stop_at:
         roll = rnd.random()
         body = None
-        if roll < 0.8:
+        if roll < reads:
             kind, method, path = "read", "GET", f"/api/v1/pupils/{rnd.choice(pupils)}/trajectory"
-        elif roll < 0.9:
+        elif roll < overviews:
             kind, method, path = "overview", "GET", f"/api/v1/schools/{DEMO_SCHOOL.id}/pupils"
         else:
             index = next(unadvised)
             if index >= len(pupils):
-                continue
+                break  # every pupil has an advice: this client is done
             kind, method = "command", "POST"
             path = f"/api/v1/pupils/{pupils[index]}/provisional-advice"
             body = json.dumps({"advice": "havo", "given_on": today})
@@ -115,7 +118,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--mix",
+        default="80,10,10",
+        help="weights of trajectory reads, class overviews and commands (e.g. 0,0,1: commands)",
+    )
     args = parser.parse_args()
+    weights = tuple(float(w) for w in args.mix.split(","))
+    if len(weights) != 3 or sum(weights) <= 0:
+        parser.error("--mix takes three weights, e.g. 80,10,10")
+    mix = (weights[0], weights[1], weights[2])
     with database("postgres") as url:
         token, pupils = prepare(url, args.pupils)
         port = free_port()
@@ -145,7 +157,8 @@ def main() -> None:
             stop_at = started + args.seconds
             threads = [
                 threading.Thread(
-                    target=client, args=(port, token, pupils, unadvised, stop_at, k, results)
+                    target=client,
+                    args=(port, token, pupils, unadvised, stop_at, k, results, mix),
                 )
                 for k in range(args.clients)
             ]
@@ -171,6 +184,7 @@ def main() -> None:
                     "bench": f"http_{kind}",
                     "workers": args.workers,
                     "clients": args.clients,
+                    "mix": args.mix,
                     "requests": len(rows),
                     "requests_per_s": round(len(rows) / elapsed, 1),
                     "p50_ms": round(statistics.median(latencies) * 1e3, 2),
