@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, insert, select, update
 
 from service.accounts.roles import Principal, Role, Scope
 from service.accounts.secrets import (
@@ -182,15 +182,8 @@ class Accounts:
         account is active. One statement: it runs on every API request."""
         with single_statements(self._engine).connect() as conn:
             rows = conn.execute(
-                select(
-                    users,
-                    api_tokens.c.expires_at,
-                    api_tokens.c.revoked_at,
-                    user_schools.c.school_id,
-                    user_schools.c.class_name,
-                )
+                principal_select(api_tokens.c.expires_at, api_tokens.c.revoked_at)
                 .join(api_tokens, api_tokens.c.user_id == users.c.id)
-                .outerjoin(user_schools, user_schools.c.user_id == users.c.id)
                 .where(api_tokens.c.token_hash == token_digest(token))
             ).all()
         if not rows:
@@ -218,6 +211,13 @@ def issue_token_for(
         )
     )
     return issued
+
+
+def principal_select(*columns: ColumnElement[Any]) -> Select[Any]:
+    """Users with `columns` and one row per scope (school, class): see `principal_from_rows`."""
+    return select(users, *columns, user_schools.c.school_id, user_schools.c.class_name).outerjoin(
+        user_schools, user_schools.c.user_id == users.c.id
+    )
 
 
 def principal_from_rows(rows: Sequence[Row[Any]]) -> Principal:

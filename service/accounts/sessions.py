@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert
 
-from service.accounts.accounts import principal_from_rows
+from service.accounts.accounts import principal_from_rows, principal_select
 from service.accounts.roles import Principal
 from service.accounts.secrets import token_digest
 from service.store.engine import single_statements
-from service.store.schema import user_schools, users, web_sessions
+from service.store.schema import users, web_sessions
 
 SESSION_LIFETIME = timedelta(hours=9)  # a school day; then log in again
 
@@ -66,15 +66,8 @@ class Sessions:
         active. One statement: it runs on every request that carries the cookie."""
         with single_statements(self._engine).connect() as conn:
             rows = conn.execute(
-                select(
-                    users,
-                    web_sessions.c.csrf_token,
-                    web_sessions.c.expires_at,
-                    user_schools.c.school_id,
-                    user_schools.c.class_name,
-                )
+                principal_select(web_sessions.c.csrf_token, web_sessions.c.expires_at)
                 .join(web_sessions, web_sessions.c.user_id == users.c.id)
-                .outerjoin(user_schools, user_schools.c.user_id == users.c.id)
                 .where(web_sessions.c.id == token_digest(cookie))
             ).all()
         if not rows or not rows[0].active or rows[0].expires_at <= self._clock():

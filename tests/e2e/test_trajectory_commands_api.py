@@ -84,6 +84,15 @@ class Staff:
         types: list[str] = response.json()["event_types"]
         return types
 
+    def provisional(self, pupil_id: uuid.UUID, advice: str) -> None:
+        """The voorlopig advies, given on 15 January (inside the legal window)."""
+        self.record(
+            pupil_id,
+            "provisional-advice",
+            {"advice": advice, "given_on": "2026-01-15"},
+            on=date(2026, 1, 15),
+        )
+
     def trajectory(self, pupil_id: uuid.UUID) -> dict[str, Any]:
         response = self._clients[Role.DIRECTIE].get(f"/api/v1/pupils/{pupil_id}/trajectory")
         assert response.status_code == 200, response.text
@@ -173,12 +182,7 @@ def test_a_heroverweging_from_voorlopig_to_definitief_advies_is_recorded_over_ht
 
 def test_keeping_the_advice_then_granting_the_parents_request_and_leaving(staff: Staff) -> None:
     sem = staff.pupil()
-    staff.record(
-        sem,
-        "provisional-advice",
-        {"advice": "vmbo-gt", "given_on": "2026-01-15"},
-        on=date(2026, 1, 15),
-    )
+    staff.provisional(sem, "vmbo-gt")
     staff.test_result(sem, TestAdvice.VMBO_GLTL_HAVO, date(2026, 3, 10))
     staff.record(
         sem,
@@ -293,12 +297,7 @@ def test_exemption_is_school_staff_work_and_keeps_the_voorlopig_advies(staff: St
 
 def test_a_pupil_who_missed_the_test_gets_a_catch_up_or_else_no_result(staff: Staff) -> None:
     eva = staff.pupil()
-    staff.record(
-        eva,
-        "provisional-advice",
-        {"advice": "vmbo-k", "given_on": "2026-01-15"},
-        on=date(2026, 1, 15),
-    )
+    staff.provisional(eva, "vmbo-k")
     assert staff.record(
         eva, "test-absence", {"missed_on": "2026-02-03", "reason": "ziek"}, on=date(2026, 2, 3)
     ) == ["test_missed"]
@@ -375,12 +374,7 @@ def test_a_refused_command_says_why_and_stores_nothing(
     staff: Staff, what: str, body: dict[str, Any], status: int, code: str, field: str | None
 ) -> None:
     pupil = staff.pupil()
-    staff.record(
-        pupil,
-        "provisional-advice",
-        {"advice": "havo", "given_on": "2026-01-15"},
-        on=date(2026, 1, 15),
-    )
+    staff.provisional(pupil, "havo")
     staff.test_result(pupil, TestAdvice.HAVO_VWO, date(2026, 3, 10))
     before = staff.version(pupil)
 
@@ -400,12 +394,7 @@ def test_a_refused_command_says_why_and_stores_nothing(
 
 def test_a_retried_request_for_a_new_advice_records_one_request_with_one_id(staff: Staff) -> None:
     pupil = staff.pupil()
-    staff.record(
-        pupil,
-        "provisional-advice",
-        {"advice": "havo", "given_on": "2026-01-15"},
-        on=date(2026, 1, 15),
-    )
+    staff.provisional(pupil, "havo")
     body = {"received_on": "2026-01-20", "summary": "Ouders vragen havo/vwo."}
     headers = {"Idempotency-Key": "verzoek-7"}
     first = staff.post(pupil, "objections", body, on=date(2026, 1, 20), headers=headers)
