@@ -1,6 +1,7 @@
-"""HTTP route for a pupil's full history: every event with who recorded it, when and why.
+"""HTTP routes for auditing a pupil's file: every event with who recorded it, when and why; and
+every read of the pupil's data, with who read what and when (directie only).
 
-This is what directie audits and parents may ask to see; each read of it is itself logged.
+This is what directie audits and what parents may ask to see (AVG); each look is itself logged.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from service.accounts.roles import Role
 from service.advice.routing import pupil_in_reach
 from service.api.deps import ContainerDep, PrincipalDep
-from service.api.problems import UNAUTHENTICATED_401, problem_responses
-from service.audit.access_log import record_read
+from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
+from service.audit.access_log import reads_page, record_read
 
 router = APIRouter(prefix="/api/v1", tags=["history"])
 
@@ -85,4 +87,64 @@ def get_history(
             for event, data in page
         ],
         next_after=page[-1][0].stream_version if len(trail) > limit else None,
+    )
+
+
+class ReadOut(BaseModel):
+    id: int = Field(description="Place in the access log; pass as `after` for the next page")
+    at: datetime
+    user_id: str
+    user_name: str
+    user_email: str
+    role: str
+    what: str = Field(description="What was shown: trajectory, geschiedenis, klasoverzicht, …")
+    request_id: str | None
+
+
+class ReadsOut(BaseModel):
+    items: list[ReadOut]
+    next_after: int | None = Field(description="Pass as `after` for the next page; null: done")
+
+
+@router.get(
+    "/pupils/{pupil_id}/reads",
+    responses=problem_responses(
+        {
+            401: UNAUTHENTICATED_401,
+            403: "Only directie sees who read a pupil's data",
+            404: "No such pupil, or not the caller's to see",
+            422: "An invalid page",
+        }
+    ),
+    summary="Who read the pupil's data, when and what (directie; for an AVG request)",
+)
+def get_reads(
+    pupil_id: Annotated[UUID, Path(description="The pupil's id (UUID)")],
+    container: ContainerDep,
+    who: PrincipalDep,
+    request: Request,
+    after: Annotated[int, Query(ge=0, description="Only reads after this log id")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ReadsOut:
+    pupil_in_reach(container, who, pupil_id)
+    if who.role is not Role.DIRECTIE:
+        raise ProblemError(
+            403,
+            "forbidden",
+            "Geen toegang",
+            f"als {who.role.label} mag u niet inzien wie deze gegevens las; vraag de directie",
+        )
+    page = reads_page(container.engine, str(pupil_id), after, limit + 1)
+    # this look is itself a read of the pupil's file, and is logged after the page it shows
+    record_read(
+        container.engine,
+        who,
+        str(pupil_id),
+        "toegangslog",
+        container.clock(),
+        request.state.request_id,
+    )
+    return ReadsOut(
+        items=[ReadOut(**vars(read)) for read in page[:limit]],
+        next_after=page[limit - 1].id if len(page) > limit else None,
     )

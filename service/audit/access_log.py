@@ -7,13 +7,14 @@ its own short transaction before the data is returned.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, insert, select
 
 from service.accounts.roles import Principal
 from service.store.engine import single_statements
-from service.store.schema import access_log
+from service.store.schema import access_log, users
 
 
 def record_read(
@@ -65,3 +66,31 @@ def reads_of(engine: Engine, pupil_id: str) -> list[tuple[datetime, str, str, st
             .order_by(access_log.c.id)
         ).all()
     return [(r.at, r.user_id, r.role, r.what) for r in rows]
+
+
+@dataclass(frozen=True)
+class Read:
+    id: int
+    at: datetime
+    user_id: str
+    user_name: str
+    user_email: str
+    role: str
+    what: str
+    request_id: str | None
+
+
+def reads_page(engine: Engine, pupil_id: str, after: int, limit: int) -> list[Read]:
+    """The reads of a pupil's data after log id `after`, oldest first, with who read."""
+    with single_statements(engine).connect() as conn:
+        rows = conn.execute(
+            select(access_log, users.c.name, users.c.email)
+            .outerjoin(users, users.c.id == access_log.c.user_id)
+            .where(access_log.c.pupil_id == pupil_id, access_log.c.id > after)
+            .order_by(access_log.c.id)
+            .limit(limit)
+        ).all()
+    return [
+        Read(r.id, r.at, r.user_id, r.name or "", r.email or "", r.role, r.what, r.request_id)
+        for r in rows
+    ]

@@ -26,10 +26,11 @@ OWN = School(id="school-1", brin="01AA", name="De Eerste School")  # enrolled_pu
 OTHER = School(id="school-2", brin="02BB", name="De Andere School")
 
 # What each endpoint is, for access: whose data it touches and who may act.
-PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE, DIRECTIE_WRITE, ENROL = range(6)
+PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE, DIRECTIE_WRITE, ENROL, AUDIT = range(7)
 KINDS: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/pupils/{pupil_id}/trajectory"): PUPIL_READ,
     ("GET", "/api/v1/pupils/{pupil_id}/events"): PUPIL_READ,
+    ("GET", "/api/v1/pupils/{pupil_id}/reads"): AUDIT,
     ("GET", "/api/v1/schools/{school_id}/pupils"): SCHOOL_READ,
     ("GET", "/api/v1/schools/{school_id}/reconsiderations"): SCHOOL_READ,
     ("POST", "/api/v1/schools/{school_id}/pupils"): ENROL,
@@ -60,19 +61,20 @@ PUBLIC = {"/api/v1/oauth/token", "/health"}  # and the load balancer's health ch
 
 OK = 0  # passed the gate: 200 for a read, the empty body's 422 for a command
 # role, school, class: expected per kind (PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE,
-# DIRECTIE_WRITE, ENROL). The pupil is in class 8A of OWN.
+# DIRECTIE_WRITE, ENROL, AUDIT). The pupil is in class 8A of OWN.
+NONE = (404,) * 7
 MATRIX = [
-    ("leerkracht", OWN.id, "8A", (OK, OK, OK, 403, 403, 403)),
-    ("leerkracht", OWN.id, "8B", (404, OK, 404, 404, 404, 403)),  # another class
-    ("leerkracht", OTHER.id, "8A", (404, 404, 404, 404, 404, 404)),
-    ("ib", OWN.id, "", (OK, OK, OK, OK, 403, OK)),
-    ("ib", OTHER.id, "", (404, 404, 404, 404, 404, 404)),
-    ("directie", OWN.id, "", (OK, OK, OK, OK, OK, OK)),
-    ("directie", OTHER.id, "", (404, 404, 404, 404, 404, 404)),
-    ("bestuur", OWN.id, "", (OK, OK, 403, 403, 403, 403)),  # reads its schools, never writes
-    ("bestuur", OTHER.id, "", (404, 404, 404, 404, 404, 404)),
-    ("beheer", None, "", (404, 404, 404, 404, 404, 404)),  # users and settings, not pupils
-    ("toetsaanbieder", OWN.id, "", (404, 404, 404, 404, 404, 404)),  # only the results intake
+    ("leerkracht", OWN.id, "8A", (OK, OK, OK, 403, 403, 403, 403)),
+    ("leerkracht", OWN.id, "8B", (404, OK, 404, 404, 404, 403, 404)),  # another class
+    ("leerkracht", OTHER.id, "8A", NONE),
+    ("ib", OWN.id, "", (OK, OK, OK, OK, 403, OK, 403)),
+    ("ib", OTHER.id, "", NONE),
+    ("directie", OWN.id, "", (OK, OK, OK, OK, OK, OK, OK)),
+    ("directie", OTHER.id, "", NONE),
+    ("bestuur", OWN.id, "", (OK, OK, 403, 403, 403, 403, 403)),  # reads, never writes
+    ("bestuur", OTHER.id, "", NONE),
+    ("beheer", None, "", NONE),  # users and settings, not pupils
+    ("toetsaanbieder", OWN.id, "", NONE),  # only the results intake
 ]
 
 
@@ -149,7 +151,7 @@ def test_each_role_reaches_each_endpoint_only_where_it_may(
             assert response.json()["code"] in {"forbidden", "pupil_not_found", "school_not_found"}
         if got >= 400:
             assert response.headers["content-type"] == "application/problem+json", where
-        answered_pupil_reads += kind == PUPIL_READ and got == 200
+        answered_pupil_reads += kind in (PUPIL_READ, AUDIT) and got == 200
 
     assert container.store.read_all() == stored_before
     logged = [r for r in reads_of(container.engine, str(pupil)) if r[2] == role]

@@ -51,6 +51,12 @@ def contains(answer: Any, shown: Any) -> bool:
         return isinstance(answer, dict) and all(
             key in answer and contains(answer[key], value) for key, value in shown.items()
         )
+    if isinstance(shown, list):
+        return (
+            isinstance(answer, list)
+            and len(answer) == len(shown)
+            and all(contains(a, s) for a, s in zip(answer, shown, strict=True))
+        )
     return bool(answer == shown)
 
 

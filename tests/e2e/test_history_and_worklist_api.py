@@ -102,3 +102,28 @@ def test_the_worklist_lists_open_heroverwegingen_soonest_first_for_whom_may_see_
     teacher = client.get(url, headers=auth(container, Role.LEERKRACHT, "8A")).json()
     assert [i["name"] for i in teacher["items"]] == ["Noor Jansen"]
     assert "heroverwegingslijst" in [r[3] for r in reads_of(container.engine, str(higher))]
+
+
+def test_directie_sees_who_read_a_pupils_data_page_by_page_and_nobody_else_does(
+    client: TestClient, container: Container, clock: Clock
+) -> None:
+    pupil = pupil_with_result(container, clock, "Noor", "8A", TestAdvice.HAVO_VWO)
+    teacher = auth(container, Role.LEERKRACHT, "8A")
+    for _ in range(3):
+        assert client.get(f"/api/v1/pupils/{pupil}/trajectory", headers=teacher).status_code == 200
+    reads = f"/api/v1/pupils/{pupil}/reads"
+    assert client.get(reads, headers=teacher).status_code == 403
+    assert client.get(reads, headers=auth(container, Role.IB)).status_code == 403
+
+    directie = auth(container, Role.DIRECTIE)
+    first = client.get(f"{reads}?limit=2", headers=directie).json()
+    assert [(r["role"], r["what"]) for r in first["items"]] == [("leerkracht", "trajectory")] * 2
+    assert first["items"][0]["user_email"].startswith("leerkracht-")
+    rest = client.get(f"{reads}?after={first['next_after']}", headers=directie).json()
+    # the third teacher read, then directie's own first look at the log
+    assert [(r["role"], r["what"]) for r in rest["items"]] == [
+        ("leerkracht", "trajectory"),
+        ("directie", "toegangslog"),
+    ]
+    assert rest["next_after"] is None
+    assert len(reads_of(container.engine, str(pupil))) == 5
