@@ -52,6 +52,12 @@ class TokenInfo:
     revoked_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Account:
+    principal: Principal
+    active: bool
+
+
 class Accounts:
     def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
         self._engine = engine
@@ -140,9 +146,20 @@ class Accounts:
         return bool(active)
 
     def list_users(self) -> list[Principal]:
+        return [account.principal for account in self.accounts()]
+
+    def accounts(self, user_id: str | None = None) -> list[Account]:
+        """Every account (or the one with `user_id`) with its scopes and whether it is active,
+        by e-mail address; one query."""
+        query = principal_select().order_by(users.c.email)
+        if user_id is not None:
+            query = query.where(users.c.id == user_id)
         with self._engine.connect() as conn:
-            rows = conn.execute(select(users).order_by(users.c.email)).all()
-            return [_principal(conn, row) for row in rows]
+            rows = conn.execute(query).all()
+        by_user: dict[str, list[Row[Any]]] = {}
+        for row in rows:
+            by_user.setdefault(row.id, []).append(row)
+        return [Account(principal_from_rows(group), group[0].active) for group in by_user.values()]
 
     def issue_token(self, email: str, name: str, days: int) -> IssuedToken:
         if not 1 <= days <= MAX_TOKEN_DAYS:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.accounts import token_api
+from service.accounts import token_api, users_api
 from service.advice import api as advice_api
 from service.advice import (
     enrolment_api,
@@ -84,6 +84,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(reconsideration_api.router)
     app.include_router(parents_api.router)
     app.include_router(token_api.router)
+    app.include_router(users_api.router)
     app.include_router(login.router)
     app.include_router(home.router)
     _document_problem(app)

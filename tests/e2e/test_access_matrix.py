@@ -26,7 +26,7 @@ OWN = School(id="school-1", brin="01AA", name="De Eerste School")  # enrolled_pu
 OTHER = School(id="school-2", brin="02BB", name="De Andere School")
 
 # What each endpoint is, for access: whose data it touches and who may act.
-PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE, DIRECTIE_WRITE, ENROL, AUDIT = range(7)
+PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE, DIRECTIE_WRITE, ENROL, AUDIT, ADMIN = range(8)
 KINDS: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/pupils/{pupil_id}/trajectory"): PUPIL_READ,
     ("GET", "/api/v1/pupils/{pupil_id}/events"): PUPIL_READ,
@@ -54,6 +54,18 @@ KINDS: dict[tuple[str, str], int] = {
     ("POST", "/api/v1/pupils/{pupil_id}/objections/{objection_id}/decision"): DIRECTIE_WRITE,
     ("POST", "/api/v1/pupils/{pupil_id}/okr-conversation"): WRITE,
     ("POST", "/api/v1/pupils/{pupil_id}/leaving"): WRITE,
+    ("GET", "/api/v1/users"): ADMIN,
+    ("POST", "/api/v1/users"): ADMIN,
+    ("GET", "/api/v1/users/{user_id}"): ADMIN,
+    ("GET", "/api/v1/users/{user_id}/tokens"): ADMIN,
+    ("POST", "/api/v1/users/{user_id}/tokens"): ADMIN,
+    ("POST", "/api/v1/tokens/{token_id}/revoke"): ADMIN,
+    ("POST", "/api/v1/users/{user_id}/disable"): ADMIN,  # last: beheer switches itself off
+}
+# Past the gate, these answer otherwise than 200 (GET) or the empty body's 422 (POST).
+GATE_PASSED = {
+    ("POST", "/api/v1/users/{user_id}/disable"): 200,  # no body: done
+    ("POST", "/api/v1/tokens/{token_id}/revoke"): 404,  # an unknown token
 }
 # Reached without a principal: the token endpoint authenticates a machine client's own
 # credentials (tests/e2e/test_machine_clients.py).
@@ -61,19 +73,19 @@ PUBLIC = {"/api/v1/oauth/token", "/health"}  # and the load balancer's health ch
 
 OK = 0  # passed the gate: 200 for a read, the empty body's 422 for a command
 # role, school, class: expected per kind (PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE,
-# DIRECTIE_WRITE, ENROL, AUDIT). The pupil is in class 8A of OWN.
-NONE = (404,) * 7
+# DIRECTIE_WRITE, ENROL, AUDIT, ADMIN). The pupil is in class 8A of OWN.
+NONE = (404,) * 7 + (403,)
 MATRIX = [
-    ("leerkracht", OWN.id, "8A", (OK, OK, OK, 403, 403, 403, 403)),
-    ("leerkracht", OWN.id, "8B", (404, OK, 404, 404, 404, 403, 404)),  # another class
+    ("leerkracht", OWN.id, "8A", (OK, OK, OK, 403, 403, 403, 403, 403)),
+    ("leerkracht", OWN.id, "8B", (404, OK, 404, 404, 404, 403, 404, 403)),  # another class
     ("leerkracht", OTHER.id, "8A", NONE),
-    ("ib", OWN.id, "", (OK, OK, OK, OK, 403, OK, 403)),
+    ("ib", OWN.id, "", (OK, OK, OK, OK, 403, OK, 403, 403)),
     ("ib", OTHER.id, "", NONE),
-    ("directie", OWN.id, "", (OK, OK, OK, OK, OK, OK, OK)),
+    ("directie", OWN.id, "", (OK, OK, OK, OK, OK, OK, OK, 403)),
     ("directie", OTHER.id, "", NONE),
-    ("bestuur", OWN.id, "", (OK, OK, 403, 403, 403, 403, 403)),  # reads, never writes
+    ("bestuur", OWN.id, "", (OK, OK, 403, 403, 403, 403, 403, 403)),  # reads, never writes
     ("bestuur", OTHER.id, "", NONE),
-    ("beheer", None, "", NONE),  # users and settings, not pupils
+    ("beheer", None, "", (404,) * 7 + (OK,)),  # users and settings, never pupils
     ("toetsaanbieder", OWN.id, "", NONE),  # only the results intake
 ]
 
@@ -99,8 +111,14 @@ def pupil(container: Container, client: TestClient) -> uuid.UUID:
     return pupil_id
 
 
-def url(path: str, pupil: uuid.UUID) -> str:
-    return path.format(pupil_id=pupil, school_id=OWN.id, objection_id="verzoek-1")
+def url(path: str, pupil: uuid.UUID, user_id: str = "someone") -> str:
+    return path.format(
+        pupil_id=pupil,
+        school_id=OWN.id,
+        objection_id="verzoek-1",
+        user_id=user_id,
+        token_id="token-1",
+    )
 
 
 def test_every_api_endpoint_has_its_place_in_the_matrix(client: TestClient) -> None:
@@ -129,26 +147,28 @@ def test_each_role_reaches_each_endpoint_only_where_it_may(
     expected: tuple[int, ...],
 ) -> None:
     email = f"{role}@school.nl"
-    container.accounts.add_user(
+    me = container.accounts.add_user(
         email, role, Role(role), [Scope(school, class_name)] if school else []
-    )
+    ).user_id
     token = container.accounts.issue_token(email, "matrix", days=7).token
     headers = {"Authorization": f"Bearer {token}"}
     stored_before = container.store.read_all()
     answered_pupil_reads = 0
 
     for (method, path), kind in KINDS.items():
-        response = client.request(method, url(path, pupil), headers=headers, json={})
+        response = client.request(method, url(path, pupil, me), headers=headers, json={})
         want = expected[kind]
         got = response.status_code
         where = f"{role}@{school}/{class_name} {method} {path}: {response.text[:200]}"
         if want == OK:
-            assert got == (200 if method == "GET" else 422), where
-            if method == "POST":
+            passed = GATE_PASSED.get((method, path), 200 if method == "GET" else 422)
+            assert got == passed, where
+            if got == 422:
                 assert response.json()["code"] == "validation_failed", where
         else:
             assert got == want, where
             assert response.json()["code"] in {"forbidden", "pupil_not_found", "school_not_found"}
+            assert got == 404 or response.json()["code"] == "forbidden"
         if got >= 400:
             assert response.headers["content-type"] == "application/problem+json", where
         answered_pupil_reads += kind in (PUPIL_READ, AUDIT) and got == 200

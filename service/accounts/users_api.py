@@ -1,0 +1,234 @@
+"""HTTP routes for `beheer`: the accounts of the board's people, and their personal API tokens.
+
+The same operations as `adviestraject user …`, for an IT admin who works from a browser or a
+script. Only the `beheer` role reaches them (403 for every other); no route here shows a pupil.
+A new token is in the answer once and never again; a password is never shown.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.accounts.accounts import MAX_TOKEN_DAYS, Account, AccountError
+from service.accounts.roles import Principal, Role, Scope
+from service.api.deps import ContainerDep, PrincipalDep
+from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
+from service.bootstrap import Container
+
+router = APIRouter(prefix="/api/v1", tags=["beheer"])
+
+_ERRORS = problem_responses(
+    {
+        401: UNAUTHENTICATED_401,
+        403: "Only beheer manages accounts",
+        404: "No such user or token",
+        409: "An account with this e-mail address exists",
+        422: "Invalid input, or a rule for accounts that says no (the code says which)",
+    }
+)
+_STATUS = {"user_unknown": 404, "token_unknown": 404, "email_taken": 409}
+UserId = Annotated[str, Path(max_length=36, description="The user's id")]
+
+
+def get_beheer(who: PrincipalDep) -> Principal:
+    if who.role is not Role.BEHEER:
+        raise ProblemError(
+            403,
+            "forbidden",
+            "Geen toegang",
+            f"als {who.role.label} beheert u geen gebruikers; vraag uw beheerder",
+        )
+    return who
+
+
+BeheerDep = Annotated[Principal, Depends(get_beheer)]
+
+
+def refused(error: AccountError) -> ProblemError:
+    return ProblemError(
+        _STATUS.get(error.code, 422), error.code, "Dit kan niet bij gebruikers", error.message
+    )
+
+
+class ScopeIO(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    school_id: str = Field(max_length=36)
+    class_name: str = Field(default="", max_length=20, description='For a teacher: "8A"')
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=320, examples=["juf.anna@school.nl"])
+    name: str = Field(min_length=1, max_length=200, examples=["Anna de Groot"])
+    role: Role
+    scopes: list[ScopeIO] = Field(default=[], max_length=100)
+    password: str | None = Field(
+        default=None,
+        min_length=12,
+        max_length=1000,
+        description="A first password for the website (at least 12 characters); none: API only",
+    )
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: Role
+    scopes: list[ScopeIO]
+    active: bool
+
+    @classmethod
+    def of(cls, account: Account) -> UserOut:
+        who = account.principal
+        return cls(
+            id=who.user_id,
+            email=who.email,
+            name=who.name,
+            role=who.role,
+            scopes=sorted(
+                (ScopeIO(school_id=s.school_id, class_name=s.class_name) for s in who.scopes),
+                key=lambda s: (s.school_id, s.class_name),
+            ),
+            active=account.active,
+        )
+
+
+class UsersOut(BaseModel):
+    items: list[UserOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="What the token is for")
+    days: int = Field(default=90, ge=1, le=MAX_TOKEN_DAYS)
+
+
+class TokenOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class NewTokenOut(BaseModel):
+    id: str
+    token: str = Field(description="Shown this once; only its hash is kept")
+    expires_at: datetime
+
+
+def _account(container: Container, user_id: str) -> Account:
+    found = container.accounts.accounts(user_id)
+    if not found:
+        raise ProblemError(404, "user_unknown", "Niet gevonden", "deze gebruiker bestaat niet")
+    return found[0]
+
+
+@router.get("/users", responses=_ERRORS, summary="The accounts, by e-mail address (beheer)")
+def list_users(
+    _who: BeheerDep,
+    container: ContainerDep,
+    role: Annotated[Role | None, Query(description="Only this role")] = None,
+    school_id: Annotated[str | None, Query(max_length=36, description="Only this school")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> UsersOut:
+    found = [
+        account
+        for account in container.accounts.accounts()
+        if (role is None or account.principal.role is role)
+        and (school_id is None or school_id in account.principal.school_ids)
+    ]
+    items = [UserOut.of(account) for account in found[offset : offset + limit]]
+    return UsersOut(items=items, total=len(found), limit=limit, offset=offset)
+
+
+@router.post("/users", status_code=201, responses=_ERRORS, summary="Add an account (beheer)")
+def add_user(body: UserIn, _who: BeheerDep, container: ContainerDep, response: Response) -> UserOut:
+    try:
+        added = container.accounts.add_user(
+            body.email,
+            body.name,
+            body.role,
+            [Scope(s.school_id, s.class_name) for s in body.scopes],
+            body.password,
+        )
+    except AccountError as error:
+        raise refused(error) from None
+    response.headers["Location"] = f"/api/v1/users/{added.user_id}"
+    return UserOut.of(_account(container, added.user_id))
+
+
+@router.get("/users/{user_id}", responses=_ERRORS, summary="One account (beheer)")
+def get_user(user_id: UserId, _who: BeheerDep, container: ContainerDep) -> UserOut:
+    return UserOut.of(_account(container, user_id))
+
+
+@router.post(
+    "/users/{user_id}/disable",
+    responses=_ERRORS,
+    summary="Switch an account off: its password, sessions and tokens stop working at once",
+)
+def disable_user(user_id: UserId, _who: BeheerDep, container: ContainerDep) -> UserOut:
+    account = _account(container, user_id)
+    container.accounts.disable(account.principal.email)
+    return UserOut.of(_account(container, user_id))
+
+
+@router.get("/users/{user_id}/tokens", responses=_ERRORS, summary="An account's API tokens")
+def list_tokens(user_id: UserId, _who: BeheerDep, container: ContainerDep) -> list[TokenOut]:
+    account = _account(container, user_id)
+    return [
+        TokenOut(
+            id=t.id,
+            name=t.name,
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            revoked_at=t.revoked_at,
+        )
+        for t in container.accounts.tokens_of(account.principal.email)
+    ]
+
+
+@router.post(
+    "/users/{user_id}/tokens",
+    status_code=201,
+    responses=_ERRORS,
+    summary="Make a personal API token for the account; it is shown this once",
+)
+def issue_token(
+    user_id: UserId, body: TokenIn, _who: BeheerDep, container: ContainerDep
+) -> NewTokenOut:
+    account = _account(container, user_id)
+    try:
+        issued = container.accounts.issue_token(account.principal.email, body.name, body.days)
+    except AccountError as error:
+        raise refused(error) from None
+    return NewTokenOut(id=issued.id, token=issued.token, expires_at=issued.expires_at)
+
+
+@router.post(
+    "/tokens/{token_id}/revoke",
+    status_code=204,
+    responses=_ERRORS,
+    summary="Revoke a token: it stops working at once",
+)
+def revoke_token(
+    token_id: Annotated[str, Path(max_length=36)], _who: BeheerDep, container: ContainerDep
+) -> Response:
+    try:
+        container.accounts.revoke_token(token_id)
+    except AccountError as error:
+        raise refused(error) from None
+    return Response(status_code=204)
