@@ -142,7 +142,7 @@ def list_users(
     role: Annotated[Role | None, Query(description="Only this role")] = None,
     school_id: Annotated[str | None, Query(max_length=36, description="Only this school")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> UsersOut:
     found = [
         account

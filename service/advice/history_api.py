@@ -21,6 +21,8 @@ from service.audit.access_log import reads_page, record_read
 
 router = APIRouter(prefix="/api/v1", tags=["history"])
 
+MAX_ID = 2**63 - 1  # a 64-bit integer: what both databases store
+
 
 class HistoryEvent(BaseModel):
     position: int = Field(description="Place in the global log")
@@ -54,7 +56,9 @@ def get_history(
     container: ContainerDep,
     who: PrincipalDep,
     request: Request,
-    after: Annotated[int, Query(ge=0, description="Only events after this stream version")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="Only events after this stream version")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> HistoryOut:
     pupil_in_reach(container, who, pupil_id)
@@ -123,7 +127,7 @@ def get_reads(
     container: ContainerDep,
     who: PrincipalDep,
     request: Request,
-    after: Annotated[int, Query(ge=0, description="Only reads after this log id")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="Only reads after this log id")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ReadsOut:
     pupil_in_reach(container, who, pupil_id)

@@ -127,7 +127,7 @@ def get_class_overview(
     request: Request,
     status: Annotated[Status | None, Query(description="Only pupils in this status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> OverviewOut:
     page = class_overview(
         container.engine,
