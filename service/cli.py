@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -192,7 +193,12 @@ def worker_command(
     with _container() as container:
         _require_schema(container)
         worker = container.outbox_worker()
+        tidied_at = -HOUSEKEEPING_EVERY
         while not stopping.is_set():
+            if time.monotonic() - tidied_at >= HOUSEKEEPING_EVERY:
+                tidied_at = time.monotonic()
+                container.sessions.purge_expired()
+                container.throttle.prune()
             done = worker.run_once()
             for projection in CATCH_UP.values():
                 done += catch_up(container.engine, projection)
@@ -202,6 +208,9 @@ def worker_command(
                 stopping.wait(interval)
         status = worker.status()
         print(f"outbox: {status.pending} pending, {status.done} done, {status.failed} failed")
+
+
+HOUSEKEEPING_EVERY = 3600.0  # seconds between purges of ended sessions and old login attempts
 
 
 @app.command("outbox")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, func, insert, select
+from sqlalchemy import ColumnElement, Engine, and_, delete, func, insert, select
 
 from service.store.schema import login_attempts
 
@@ -71,6 +71,14 @@ class LoginThrottle:
         # the oldest of the last `limit` failures leaves the window: one more attempt then
         free_at = failures[-1] + self.limits.window
         return max(1, int((free_at - now).total_seconds()) + 1)
+
+    def prune(self, keep: timedelta = timedelta(days=90)) -> int:
+        """Forget attempts older than `keep` (kept that long for security questions)."""
+        with self._engine.begin() as conn:
+            gone = conn.execute(
+                delete(login_attempts).where(login_attempts.c.at < self._clock() - keep)
+            ).rowcount
+        return int(gone)
 
     def record(self, account: str, address: str, *, succeeded: bool) -> None:
         with self._engine.begin() as conn:

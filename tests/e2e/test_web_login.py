@@ -6,22 +6,27 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from typer.testing import CliRunner
 
 from service.accounts.roles import Role, Scope
 from service.api.app import create_app
 from service.audit.access_log import reads_of
 from service.bootstrap import Container
+from service.cli import app as cli
 from service.schools.register import Pupil, School
+from service.store.schema import login_attempts, web_sessions
 from tests.conftest import Clock, enrolled_pupil
 
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")  # enrolled_pupil's school
 EMAIL, PASSWORD = "juf@school.nl", "een-lang-wachtwoord"
 ADVICE = {"advice": "havo", "given_on": "2026-01-15"}
+TABLES = (web_sessions, login_attempts)
 
 
 @pytest.fixture
@@ -196,3 +201,26 @@ def test_a_session_ends_with_the_school_day_and_with_the_account(
     assert browser.get(trajectory).status_code == 200
     container.accounts.disable(EMAIL)
     assert browser.get(trajectory).status_code == 401
+
+
+def test_the_worker_forgets_ended_sessions_and_old_login_attempts(
+    browser: TestClient, container: Container, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log_in(browser, password="fout-fout-fout")  # on the fixed test day, in January
+    log_in(browser)
+    current = container.sessions.start(container.accounts.list_users()[0], "127.0.0.1")
+    with container.engine.connect() as conn:
+        counts = [conn.scalar(select(func.count()).select_from(t)) for t in TABLES]
+    assert counts == [2, 2]
+    # the worker runs on the real clock, months later: January's session and attempts are old
+    with container.engine.begin() as conn:
+        conn.execute(
+            update(web_sessions)
+            .where(web_sessions.c.csrf_token == current.csrf_token)
+            .values(expires_at=datetime.now(UTC) + timedelta(hours=1))
+        )
+    monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
+    assert CliRunner().invoke(cli, ["worker", "--once"]).exit_code == 0
+    with container.engine.connect() as conn:
+        counts = [conn.scalar(select(func.count()).select_from(t)) for t in TABLES]
+    assert counts == [1, 0]  # the session that is still valid stays
