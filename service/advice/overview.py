@@ -17,7 +17,10 @@ from sqlalchemy import Engine, select
 from service.schools.register import Pupil, Register
 from service.store.engine import single_statements
 from service.store.schema import trajectories
+from workflows.calendar import SchoolYear
+from workflows.deadlines import Due, next_due
 from workflows.lifecycle import Status
+from workflows.policy import DEFAULT_POLICY
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class OverviewRow:
     final_advice: str | None
     reconsideration_deadline: date | None
     late: tuple[str, ...]
+    next_due: Due | None = None
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,10 @@ def class_overview(
     status: Status | None,
     limit: int,
     offset: int,
+    overdue_on: date | None = None,
 ) -> OverviewPage:
-    """`classes` None: every class of the school."""
+    """`classes` None: every class of the school; `overdue_on`: only pupils whose next
+    deadline passed before that day."""
     pupils = [
         p for p in register.pupils_of(school_id) if classes is None or p.class_name in classes
     ]
@@ -56,8 +62,11 @@ def class_overview(
     for pupil in pupils:
         found = states.get(pupil.id)
         row = _row(pupil, found)
-        if status is None or row.status is status:
-            rows.append(row)
+        if status is not None and row.status is not status:
+            continue
+        if overdue_on is not None and not (row.next_due and row.next_due.overdue_on(overdue_on)):
+            continue
+        rows.append(row)
     return OverviewPage(rows[offset : offset + limit], len(rows))
 
 
@@ -75,12 +84,18 @@ def _read_model(engine: Engine, pupil_ids: list[str]) -> dict[str, Any]:
 def _row(pupil: Pupil, found: Any) -> OverviewRow:
     if found is None:
         return OverviewRow(pupil, Status.NOT_ENROLLED, None, None, None, None, ())
+    status = Status(found.status)
+    due = None
+    if found.school_year:
+        calendar = DEFAULT_POLICY.calendar(SchoolYear.parse(found.school_year))
+        due = next_due(status, calendar, found.reconsideration_deadline)
     return OverviewRow(
         pupil=pupil,
-        status=Status(found.status),
+        status=status,
         provisional_advice=found.provisional_advice,
         test_advice=found.test_advice,
         final_advice=found.final_advice,
         reconsideration_deadline=found.reconsideration_deadline,
         late=tuple(found.late or ()),
+        next_due=due,
     )

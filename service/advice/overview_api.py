@@ -32,6 +32,14 @@ _ERRORS = problem_responses(
 )
 
 
+class DeadlineOut(BaseModel):
+    action: str = Field(
+        description="provisional_advice, test_result, reconsideration or result_review"
+    )
+    label: str = Field(description="What is due, in Dutch")
+    due: date
+
+
 class OverviewItem(BaseModel):
     pupil_id: UUID
     name: str = Field(description="Given name and family name, from the register")
@@ -45,9 +53,14 @@ class OverviewItem(BaseModel):
         description="When a heroverweging is open: the day it must be decided by"
     )
     late: list[str] = Field(description="Actions recorded after their legal deadline")
+    next_deadline: DeadlineOut | None = Field(
+        description="What the trajectory waits for, by when (none: nothing legal is due)"
+    )
+    overdue: bool = Field(description="The next deadline has passed")
 
     @classmethod
-    def of(cls, row: OverviewRow) -> OverviewItem:
+    def of(cls, row: OverviewRow, today: date) -> OverviewItem:
+        due = row.next_due
         return cls(
             pupil_id=UUID(row.pupil.id),
             name=row.pupil.display_name,
@@ -59,6 +72,10 @@ class OverviewItem(BaseModel):
             final_advice=_advice(row.final_advice),
             reconsideration_deadline=row.reconsideration_deadline,
             late=list(row.late),
+            next_deadline=DeadlineOut(action=due.action, label=due.label, due=due.due)
+            if due
+            else None,
+            overdue=bool(due and due.overdue_on(today)),
         )
 
 
@@ -112,7 +129,8 @@ def _logged(
     record_reads(
         container.engine, who, pupil_ids, what, container.clock(), request.state.request_id
     )
-    return [OverviewItem.of(row) for row in rows]
+    today = container.clock().date()
+    return [OverviewItem.of(row, today) for row in rows]
 
 
 @router.get(
@@ -126,6 +144,9 @@ def get_class_overview(
     who: PrincipalDep,
     request: Request,
     status: Annotated[Status | None, Query(description="Only pupils in this status")] = None,
+    overdue: Annotated[
+        bool, Query(description="Only pupils whose next deadline has passed")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> OverviewOut:
@@ -137,6 +158,7 @@ def get_class_overview(
         status=status,
         limit=limit,
         offset=offset,
+        overdue_on=container.clock().date() if overdue else None,
     )
     items = _logged(container, who, page.rows, "klasoverzicht", request)
     return OverviewOut(items=items, total=page.total, limit=limit, offset=offset)

@@ -67,5 +67,10 @@ def _own_pupils(request: Request, container: Container, session: SessionUser) ->
         )
         overview.append((school, rows))
     return page(
-        "home.html", who=who, csrf_token=session.csrf_token, overview=overview, label=_label
+        "home.html",
+        who=who,
+        csrf_token=session.csrf_token,
+        overview=overview,
+        label=_label,
+        today=container.clock().date(),
     )

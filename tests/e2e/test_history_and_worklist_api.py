@@ -127,3 +127,29 @@ def test_directie_sees_who_read_a_pupils_data_page_by_page_and_nobody_else_does(
     ]
     assert rest["next_after"] is None
     assert len(reads_of(container.engine, str(pupil))) == 5
+
+
+def test_the_class_overview_says_what_is_due_next_and_what_is_overdue(
+    client: TestClient, container: Container, clock: Clock
+) -> None:
+    waiting = pupil_with_result(container, clock, "Noor", "8A", TestAdvice.HAVO_VWO)
+    clock.now = datetime(2026, 1, 20, 10, tzinfo=UTC)
+    late = enrolled_pupil(container)  # no voorlopig advies yet
+    container.register.add_pupil(Pupil(str(late), SCHOOL.id, "Sem", "Bakker", "8A"))
+    url = f"/api/v1/schools/{SCHOOL.id}/pupils"
+
+    clock.now = datetime(2026, 2, 2, 10, tzinfo=UTC)  # the voorlopig advies window has closed
+    headers = auth(container, Role.DIRECTIE)
+    items = {i["pupil_id"]: i for i in client.get(url, headers=headers).json()["items"]}
+    assert items[str(late)]["next_deadline"] == {
+        "action": "provisional_advice",
+        "label": "voorlopig schooladvies geven",
+        "due": "2026-01-31",
+    }
+    assert items[str(late)]["overdue"] is True
+    assert items[str(waiting)]["next_deadline"]["action"] == "reconsideration"
+    assert items[str(waiting)]["overdue"] is False
+
+    overdue = client.get(url, params={"overdue": "true"}, headers=headers).json()
+    assert [i["pupil_id"] for i in overdue["items"]] == [str(late)]
+    assert overdue["total"] == 1

@@ -88,6 +88,7 @@ def test_a_teacher_logs_in_and_gets_a_session_cookie_that_scripts_cannot_read(
     start = browser.get("/")
     assert "Juf Anna (leerkracht)" in start.text
     assert "Noor de Vries" in start.text
+    assert "voorlopig schooladvies geven: 31-01-2026" in start.text
     assert start.headers["cache-control"] == "no-store"
     assert [r[3] for r in reads_of(container.engine, str(pupil))] == ["startpagina"]
 
