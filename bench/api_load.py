@@ -3,9 +3,9 @@
 Setup (not timed): a fresh schema, the demo school's class 8A with `--pupils` enrolled pupils, a
 teacher token. Then `--clients` threads, each with its own keep-alive connection on loopback,
 send requests for `--seconds`: 80 % GET a pupil's trajectory, 10 % GET the class overview (first
-page of 50), 10 % POST a voorlopig advies for a pupil who has none yet (201; `--mix` changes
-the weights, `--mix 0,0,1` is commands only, with enough `--pupils`) — every request
-authenticated, authorised and access-logged as in production.
+page of 50), 10 % POST a command: a pupil's voorlopig advies, and once every pupil has one,
+corrections of it (each a real change, 201). `--mix` changes the weights (`0,0,1`: commands
+only). Every request is authenticated, authorised and access-logged as in production.
 Prints one JSON line per request kind (requests/s, p50/p99 ms, statuses) and one for all.
 Run: .venv/bin/python -m bench.api_load [--pupils 400 --clients 8 --seconds 20]
 PostgreSQL from PGHOST/PGPORT/PGUSER/PGDATABASE as for bench/store.py.
@@ -73,11 +73,23 @@ def prepare(url: str, pupils: int) -> tuple[str, list[str]]:
     return token, ids
 
 
+def command(pupils: list[str], index: int, today: str) -> tuple[str, str]:
+    """The index-th command: first every pupil's voorlopig advies, then corrections of it
+    (havo <-> vwo, each a real change), so the load never runs out of commands."""
+    pupil, round_ = pupils[index % len(pupils)], index // len(pupils)
+    if round_ == 0:
+        body = {"advice": "havo", "given_on": today}
+        return f"/api/v1/pupils/{pupil}/provisional-advice", json.dumps(body)
+    advice = "vwo" if round_ % 2 else "havo"
+    body = {"advice": advice, "corrected_on": today, "reason": f"correctie {round_}"}
+    return f"/api/v1/pupils/{pupil}/provisional-advice/corrections", json.dumps(body)
+
+
 def client(
     port: int,
     token: str,
     pupils: list[str],
-    unadvised: itertools.count[int],
+    commands: itertools.count[int],
     stop_at: float,
     seed: int,
     results: list[tuple[str, int, float]],
@@ -97,12 +109,8 @@ def client(
         elif roll < overviews:
             kind, method, path = "overview", "GET", f"/api/v1/schools/{DEMO_SCHOOL.id}/pupils"
         else:
-            index = next(unadvised)
-            if index >= len(pupils):
-                break  # every pupil has an advice: this client is done
             kind, method = "command", "POST"
-            path = f"/api/v1/pupils/{pupils[index]}/provisional-advice"
-            body = json.dumps({"advice": "havo", "given_on": today})
+            path, body = command(pupils, next(commands), today)
         started = time.perf_counter()
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
@@ -152,13 +160,13 @@ def main() -> None:
                     raise SystemExit("the server did not come up")
                 time.sleep(0.2)
             results: list[tuple[str, int, float]] = []
-            unadvised = itertools.count()
+            commands = itertools.count()
             started = time.perf_counter()
             stop_at = started + args.seconds
             threads = [
                 threading.Thread(
                     target=client,
-                    args=(port, token, pupils, unadvised, stop_at, k, results, mix),
+                    args=(port, token, pupils, commands, stop_at, k, results, mix),
                 )
                 for k in range(args.clients)
             ]
