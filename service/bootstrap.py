@@ -12,6 +12,7 @@ from service.accounts.clients import MachineClients
 from service.accounts.sessions import Sessions
 from service.accounts.throttle import LoginThrottle
 from service.advice.trajectories import Clock, Trajectories
+from service.intake.inbox import Inbox
 from service.outbox.handlers import default_handlers
 from service.outbox.mail import FileMailer
 from service.outbox.outbox import OutboxWorker
@@ -36,6 +37,7 @@ class Container:
     sessions: Sessions
     throttle: LoginThrottle
     clients: MachineClients
+    inbox: Inbox
     clock: Clock
 
     def close(self) -> None:
@@ -61,5 +63,6 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Container:
         sessions=Sessions(engine, clock),
         throttle=LoginThrottle(engine, clock),
         clients=MachineClients(engine, accounts, clock),
+        inbox=Inbox(engine, clock),
         clock=clock,
     )

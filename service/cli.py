@@ -33,6 +33,7 @@ from service.clitools import container as _container
 from service.clitools import fail as _fail
 from service.clitools import require_schema as _require_schema
 from service.clitools import settings as _settings
+from service.intake.processing import process_pending
 from service.projections.rebuild import CATCH_UP, NAMES, rebuild
 from service.projections.runner import catch_up
 from service.schools.demo import (
@@ -200,6 +201,7 @@ def worker_command(
                 container.sessions.purge_expired()
                 container.throttle.prune()
             done = worker.run_once()
+            done += process_pending(container)
             for projection in CATCH_UP.values():
                 done += catch_up(container.engine, projection)
             if once and not done:

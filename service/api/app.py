@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import uuid
@@ -24,6 +25,8 @@ from service.advice import (
 )
 from service.api import health, problems
 from service.bootstrap import Container, bootstrap
+from service.intake import api as intake_api
+from service.intake import standard as chain_standard
 from service.settings import Settings
 from service.web import home, login
 
@@ -84,6 +87,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(reconsideration_api.router)
     app.include_router(parents_api.router)
     app.include_router(token_api.router)
+    app.include_router(intake_api.router)
     app.include_router(users_api.router)
     app.include_router(login.router)
     app.include_router(home.router)
@@ -126,6 +130,10 @@ def _document_problem(app: FastAPI) -> None:
                 },
             },
         }
+        standard = copy.deepcopy(chain_standard.components()["schemas"])
+        if clash := standard.keys() & components["schemas"].keys():
+            raise RuntimeError(f"OpenAPI schema names collide with the standard's: {clash}")
+        components["schemas"].update(standard)
         app.openapi_schema = schema
         return schema
 

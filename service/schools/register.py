@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
 from service.store import personal
 from service.store.engine import single_statements
@@ -88,6 +88,21 @@ class Register:
         with self._engine.connect() as conn:
             r = conn.execute(select(schools).where(schools.c.id == school_id)).first()
         return None if r is None else School(id=r.id, brin=r.brin, name=r.name)
+
+    def set_routing(self, school_id: str, edu_route: str, oin: str) -> None:
+        """The chain's routeringskenmerk (edu-to) and the school's OIN (edu-from)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(schools)
+                .where(schools.c.id == school_id)
+                .values(edu_route=edu_route, oin=oin)
+            )
+
+    def school_by_route(self, edu_route: str) -> tuple[School, str | None] | None:
+        """The school a chain message is addressed to (edu-to), with its OIN."""
+        with single_statements(self._engine).connect() as conn:
+            r = conn.execute(select(schools).where(schools.c.edu_route == edu_route)).first()
+        return None if r is None else (School(id=r.id, brin=r.brin, name=r.name), r.oin)
 
     def schools(self) -> list[School]:
         with self._engine.connect() as conn:

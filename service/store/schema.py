@@ -85,6 +85,8 @@ schools = Table(
     Column("id", String(36), primary_key=True),
     Column("brin", String(8), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
+    Column("edu_route", String(20), unique=True),  # edu-to: the chain's routeringskenmerk
+    Column("oin", String(20)),  # edu-from: the school's OIN
 )
 
 pupils = Table(
@@ -274,4 +276,23 @@ client_credentials = Table(
     Column("secret_hash", String(64), nullable=False),  # sha256 of the secret
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+)
+
+result_deliveries = Table(
+    "result_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("school_id", String(36), ForeignKey("schools.id"), nullable=False),
+    Column("sender", String(36), nullable=False),  # the machine client's user id
+    Column("provider", String(40), nullable=False),  # toetsdefinitie: ICE, ROUTE_8, ...
+    Column("pupil_ref", String(256), nullable=False),  # the LAS-key (or ECK-iD) as sent
+    Column("payload", Text, nullable=False),  # the Leerlingresultaat as received
+    Column("payload_hash", String(64), nullable=False),
+    Column("state", String(20), nullable=False),  # pending, processed, unknown_pupil, refused
+    Column("outcome", Text),
+    Column("pupil_id", String(36)),
+    Column("processed_at", UTCDateTime),
+    Index("ix_result_deliveries_state", "state", "id"),
+    Index("ix_result_deliveries_school", "school_id", "id"),
 )

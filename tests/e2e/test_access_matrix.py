@@ -26,7 +26,7 @@ OWN = School(id="school-1", brin="01AA", name="De Eerste School")  # enrolled_pu
 OTHER = School(id="school-2", brin="02BB", name="De Andere School")
 
 # What each endpoint is, for access: whose data it touches and who may act.
-PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE, DIRECTIE_WRITE, ENROL, AUDIT, ADMIN = range(8)
+PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE, DIRECTIE_WRITE, ENROL, AUDIT, ADMIN, INTAKE = range(9)
 KINDS: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/pupils/{pupil_id}/trajectory"): PUPIL_READ,
     ("GET", "/api/v1/pupils/{pupil_id}/events"): PUPIL_READ,
@@ -60,8 +60,13 @@ KINDS: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/users/{user_id}/tokens"): ADMIN,
     ("POST", "/api/v1/users/{user_id}/tokens"): ADMIN,
     ("POST", "/api/v1/tokens/{token_id}/revoke"): ADMIN,
+    ("POST", "/doorstroomtoetsketen/v1.1/leerlingresultaat"): INTAKE,
     ("POST", "/api/v1/users/{user_id}/disable"): ADMIN,  # last: beheer switches itself off
 }
+# The chain standard's own endpoint answers as the standard says: application/json with a
+# `melding`, 401 for any sender the school did not mandate.
+CHAIN = {"/doorstroomtoetsketen/v1.1/leerlingresultaat"}
+EDU_TO, EDU_FROM = "0000000700011BB00530", "0000000700011BB00000"
 # Past the gate, these answer otherwise than 200 (GET) or the empty body's 422 (POST).
 GATE_PASSED = {
     ("POST", "/api/v1/users/{user_id}/disable"): 200,  # no body: done
@@ -73,20 +78,21 @@ PUBLIC = {"/api/v1/oauth/token", "/health"}  # and the load balancer's health ch
 
 OK = 0  # passed the gate: 200 for a read, the empty body's 422 for a command
 # role, school, class: expected per kind (PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE,
-# DIRECTIE_WRITE, ENROL, AUDIT, ADMIN). The pupil is in class 8A of OWN.
-NONE = (404,) * 7 + (403,)
+# DIRECTIE_WRITE, ENROL, AUDIT, ADMIN, INTAKE). The pupil is in class 8A of OWN.
+NONE = (404,) * 7 + (403, 401)
 MATRIX = [
-    ("leerkracht", OWN.id, "8A", (OK, OK, OK, 403, 403, 403, 403, 403)),
-    ("leerkracht", OWN.id, "8B", (404, OK, 404, 404, 404, 403, 404, 403)),  # another class
+    ("leerkracht", OWN.id, "8A", (OK, OK, OK, 403, 403, 403, 403, 403, 401)),
+    ("leerkracht", OWN.id, "8B", (404, OK, 404, 404, 404, 403, 404, 403, 401)),  # other class
     ("leerkracht", OTHER.id, "8A", NONE),
-    ("ib", OWN.id, "", (OK, OK, OK, OK, 403, OK, 403, 403)),
+    ("ib", OWN.id, "", (OK, OK, OK, OK, 403, OK, 403, 403, 401)),
     ("ib", OTHER.id, "", NONE),
-    ("directie", OWN.id, "", (OK, OK, OK, OK, OK, OK, OK, 403)),
+    ("directie", OWN.id, "", (OK, OK, OK, OK, OK, OK, OK, 403, 401)),
     ("directie", OTHER.id, "", NONE),
-    ("bestuur", OWN.id, "", (OK, OK, 403, 403, 403, 403, 403, 403)),  # reads, never writes
+    ("bestuur", OWN.id, "", (OK, OK, 403, 403, 403, 403, 403, 403, 401)),  # never writes
     ("bestuur", OTHER.id, "", NONE),
-    ("beheer", None, "", (404,) * 7 + (OK,)),  # users and settings, never pupils
-    ("toetsaanbieder", OWN.id, "", NONE),  # only the results intake
+    ("beheer", None, "", (404,) * 7 + (OK, 401)),  # users and settings, never pupils
+    ("toetsaanbieder", OWN.id, "", (*NONE[:8], OK)),  # only the results intake
+    ("toetsaanbieder", OTHER.id, "", NONE),  # a school that did not mandate it
 ]
 
 
@@ -100,6 +106,7 @@ def api_routes(client: TestClient) -> set[tuple[str, str]]:
 def client(container: Container) -> Iterator[TestClient]:
     container.register.add_school(OWN)
     container.register.add_school(OTHER)
+    container.register.set_routing(OWN.id, EDU_TO, EDU_FROM)
     with TestClient(create_app(container), raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -112,6 +119,8 @@ def pupil(container: Container, client: TestClient) -> uuid.UUID:
 
 
 def url(path: str, pupil: uuid.UUID, user_id: str = "someone") -> str:
+    if path in CHAIN:
+        return f"{path}?edu-to={EDU_TO}&edu-from={EDU_FROM}"
     return path.format(
         pupil_id=pupil,
         school_id=OWN.id,
@@ -132,7 +141,8 @@ def test_every_api_endpoint_refuses_a_caller_without_a_token(
     for method, path in KINDS:
         response = client.request(method, url(path, pupil), json={})
         assert response.status_code == 401, (method, path)
-        assert response.headers["content-type"] == "application/problem+json"
+        kind = "application/json" if path in CHAIN else "application/problem+json"
+        assert response.headers["content-type"] == kind
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
@@ -164,13 +174,16 @@ def test_each_role_reaches_each_endpoint_only_where_it_may(
             passed = GATE_PASSED.get((method, path), 200 if method == "GET" else 422)
             assert got == passed, where
             if got == 422:
-                assert response.json()["code"] == "validation_failed", where
+                refused = "schema_invalid" if path in CHAIN else "validation_failed"
+                assert response.json()["code"] == refused, where
         else:
             assert got == want, where
-            assert response.json()["code"] in {"forbidden", "pupil_not_found", "school_not_found"}
-            assert got == 404 or response.json()["code"] == "forbidden"
+            codes = {"forbidden", "pupil_not_found", "school_not_found", "not_mandated"}
+            assert response.json()["code"] in codes | {"unauthenticated"}, where
+            assert got in (401, 404) or response.json()["code"] == "forbidden", where
         if got >= 400:
-            assert response.headers["content-type"] == "application/problem+json", where
+            media = "application/json" if path in CHAIN else "application/problem+json"
+            assert response.headers["content-type"] == media, where
         answered_pupil_reads += kind in (PUPIL_READ, AUDIT) and got == 200
 
     assert container.store.read_all() == stored_before

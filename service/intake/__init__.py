@@ -1,0 +1,1 @@
+"""The doorstroomtoets chain: results in from test providers, registrations out."""

@@ -1,0 +1,143 @@
+"""`POST /leerlingresultaat` of the Doorstroomtoetsketen v1.1, as the standard defines it.
+
+Mounted under `/doorstroomtoetsketen/v1.1`. A test provider's system (a machine client with a
+bearer token from `/api/v1/oauth/token`) delivers one pupil's result, addressed with the
+Edukoppeling routing parameters: `edu-to` is the school administration's routeringskenmerk,
+`edu-from` the school's OIN. The answers are the standard's: `202` with an `Ontvangstmelding`
+once the delivery is stored (processing follows in the worker), `401` when the sender is not
+mandated by the school, `405` when the school is unknown here, `422` for a message that does not
+match the standard's schema. Every answer is `application/json` with `melding`, as the standard
+says; the problem members (`code`, `title`, `errors`, `request_id`) ride along for people.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from service.accounts.roles import Role
+from service.api.deps import get_container
+from service.intake.standard import errors_in
+
+router = APIRouter(prefix="/doorstroomtoetsketen/v1.1", tags=["doorstroomtoetsketen"])
+
+_ROUTE = re.compile(r"^(\d|\D){20}$")  # the standard's pattern for edu-to and edu-from
+_ONTVANGSTMELDING = {"$ref": "#/components/schemas/Ontvangstmelding"}
+_JSON = {"application/json": {"schema": _ONTVANGSTMELDING}}
+
+
+def melding(request: Request, status: int, code: str, text: str, **extra: Any) -> JSONResponse:
+    body = {"melding": text, "code": code, "status": status, **extra}
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    headers = {"WWW-Authenticate": 'Bearer realm="adviestraject"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+@router.post(
+    "/leerlingresultaat",
+    status_code=202,
+    summary="Overdragen leerlingresultaat (Doorstroomtoetsketen v1.1, standlevering)",
+    operation_id="postLeerlingresultaat",
+    openapi_extra={
+        "parameters": [
+            {
+                "name": name,
+                "in": "query",
+                "required": True,
+                "description": description,
+                "schema": {"type": "string", "pattern": "(\\d|\\D){20}"},
+            }
+            for name, description in (
+                ("edu-to", "Routeringskenmerk van de schooladministratie (20 tekens)"),
+                ("edu-from", "OIN van de school namens wie wordt verzonden (20 tekens)"),
+            )
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Leerlingresultaat"}}
+            },
+        },
+        "security": [{"token": []}],
+    },
+    responses={
+        202: {
+            "description": "Bericht succesvol ontvangen en wordt asynchroon verwerkt.",
+            "content": _JSON,
+        },
+        401: {
+            "description": "Verzender en/of ontvanger van bericht is niet geautoriseerd door "
+            "de betreffende school.",
+            "content": _JSON,
+        },
+        405: {"description": "School is niet bekend bij ontvanger.", "content": _JSON},
+        422: {
+            "description": "Bericht ontvangen maar heeft ongeldige berichtinhoud.",
+            "content": _JSON,
+        },
+    },
+)
+async def post_leerlingresultaat(request: Request) -> JSONResponse:
+    container = await get_container(request)
+    token = request.headers.get("authorization", "")
+    who = None
+    if token.lower().startswith("bearer "):
+        who = await run_in_threadpool(container.accounts.authenticate_token, token[7:].strip())
+    if who is None or who.role is not Role.TOETSAANBIEDER:
+        return melding(
+            request,
+            401,
+            "unauthenticated",
+            "Verzender is niet geautoriseerd: geen geldig token van een toetsaanbieder.",
+        )
+    edu_to = request.query_params.get("edu-to", "")
+    edu_from = request.query_params.get("edu-from", "")
+    if not (_ROUTE.match(edu_to) and _ROUTE.match(edu_from)):
+        return melding(
+            request,
+            422,
+            "routing_invalid",
+            "Bericht ontvangen maar heeft ongeldige berichtinhoud: edu-to en edu-from zijn "
+            "verplicht, elk 20 tekens.",
+        )
+    found = await run_in_threadpool(container.register.school_by_route, edu_to)
+    if found is None:
+        return melding(request, 405, "school_unknown", "School is niet bekend bij ontvanger.")
+    school, oin = found
+    if school.id not in who.school_ids or (oin is not None and oin != edu_from):
+        return melding(
+            request,
+            401,
+            "not_mandated",
+            "Verzender en/of ontvanger van bericht is niet geautoriseerd door de betreffende "
+            "school.",
+        )
+    try:
+        message = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return melding(
+            request,
+            422,
+            "json_invalid",
+            "Bericht ontvangen maar heeft ongeldige berichtinhoud: geen geldige JSON.",
+        )
+    errors = errors_in("Leerlingresultaat", message)
+    if errors:
+        return melding(
+            request,
+            422,
+            "schema_invalid",
+            "Bericht ontvangen maar heeft ongeldige berichtinhoud.",
+            errors=errors,
+        )
+    await run_in_threadpool(container.inbox.accept, school.id, who.user_id, message)
+    return melding(
+        request, 202, "accepted", "Bericht succesvol ontvangen en wordt asynchroon verwerkt."
+    )

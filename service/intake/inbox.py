@@ -1,0 +1,103 @@
+"""The inbox of result deliveries: every Leerlingresultaat as received, and what became of it.
+
+A delivery is committed before the provider hears 202 (durable), then waits as `pending` until
+the worker has turned it into domain events. Its final state says what happened: `processed`
+(the pupil's trajectory has the result, or already had this very result), `unknown_pupil` (no
+such pupil at this school: kept for the school to resolve) or `refused` (the domain said no, e.g.
+no voorlopig advies yet, or a toetsadvies that cannot be mapped). Nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from service.store.hashing import canonical, parse
+from service.store.schema import result_deliveries
+
+PENDING, PROCESSED, UNKNOWN_PUPIL, REFUSED = "pending", "processed", "unknown_pupil", "refused"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    received_at: datetime
+    school_id: str
+    sender: str
+    provider: str
+    pupil_ref: str
+    message: dict[str, Any]
+    state: str
+    outcome: str | None
+    pupil_id: str | None
+
+
+class Inbox:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def accept(self, school_id: str, sender: str, message: dict[str, Any]) -> int:
+        """Store a validated Leerlingresultaat; committed when this returns."""
+        text = canonical(message)
+        scores = message["resultatenscores"]
+        refs = scores["deelnemerref"]
+        by_kind = {ref["label"]: ref["onderwijsdeelnemerID"] for ref in refs}
+        with self._engine.begin() as conn:
+            delivery_id: int = conn.execute(
+                insert(result_deliveries)
+                .values(
+                    received_at=self._clock(),
+                    school_id=school_id,
+                    sender=sender,
+                    provider=scores["toetsdefinitie"],
+                    pupil_ref=(by_kind.get("LAS-key") or by_kind.get("ECK-iD") or "")[:256],
+                    payload=text,
+                    payload_hash=hashlib.sha256(text.encode()).hexdigest(),
+                    state=PENDING,
+                )
+                .returning(result_deliveries.c.id)
+            ).scalar_one()
+        return delivery_id
+
+    def pending(self, limit: int = 500) -> list[Delivery]:
+        return self._select(result_deliveries.c.state == PENDING, limit)
+
+    def of_school(self, school_id: str, limit: int = 1000) -> list[Delivery]:
+        return self._select(result_deliveries.c.school_id == school_id, limit)
+
+    def settle(
+        self, delivery_id: int, state: str, outcome: str, pupil_id: str | None = None
+    ) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(result_deliveries)
+                .where(result_deliveries.c.id == delivery_id)
+                .values(state=state, outcome=outcome, pupil_id=pupil_id, processed_at=self._clock())
+            )
+
+    def _select(self, where: Any, limit: int) -> list[Delivery]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(result_deliveries).where(where).order_by(result_deliveries.c.id).limit(limit)
+            ).all()
+        return [
+            Delivery(
+                id=r.id,
+                received_at=r.received_at,
+                school_id=r.school_id,
+                sender=r.sender,
+                provider=r.provider,
+                pupil_ref=r.pupil_ref,
+                message=parse(r.payload),
+                state=r.state,
+                outcome=r.outcome,
+                pupil_id=r.pupil_id,
+            )
+            for r in rows
+        ]
