@@ -24,6 +24,7 @@ from service.advice import (
     transfer_test_api,
 )
 from service.api import health, problems
+from service.api.nul_guard import NulGuardMiddleware
 from service.bootstrap import Container, bootstrap
 from service.intake import api as intake_api
 from service.intake import standard as chain_standard
@@ -76,7 +77,8 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     problems.install(app)
 
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # added last: runs first, so the guard has an id
 
     app.include_router(health.router)
     app.include_router(advice_api.router)

@@ -32,6 +32,7 @@ class Delivery:
     provider: str
     pupil_ref: str
     message: dict[str, Any]
+    payload_hash: str
     state: str
     outcome: str | None
     pupil_id: str | None
@@ -95,6 +96,7 @@ class Inbox:
                 provider=r.provider,
                 pupil_ref=r.pupil_ref,
                 message=parse(r.payload),
+                payload_hash=r.payload_hash,
                 state=r.state,
                 outcome=r.outcome,
                 pupil_id=r.pupil_id,

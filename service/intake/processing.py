@@ -66,7 +66,9 @@ def _process(container: Container, delivery: Delivery) -> tuple[str, str, str | 
     )
     command = ReceiveTestResult(
         provider=scores["toetsdefinitie"],
-        delivery_id=str(scores["id"]),
+        # the standard does not forbid an empty id; then the content names the delivery, so
+        # an identical re-delivery is still recognised as one
+        delivery_id=str(scores["id"]).strip() or "inhoud-" + delivery.payload_hash[:16],
         test_advice=test_advice,
         received_on=delivery.received_at.date(),
         reference_levels=levels,
