@@ -36,6 +36,7 @@ from service.clitools import settings as _settings
 from service.intake.processing import process_pending
 from service.projections.rebuild import CATCH_UP, NAMES, rebuild
 from service.projections.runner import catch_up
+from service.schools.cli import schools_app
 from service.schools.demo import (
     DEMO_DIRECTOR,
     DEMO_PASSWORD,
@@ -235,6 +236,7 @@ def outbox_command(
 
 app.add_typer(users_app, name="user")
 app.add_typer(clients_app, name="client")
+app.add_typer(schools_app, name="school")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from service.api import health, problems
 from service.api.nul_guard import NulGuardMiddleware
 from service.bootstrap import Container, bootstrap
 from service.intake import api as intake_api
+from service.intake import report_api
 from service.intake import standard as chain_standard
 from service.settings import Settings
 from service.web import home, login
@@ -90,6 +91,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(parents_api.router)
     app.include_router(token_api.router)
     app.include_router(intake_api.router)
+    app.include_router(report_api.router)
     app.include_router(users_api.router)
     app.include_router(login.router)
     app.include_router(home.router)

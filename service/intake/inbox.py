@@ -69,8 +69,13 @@ class Inbox:
     def pending(self, limit: int = 500) -> list[Delivery]:
         return self._select(result_deliveries.c.state == PENDING, limit)
 
-    def of_school(self, school_id: str, limit: int = 1000) -> list[Delivery]:
-        return self._select(result_deliveries.c.school_id == school_id, limit)
+    def of_school(
+        self, school_id: str, *, state: str | None = None, limit: int = 1000
+    ) -> list[Delivery]:
+        where = result_deliveries.c.school_id == school_id
+        if state is not None:
+            where = where & (result_deliveries.c.state == state)
+        return self._select(where, limit)
 
     def settle(
         self, delivery_id: int, state: str, outcome: str, pupil_id: str | None = None

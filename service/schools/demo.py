@@ -73,8 +73,14 @@ def seed_demo_users(accounts: Accounts) -> int:
     return added
 
 
+DEMO_EDU_TO = "0000000700099ZZ00530"  # the demo school's routing in the doorstroomtoets chain
+DEMO_OIN = "0000000700099ZZ00000"
+
+
 def seed_demo(register: Register, trajectories: Trajectories, today: date) -> SeedReport:
     report = SeedReport(school_added=register.add_school(DEMO_SCHOOL))
+    if register.routing_of(DEMO_SCHOOL.id) is None:
+        register.set_routing(DEMO_SCHOOL.id, DEMO_EDU_TO, DEMO_OIN)
     year = SchoolYear.containing(today)
     context = CommandContext(actor=DEMO_ACTOR, correlation_id="seed-demo")
     for given, family, advice in _PUPILS:

@@ -104,6 +104,14 @@ class Register:
             r = conn.execute(select(schools).where(schools.c.edu_route == edu_route)).first()
         return None if r is None else (School(id=r.id, brin=r.brin, name=r.name), r.oin)
 
+    def routing_of(self, school_id: str) -> tuple[str, str] | None:
+        """(edu-to, edu-from) of a school, once set."""
+        with self._engine.connect() as conn:
+            r = conn.execute(
+                select(schools.c.edu_route, schools.c.oin).where(schools.c.id == school_id)
+            ).first()
+        return None if r is None or r.edu_route is None else (r.edu_route, r.oin)
+
     def schools(self) -> list[School]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(schools).order_by(schools.c.name)).all()

@@ -26,7 +26,18 @@ OWN = School(id="school-1", brin="01AA", name="De Eerste School")  # enrolled_pu
 OTHER = School(id="school-2", brin="02BB", name="De Andere School")
 
 # What each endpoint is, for access: whose data it touches and who may act.
-PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE, DIRECTIE_WRITE, ENROL, AUDIT, ADMIN, INTAKE = range(9)
+(
+    PUPIL_READ,
+    SCHOOL_READ,
+    WRITE,
+    STAFF_WRITE,
+    DIRECTIE_WRITE,
+    ENROL,
+    AUDIT,
+    ADMIN,
+    INTAKE,
+    DELIVERIES,
+) = range(10)
 KINDS: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/pupils/{pupil_id}/trajectory"): PUPIL_READ,
     ("GET", "/api/v1/pupils/{pupil_id}/events"): PUPIL_READ,
@@ -61,6 +72,7 @@ KINDS: dict[tuple[str, str], int] = {
     ("POST", "/api/v1/users/{user_id}/tokens"): ADMIN,
     ("POST", "/api/v1/tokens/{token_id}/revoke"): ADMIN,
     ("POST", "/doorstroomtoetsketen/v1.1/leerlingresultaat"): INTAKE,
+    ("GET", "/api/v1/schools/{school_id}/deliveries"): DELIVERIES,
     ("POST", "/api/v1/users/{user_id}/disable"): ADMIN,  # last: beheer switches itself off
 }
 # The chain standard's own endpoint answers as the standard says: application/json with a
@@ -78,20 +90,20 @@ PUBLIC = {"/api/v1/oauth/token", "/health"}  # and the load balancer's health ch
 
 OK = 0  # passed the gate: 200 for a read, the empty body's 422 for a command
 # role, school, class: expected per kind (PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE,
-# DIRECTIE_WRITE, ENROL, AUDIT, ADMIN, INTAKE). The pupil is in class 8A of OWN.
-NONE = (404,) * 7 + (403, 401)
+# DIRECTIE_WRITE, ENROL, AUDIT, ADMIN, INTAKE, DELIVERIES). The pupil is in class 8A of OWN.
+NONE = (404,) * 7 + (403, 401, 404)
 MATRIX = [
-    ("leerkracht", OWN.id, "8A", (OK, OK, OK, 403, 403, 403, 403, 403, 401)),
-    ("leerkracht", OWN.id, "8B", (404, OK, 404, 404, 404, 403, 404, 403, 401)),  # other class
+    ("leerkracht", OWN.id, "8A", (OK, OK, OK, 403, 403, 403, 403, 403, 401, 403)),
+    ("leerkracht", OWN.id, "8B", (404, OK, 404, 404, 404, 403, 404, 403, 401, 403)),
     ("leerkracht", OTHER.id, "8A", NONE),
-    ("ib", OWN.id, "", (OK, OK, OK, OK, 403, OK, 403, 403, 401)),
+    ("ib", OWN.id, "", (OK, OK, OK, OK, 403, OK, 403, 403, 401, OK)),
     ("ib", OTHER.id, "", NONE),
-    ("directie", OWN.id, "", (OK, OK, OK, OK, OK, OK, OK, 403, 401)),
+    ("directie", OWN.id, "", (OK, OK, OK, OK, OK, OK, OK, 403, 401, OK)),
     ("directie", OTHER.id, "", NONE),
-    ("bestuur", OWN.id, "", (OK, OK, 403, 403, 403, 403, 403, 403, 401)),  # never writes
+    ("bestuur", OWN.id, "", (OK, OK, 403, 403, 403, 403, 403, 403, 401, OK)),  # never writes
     ("bestuur", OTHER.id, "", NONE),
-    ("beheer", None, "", (404,) * 7 + (OK, 401)),  # users and settings, never pupils
-    ("toetsaanbieder", OWN.id, "", (*NONE[:8], OK)),  # only the results intake
+    ("beheer", None, "", (404,) * 7 + (OK, 401, 404)),  # users and settings, never pupils
+    ("toetsaanbieder", OWN.id, "", (*NONE[:8], OK, 404)),  # only the results intake
     ("toetsaanbieder", OTHER.id, "", NONE),  # a school that did not mandate it
 ]
 

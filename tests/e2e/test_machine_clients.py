@@ -163,3 +163,35 @@ def test_it_adds_a_client_from_the_cli_and_shows_the_secret_once(
     assert revoked.exit_code == 0
     again = runner.invoke(cli, ["client", "revoke", lines["client_id"]])
     assert again.exit_code == 2
+
+
+def test_the_school_routing_is_set_from_the_cli_and_the_demo_school_has_one(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    assert runner.invoke(cli, ["seed-demo"]).exit_code == 0
+    listed = runner.invoke(cli, ["school", "list"])
+    assert f"{DEMO_SCHOOL.brin}" in listed.output
+    assert "edu-to=0000000700099ZZ00530" in listed.output
+
+    route = ["--edu-to", "0000000700012AA00530", "--oin", "0000000700012AA00000"]
+    done = runner.invoke(cli, ["school", "routing", DEMO_SCHOOL.brin, *route])
+    assert done.exit_code == 0, done.output
+    assert "edu-to=0000000700012AA00530" in runner.invoke(cli, ["school", "list"]).output
+    for bad in (
+        ["school", "routing", "00XX", *route],
+        [
+            "school",
+            "routing",
+            DEMO_SCHOOL.brin,
+            "--edu-to",
+            "te-kort",
+            "--oin",
+            "0000000700012AA00000",
+        ],
+    ):
+        refused = runner.invoke(cli, bad)
+        assert refused.exit_code == 2
+        assert len(refused.output.strip().splitlines()) == 1

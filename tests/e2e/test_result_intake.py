@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext
 from service.api.app import create_app
 from service.bootstrap import Container
@@ -123,6 +124,14 @@ def test_standlevering_identical_changes_nothing_a_correction_replaces_unknown_i
     assert corrected.state == "processed"
     assert (unknown.state, unknown.pupil_ref) == ("unknown_pupil", str(stranger))
     assert str(stranger) in (unknown.outcome or "")
+    container.accounts.add_user("ib@school.nl", "IB", Role.IB, [Scope(SCHOOL.id)])
+    ib = {"Authorization": f"Bearer {container.accounts.issue_token('ib@school.nl', 't', 7).token}"}
+    reported = provider.get(
+        f"/api/v1/schools/{SCHOOL.id}/deliveries",
+        params={"state": "unknown_pupil"},
+        headers=ib,
+    ).json()["items"]
+    assert [(d["pupil_ref"], d["provider"]) for d in reported] == [(str(stranger), "ICE")]
     # the correction replaces the result: not higher any more, so the voorlopig advies stands
     assert events_of(container, pupil)[2:] == [
         "test_result_received",
