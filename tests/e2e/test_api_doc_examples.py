@@ -1,7 +1,7 @@
 """docs/api.md, run as written: every request block is sent, in order, on the day and in the role
 its comment names, and the answer must match the block that follows (status, the headers shown,
-and every JSON member shown). Values an answer returns (`pupil_id`, `objection_id`) fill the
-placeholders of later requests.
+and every JSON member shown). Values an answer returns (`pupil_id`, `objection_id`,
+`access_token`) fill the placeholders of later requests; `<!-- worker -->` runs the worker.
 """
 
 from __future__ import annotations
@@ -17,16 +17,14 @@ from urllib.parse import parse_qsl
 from fastapi.testclient import TestClient
 
 from service.accounts.roles import Role, Scope
-from service.advice.trajectories import Actor, CommandContext
 from service.api.app import create_app
 from service.bootstrap import Container
-from service.schools.demo import DEMO_CLASS, DEMO_SCHOOL
+from service.intake.processing import process_pending
+from service.schools.demo import DEMO_CLASS, DEMO_EDU_TO, DEMO_OIN, DEMO_SCHOOL
 from tests.conftest import Clock
-from workflows.commands import ReceiveTestResult
-from workflows.scale import TestAdvice
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
-STEP = re.compile(r"```http\n(.*?)```|<!-- intake: (\w+) (\d{4}-\d{2}-\d{2}) -->", re.S)
+STEP = re.compile(r"```http\n(.*?)```|<!-- (worker) -->", re.S)
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,10 @@ def test_every_example_in_the_api_docs_does_what_the_docs_say(
             f"{role.value}@school.nl", "docs", days=365
         ).token
     provider = container.clients.add("koppeling@iep.nl", "IEP-koppeling", [DEMO_SCHOOL.id])
+    container.register.set_routing(DEMO_SCHOOL.id, DEMO_EDU_TO, DEMO_OIN)
     values = {
+        "edu_to": DEMO_EDU_TO,
+        "oin": DEMO_OIN,
         "school_id": DEMO_SCHOOL.id,
         "client_id": provider.client_id,
         "client_secret": provider.client_secret,
@@ -94,19 +95,8 @@ def test_every_example_in_the_api_docs_does_what_the_docs_say(
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         pending: Block | None = None
         for step in steps:
-            if step.group(2):  # the toetsuitslag arrives through the intake
-                day = date.fromisoformat(step.group(3))
-                clock.now = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-                container.trajectories.execute(
-                    values["pupil_id"],  # type: ignore[arg-type]
-                    ReceiveTestResult(
-                        provider="IEP",
-                        delivery_id="docs",
-                        test_advice=TestAdvice[step.group(2)],
-                        received_on=day,
-                    ),
-                    CommandContext(actor=Actor("intake", "toetsaanbieder")),
-                )
+            if step.group(2):  # the worker runs
+                assert process_pending(container) == 1
                 continue
             block = parse(step.group(1))
             if pending is None:
@@ -136,6 +126,6 @@ def test_every_example_in_the_api_docs_does_what_the_docs_say(
             if block.body:
                 assert contains(answer.json(), json.loads(block.body)), where
             if answer.headers.get("content-type") == "application/json":
-                for key in ("pupil_id", "objection_id"):
+                for key in ("pupil_id", "objection_id", "access_token"):
                     if isinstance(answer.json().get(key), str):
                         values[key] = answer.json()[key]
