@@ -28,6 +28,8 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,6 +54,36 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@contextmanager
+def serving(url: str, workers: int) -> Iterator[int]:
+    """`adviestraject serve --workers N` on a free port of loopback, until the block ends."""
+    port = free_port()
+    env = {**os.environ, "ADVIESTRAJECT_DATABASE_URL": url}
+    server = subprocess.Popen(
+        [CLI, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                probe.request("GET", "/health")
+                if probe.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the server did not come up")
+            time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def prepare(url: str, pupils: int) -> tuple[str, list[str]]:
@@ -167,33 +199,10 @@ def main() -> None:
     mix = (weights[0], weights[1], weights[2])
     with database("postgres") as url:
         token, pupils = prepare(url, args.pupils)
-        port = free_port()
-        env = {**os.environ, "ADVIESTRAJECT_DATABASE_URL": url}
-        server = subprocess.Popen(
-            [CLI, "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                    probe.request("GET", "/health")
-                    if probe.getresponse().status == 200:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not come up")
-                time.sleep(0.2)
+        with serving(url, args.workers) as port:
             results, elapsed = asyncio.run(
                 load(port, token, pupils, args.clients, args.seconds, mix)
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     by_kind: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for kind, status, seconds in results:
         by_kind[kind].append((status, seconds))

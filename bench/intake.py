@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import json
-import os
 import random
-import subprocess
 import time
 import uuid
 from datetime import UTC, datetime
@@ -27,7 +24,7 @@ from typing import Any
 import httpx2
 from sqlalchemy import func, select
 
-from bench.api_load import CLI, free_port
+from bench.api_load import serving
 from bench.store import database
 from service.advice.trajectories import Actor, CommandContext
 from service.bootstrap import Container, bootstrap
@@ -129,33 +126,10 @@ def main() -> None:
             path = f"/doorstroomtoetsketen/v1.1/leerlingresultaat?edu-to={edu_to}&edu-from={oin}"
             deliveries.append((path, message(pupil, text)))
 
-        port = free_port()
-        env = {**os.environ, "ADVIESTRAJECT_DATABASE_URL": url}
-        server = subprocess.Popen(
-            [CLI, "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                    probe.request("GET", "/health")
-                    if probe.getresponse().status == 200:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not come up")
-                time.sleep(0.2)
+        with serving(url, args.workers) as port:
             first_post = time.perf_counter()
             statuses = asyncio.run(post_all(port, issued.token, deliveries, args.clients))
             posted_s = time.perf_counter() - first_post
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
         processing = time.perf_counter()
         while process_pending(container, limit=500):

@@ -5,9 +5,7 @@ events the rules give; every invalid one is a 422 and stores nothing."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -18,19 +16,13 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
-from service.advice.trajectories import Actor, CommandContext
-from service.api.app import create_app
 from service.bootstrap import Container
 from service.intake.processing import process_pending
 from service.intake.standard import document, errors_in
-from service.schools.register import Pupil, School
-from tests.conftest import Clock, enrolled_pupil
-from workflows.commands import GiveProvisionalAdvice
+from tests.conftest import Clock
+from tests.e2e.intake import SCHOOL, URL, provider_client, pupil_with_advice
 from workflows.scale import Comparison, SchoolAdvice, compare, parse_test_advice
 
-SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
-EDU_TO, OIN = "0000000700011BB00530", "0000000700011BB00000"
-URL = f"/doorstroomtoetsketen/v1.1/leerlingresultaat?edu-to={EDU_TO}&edu-from={OIN}"
 TOETSADVIEZEN = [
     "pro/vmbo-bb",
     "vmbo-bb/vmbo-kb",
@@ -55,28 +47,8 @@ OPERATION = next(
 
 @pytest.fixture
 def provider(container: Container, clock: Clock) -> Iterator[TestClient]:
-    container.register.add_school(SCHOOL)
-    container.register.set_routing(SCHOOL.id, EDU_TO, OIN)
-    client = container.clients.add("koppeling@iep.nl", "IEP-koppeling", [SCHOOL.id])
-    clock.now = datetime(2026, 3, 10, 9, tzinfo=UTC)
-    token = container.clients.exchange(client.client_id, client.client_secret)
-    assert token is not None
-    with TestClient(
-        create_app(container),
-        raise_server_exceptions=False,
-        headers={"Authorization": f"Bearer {token.token}"},
-    ) as http:
+    with provider_client(container, clock) as http:
         yield http
-
-
-def advised_pupil(container: Container, clock: Clock) -> uuid.UUID:
-    now, clock.now = clock.now, datetime(2026, 1, 15, 12, tzinfo=UTC)
-    pupil = enrolled_pupil(container)
-    container.register.add_pupil(Pupil(str(pupil), SCHOOL.id, "Noor", "de Vries", "8A"))
-    give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
-    container.trajectories.execute(pupil, give, CommandContext(actor=Actor("juf", "leerkracht")))
-    clock.now = now
-    return pupil
 
 
 def test_every_valid_message_is_accepted_and_becomes_the_events_the_rules_give(
@@ -90,7 +62,7 @@ def test_every_valid_message_is_accepted_and_becomes_the_events_the_rules_give(
         message = case.body
         assert errors_in("Leerlingresultaat", message) == []  # valid by the standard
         assume("\\u0000" not in json.dumps(message))  # NUL is refused by design (test_nul_guard)
-        pupil = advised_pupil(container, clock)
+        pupil = pupil_with_advice(container, clock)
         scores = message["resultatenscores"]
         scores["deelnemerref"] = [{"label": "LAS-key", "onderwijsdeelnemerID": str(pupil)}]
         scores["resultaten"]["resultaten"].insert(0, {"label": "Toetsadvies", "waarde": advice})

@@ -10,55 +10,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from service.accounts.roles import Role, Scope
-from service.advice.trajectories import Actor, CommandContext
-from service.api.app import create_app
 from service.bootstrap import Container
 from service.intake.processing import process_pending
 from service.intake.standard import example
 from service.schools.register import Pupil, School
 from tests.conftest import Clock, enrolled_pupil
-from workflows.commands import GiveProvisionalAdvice
+from tests.e2e.intake import EDU_TO, OIN, SCHOOL, URL, provider_client, pupil_with_advice
 from workflows.scale import SchoolAdvice, TestAdvice
 
-SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")  # enrolled_pupil's school
 OTHER = School(id="school-2", brin="02BB", name="De Andere School")
-EDU_TO, OIN = "0000000700011BB00530", "0000000700011BB00000"
-URL = f"/doorstroomtoetsketen/v1.1/leerlingresultaat?edu-to={EDU_TO}&edu-from={OIN}"
 
 
 @pytest.fixture
 def provider(container: Container, clock: Clock) -> Iterator[TestClient]:
-    container.register.add_school(SCHOOL)
     container.register.add_school(OTHER)
-    container.register.set_routing(SCHOOL.id, EDU_TO, OIN)
-    client = container.clients.add("koppeling@iep.nl", "IEP-koppeling", [SCHOOL.id])
-    clock.now = datetime(2026, 3, 10, 9, tzinfo=UTC)
-    token = container.clients.exchange(client.client_id, client.client_secret)
-    assert token is not None
-    with TestClient(
-        create_app(container),
-        raise_server_exceptions=False,
-        headers={"Authorization": f"Bearer {token.token}"},
-    ) as http:
+    with provider_client(container, clock) as http:
         yield http
-
-
-def pupil_with_advice(container: Container, clock: Clock, advice: SchoolAdvice) -> uuid.UUID:
-    now = clock.now
-    clock.now = datetime(2026, 1, 15, 12, tzinfo=UTC)
-    pupil = enrolled_pupil(container)
-    container.register.add_pupil(Pupil(str(pupil), SCHOOL.id, "Noor", "de Vries", "8A"))
-    give = GiveProvisionalAdvice(advice=advice, given_on=date(2026, 1, 15))
-    container.trajectories.execute(pupil, give, CommandContext(actor=Actor("juf", "leerkracht")))
-    clock.now = now
-    return pupil
 
 
 def delivery(pupil: uuid.UUID | str, toetsadvies: str, delivery_id: str = "rs-1") -> dict[str, Any]:
