@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from service.store.engine import single_statements
 from service.store.hashing import canonical, parse
 from service.store.schema import result_deliveries
 
@@ -80,7 +81,8 @@ class Inbox:
     def settle(
         self, delivery_id: int, state: str, outcome: str, pupil_id: str | None = None
     ) -> None:
-        with self._engine.begin() as conn:
+        # one UPDATE, atomic on its own: autocommit on PostgreSQL saves BEGIN and COMMIT
+        with single_statements(self._engine).begin() as conn:
             conn.execute(
                 update(result_deliveries)
                 .where(result_deliveries.c.id == delivery_id)
