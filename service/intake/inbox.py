@@ -50,7 +50,8 @@ class Inbox:
         scores = message["resultatenscores"]
         refs = scores["deelnemerref"]
         by_kind = {ref["label"]: ref["onderwijsdeelnemerID"] for ref in refs}
-        with self._engine.begin() as conn:
+        # one INSERT, committed on its own (autocommit on PostgreSQL) before the 202
+        with single_statements(self._engine).begin() as conn:
             delivery_id: int = conn.execute(
                 insert(result_deliveries)
                 .values(
