@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from service.accounts.roles import Role, Scope
 from service.bootstrap import Container
+from service.cli import app as cli
 from service.intake.processing import process_pending
 from service.intake.standard import example
 from service.schools.register import Pupil, School
@@ -188,3 +190,20 @@ def test_an_unknown_school_is_405_and_a_sender_the_school_did_not_mandate_is_401
         == 401
     )
     assert container.inbox.of_school(SCHOOL.id) == []
+
+
+def test_the_worker_command_turns_deliveries_into_events(
+    provider: TestClient,
+    container: Container,
+    clock: Clock,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pupil = pupil_with_advice(container, clock, SchoolAdvice.HAVO)
+    assert provider.post(URL, json=delivery(pupil, "havo/vwo")).status_code == 202
+    monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
+    monkeypatch.setenv("ADVIESTRAJECT_MAIL_DIR", str(container.settings.mail_dir))
+    ran = CliRunner().invoke(cli, ["worker", "--once"])
+    assert ran.exit_code == 0, ran.output
+    assert events_of(container, pupil)[2:] == ["test_result_received", "reconsideration_required"]
+    assert [d.state for d in container.inbox.of_school(SCHOOL.id)] == ["processed"]
