@@ -21,7 +21,8 @@ from service.audit.access_log import reads_page, record_read
 
 router = APIRouter(prefix="/api/v1", tags=["history"])
 
-MAX_ID = 2**63 - 1  # a 64-bit integer: what both databases store
+MAX_ID = 2**63 - 1  # a 64-bit integer: the largest stream version either database stores
+MAX_LOG_ID = 2**31 - 1  # access_log.id is a 32-bit integer on PostgreSQL
 
 
 class HistoryEvent(BaseModel):
@@ -127,7 +128,9 @@ def get_reads(
     container: ContainerDep,
     who: PrincipalDep,
     request: Request,
-    after: Annotated[int, Query(ge=0, le=MAX_ID, description="Only reads after this log id")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_LOG_ID, description="Only reads after this log id")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ReadsOut:
     pupil_in_reach(container, who, pupil_id)
