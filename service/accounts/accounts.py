@@ -138,13 +138,6 @@ class Accounts:
         if not done:
             raise AccountError("user_unknown", f"geen gebruiker {email}")
 
-    def is_active(self, email: str) -> bool:
-        with self._engine.connect() as conn:
-            active = conn.execute(
-                select(users.c.active).where(users.c.email == normalise_email(email))
-            ).scalar()
-        return bool(active)
-
     def list_users(self) -> list[Principal]:
         return [account.principal for account in self.accounts()]
 

@@ -72,14 +72,15 @@ def list_command() -> None:
     """List every user with role, schools and whether the account is active."""
     with _accounts() as opened:
         names = {school.id: school.brin for school in opened.register.schools()}
-        for user in opened.accounts.list_users():
+        for account in opened.accounts.accounts():
+            user = account.principal
             where = ", ".join(
                 sorted(
                     "/".join(filter(None, (names.get(s.school_id, s.school_id), s.class_name)))
                     for s in user.scopes
                 )
             )
-            state = "" if opened.accounts.is_active(user.email) else "  (uitgeschakeld)"
+            state = "" if account.active else "  (uitgeschakeld)"
             print(f"{user.email}  {user.role.value}  {user.name}  {where or '-'}{state}")
 
 

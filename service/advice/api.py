@@ -25,11 +25,11 @@ from service.advice.routing import (
     PupilCommandDep,
     PupilId,
     advice_of,
+    log_reads,
     pupil_in_reach,
 )
 from service.advice.trajectory_out import TrajectoryOut
 from service.api.deps import ContainerDep, PrincipalDep
-from service.audit.access_log import record_read
 from workflows.commands import (
     CorrectProvisionalAdvice,
     GiveFinalAdvice,
@@ -168,14 +168,7 @@ def get_trajectory(
     response: Response,
 ) -> TrajectoryOut:
     pupil_in_reach(container, who, pupil_id)
-    record_read(
-        container.engine,
-        who,
-        str(pupil_id),
-        "trajectory",
-        container.clock(),
-        request.state.request_id,
-    )
+    log_reads(container, who, [str(pupil_id)], "trajectory", request)
     state = container.trajectories.load(pupil_id)
     if state.version == 0:
         raise DomainError("pupil_not_enrolled", "deze leerling volgt geen adviestraject")

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from service.accounts.roles import Role
-from service.advice.routing import pupil_in_reach
+from service.advice.routing import log_reads, pupil_in_reach
 from service.api.deps import ContainerDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
-from service.audit.access_log import reads_page, record_read
+from service.audit.access_log import reads_page
 
 router = APIRouter(prefix="/api/v1", tags=["history"])
 
@@ -63,14 +63,7 @@ def get_history(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> HistoryOut:
     pupil_in_reach(container, who, pupil_id)
-    record_read(
-        container.engine,
-        who,
-        str(pupil_id),
-        "geschiedenis",
-        container.clock(),
-        request.state.request_id,
-    )
+    log_reads(container, who, [str(pupil_id)], "geschiedenis", request)
     trail = [
         (event, data)
         for event, data in container.trajectories.audit_trail(pupil_id)
@@ -143,14 +136,7 @@ def get_reads(
         )
     page = reads_page(container.engine, str(pupil_id), after, limit + 1)
     # this look is itself a read of the pupil's file, and is logged after the page it shows
-    record_read(
-        container.engine,
-        who,
-        str(pupil_id),
-        "toegangslog",
-        container.clock(),
-        request.state.request_id,
-    )
+    log_reads(container, who, [str(pupil_id)], "toegangslog", request)
     return ReadsOut(
         items=[ReadOut(**vars(read)) for read in page[:limit]],
         next_after=page[limit - 1].id if len(page) > limit else None,

@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from service.accounts.access import sees_school, visible_classes
 from service.accounts.roles import Principal
 from service.advice.overview import OverviewRow, class_overview
+from service.advice.routing import log_reads
 from service.advice.trajectory_out import Advice
 from service.api.deps import ContainerDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
-from service.audit.access_log import record_reads
 from service.bootstrap import Container
 from workflows.lifecycle import Status
 from workflows.scale import SchoolAdvice
@@ -125,10 +125,7 @@ def _logged(
     container: Container, who: Principal, rows: list[OverviewRow], what: str, request: Request
 ) -> list[OverviewItem]:
     """The rows as shown, each pupil's appearance written to the access log first."""
-    pupil_ids = [row.pupil.id for row in rows]
-    record_reads(
-        container.engine, who, pupil_ids, what, container.clock(), request.state.request_id
-    )
+    log_reads(container, who, [row.pupil.id for row in rows], what, request)
     today = container.clock().date()
     return [OverviewItem.of(row, today) for row in rows]
 

@@ -9,11 +9,12 @@ answers with the new stream version as the ETag.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Path, Response
+from fastapi import Depends, Path, Request, Response
 from pydantic import AfterValidator, BaseModel, Field
 
 from service.accounts.access import changes_pupil, sees_pupil
@@ -27,6 +28,7 @@ from service.api.deps import (
     PrincipalDep,
 )
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
+from service.audit.access_log import record_reads
 from service.bootstrap import Container
 from service.schools.register import Pupil
 from workflows.commands import Command
@@ -102,6 +104,15 @@ def pupil_in_reach(container: Container, who: Principal, pupil_id: UUID) -> Pupi
             "deze leerling bestaat niet of valt buiten uw school of klas",
         )
     return pupil
+
+
+def log_reads(
+    container: Container, who: Principal, pupil_ids: Sequence[str], what: str, request: Request
+) -> None:
+    """Write to the access log that `who` was shown these pupils' data, in this request."""
+    record_reads(
+        container.engine, who, pupil_ids, what, container.clock(), request.state.request_id
+    )
 
 
 def forbidden(who: Principal, what: str) -> ProblemError:

@@ -17,17 +17,6 @@ from service.store.engine import single_statements
 from service.store.schema import access_log, users
 
 
-def record_read(
-    engine: Engine,
-    who: Principal,
-    pupil_id: str,
-    what: str,
-    at: datetime,
-    request_id: str | None = None,
-) -> None:
-    record_reads(engine, who, [pupil_id], what, at, request_id)
-
-
 def record_reads(
     engine: Engine,
     who: Principal,

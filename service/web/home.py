@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from service.accounts.access import sees_school, visible_classes
 from service.accounts.sessions import SessionUser
 from service.advice.overview import OverviewRow, class_overview
+from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
-from service.audit.access_log import record_reads
 from service.bootstrap import Container
 from service.web.pages import page, session_of
 from workflows.scale import SchoolAdvice
@@ -57,14 +57,7 @@ def _own_pupils(request: Request, container: Container, session: SessionUser) ->
             limit=10_000,
             offset=0,
         ).rows
-        record_reads(
-            container.engine,
-            who,
-            [row.pupil.id for row in rows],
-            "startpagina",
-            container.clock(),
-            request.state.request_id,
-        )
+        log_reads(container, who, [row.pupil.id for row in rows], "startpagina", request)
         overview.append((school, rows))
     return page(
         "home.html",
