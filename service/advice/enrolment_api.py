@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts.access import sees_school
 from service.accounts.roles import Role
-from service.advice.routing import CommandAccepted
+from service.advice.routing import CommandAccepted, school_not_found
 from service.advice.trajectories import CommandContext
 from service.api.deps import CommandContextDep, ContainerDep, IdempotencyKeyDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
@@ -73,9 +73,7 @@ def get_enrolling_school(
 ) -> str:
     """The school, when the caller may enrol pupils there: checked before the body is read."""
     if not sees_school(who, school_id) or container.register.school(school_id) is None:
-        raise ProblemError(
-            404, "school_not_found", "Niet gevonden", "deze school bestaat niet of is niet de uwe"
-        )
+        raise school_not_found()
     if who.role not in ENROLLERS:
         raise ProblemError(
             403,

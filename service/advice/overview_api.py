@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from service.accounts.access import sees_school, visible_classes
 from service.accounts.roles import Principal
 from service.advice.overview import OverviewRow, class_overview
-from service.advice.routing import log_reads
+from service.advice.routing import log_reads, school_not_found
 from service.advice.trajectory_out import Advice
 from service.api.deps import ContainerDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
@@ -107,9 +107,7 @@ def get_class_scope(
 ) -> ClassScope:
     """The school and classes the caller asked for, or a 404 when they are not the caller's."""
     if not sees_school(who, school_id):
-        raise ProblemError(
-            404, "school_not_found", "Niet gevonden", "deze school bestaat niet of is niet de uwe"
-        )
+        raise school_not_found()
     allowed = visible_classes(who, school_id)
     if class_name is not None and allowed is not None and class_name not in allowed:
         raise ProblemError(

@@ -115,6 +115,13 @@ def log_reads(
     )
 
 
+def school_not_found() -> ProblemError:
+    """A school that does not exist or is not the caller's: the same answer, nothing leaks."""
+    return ProblemError(
+        404, "school_not_found", "Niet gevonden", "deze school bestaat niet of is niet de uwe"
+    )
+
+
 def forbidden(who: Principal, what: str) -> ProblemError:
     return ProblemError(
         403, "forbidden", "Geen toegang", f"als {who.role.label} mag u {what} niet vastleggen"

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from service.accounts.access import sees_school
 from service.accounts.roles import Role
+from service.advice.routing import school_not_found
 from service.api.deps import ContainerDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
 
@@ -43,9 +44,7 @@ def get_school(
     who: PrincipalDep,
 ) -> str:
     if not sees_school(who, school_id):
-        raise ProblemError(
-            404, "school_not_found", "Niet gevonden", "deze school bestaat niet of is niet de uwe"
-        )
+        raise school_not_found()
     if who.role not in _READERS:
         raise ProblemError(
             403,
