@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import psycopg
@@ -36,6 +37,9 @@ from workflows.errors import DomainError
 from workflows.events import CODEC
 from workflows.policy import DEFAULT_POLICY, SchoolPolicy
 from workflows.trajectory import Trajectory, fold
+
+if TYPE_CHECKING:
+    from service.advice.batch import Batch
 
 Clock = Callable[[], datetime]
 MAX_ATTEMPTS = 3  # decisions retried on a fresh read when another writer came first
@@ -142,6 +146,17 @@ class Trajectories:
         """
         run = self._execute_on_server if self._store.appends_on_server else self._execute_locally
         return run(pupil_id, commands, context, expected_version, None, "")
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """One transaction with the log locked for many pupils' commands (`Batch.execute`);
+        commits when the block ends without error, writes nothing otherwise."""
+        from service.advice.batch import Batch  # noqa: PLC0415 - batch.py builds on this one
+
+        with self._store.writing(self._clock()) as writer:
+            batch = Batch(writer, self._decide_all, self._decode)
+            yield batch
+            batch.close()
 
     def _decide_all(
         self, state: Trajectory, commands: Sequence[Command], now: datetime

@@ -2,47 +2,82 @@
 
 For each pending delivery the worker finds the pupil (the LAS-key we gave the provider is our
 pupil id; the pupil must be at the school the delivery was addressed to), reads the toetsadvies
-and the referentieniveaus, and runs `ReceiveTestResult` through the one command handler. The
+and the referentieniveaus, and decides `ReceiveTestResult` in a batch (`service.advice.batch`). The
 domain does the rest: a higher toetsadvies is "heroverweging required" in the same transaction,
 an identical re-delivery changes nothing, a corrected one replaces the previous result.
-The idempotency key is the delivery's id, so a worker that dies half-way repeats nothing.
+A batch of deliveries is settled in the transaction that stores their events, so a worker that
+dies half-way leaves them pending and repeats nothing.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
+from service.advice.batch import BatchItem, BatchOutcome
 from service.advice.trajectories import Actor, CommandContext
 from service.bootstrap import Container
 from service.intake.inbox import PROCESSED, REFUSED, UNKNOWN_PUPIL, Delivery
-from service.store.events import ConcurrencyError
 from workflows.commands import ReceiveTestResult
 from workflows.errors import DomainError
 from workflows.events import ReferenceLevel
 from workflows.scale import parse_test_advice
 
-log = logging.getLogger("adviestraject.intake")
-
 
 def process_pending(container: Container, limit: int = 500) -> int:
-    """Settle up to `limit` pending deliveries; how many were settled."""
-    settled = 0
-    inbox = container.inbox
-    for delivery in inbox.pending(limit):
+    """Settle up to `limit` pending deliveries in one transaction; how many were settled.
+
+    The log is locked, the deliveries still pending are re-read under the lock (two workers never
+    settle one twice), every pupil's stream is read in one statement, and the events, read-model
+    rows and the deliveries' new states are committed together: a delivery is `processed` exactly
+    when its events are stored.
+    """
+    candidates = container.inbox.pending(limit)
+    if not candidates:
+        return 0
+    with container.trajectories.batch() as batch:
+        io = batch.io
+        still = io.pending_deliveries([d.id for d in candidates])
+        deliveries = [d for d in candidates if d.id in still]
+        schools = io.schools_of_pupils(_uuids(d.pupil_ref for d in deliveries))
+        settled: dict[int, tuple[str, str, str | None]] = {}
+        items: list[BatchItem] = []
+        for delivery in deliveries:
+            planned = _plan(delivery, schools)
+            if isinstance(planned, BatchItem):
+                items.append(planned)
+            else:
+                settled[delivery.id] = planned
+        for item, outcome in zip(items, batch.execute(items), strict=True):
+            delivery_id = int(str(item.context.extra["delivery"]))
+            settled[delivery_id] = _settled(outcome, str(item.pupil_id))
+        now = io.time_in(batch.now)
+        io.run_many(
+            "UPDATE result_deliveries SET state = ?, outcome = ?, pupil_id = ?, processed_at = ? "
+            "WHERE id = ?",
+            [(st, outcome, pupil, now, d) for d, (st, outcome, pupil) in settled.items()],
+        )
+    return len(settled)
+
+
+def _uuids(refs: Iterable[str]) -> list[str]:
+    ids = []
+    for ref in refs:
         try:
-            state, outcome, pupil_id = _process(container, delivery)
-        except ConcurrencyError:
-            continue  # a teacher wrote at the same moment: the next round tries again
-        inbox.settle(delivery.id, state, outcome, pupil_id)
-        settled += 1
-    return settled
+            ids.append(str(uuid.UUID(ref)))
+        except ValueError:
+            continue
+    return ids
 
 
-def _process(container: Container, delivery: Delivery) -> tuple[str, str, str | None]:
-    pupil = _pupil(container, delivery)
-    if pupil is None:
+def _plan(delivery: Delivery, schools: dict[str, str]) -> BatchItem | tuple[str, str, str | None]:
+    """The command a delivery asks for, or its final state when there is nothing to decide."""
+    try:
+        pupil = str(uuid.UUID(delivery.pupil_ref))
+    except ValueError:
+        pupil = ""
+    if schools.get(pupil) != delivery.school_id:
         return (
             UNKNOWN_PUPIL,
             f"geen leerling met LAS-key {delivery.pupil_ref!r} op deze school",
@@ -76,23 +111,13 @@ def _process(container: Container, delivery: Delivery) -> tuple[str, str, str | 
     context = CommandContext(
         actor=Actor(delivery.sender, "toetsaanbieder"), extra={"delivery": delivery.id}
     )
-    try:
-        result = container.trajectories.execute(
-            uuid.UUID(pupil), command, context, idempotency_key=f"delivery-{delivery.id}"
-        )
-    except DomainError as error:
-        return REFUSED, error.message, pupil
-    if not result.event_types:
+    return BatchItem(uuid.UUID(pupil), [command], context)
+
+
+def _settled(outcome: BatchOutcome, pupil: str) -> tuple[str, str, str | None]:
+    if outcome.error is not None:
+        message = getattr(outcome.error, "message", str(outcome.error))
+        return REFUSED, message, pupil
+    if not outcome.event_types:
         return PROCESSED, "dezelfde uitslag als eerder geleverd: niets veranderd", pupil
-    return PROCESSED, "verwerkt: " + ", ".join(result.event_types), pupil
-
-
-def _pupil(container: Container, delivery: Delivery) -> str | None:
-    try:
-        pupil_id = str(uuid.UUID(delivery.pupil_ref))
-    except ValueError:
-        return None
-    pupil = container.register.pupil(pupil_id)
-    if pupil is None or pupil.school_id != delivery.school_id:
-        return None
-    return pupil_id
+    return PROCESSED, "verwerkt: " + ", ".join(outcome.event_types), pupil

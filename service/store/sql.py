@@ -106,6 +106,13 @@ class LogWriter:
                 raise ConcurrencyError(stream_id, expected, versions[stream_id])
         return self._write([(sid, versions[sid], new) for sid, _, new in batches])
 
+    def append_decided(
+        self, batches: Sequence[tuple[str, int, Sequence[NewEvent]]]
+    ) -> list[StoredEvent]:
+        """Append after versions read under this writer's lock (a batch of commands): no second
+        look; a stream may come more than once, each time after the version its last part left."""
+        return self._write(list(batches)) if batches else []
+
     def _write(self, batches: list[tuple[str, int, Sequence[NewEvent]]]) -> list[StoredEvent]:
         if self.io.postgres and sum(len(new) for _, _, new in batches) >= COPY_THRESHOLD:
             # The COPY is open while the events are chained: the server stores one chunk while

@@ -265,17 +265,62 @@ class SqlIO:
     def stream_versions(self, stream_ids: Sequence[str]) -> dict[str, int]:
         # The ids go as one JSON array: one fixed (prepared) statement whatever their number,
         # where an IN list of 500 placeholders was parsed and planned anew every time.
-        ids = (
-            "SELECT jsonb_array_elements_text(?::jsonb)"
-            if self.postgres
-            else "SELECT value FROM json_each(?)"
-        )
         rows = self.all(
             f"SELECT stream_id, MAX(stream_version) FROM events "
-            f"WHERE stream_id IN ({ids}) GROUP BY stream_id",
+            f"WHERE stream_id IN ({self.id_list()}) GROUP BY stream_id",
             (canonical(list(stream_ids)),),
         )
         return {row[0]: int(row[1]) for row in rows}
+
+    def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Several streams in one statement (ids as one JSON array, as `stream_versions`)."""
+        rows = self.all(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id IN ({self.id_list()}) "
+            "ORDER BY stream_id, stream_version",
+            (canonical(list(stream_ids)),),
+        )
+        found: dict[str, list[StoredEvent]] = {}
+        for row in rows:
+            found.setdefault(row[1], []).append(self._event(row))
+        return found
+
+    def remembered(self, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """The remembered responses of several idempotency keys, in one statement."""
+        rows = self.all(
+            "SELECT key, fingerprint, response FROM idempotency_keys "
+            f"WHERE key IN ({self.id_list()})",
+            (canonical(list(keys)),),
+        )
+        return {row[0]: (row[1], self.json_out(row[2])) for row in rows}
+
+    def id_list(self, *, numbers: bool = False) -> str:
+        """A subquery of the values in one JSON-array parameter: one fixed statement whatever
+        their number."""
+        if self.postgres:
+            if numbers:
+                return "SELECT jsonb_array_elements_text(?::jsonb)::bigint"
+            return "SELECT jsonb_array_elements_text(?::jsonb)"
+        return "SELECT value FROM json_each(?)"
+
+    # -- what the intake worker reads under the batch's lock ------------------------------------
+
+    def pending_deliveries(self, delivery_ids: Sequence[int]) -> set[int]:
+        rows = self.all(
+            f"SELECT id FROM result_deliveries WHERE id IN ({self.id_list(numbers=True)}) "
+            "AND state = 'pending'",
+            (canonical(list(delivery_ids)),),
+        )
+        return {int(r[0]) for r in rows}
+
+    def schools_of_pupils(self, pupil_ids: Sequence[str]) -> dict[str, str]:
+        """The school of every given pupil that is in the register."""
+        if not pupil_ids:
+            return {}
+        rows = self.all(
+            f"SELECT id, school_id FROM pupils WHERE id IN ({self.id_list()})",
+            (canonical(list(pupil_ids)),),
+        )
+        return {str(r[0]): str(r[1]) for r in rows}
 
     def insert_events(self, stored: Sequence[StoredEvent]) -> None:
         self.run_many(
