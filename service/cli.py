@@ -9,21 +9,12 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from service.accounts.cli import clients_app, users_app
 from service.api.nodelay import NoDelayH11Protocol
@@ -31,8 +22,10 @@ from service.audit.verify import Anchor, count_events, verify
 from service.bootstrap import system_clock
 from service.clitools import container as _container
 from service.clitools import fail as _fail
+from service.clitools import progress as _progress
 from service.clitools import require_schema as _require_schema
 from service.clitools import settings as _settings
+from service.imports.cli import import_app
 from service.intake.processing import process_pending
 from service.projections.rebuild import CATCH_UP, NAMES, rebuild
 from service.projections.runner import catch_up
@@ -126,19 +119,6 @@ def diagram_command(
         return
     write.write_text(document, encoding="utf-8")
     print(f"wrote {write}")
-
-
-@contextmanager
-def _progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 @app.command("verify")
@@ -237,6 +217,7 @@ def outbox_command(
 app.add_typer(users_app, name="user")
 app.add_typer(clients_app, name="client")
 app.add_typer(schools_app, name="school")
+app.add_typer(import_app, name="import")
 
 
 def main() -> None:

@@ -6,11 +6,13 @@ Every failure ends with exit code 2 and one line on stderr that says what is wro
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import typer
 from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.bootstrap import Container, bootstrap
@@ -50,3 +52,29 @@ def container() -> Iterator[Container]:
 def require_schema(opened: Container) -> None:
     if migrations.current_revision(opened.engine) is None:
         raise fail("the database has no schema yet: run 'adviestraject migrate' first")
+
+
+@contextmanager
+def progress(description: str, total: int | None = None) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr (gone when done); the callback advances it by n, and sets the
+    total when the caller learns it only later: `advance(n)` or `advance(n, total)`. The bar
+    appears with the first advance, so a command that fails before has one line of output."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    bar = Progress(*columns, console=Console(stderr=True), transient=True)
+    task = bar.add_task(description, total=total)
+
+    def advance(n: int, total: int | None = None) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, advance=n, total=total)
+
+    try:
+        yield advance
+    finally:
+        if bar.live.is_started:
+            bar.stop()

@@ -322,6 +322,21 @@ class SqlIO:
         )
         return {str(r[0]): str(r[1]) for r in rows}
 
+    def register_rows(self, pupil_ids: Sequence[str]) -> tuple[list[Any], list[Any]]:
+        """The register's rows of these pupils and of their parents (an import compares)."""
+        ids = (canonical(list(pupil_ids)),)
+        pupils = self.all(
+            "SELECT id, school_id, given_name, family_name, class_name FROM pupils "
+            f"WHERE id IN ({self.id_list()})",
+            ids,
+        )
+        parents = self.all(
+            "SELECT id, pupil_id, name, email, phone FROM parents "
+            f"WHERE pupil_id IN ({self.id_list()})",
+            ids,
+        )
+        return pupils, parents
+
     def insert_events(self, stored: Sequence[StoredEvent]) -> None:
         self.run_many(
             f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -1,0 +1,1 @@
+"""CSV imports for schools without a working chain: pupils and parents, toets results."""
