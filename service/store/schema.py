@@ -87,6 +87,13 @@ schools = Table(
     Column("name", String(200), nullable=False),
     Column("edu_route", String(20), unique=True),  # edu-to: the chain's routeringskenmerk
     Column("oin", String(20)),  # edu-from: the school's OIN
+    # the school as the chain's Deelnemersgroep (instellingscode is the BRIN), and where its
+    # test provider receives the Deelnemerslijst and Schooladviezenlijst
+    Column("vestigingscode", String(2)),
+    Column("onderwijsaanbiedercode", String(8)),
+    Column("onderwijslocatiecode", String(8)),
+    Column("administratienr", String(10)),
+    Column("provider_url", String(500)),
 )
 
 pupils = Table(
@@ -97,16 +104,21 @@ pupils = Table(
     Column("given_name", String(100), nullable=False),
     Column("family_name", String(100), nullable=False),
     Column("class_name", String(20), nullable=False, server_default=""),
+    # what the chain's Deelnemerslijst needs (Demografisch): voorletters, birth date, geslacht
+    Column("initials", String(6)),
+    Column("birth_date", Date),
+    Column("sex", Integer),  # the standard's Geslachttype: 1, 2 or 9
 )
 
 parents = Table(
     "parents",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("pupil_id", String(36), ForeignKey("pupils.id"), nullable=False, index=True),
+    Column("pupil_id", String(36), ForeignKey("pupils.id"), nullable=False),
     Column("name", String(200), nullable=False),
     Column("email", String(320)),
     Column("phone", String(40)),
+    Index("ix_parents_pupil", "pupil_id"),
 )
 
 log_head = Table(
@@ -142,6 +154,7 @@ outbox = Table(
     Column("done_at", UTCDateTime),
     Column("failed_at", UTCDateTime),
     Column("last_error", Text),
+    Index("ix_outbox_pending", "done_at", "failed_at", "available_at"),
 )
 
 projection_checkpoints = Table(
@@ -172,6 +185,8 @@ trajectories = Table(
     Column("late", Json, nullable=False),
     Column("version", Integer, nullable=False),
     Column("position", Position, nullable=False),
+    Index("ix_trajectories_school", "school_id", "school_year"),
+    Index("ix_trajectories_status", "status"),
 )
 
 compliance_streams = Table(
@@ -191,6 +206,7 @@ late_actions = Table(
     Column("school_year", String(9), nullable=False),
     Column("event_type", String(100), nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_late_actions_school", "school_id", "school_year"),
 )
 
 pupil_keys = Table(
@@ -225,12 +241,13 @@ api_tokens = Table(
     "api_tokens",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
     Column("name", String(100), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Index("ix_api_tokens_user", "user_id"),
 )
 
 access_log = Table(
@@ -240,9 +257,10 @@ access_log = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("user_id", String(36), nullable=False),
     Column("role", String(20), nullable=False),
-    Column("pupil_id", String(36), nullable=False, index=True),
+    Column("pupil_id", String(36), nullable=False),
     Column("what", String(100), nullable=False),
     Column("request_id", String(64)),
+    Index("ix_access_log_pupil", "pupil_id"),
 )
 
 web_sessions = Table(

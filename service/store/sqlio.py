@@ -265,19 +265,19 @@ class SqlIO:
     def stream_versions(self, stream_ids: Sequence[str]) -> dict[str, int]:
         # The ids go as one JSON array: one fixed (prepared) statement whatever their number,
         # where an IN list of 500 placeholders was parsed and planned anew every time.
+        where, ids = self.any_of("stream_id", stream_ids)
         rows = self.all(
-            f"SELECT stream_id, MAX(stream_version) FROM events "
-            f"WHERE stream_id IN ({self.id_list()}) GROUP BY stream_id",
-            (canonical(list(stream_ids)),),
+            f"SELECT stream_id, MAX(stream_version) FROM events WHERE {where} GROUP BY stream_id",
+            (ids,),
         )
         return {row[0]: int(row[1]) for row in rows}
 
     def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
         """Several streams in one statement (ids as one JSON array, as `stream_versions`)."""
+        where, ids = self.any_of("stream_id", stream_ids)
         rows = self.all(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id IN ({self.id_list()}) "
-            "ORDER BY stream_id, stream_version",
-            (canonical(list(stream_ids)),),
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE {where} ORDER BY stream_id, stream_version",
+            (ids,),
         )
         found: dict[str, list[StoredEvent]] = {}
         for row in rows:
@@ -286,29 +286,27 @@ class SqlIO:
 
     def remembered(self, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         """The remembered responses of several idempotency keys, in one statement."""
+        where, ids = self.any_of("key", keys)
         rows = self.all(
-            "SELECT key, fingerprint, response FROM idempotency_keys "
-            f"WHERE key IN ({self.id_list()})",
-            (canonical(list(keys)),),
+            f"SELECT key, fingerprint, response FROM idempotency_keys WHERE {where}", (ids,)
         )
         return {row[0]: (row[1], self.json_out(row[2])) for row in rows}
 
-    def id_list(self, *, numbers: bool = False) -> str:
-        """A subquery of the values in one JSON-array parameter: one fixed statement whatever
-        their number."""
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, Any]:
+        """`column` is one of `values`: a condition and its one parameter, the same statement
+        whatever their number. On PostgreSQL `= ANY(array)`, which the planner answers from the
+        index even in a generic (prepared) plan; a subquery over a JSON array made it hash all of
+        `events` once the table was large. On SQLite the values go as one JSON array."""
         if self.postgres:
-            if numbers:
-                return "SELECT jsonb_array_elements_text(?::jsonb)::bigint"
-            return "SELECT jsonb_array_elements_text(?::jsonb)"
-        return "SELECT value FROM json_each(?)"
+            return f"{column} = ANY(?)", list(values)
+        return f"{column} IN (SELECT value FROM json_each(?))", canonical(list(values))
 
     # -- what the intake worker reads under the batch's lock ------------------------------------
 
     def pending_deliveries(self, delivery_ids: Sequence[int]) -> set[int]:
+        where, ids = self.any_of("id", delivery_ids)
         rows = self.all(
-            f"SELECT id FROM result_deliveries WHERE id IN ({self.id_list(numbers=True)}) "
-            "AND state = 'pending'",
-            (canonical(list(delivery_ids)),),
+            f"SELECT id FROM result_deliveries WHERE {where} AND state = 'pending'", (ids,)
         )
         return {int(r[0]) for r in rows}
 
@@ -316,24 +314,20 @@ class SqlIO:
         """The school of every given pupil that is in the register."""
         if not pupil_ids:
             return {}
-        rows = self.all(
-            f"SELECT id, school_id FROM pupils WHERE id IN ({self.id_list()})",
-            (canonical(list(pupil_ids)),),
-        )
+        where, ids = self.any_of("id", pupil_ids)
+        rows = self.all(f"SELECT id, school_id FROM pupils WHERE {where}", (ids,))
         return {str(r[0]): str(r[1]) for r in rows}
 
     def register_rows(self, pupil_ids: Sequence[str]) -> tuple[list[Any], list[Any]]:
         """The register's rows of these pupils and of their parents (an import compares)."""
-        ids = (canonical(list(pupil_ids)),)
+        where, ids = self.any_of("id", pupil_ids)
         pupils = self.all(
-            "SELECT id, school_id, given_name, family_name, class_name FROM pupils "
-            f"WHERE id IN ({self.id_list()})",
-            ids,
+            f"SELECT id, school_id, given_name, family_name, class_name FROM pupils WHERE {where}",
+            (ids,),
         )
+        where, ids = self.any_of("pupil_id", pupil_ids)
         parents = self.all(
-            "SELECT id, pupil_id, name, email, phone FROM parents "
-            f"WHERE pupil_id IN ({self.id_list()})",
-            ids,
+            f"SELECT id, pupil_id, name, email, phone FROM parents WHERE {where}", (ids,)
         )
         return pupils, parents
 

@@ -21,7 +21,7 @@ def test_migrate_then_seed_demo_twice_adds_the_demo_school_once(
     monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
     migrated = runner.invoke(app, ["migrate"])
     assert migrated.exit_code == 0, migrated.output
-    assert "0008_intake" in migrated.output
+    assert "0009_chain_out" in migrated.output
 
     first = runner.invoke(app, ["seed-demo"])
     assert first.exit_code == 0, first.output

@@ -200,7 +200,7 @@ def test_health_reports_the_database_and_its_schema_revision(client: TestClient)
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
-    assert response.json()["schema_revision"] == "0008_intake"
+    assert response.json()["schema_revision"] == "0009_chain_out"
 
 
 def test_the_openapi_document_describes_the_slice(client: TestClient) -> None:
