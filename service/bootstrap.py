@@ -45,7 +45,15 @@ class Container:
 
     def outbox_worker(self) -> OutboxWorker:
         mailer = FileMailer(self.settings.mail_dir, self.settings.mail_from)
-        handlers = default_handlers(mailer, self.register, self.settings.notify_email)
+        handlers = default_handlers(
+            mailer,
+            self.register,
+            self.settings.notify_email,
+            engine=self.engine,
+            clock=self.clock,
+            chain_token=self.settings.chain_token,
+            chain_timeout=self.settings.chain_timeout,
+        )
         return OutboxWorker(self.engine, handlers, self.clock)
 
 

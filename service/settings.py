@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     notify_email: str = "directie@localhost"
     """Who is told when a heroverweging is needed (until schools have their own contacts)."""
 
+    chain_token: str | None = None
+    """Bearer token for the test providers' chain APIs (the Schooladviezenlijst and the
+    Deelnemerslijst we send); none when the provider authenticates otherwise."""
+    chain_timeout: float = 30.0
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg3(cls, value: str) -> str:

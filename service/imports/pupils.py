@@ -48,6 +48,10 @@ FIELDS = (
     Field("klas", ("groepsnaam", "stamgroep", "klasnaam")),
     Field("inschrijfdatum", ("datum inschrijving", "inschrijvingsdatum", "datum in")),
     Field("brin", ("brinnummer", "brin code", "school")),
+    # what the chain's Deelnemerslijst needs
+    Field("voorletters", ("initialen",)),
+    Field("geboortedatum", ("geb datum", "geb.datum", "datum geboorte")),
+    Field("geslacht", ("sekse", "gender")),
     *(
         f
         for n in (1, 2)
@@ -59,6 +63,9 @@ FIELDS = (
     ),
 )
 _GROEP = re.compile(r"^(?:groep\s*)?([78])[a-z]?$", re.IGNORECASE)
+_SEX = {"m": 1, "man": 1, "jongen": 1, "1": 1, "v": 2, "vrouw": 2, "meisje": 2, "2": 2}
+_SEX |= {"x": 9, "o": 9, "onbekend": 9, "anders": 9, "9": 9}
+_INITIALS = re.compile(r"^[A-Za-zÀ-ÿ]{1,6}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 PARENTS = uuid.UUID("0b5e1f3c-7a2d-4c8e-9a61-2f4d8e7c1b90")
@@ -75,6 +82,7 @@ class _Pupil:
     class_name: str
     groep: int
     enrolled_on: date
+    demographics: tuple[str | None, date | None, int | None]  # voorletters, birth date, geslacht
     parents: tuple[tuple[str, str, str, str], ...]  # (id, name, email, phone)
 
 
@@ -135,6 +143,7 @@ def _parse(
         wrong("groep", f"{v.get('groep', '')!r} is geen groep 7 of 8")
     enrolled_on = date_of(v, "inschrijfdatum", year.first_day, wrong)
     parents = _parents(v, wrong)
+    demographics = _demographics(v, wrong)
     if school is not None and v.get("leerlingnummer"):
         key = (school.id, v["leerlingnummer"])
         if key in seen:
@@ -156,11 +165,30 @@ def _parse(
         class_name=(v.get("klas") or groep.group(0)).upper()[:20],
         groep=int(groep.group(1)),
         enrolled_on=enrolled_on,
+        demographics=demographics,
         parents=tuple(
             (str(uuid.uuid5(PARENTS, f"{pupil_id}/{n}")), name, email, phone)
             for n, name, email, phone in parents
         ),
     )
+
+
+def _demographics(
+    v: dict[str, str], wrong: Callable[[str, str], None]
+) -> tuple[str | None, date | None, int | None]:
+    initials = v.get("voorletters", "").replace(".", "").replace(" ", "") or None
+    if initials is not None and not _INITIALS.match(initials):
+        wrong("voorletters", f"{v['voorletters']!r}: 1 tot 6 letters")
+    born = None
+    if v.get("geboortedatum"):
+        born = date_of(v, "geboortedatum", date.min, wrong)
+        born = None if born == date.min else born
+    sex = None
+    if v.get("geslacht"):
+        sex = _SEX.get(v["geslacht"].casefold())
+        if sex is None:
+            wrong("geslacht", f"{v['geslacht']!r}: M, V of X")
+    return (initials.upper() if initials else None), born, sex
 
 
 def _parents(
@@ -216,7 +244,13 @@ def _store(
     for pupil in pupils:
         if pupil.id in refused:
             continue
-        register = (pupil.school.id, pupil.given_name, pupil.family_name, pupil.class_name)
+        register = (
+            pupil.school.id,
+            pupil.given_name,
+            pupil.family_name,
+            pupil.class_name,
+            *pupil.demographics,
+        )
         before = known.get(str(pupil.id))
         if before is None:
             report.counts["nieuw"] += 1
@@ -230,14 +264,16 @@ def _store(
 
 def _register_rows(
     batch: Batch, pupil_ids: list[str]
-) -> dict[str, tuple[tuple[str, str, str, str], dict[str, tuple[str, str, str]]]]:
-    """What the register holds of these pupils: (school, names, class) and parents by id."""
-    found: dict[str, tuple[tuple[str, str, str, str], dict[str, tuple[str, str, str]]]] = {}
+) -> dict[str, tuple[tuple[Any, ...], dict[str, tuple[str, str, str]]]]:
+    """What the register holds of these pupils: (school, names, class, demographics) and
+    parents by id."""
+    found: dict[str, tuple[tuple[Any, ...], dict[str, tuple[str, str, str]]]] = {}
     if not pupil_ids:
         return found
     rows, parent_rows = batch.io.register_rows(pupil_ids)
     for r in rows:
-        found[str(r[0])] = ((str(r[1]), str(r[2]), str(r[3]), str(r[4])), {})
+        born = r[6] if r[6] is None or isinstance(r[6], date) else date.fromisoformat(r[6])
+        found[str(r[0])] = ((str(r[1]), str(r[2]), str(r[3]), str(r[4]), r[5], born, r[7]), {})
     for r in parent_rows:
         if str(r[1]) in found:
             found[str(r[1])][1][str(r[0])] = (str(r[2]), str(r[3] or ""), str(r[4] or ""))
@@ -246,17 +282,26 @@ def _register_rows(
 
 def _write_register(batch: Batch, pupil: _Pupil, before: Any) -> None:
     io = batch.io
-    values = (pupil.school.id, pupil.given_name, pupil.family_name, pupil.class_name)
+    initials, born, sex = pupil.demographics
+    values = (
+        pupil.school.id,
+        pupil.given_name,
+        pupil.family_name,
+        pupil.class_name,
+        initials,
+        born.isoformat() if born and not io.postgres else born,
+        sex,
+    )
     if before is None:
         io.run(
-            "INSERT INTO pupils (id, school_id, given_name, family_name, class_name) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO pupils (id, school_id, given_name, family_name, class_name, initials, "
+            "birth_date, sex) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (str(pupil.id), *values),
         )
     else:
         io.run(
-            "UPDATE pupils SET school_id = ?, given_name = ?, family_name = ?, class_name = ? "
-            "WHERE id = ?",
+            "UPDATE pupils SET school_id = ?, given_name = ?, family_name = ?, class_name = ?, "
+            "initials = ?, birth_date = ?, sex = ? WHERE id = ?",
             (*values, str(pupil.id)),
         )
     old = before[1] if before else {}

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
 
+from sqlalchemy import Engine, select
+
+from service.chain.messages import ADVICE_PATH, advice_list, chain_pupils, chain_school
+from service.chain.sending import send
 from service.outbox.mail import Mailer
 from service.outbox.outbox import Handler, Message
 from service.schools.register import Register
+from service.store.schema import trajectories
 from workflows.scale import SchoolAdvice, TestAdvice
+
+log = logging.getLogger("adviestraject.outbox")
 
 
 def notify_reconsideration_required(mailer: Mailer, register: Register, to: str) -> Handler:
@@ -33,9 +42,50 @@ def notify_reconsideration_required(mailer: Mailer, register: Register, to: str)
     return handle
 
 
-def default_handlers(mailer: Mailer, register: Register, notify_to: str) -> dict[str, Handler]:
+def send_provisional_advice(
+    engine: Engine, clock: Callable[[], datetime], token: str | None, timeout: float
+) -> Handler:
+    """The pupil's current voorlopig advies to the school's test provider (a Schooladviezenlijst
+    of one). What is sent is read when sending, so a retry sends the latest advice, and a pupil
+    erased meanwhile is not sent. A school without a chain link has nothing to send."""
+
+    def handle(message: Message) -> None:
+        pupil_id = message.stream_id.removeprefix("trajectory-")
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(trajectories.c.school_id, trajectories.c.school_year).where(
+                    trajectories.c.stream_id == message.stream_id
+                )
+            ).first()
+        if row is None or row.school_id is None or row.school_year is None:
+            return
+        school = chain_school(engine, row.school_id)
+        if school is None or not school.provider_url:
+            log.info("school %s has no chain link: advice of %s not sent", row.school_id, pupil_id)
+            return
+        found = chain_pupils(engine, school.id, row.school_year, pupil_id)
+        advices = advice_list(school, found, row.school_year, clock())
+        if advices is not None:
+            send(school, ADVICE_PATH, advices, token=token, timeout=timeout)
+
+    return handle
+
+
+def default_handlers(
+    mailer: Mailer,
+    register: Register,
+    notify_to: str,
+    *,
+    engine: Engine,
+    clock: Callable[[], datetime],
+    chain_token: str | None = None,
+    chain_timeout: float = 30.0,
+) -> dict[str, Handler]:
     return {
         "notify_reconsideration_required": notify_reconsideration_required(
             mailer, register, notify_to
+        ),
+        "chain_provisional_advice": send_provisional_advice(
+            engine, clock, chain_token, chain_timeout
         ),
     }

@@ -28,7 +28,15 @@ log = logging.getLogger("adviestraject.outbox")
 # Which facts need something to happen outside the log, under which topic.
 ROUTES: dict[str, str] = {
     "reconsideration_required": "notify_reconsideration_required",
+    # the voorlopig advies goes to the school's test provider (Schooladviezenlijst)
+    "provisional_advice_given": "chain_provisional_advice",
+    "provisional_advice_corrected": "chain_provisional_advice",
 }
+
+
+class GiveUpError(Exception):
+    """Raised by a handler when trying again cannot help (the receiver refused the message):
+    the message is marked failed at once, with the reason, for an operator to look at."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +150,7 @@ class OutboxWorker:
             "last_error": f"{type(error).__name__}: {error}"[:2000],
             "available_at": now + self._backoff * (2 ** (attempts - 1)),
         }
-        if attempts >= self._max_attempts:
+        if attempts >= self._max_attempts or isinstance(error, GiveUpError):
             values["failed_at"] = now
             log.error(
                 "outbox message %s (%s) failed for good: %s", message.id, message.topic, error

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from service.bootstrap import Container
+from service.chain.messages import (
+    ADVICE_PATH,
+    REGISTER_PATH,
+    ChainSchool,
+    InvalidMessageError,
+    advice_list,
+    chain_pupils,
+    chain_school,
+    participants_list,
+)
+from service.chain.sending import ChainRefusedError, ChainUnavailableError, send
 from service.clitools import container, fail, require_schema
+from service.schools.register import School
+from workflows.calendar import SchoolYear
+from workflows.errors import DomainError
 
 schools_app = typer.Typer(help="Scholen en hun ketenroutering.", no_args_is_help=True)
 _ROUTE = re.compile(r"^[0-9A-Za-z]{20}$")
@@ -45,3 +61,127 @@ def routing_command(
             raise fail(f"edu-to {edu_to} belongs to {taken[0].brin} already")
         opened.register.set_routing(school.id, edu_to, oin)
     print(f"{school.brin}: edu-to={edu_to} edu-from={oin}")
+
+
+_CODES = {
+    "vestigingscode": re.compile(r"^[0-9]{2}$"),
+    "onderwijsaanbiedercode": re.compile(r"^[0-9A-Za-z]{1,8}$"),
+    "onderwijslocatiecode": re.compile(r"^[0-9A-Za-z]{1,8}$"),
+    "administratienr": re.compile(r"^[0-9A-Za-z]{1,10}$"),
+}
+
+
+@schools_app.command("chain")
+def chain_command(
+    brin: str,
+    vestigingscode: Annotated[str, typer.Option(help="Vestigingscode (2 cijfers), bijv. 00")],
+    onderwijsaanbiedercode: Annotated[str, typer.Option(help="OnderwijsaanbiederID uit RIO")],
+    onderwijslocatiecode: Annotated[str, typer.Option(help="Onderwijslocatiecode uit RIO")],
+    administratienr: Annotated[str, typer.Option(help="Administratienummer in het LAS")],
+    provider_url: Annotated[
+        str, typer.Option(help="Basis-URL van de keten-API van de toetsaanbieder")
+    ],
+) -> None:
+    """Set the school's identity in the chain and where its test provider receives messages."""
+    codes = {
+        "vestigingscode": vestigingscode,
+        "onderwijsaanbiedercode": onderwijsaanbiedercode,
+        "onderwijslocatiecode": onderwijslocatiecode,
+        "administratienr": administratienr,
+    }
+    for name, value in codes.items():
+        if not _CODES[name].match(value):
+            raise fail(f"--{name}: {value!r} has the wrong form")
+    if not provider_url.startswith(("https://", "http://")) or len(provider_url) > 500:
+        raise fail(f"--provider-url: {provider_url!r} is not an http(s) URL")
+    with container() as opened:
+        require_schema(opened)
+        school = _school(opened, brin)
+        opened.register.set_chain_codes(school.id, codes, provider_url)
+    print(f"{school.brin}: keten naar {provider_url}")
+
+
+SchoolYearOpt = Annotated[
+    str | None, typer.Option(help="Schooljaar, bijv. 2026-2027 (standaard: het huidige)")
+]
+PrintOpt = Annotated[
+    bool, typer.Option("--print", help="Het bericht tonen in plaats van versturen")
+]
+
+
+@schools_app.command("send-participants")
+def send_participants_command(
+    brin: str, school_year: SchoolYearOpt = None, show: PrintOpt = False
+) -> None:
+    """Send the Deelnemerslijst (groep 7 and 8) to the school's test provider."""
+    with container() as opened:
+        require_schema(opened)
+        school, year = _chain_school(opened, brin, school_year)
+        found = chain_pupils(opened.engine, school.id, year)
+        try:
+            message, left_out = participants_list(school, found, year, opened.clock())
+        except InvalidMessageError as error:
+            raise fail(str(error)) from None
+        for pupil, reason in left_out:
+            print(f"niet verstuurd: {pupil.given_name} {pupil.family_name}: {reason}")
+        if message is None:
+            raise fail(f"{school.brin}: geen leerlingen om te versturen in {year}")
+        _deliver(opened, school, REGISTER_PATH, message, show)
+        print(f"{school.brin}: Deelnemerslijst met {len(message['deelnemers'])} leerlingen")
+
+
+@schools_app.command("send-advice")
+def send_advice_command(
+    brin: str, school_year: SchoolYearOpt = None, show: PrintOpt = False
+) -> None:
+    """Send every voorlopig advies (Schooladviezenlijst) to the school's test provider."""
+    with container() as opened:
+        require_schema(opened)
+        school, year = _chain_school(opened, brin, school_year)
+        found = chain_pupils(opened.engine, school.id, year)
+        try:
+            message = advice_list(school, found, year, opened.clock())
+        except InvalidMessageError as error:
+            raise fail(str(error)) from None
+        if message is None:
+            raise fail(f"{school.brin}: nog geen voorlopige adviezen in {year}")
+        _deliver(opened, school, ADVICE_PATH, message, show)
+        count = len(message["voorlopigSchooladviezen"])
+        print(f"{school.brin}: Schooladviezenlijst met {count} adviezen")
+
+
+def _school(opened: Container, brin: str) -> School:
+    school = {s.brin.upper(): s for s in opened.register.schools()}.get(brin.upper())
+    if school is None:
+        raise fail(f"unknown school (BRIN): {brin}")
+    return school
+
+
+def _chain_school(opened: Container, brin: str, school_year: str | None) -> tuple[ChainSchool, str]:
+    try:
+        year = SchoolYear.parse(school_year) if school_year else None
+    except (DomainError, ValueError) as error:
+        raise fail(f"--school-year: {getattr(error, 'message', error)}") from None
+    found = chain_school(opened.engine, _school(opened, brin).id)
+    if found is None:  # pragma: no cover - _school found it a moment ago
+        raise fail(f"unknown school (BRIN): {brin}")
+    return found, str(year or SchoolYear.containing(opened.clock().date()))
+
+
+def _deliver(
+    opened: Container, school: ChainSchool, path: str, message: dict[str, Any], show: bool
+) -> None:
+    if show:
+        print(json.dumps(message, indent=2, ensure_ascii=False))
+        return
+    try:
+        melding = send(
+            school,
+            path,
+            message,
+            token=opened.settings.chain_token,
+            timeout=opened.settings.chain_timeout,
+        )
+    except (ChainRefusedError, ChainUnavailableError) as error:
+        raise fail(str(error)) from None
+    print(f"ontvangen: {melding.get('melding', '202')}")

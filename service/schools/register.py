@@ -37,6 +37,15 @@ def surname_sort_key(family_name: str) -> str:
     return name
 
 
+def split_surname(family_name: str) -> tuple[str, str]:
+    """("van der", "Berg") from "van der Berg": the voorvoegsel and the achternaam."""
+    name = family_name.strip()
+    for particle in _TUSSENVOEGSELS:
+        if name.casefold().startswith(particle) and len(name) > len(particle):
+            return name[: len(particle) - 1], name[len(particle) :].strip()
+    return "", name
+
+
 @dataclass(frozen=True)
 class School:
     id: str
@@ -103,6 +112,15 @@ class Register:
         with single_statements(self._engine).connect() as conn:
             r = conn.execute(select(schools).where(schools.c.edu_route == edu_route)).first()
         return None if r is None else (School(id=r.id, brin=r.brin, name=r.name), r.oin)
+
+    def set_chain_codes(self, school_id: str, codes: dict[str, str], provider_url: str) -> None:
+        """The school as the chain's Deelnemersgroep, and its test provider's chain API."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(schools)
+                .where(schools.c.id == school_id)
+                .values(**codes, provider_url=provider_url)
+            )
 
     def routing_of(self, school_id: str) -> tuple[str, str] | None:
         """(edu-to, edu-from) of a school, once set."""

@@ -322,7 +322,8 @@ class SqlIO:
         """The register's rows of these pupils and of their parents (an import compares)."""
         where, ids = self.any_of("id", pupil_ids)
         pupils = self.all(
-            f"SELECT id, school_id, given_name, family_name, class_name FROM pupils WHERE {where}",
+            "SELECT id, school_id, given_name, family_name, class_name, initials, birth_date, sex "
+            f"FROM pupils WHERE {where}",
             (ids,),
         )
         where, ids = self.any_of("pupil_id", pupil_ids)

@@ -82,17 +82,25 @@ def heroverweging(container: Container, clock: Clock, pupil: uuid.UUID) -> None:
     )
 
 
+ROUTED = "reconsideration_required"
+
+
 def test_a_heroverweging_puts_a_message_in_the_outbox_with_its_event(
     container: Container, clock: Clock
 ) -> None:
     pupil = enrolled_pupil(container)
     heroverweging(container, clock, pupil)
     with container.engine.connect() as conn:
-        [message] = conn.execute(select(outbox)).all()
-        position = conn.execute(
-            select(events.c.position).where(events.c.event_type == "reconsideration_required")
-        ).scalar_one()
-    assert (message.topic, message.position) == ("notify_reconsideration_required", position)
+        messages = conn.execute(select(outbox).order_by(outbox.c.id)).all()
+        routed = conn.execute(
+            select(events.c.event_type, events.c.position)
+            .where(events.c.event_type.in_(["provisional_advice_given", ROUTED]))
+            .order_by(events.c.position)
+        ).all()
+    assert [(m.topic, m.position) for m in messages] == [
+        ("chain_provisional_advice", routed[0].position),  # the advice, to the test provider
+        ("notify_reconsideration_required", routed[1].position),
+    ]
 
 
 def test_when_a_side_effect_fails_the_events_are_not_stored_either(container: Container) -> None:
@@ -186,13 +194,13 @@ def test_the_worker_mails_the_school_once_when_a_heroverweging_is_needed(
     container.register.add_pupil(Pupil(str(pupil), "school-1", "Daan", "Jansen"))
     heroverweging(container, clock, pupil)
     worker = container.outbox_worker()
-    assert worker.run_once() == 1
+    assert worker.run_once() == 2  # the mail, and the advice for a provider (no chain: nothing)
     assert worker.run_once() == 0
     [mail] = sorted(container.settings.mail_dir.glob("*.eml"))
     text = mail.read_text(encoding="utf-8")
     assert "Subject: Heroverweging nodig: Daan Jansen" in text
     assert "24-03-2026" in text
-    assert worker.status().done == 1
+    assert worker.status().done == 2
 
 
 def test_enrolling_with_expected_version_zero_refuses_a_pupil_who_already_has_a_history(

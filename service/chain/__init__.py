@@ -1,0 +1,1 @@
+"""The chain outwards: the Deelnemerslijst and the Schooladviezenlijst to the test provider."""
