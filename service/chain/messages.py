@@ -86,12 +86,13 @@ def chain_school(engine: Engine, school_id: str) -> ChainSchool | None:
 def chain_pupils(
     engine: Engine, school_id: str, school_year: str, pupil_id: str | None = None
 ) -> list[ChainPupil]:
-    """The school's pupils in groep 7 and 8 of that year, with register data and advice."""
+    """The school's groep 8 pupils of that year (who take the doorstroomtoets), with their
+    register data and voorlopig advies."""
     join = pupils.join(trajectories, trajectories.c.stream_id == "trajectory-" + pupils.c.id)
     where = and_(
         pupils.c.school_id == school_id,
         trajectories.c.school_year == school_year,
-        trajectories.c.groep.in_([7, 8]),
+        trajectories.c.groep == 8,
     )
     if pupil_id is not None:
         where = and_(where, pupils.c.id == pupil_id)
@@ -147,17 +148,15 @@ def participants_list(
     sent = [p for p in pupils_ if p.birth_date]
     if not sent:
         return None, left_out
-    levels: dict[str, set[int]] = {}
-    for pupil in sent:
-        levels.setdefault(pupil.class_name, set()).add(pupil.groep)
+    classes = sorted({(p.class_name, p.groep) for p in sent})
     groups = [
         {
             "label": "Stamgroep",
             "id": _group_id(name),
             "omschrijving": (name or "zonder klas")[:64],
-            "niveau": {"label": "Jaargroep", "niveau": str(next(iter(g))) if len(g) == 1 else "C"},
+            "niveau": {"label": "Jaargroep", "niveau": str(groep)},
         }
-        for name, g in sorted(levels.items())
+        for name, groep in dict(classes).items()
     ]
     participants = []
     for pupil in sent:

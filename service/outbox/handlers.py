@@ -8,10 +8,19 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, select
 
-from service.chain.messages import ADVICE_PATH, advice_list, chain_pupils, chain_school
+from service.chain.messages import (
+    ADVICE_PATH,
+    REGISTER_PATH,
+    ChainPupil,
+    ChainSchool,
+    advice_list,
+    chain_pupils,
+    chain_school,
+    participants_list,
+)
 from service.chain.sending import send
 from service.outbox.mail import Mailer
-from service.outbox.outbox import Handler, Message
+from service.outbox.outbox import GiveUpError, Handler, Message
 from service.schools.register import Register
 from service.store.schema import trajectories
 from workflows.scale import SchoolAdvice, TestAdvice
@@ -42,6 +51,48 @@ def notify_reconsideration_required(mailer: Mailer, register: Register, to: str)
     return handle
 
 
+def _chain_target(engine: Engine, message: Message) -> tuple[ChainSchool, str, ChainPupil] | None:
+    """The school, school year and pupil a chain message is about; None when there is nothing
+    to send (no chain link, not in groep 8, or the pupil's register data is gone)."""
+    pupil_id = message.stream_id.removeprefix("trajectory-")
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(trajectories.c.school_id, trajectories.c.school_year).where(
+                trajectories.c.stream_id == message.stream_id
+            )
+        ).first()
+    if row is None or row.school_id is None or row.school_year is None:
+        return None
+    school = chain_school(engine, row.school_id)
+    if school is None or not school.provider_url:
+        log.info("school %s has no chain link: nothing sent for %s", row.school_id, pupil_id)
+        return None
+    found = chain_pupils(engine, school.id, row.school_year, pupil_id)
+    return (school, row.school_year, found[0]) if found else None
+
+
+def send_participant(
+    engine: Engine, clock: Callable[[], datetime], token: str | None, timeout: float
+) -> Handler:
+    """A groep 8 pupil to the school's test provider (a Deelnemerslijst of one), as the register
+    holds the pupil when sending. Without a birth date the provider cannot take the pupil: the
+    message fails at once, saying so, until the school completes the register and retries."""
+
+    def handle(message: Message) -> None:
+        target = _chain_target(engine, message)
+        if target is None:
+            return
+        school, year, pupil = target
+        participants, left_out = participants_list(school, [pupil], year, clock())
+        if participants is None:
+            raise GiveUpError(
+                f"{pupil.given_name} {pupil.family_name} ({pupil.id}): {left_out[0][1]}"
+            )
+        send(school, REGISTER_PATH, participants, token=token, timeout=timeout)
+
+    return handle
+
+
 def send_provisional_advice(
     engine: Engine, clock: Callable[[], datetime], token: str | None, timeout: float
 ) -> Handler:
@@ -50,21 +101,11 @@ def send_provisional_advice(
     erased meanwhile is not sent. A school without a chain link has nothing to send."""
 
     def handle(message: Message) -> None:
-        pupil_id = message.stream_id.removeprefix("trajectory-")
-        with engine.connect() as conn:
-            row = conn.execute(
-                select(trajectories.c.school_id, trajectories.c.school_year).where(
-                    trajectories.c.stream_id == message.stream_id
-                )
-            ).first()
-        if row is None or row.school_id is None or row.school_year is None:
+        target = _chain_target(engine, message)
+        if target is None:
             return
-        school = chain_school(engine, row.school_id)
-        if school is None or not school.provider_url:
-            log.info("school %s has no chain link: advice of %s not sent", row.school_id, pupil_id)
-            return
-        found = chain_pupils(engine, school.id, row.school_year, pupil_id)
-        advices = advice_list(school, found, row.school_year, clock())
+        school, year, pupil = target
+        advices = advice_list(school, [pupil], year, clock())
         if advices is not None:
             send(school, ADVICE_PATH, advices, token=token, timeout=timeout)
 
@@ -85,6 +126,7 @@ def default_handlers(
         "notify_reconsideration_required": notify_reconsideration_required(
             mailer, register, notify_to
         ),
+        "chain_participant": send_participant(engine, clock, chain_token, chain_timeout),
         "chain_provisional_advice": send_provisional_advice(
             engine, clock, chain_token, chain_timeout
         ),

@@ -28,7 +28,10 @@ log = logging.getLogger("adviestraject.outbox")
 # Which facts need something to happen outside the log, under which topic.
 ROUTES: dict[str, str] = {
     "reconsideration_required": "notify_reconsideration_required",
-    # the voorlopig advies goes to the school's test provider (Schooladviezenlijst)
+    # a groep 8 pupil is registered with the school's test provider (Deelnemerslijst) ...
+    "pupil_enrolled": "chain_participant",
+    "pupil_entered_groep_8": "chain_participant",
+    # ... and the voorlopig advies follows (Schooladviezenlijst)
     "provisional_advice_given": "chain_provisional_advice",
     "provisional_advice_corrected": "chain_provisional_advice",
 }

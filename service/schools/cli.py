@@ -113,7 +113,7 @@ PrintOpt = Annotated[
 def send_participants_command(
     brin: str, school_year: SchoolYearOpt = None, show: PrintOpt = False
 ) -> None:
-    """Send the Deelnemerslijst (groep 7 and 8) to the school's test provider."""
+    """Send the Deelnemerslijst (the groep 8 pupils) to the school's test provider."""
     with container() as opened:
         require_schema(opened)
         school, year = _chain_school(opened, brin, school_year)
@@ -127,7 +127,8 @@ def send_participants_command(
         if message is None:
             raise fail(f"{school.brin}: geen leerlingen om te versturen in {year}")
         _deliver(opened, school, REGISTER_PATH, message, show)
-        print(f"{school.brin}: Deelnemerslijst met {len(message['deelnemers'])} leerlingen")
+        count = len(message["deelnemers"])
+        print(f"{school.brin}: Deelnemerslijst met {count} leerling{'en' if count != 1 else ''}")
 
 
 @schools_app.command("send-advice")
@@ -147,7 +148,7 @@ def send_advice_command(
             raise fail(f"{school.brin}: nog geen voorlopige adviezen in {year}")
         _deliver(opened, school, ADVICE_PATH, message, show)
         count = len(message["voorlopigSchooladviezen"])
-        print(f"{school.brin}: Schooladviezenlijst met {count} adviezen")
+        print(f"{school.brin}: Schooladviezenlijst met {count} advie{'zen' if count != 1 else 's'}")
 
 
 def _school(opened: Container, brin: str) -> School:

@@ -47,7 +47,8 @@ PUPILS = (
     "leerlingnummer;roepnaam;tussenvoegsel;achternaam;groep;klas;geboortedatum;geslacht;voorletters\n"
     "1;Noor;de;Vries;8;8A;12-05-2013;V;N.E.\n"
     "2;Daan;;Jansen;8;8B;;M;\n"
-    "3;Sem;van der;Berg;7;7A;03-02-2014;;\n"
+    "3;Sem;van der;Berg;8;8C;03-02-2014;;\n"
+    "4;Lot;;Smit;7;7A;03-02-2015;V;\n"
 )
 runner = CliRunner()
 
@@ -61,6 +62,9 @@ class Provider:
         default_factory=list
     )
     url: str = ""
+    imported: list[tuple[str, dict[str, list[str]], dict[str, str], Any]] = field(
+        default_factory=list
+    )
 
 
 @pytest.fixture
@@ -111,6 +115,10 @@ def chain(
     path.write_text(PUPILS, encoding="utf-8")
     report = import_pupils(container, path, school=SCHOOL.brin, school_year=YEAR)
     assert report.committed, report.errors
+    worker = container.outbox_worker()
+    while worker.run_once():  # the import's Deelnemerslijsten (see the test below)
+        pass
+    provider.imported, provider.received = provider.received, []
     yield container
     container.close()
 
@@ -130,6 +138,19 @@ def outbox_row(container: Container) -> dict[str, Any]:
         ).all()
     assert len(rows) == 1
     return dict(rows[0]._mapping)
+
+
+def test_imported_groep_8_pupils_are_registered_with_the_provider_through_the_outbox(
+    chain: Container, provider: Provider
+) -> None:
+    sent = {body["deelnemers"][0]["roepnaam"] for path, _, _, body in provider.imported}
+    assert sent == {"Noor", "Sem"}, "groep 7 (Lot) does not take the test yet"
+    assert all(path.endswith("/registreren") for path, *_ in provider.imported)
+    assert all(errors_in("Deelnemerslijst", body) == [] for *_, body in provider.imported)
+    [(_, _, attempts, error)] = chain.outbox_worker().failed()
+    assert attempts == 1, "no retries: the register must be completed first"
+    assert "Daan Jansen" in error
+    assert "geen geboortedatum in de administratie" in error
 
 
 def test_a_voorlopig_advies_reaches_the_provider_after_it_was_down_for_a_while(
@@ -215,7 +236,7 @@ def test_the_command_line_sends_the_deelnemerslijst_and_names_who_is_left_out(
     (path, _, _, body) = provider.received[-1]
     assert path.endswith("/registreren")
     assert errors_in("Deelnemerslijst", body) == []
-    sem, noor = body["deelnemers"]  # by class: 7A before 8A
+    noor, sem = body["deelnemers"]  # by class: 8A before 8C
     assert (noor["voorvoegsel"], noor["achternaam"], noor["roepnaam"]) == ("de", "Vries", "Noor")
     assert noor["extensie"] == {
         "label": "Demografisch",
@@ -223,14 +244,14 @@ def test_the_command_line_sends_the_deelnemerslijst_and_names_who_is_left_out(
         "geboortedatum": "2013-05-12",
         "geslacht": 2,
     }
-    assert (sem["voorvoegsel"], sem["niveau"]["niveau"], sem["extensie"]["geslacht"]) == (
+    assert (sem["voorvoegsel"], sem["groep"], sem["extensie"]["geslacht"]) == (
         "van der",
-        "7",
+        "stamgroep-8C",
         9,
     )
     assert {g["id"]: g["niveau"]["niveau"] for g in body["groepen"]} == {
-        "stamgroep-7A": "7",
         "stamgroep-8A": "8",
+        "stamgroep-8C": "8",
     }
 
 
@@ -263,4 +284,6 @@ def test_the_command_line_sends_every_advice_and_says_so_when_the_provider_is_do
 def test_the_pupil_import_keeps_what_the_deelnemerslijst_needs(chain: Container) -> None:
     with chain.engine.connect() as conn:
         stored = conn.execute(select(pupils.c.initials, pupils.c.sex).order_by(pupils.c.id)).all()
-    assert sorted(stored, key=str) == sorted([("NE", 2), (None, 1), (None, None)], key=str)
+    assert sorted(stored, key=str) == sorted(
+        [("NE", 2), (None, 1), (None, None), (None, 2)], key=str
+    )
