@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from service.advice.trajectories import Actor, CommandContext, trajectory_stream
 from service.audit.verify import verify
 from service.bootstrap import Container
+from service.outbox.outbox import ROUTES
 from service.schools.register import Pupil, School
 from service.store import personal
 from service.store.events import ConcurrencyError, NewEvent
@@ -82,9 +83,6 @@ def heroverweging(container: Container, clock: Clock, pupil: uuid.UUID) -> None:
     )
 
 
-ROUTED = "reconsideration_required"
-
-
 def test_a_heroverweging_puts_a_message_in_the_outbox_with_its_event(
     container: Container, clock: Clock
 ) -> None:
@@ -94,13 +92,16 @@ def test_a_heroverweging_puts_a_message_in_the_outbox_with_its_event(
         messages = conn.execute(select(outbox).order_by(outbox.c.id)).all()
         routed = conn.execute(
             select(events.c.event_type, events.c.position)
-            .where(events.c.event_type.in_(["provisional_advice_given", ROUTED]))
+            .where(events.c.event_type.in_(list(ROUTES)))
             .order_by(events.c.position)
         ).all()
-    assert [(m.topic, m.position) for m in messages] == [
-        ("chain_provisional_advice", routed[0].position),  # the advice, to the test provider
-        ("notify_reconsideration_required", routed[1].position),
+    # the enrolment and the advice go to the test provider, the heroverweging to the school
+    assert [m.topic for m in messages] == [
+        "chain_participant",
+        "chain_provisional_advice",
+        "notify_reconsideration_required",
     ]
+    assert [m.position for m in messages] == [r.position for r in routed]
 
 
 def test_when_a_side_effect_fails_the_events_are_not_stored_either(container: Container) -> None:
@@ -194,13 +195,13 @@ def test_the_worker_mails_the_school_once_when_a_heroverweging_is_needed(
     container.register.add_pupil(Pupil(str(pupil), "school-1", "Daan", "Jansen"))
     heroverweging(container, clock, pupil)
     worker = container.outbox_worker()
-    assert worker.run_once() == 2  # the mail, and the advice for a provider (no chain: nothing)
+    assert worker.run_once() == 3  # the mail; enrolment and advice: no chain link, nothing sent
     assert worker.run_once() == 0
     [mail] = sorted(container.settings.mail_dir.glob("*.eml"))
     text = mail.read_text(encoding="utf-8")
     assert "Subject: Heroverweging nodig: Daan Jansen" in text
     assert "24-03-2026" in text
-    assert worker.status().done == 2
+    assert worker.status().done == 3
 
 
 def test_enrolling_with_expected_version_zero_refuses_a_pupil_who_already_has_a_history(
