@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from service.api.app import create_app
 from service.bootstrap import Container
-from service.schools.demo import DEMO_TEACHER, demo_pupil_id, seed_demo, seed_demo_users
+from service.cli import app as cli
+from service.imports.running import pupil_id_for
+from service.schools.demo import (
+    DEMO_SCHOOL,
+    DEMO_TEACHER,
+    demo_pupil_id,
+    seed_demo,
+    seed_demo_users,
+)
 from tests.conftest import Clock
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -65,3 +76,34 @@ def test_the_readme_api_example_does_what_the_readme_says(
             assert f'"{key}": "{said.group(1)}"' in found, (key, said.group(1))
 
         assert client.get(f"/api/v1/pupils/{pupil.group(1)}/trajectory").status_code == 401
+
+
+def test_the_readme_import_example_does_what_the_readme_says(
+    container: Container,
+    clock: Clock,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CSV and the two commands of "Results, CSV imports and the chain", into the demo
+    school, answer as the README's comments say."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Results, CSV imports and the chain", 1)[1].split("\n## ", 1)[0]
+    csv_text = section.split("```csv\n", 1)[1].split("```", 1)[0]
+    commands = section.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    clock.now = datetime.now(UTC)  # the command line runs on today's date, as in make run
+    seed_demo(container.register, container.trajectories, clock.now.date())
+    (tmp_path / "leerlingen.csv").write_text(csv_text, encoding="utf-8")
+    monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    pairs = list(zip(commands[::2], commands[1::2], strict=True))
+    assert len(pairs) == 2
+    for command, said in pairs:
+        args = shlex.split(command)
+        assert args[0] == ".venv/bin/adviestraject"
+        result = CliRunner().invoke(cli, args[1:])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.strip() == said.removeprefix("# ")
+    fenna = container.register.pupil(str(pupil_id_for(DEMO_SCHOOL.id, "5001")))
+    assert fenna is not None
+    assert fenna.family_name == "van Dijk"
