@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,8 +35,25 @@ ColumnOpt = Annotated[
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Alles controleren, niets opslaan")]
 
 
-def _mapping(pairs: list[str] | None, fields: Sequence[Field]) -> dict[str, str]:
-    return parse_mapping(pairs or [], fields)
+def _run(
+    description: str,
+    importer: Callable[..., ImportReport],
+    fields: Sequence[Field],
+    column: list[str] | None,
+    **options: Any,
+) -> None:
+    """Open the database, import with a progress bar, report; exit 2 on any refusal."""
+    with container() as opened:
+        require_schema(opened)
+        try:
+            mapping = parse_mapping(column or [], fields)
+            with progress(description) as advance:
+                report = importer(
+                    opened, mapping=mapping, actor=_actor(), progress=advance, **options
+                )
+        except ImportFileError as error:
+            raise fail(str(error)) from None
+    _finish(report)
 
 
 def _finish(report: ImportReport) -> None:
@@ -69,24 +86,16 @@ def pupils_command(
         year = SchoolYear.parse(school_year) if school_year else None
     except (DomainError, ValueError) as error:
         raise fail(f"--school-year: {getattr(error, 'message', error)}") from None
-    with container() as opened:
-        require_schema(opened)
-        try:
-            mapping = _mapping(column, PUPIL_FIELDS)
-            with progress("leerlingen inlezen") as advance:
-                report = import_pupils(
-                    opened,
-                    file,
-                    school=school,
-                    school_year=year,
-                    mapping=mapping,
-                    actor=_actor(),
-                    dry_run=dry_run,
-                    progress=advance,
-                )
-        except ImportFileError as error:
-            raise fail(str(error)) from None
-    _finish(report)
+    _run(
+        "leerlingen inlezen",
+        import_pupils,
+        PUPIL_FIELDS,
+        column,
+        path=file,
+        school=school,
+        school_year=year,
+        dry_run=dry_run,
+    )
 
 
 @import_app.command("results")
@@ -102,21 +111,13 @@ def results_command(
 ) -> None:
     """Toetsuitslagen uit een export van de toetsaanbieder; hoger dan het voorlopig advies
     betekent meteen: heroverweging nodig."""
-    with container() as opened:
-        require_schema(opened)
-        try:
-            mapping = _mapping(column, RESULT_FIELDS)
-            with progress("uitslagen inlezen") as advance:
-                report = import_results(
-                    opened,
-                    file,
-                    school=school,
-                    provider=test,
-                    mapping=mapping,
-                    actor=_actor(),
-                    dry_run=dry_run,
-                    progress=advance,
-                )
-        except ImportFileError as error:
-            raise fail(str(error)) from None
-    _finish(report)
+    _run(
+        "uitslagen inlezen",
+        import_results,
+        RESULT_FIELDS,
+        column,
+        path=file,
+        school=school,
+        provider=test,
+        dry_run=dry_run,
+    )
