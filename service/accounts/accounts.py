@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, and_, insert, select, update
 
 from service.accounts.roles import Principal, Role, Scope
 from service.accounts.secrets import (
@@ -187,12 +187,13 @@ class Accounts:
             ).all()
         return [TokenInfo(r.id, r.name, r.created_at, r.expires_at, r.revoked_at) for r in rows]
 
-    def authenticate_token(self, token: str) -> Principal | None:
+    def authenticate_token(self, token: str, *, at: str | None = None) -> Principal | None:
         """The token's user, if the token exists, is neither revoked nor expired, and the
-        account is active. One statement: it runs on every API request."""
+        account is active. One statement: it runs on every API request. With `at`, the
+        principal carries only its scopes at that school (what a chain request needs)."""
         with single_statements(self._engine).connect() as conn:
             rows = conn.execute(
-                principal_select(api_tokens.c.expires_at, api_tokens.c.revoked_at)
+                principal_select(api_tokens.c.expires_at, api_tokens.c.revoked_at, at=at)
                 .join(api_tokens, api_tokens.c.user_id == users.c.id)
                 .where(api_tokens.c.token_hash == token_digest(token))
             ).all()
@@ -223,10 +224,14 @@ def issue_token_for(
     return issued
 
 
-def principal_select(*columns: ColumnElement[Any]) -> Select[Any]:
-    """Users with `columns` and one row per scope (school, class): see `principal_from_rows`."""
+def principal_select(*columns: ColumnElement[Any], at: str | None = None) -> Select[Any]:
+    """Users with `columns` and one row per scope (school, class): see `principal_from_rows`.
+    With `at`, only the scopes at that school (a national provider has thousands)."""
+    scope = user_schools.c.user_id == users.c.id
+    if at is not None:
+        scope = and_(scope, user_schools.c.school_id == at)
     return select(users, *columns, user_schools.c.school_id, user_schools.c.class_name).outerjoin(
-        user_schools, user_schools.c.user_id == users.c.id
+        user_schools, scope
     )
 
 

@@ -13,6 +13,7 @@ says; the problem members (`code`, `title`, `errors`, `request_id`) ride along f
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 import orjson
@@ -87,9 +88,21 @@ def melding(request: Request, status: int, code: str, text: str, **extra: Any) -
 async def post_leerlingresultaat(request: Request) -> JSONResponse:
     container = await get_container(request)
     token = request.headers.get("authorization", "")
+    edu_to = request.query_params.get("edu-to", "")
+    edu_from = request.query_params.get("edu-from", "")
+    found = None
+    if _ROUTE.match(edu_to):
+        found = await run_in_threadpool(container.register.school_by_route, edu_to)
     who = None
     if token.lower().startswith("bearer "):
-        who = await run_in_threadpool(container.accounts.authenticate_token, token[7:].strip())
+        # the mandate is looked up for this one school: a national provider has thousands
+        who = await run_in_threadpool(
+            partial(
+                container.accounts.authenticate_token,
+                token[7:].strip(),
+                at=found[0].id if found else "",
+            )
+        )
     if who is None or who.role is not Role.TOETSAANBIEDER:
         return melding(
             request,
@@ -97,8 +110,6 @@ async def post_leerlingresultaat(request: Request) -> JSONResponse:
             "unauthenticated",
             "Verzender is niet geautoriseerd: geen geldig token van een toetsaanbieder.",
         )
-    edu_to = request.query_params.get("edu-to", "")
-    edu_from = request.query_params.get("edu-from", "")
     if not (_ROUTE.match(edu_to) and _ROUTE.match(edu_from)):
         return melding(
             request,
@@ -107,7 +118,6 @@ async def post_leerlingresultaat(request: Request) -> JSONResponse:
             "Bericht ontvangen maar heeft ongeldige berichtinhoud: edu-to en edu-from zijn "
             "verplicht, elk 20 tekens.",
         )
-    found = await run_in_threadpool(container.register.school_by_route, edu_to)
     if found is None:
         return melding(request, 405, "school_unknown", "School is niet bekend bij ontvanger.")
     school, oin = found
