@@ -30,7 +30,7 @@ from service.intake import api as intake_api
 from service.intake import report_api
 from service.intake import standard as chain_standard
 from service.settings import Settings
-from service.web import home, login
+from service.web import deliveries, home, login
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -95,6 +95,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(users_api.router)
     app.include_router(login.router)
     app.include_router(home.router)
+    app.include_router(deliveries.router)
     _document_problem(app)
     return app
 

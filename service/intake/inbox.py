@@ -74,10 +74,11 @@ class Inbox:
     def of_school(
         self, school_id: str, *, state: str | None = None, limit: int = 1000
     ) -> list[Delivery]:
+        """The school's newest `limit` deliveries, oldest first."""
         where = result_deliveries.c.school_id == school_id
         if state is not None:
             where = where & (result_deliveries.c.state == state)
-        return self._select(where, limit)
+        return self._select(where, limit, newest=True)
 
     def settle(
         self, delivery_id: int, state: str, outcome: str, pupil_id: str | None = None
@@ -90,11 +91,13 @@ class Inbox:
                 .values(state=state, outcome=outcome, pupil_id=pupil_id, processed_at=self._clock())
             )
 
-    def _select(self, where: Any, limit: int) -> list[Delivery]:
+    def _select(self, where: Any, limit: int, *, newest: bool = False) -> list[Delivery]:
+        order = result_deliveries.c.id.desc() if newest else result_deliveries.c.id
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(result_deliveries).where(where).order_by(result_deliveries.c.id).limit(limit)
-            ).all()
+            query = select(result_deliveries).where(where).order_by(order).limit(limit)
+            rows = list(conn.execute(query).all())
+        if newest:
+            rows.reverse()
         return [
             Delivery(
                 id=r.id,

@@ -114,10 +114,21 @@ def _plan(delivery: Delivery, schools: dict[str, str]) -> BatchItem | tuple[str,
     return BatchItem(uuid.UUID(pupil), [command], context)
 
 
+# what a delivery's events mean, for the school's list of deliveries (Dutch)
+OUTCOME_LABELS = {
+    "test_result_received": "toetsuitslag vastgelegd",
+    "reconsideration_required": "heroverweging nodig",
+    "reconsideration_lapsed": "heroverweging vervallen (gecorrigeerde uitslag)",
+    "result_review_required": "uitslag beoordelen",
+    "final_advice_given": "definitief advies vastgesteld",
+}
+
+
 def _settled(outcome: BatchOutcome, pupil: str) -> tuple[str, str, str | None]:
     if outcome.error is not None:
         message = getattr(outcome.error, "message", str(outcome.error))
         return REFUSED, message, pupil
     if not outcome.event_types:
         return PROCESSED, "dezelfde uitslag als eerder geleverd: niets veranderd", pupil
-    return PROCESSED, "verwerkt: " + ", ".join(outcome.event_types), pupil
+    said = [OUTCOME_LABELS.get(t, t) for t in outcome.event_types]
+    return PROCESSED, "verwerkt: " + ", ".join(said), pupil

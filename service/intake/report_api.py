@@ -65,7 +65,7 @@ def get_school(
             422: "An invalid filter",
         }
     ),
-    summary="The test providers' result deliveries to the school, newest last, with outcome",
+    summary="The newest result deliveries to the school (oldest of them first), with outcome",
 )
 def get_deliveries(
     school_id: Annotated[str, Depends(get_school)],

@@ -15,6 +15,7 @@ from service.advice.overview import OverviewRow, class_overview
 from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
 from service.bootstrap import Container
+from service.web.deliveries import READERS
 from service.web.pages import page, session_of
 from workflows.scale import SchoolAdvice
 
@@ -66,4 +67,5 @@ def _own_pupils(request: Request, container: Container, session: SessionUser) ->
         overview=overview,
         label=_label,
         today=container.clock().date(),
+        deliveries_link=who.role in READERS,
     )

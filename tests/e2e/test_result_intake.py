@@ -92,7 +92,7 @@ def test_standlevering_identical_changes_nothing_a_correction_replaces_unknown_i
     assert process_pending(container) == 0  # nothing left pending
 
     first, again, corrected, unknown = container.inbox.of_school(SCHOOL.id)
-    assert first.outcome == "verwerkt: test_result_received, reconsideration_required"
+    assert first.outcome == "verwerkt: toetsuitslag vastgelegd, heroverweging nodig"
     assert (again.state, again.outcome) == (
         "processed",
         "dezelfde uitslag als eerder geleverd: niets veranderd",
