@@ -8,7 +8,6 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -26,9 +25,7 @@ from service.clitools import progress as _progress
 from service.clitools import require_schema as _require_schema
 from service.clitools import settings as _settings
 from service.imports.cli import import_app
-from service.intake.processing import process_pending
-from service.projections.rebuild import CATCH_UP, NAMES, rebuild
-from service.projections.runner import catch_up
+from service.projections.rebuild import NAMES, rebuild
 from service.schools.cli import schools_app
 from service.schools.demo import (
     DEMO_DIRECTOR,
@@ -39,6 +36,7 @@ from service.schools.demo import (
     seed_demo_users,
 )
 from service.store import migrate as migrations
+from service.worker import work
 from workflows.diagram import mermaid_document
 
 app = typer.Typer(
@@ -169,31 +167,14 @@ def worker_command(
     once: Annotated[bool, typer.Option(help="Handle what is waiting, then stop")] = False,
     interval: Annotated[float, typer.Option(help="Seconds to wait when idle")] = 1.0,
 ) -> None:
-    """Deliver outbox messages and keep catch-up read models current."""
+    """Toets results into events, outbox messages out, catch-up read models current."""
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with _container() as container:
         _require_schema(container)
-        worker = container.outbox_worker()
-        tidied_at = -HOUSEKEEPING_EVERY
-        while not stopping.is_set():
-            if time.monotonic() - tidied_at >= HOUSEKEEPING_EVERY:
-                tidied_at = time.monotonic()
-                container.sessions.purge_expired()
-                container.throttle.prune()
-            done = worker.run_once()
-            done += process_pending(container)
-            for projection in CATCH_UP.values():
-                done += catch_up(container.engine, projection)
-            if once and not done:
-                break
-            if not done:
-                stopping.wait(interval)
-        status = worker.status()
+        work(container, stopping, once=once, interval=interval)
+        status = container.outbox_worker().status()
         print(f"outbox: {status.pending} pending, {status.done} done, {status.failed} failed")
-
-
-HOUSEKEEPING_EVERY = 3600.0  # seconds between purges of ended sessions and old login attempts
 
 
 @app.command("outbox")
