@@ -89,6 +89,9 @@ class Batch:
         unseen = [k for k in keys if k not in self._remembered]
         if unseen:
             self._remembered.update(self.io.remembered(unseen))
+        new_keys = [k for k in keys if k not in self._remembered]
+        if len(set(new_keys)) != len(new_keys):  # its answer exists only after the append
+            raise ValueError("a new idempotency key comes at most once in one execute")
         planned: list[tuple[int, str, int, list[NewEvent]]] = []
         outcomes: list[BatchOutcome | None] = []
         for index, (item, stream) in enumerate(zip(items, streams, strict=True)):

@@ -170,3 +170,15 @@ def test_a_stale_expected_version_is_that_items_conflict(
         )
     assert isinstance(outcome.error, ConcurrencyError)
     assert container.store.stream_version(trajectory_stream(pupil)) == 2
+
+
+def test_one_idempotency_key_twice_in_one_call_is_a_programming_error(
+    container: Container, clock: Clock
+) -> None:
+    pupil = advised(container, clock, SchoolAdvice.HAVO)
+    clock.now = MARCH
+    item = BatchItem(pupil, [result(TestAdvice.VWO)], CTX, idempotency_key="k-1", fingerprint="a")
+    head = container.store.head()
+    with pytest.raises(ValueError, match="idempotency key"), container.trajectories.batch() as b:
+        b.execute([item, item])
+    assert container.store.head() == head
