@@ -65,10 +65,13 @@ def progress(description: str, total: int | None = None) -> Iterator[Callable[..
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    bar = Progress(*columns, console=Console(stderr=True), transient=True)
+    console = Console(stderr=True)
+    bar = Progress(*columns, console=console, transient=True)
     task = bar.add_task(description, total=total)
 
     def advance(n: int, total: int | None = None) -> None:
+        if not console.is_terminal:  # a log file or a pipe gets the result line, not the bar
+            return
         if not bar.live.is_started:
             bar.start()
         bar.update(task, advance=n, total=total)

@@ -76,7 +76,7 @@ def read_rows(path: Path, fields: Sequence[Field], mapping: Mapping[str, str]) -
     if not lines or not lines[0].strip():
         raise ImportFileError(f"{path}: het bestand is leeg of heeft geen kopregel")
     separator = max(SEPARATORS, key=lines[0].count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     try:
         header = next(reader)
     except csv.Error as error:
@@ -94,6 +94,8 @@ def read_rows(path: Path, fields: Sequence[Field], mapping: Mapping[str, str]) -
             rows.append(Row(reader.line_num, values))
     except csv.Error as error:
         raise ImportFileError(f"{path}: regel {reader.line_num}: {error}") from None
+    if not rows:
+        raise ImportFileError(f"{path}: geen regels onder de kopregel")
     return rows
 
 

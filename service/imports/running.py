@@ -56,7 +56,8 @@ class ImportReport:
     def summary(self) -> str:
         told = ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items()))
         if self.errors:
-            return f"{len(self.errors)} van {self.rows} regels afgekeurd; niets opgeslagen"
+            bad = len({e.line for e in self.errors})
+            return f"{bad} van {self.rows} regels afgekeurd; niets opgeslagen"
         if self.dry_run:
             return f"proefrun: {self.rows} regels in orde ({told}); niets opgeslagen"
         return f"{self.rows} regels opgeslagen ({told})"

@@ -212,3 +212,21 @@ def test_a_results_file_with_an_unknown_pupil_or_advice_stores_nothing(
         "adviestraject: 3 van 4 regels afgekeurd; niets opgeslagen",
     ]
     assert cli.store.head() == head
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("", "het bestand is leeg of heeft geen kopregel"),
+        ("Leerlingnummer;Roepnaam;Achternaam;Groep\n\n", "geen regels onder de kopregel"),
+        ('Leerlingnummer;Roepnaam;Achternaam;Groep\n1;"Noor;Vries;8\n', "regel"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_one_line_and_exit_2(
+    cli: Container, tmp_path: Path, text: str, said: str
+) -> None:
+    code, out, err = run("pupils", write(tmp_path, "x.csv", text), "--school", "01AA")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert said in err
+    assert count(cli, pupils) == 0
