@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, and_, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, insert, select, update
 
 from service.accounts.roles import Principal, Role, Scope
 from service.accounts.secrets import (
@@ -187,20 +187,16 @@ class Accounts:
             ).all()
         return [TokenInfo(r.id, r.name, r.created_at, r.expires_at, r.revoked_at) for r in rows]
 
-    def authenticate_token(self, token: str, *, at: str | None = None) -> Principal | None:
+    def authenticate_token(self, token: str) -> Principal | None:
         """The token's user, if the token exists, is neither revoked nor expired, and the
-        account is active. One statement: it runs on every API request. With `at`, the
-        principal carries only its scopes at that school (what a chain request needs)."""
+        account is active. One statement: it runs on every API request."""
         with single_statements(self._engine).connect() as conn:
             rows = conn.execute(
-                principal_select(api_tokens.c.expires_at, api_tokens.c.revoked_at, at=at)
+                principal_select(api_tokens.c.expires_at, api_tokens.c.revoked_at)
                 .join(api_tokens, api_tokens.c.user_id == users.c.id)
                 .where(api_tokens.c.token_hash == token_digest(token))
             ).all()
-        if not rows:
-            return None
-        first = rows[0]
-        if first.revoked_at is not None or not first.active or first.expires_at <= self._clock():
+        if not rows or not token_usable(rows[0], self._clock()):
             return None
         return principal_from_rows(rows)
 
@@ -224,14 +220,15 @@ def issue_token_for(
     return issued
 
 
-def principal_select(*columns: ColumnElement[Any], at: str | None = None) -> Select[Any]:
-    """Users with `columns` and one row per scope (school, class): see `principal_from_rows`.
-    With `at`, only the scopes at that school (a national provider has thousands)."""
-    scope = user_schools.c.user_id == users.c.id
-    if at is not None:
-        scope = and_(scope, user_schools.c.school_id == at)
+def token_usable(row: Row[Any], now: datetime) -> bool:
+    """A token row (with `expires_at`, `revoked_at` and the user's `active`) that may be used."""
+    return row.revoked_at is None and bool(row.active) and row.expires_at > now
+
+
+def principal_select(*columns: ColumnElement[Any]) -> Select[Any]:
+    """Users with `columns` and one row per scope (school, class): see `principal_from_rows`."""
     return select(users, *columns, user_schools.c.school_id, user_schools.c.class_name).outerjoin(
-        user_schools, scope
+        user_schools, user_schools.c.user_id == users.c.id
     )
 
 

@@ -13,7 +13,6 @@ says; the problem members (`code`, `title`, `errors`, `request_id`) ride along f
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Any
 
 import orjson
@@ -23,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.accounts.roles import Role
 from service.api.deps import get_container
+from service.intake.senders import chain_sender
 from service.intake.standard import errors_in
 
 router = APIRouter(prefix="/doorstroomtoetsketen/v1.1", tags=["doorstroomtoetsketen"])
@@ -90,18 +90,10 @@ async def post_leerlingresultaat(request: Request) -> JSONResponse:
     token = request.headers.get("authorization", "")
     edu_to = request.query_params.get("edu-to", "")
     edu_from = request.query_params.get("edu-from", "")
-    found = None
-    if _ROUTE.match(edu_to):
-        found = await run_in_threadpool(container.register.school_by_route, edu_to)
-    who = None
+    who, found = None, None
     if token.lower().startswith("bearer "):
-        # the mandate is looked up for this one school: a national provider has thousands
-        who = await run_in_threadpool(
-            partial(
-                container.accounts.authenticate_token,
-                token[7:].strip(),
-                at=found[0].id if found else "",
-            )
+        who, found = await run_in_threadpool(
+            chain_sender, container, token[7:].strip(), edu_to if _ROUTE.match(edu_to) else ""
         )
     if who is None or who.role is not Role.TOETSAANBIEDER:
         return melding(
