@@ -84,6 +84,8 @@ class _Pupil:
     enrolled_on: date
     demographics: tuple[str | None, date | None, int | None]  # voorletters, birth date, geslacht
     parents: tuple[tuple[str, str, str, str], ...]  # (id, name, email, phone)
+    columns: frozenset[str]  # the fields the file has: what it does not have, it does not change
+    parent_ids: tuple[str, str]  # the ids of parent slots 1 and 2
 
 
 def import_pupils(
@@ -170,6 +172,11 @@ def _parse(
             (str(uuid.uuid5(PARENTS, f"{pupil_id}/{n}")), name, email, phone)
             for n, name, email, phone in parents
         ),
+        columns=frozenset(v),
+        parent_ids=(
+            str(uuid.uuid5(PARENTS, f"{pupil_id}/1")),
+            str(uuid.uuid5(PARENTS, f"{pupil_id}/2")),
+        ),
     )
 
 
@@ -244,22 +251,52 @@ def _store(
     for pupil in pupils:
         if pupil.id in refused:
             continue
-        register = (
-            pupil.school.id,
-            pupil.given_name,
-            pupil.family_name,
-            pupil.class_name,
-            *pupil.demographics,
-        )
         before = known.get(str(pupil.id))
+        register = _merged(pupil, before[0] if before else None)
+        gone = _parents_gone(pupil, before[1] if before else {})
         if before is None:
             report.counts["nieuw"] += 1
-        elif before[0] == register and all(before[1].get(p[0]) == p[1:] for p in pupil.parents):
+        elif (
+            before[0] == register
+            and not gone
+            and all(before[1].get(p[0]) == p[1:] for p in pupil.parents)
+        ):
             report.counts["ongewijzigd"] += 1
             continue
         else:
             report.counts["bijgewerkt"] += 1
-        _write_register(batch, pupil, before)
+        _write_register(batch, pupil, register, before, gone)
+
+
+# optional fields: absent from the file, the register keeps what it has
+_KEPT = {"klas": 3, "voorletters": 4, "geboortedatum": 5, "geslacht": 6}
+
+
+def _merged(pupil: _Pupil, before: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """The register row the file asks for; a column the file lacks leaves that value as it is."""
+    row = [
+        pupil.school.id,
+        pupil.given_name,
+        pupil.family_name,
+        pupil.class_name,
+        *pupil.demographics,
+    ]
+    if before is not None:
+        for field, index in _KEPT.items():
+            if field not in pupil.columns:
+                row[index] = before[index]
+    return tuple(row)
+
+
+def _parents_gone(pupil: _Pupil, old: dict[str, tuple[str, str, str]]) -> list[str]:
+    """Parents the school administration no longer lists: the file has the slot's column and
+    the row leaves it empty (the register must not keep contacts the school no longer has)."""
+    listed = {p[0] for p in pupil.parents}
+    return [
+        parent_id
+        for n, parent_id in enumerate(pupil.parent_ids, start=1)
+        if f"ouder{n}_naam" in pupil.columns and parent_id not in listed and parent_id in old
+    ]
 
 
 def _register_rows(
@@ -280,18 +317,12 @@ def _register_rows(
     return found
 
 
-def _write_register(batch: Batch, pupil: _Pupil, before: Any) -> None:
+def _write_register(
+    batch: Batch, pupil: _Pupil, register: tuple[Any, ...], before: Any, gone: list[str]
+) -> None:
     io = batch.io
-    initials, born, sex = pupil.demographics
-    values = (
-        pupil.school.id,
-        pupil.given_name,
-        pupil.family_name,
-        pupil.class_name,
-        initials,
-        born.isoformat() if born and not io.postgres else born,
-        sex,
-    )
+    born = register[5]
+    values = (*register[:5], born.isoformat() if born and not io.postgres else born, register[6])
     if before is None:
         io.run(
             "INSERT INTO pupils (id, school_id, given_name, family_name, class_name, initials, "
@@ -305,6 +336,8 @@ def _write_register(batch: Batch, pupil: _Pupil, before: Any) -> None:
             (*values, str(pupil.id)),
         )
     old = before[1] if before else {}
+    for parent_id in gone:
+        io.run("DELETE FROM parents WHERE id = ?", (parent_id,))
     for parent_id, name, email, phone in pupil.parents:
         if parent_id in old:
             io.run(

@@ -55,12 +55,13 @@ class ImportReport:
 
     def summary(self) -> str:
         told = ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items()))
+        rows = f"{self.rows} regel{'s' if self.rows != 1 else ''}"
         if self.errors:
             bad = len({e.line for e in self.errors})
-            return f"{bad} van {self.rows} regels afgekeurd; niets opgeslagen"
+            return f"{bad} van {rows} afgekeurd; niets opgeslagen"
         if self.dry_run:
-            return f"proefrun: {self.rows} regels in orde ({told}); niets opgeslagen"
-        return f"{self.rows} regels opgeslagen ({told})"
+            return f"proefrun: {rows} in orde ({told}); niets opgeslagen"
+        return f"{rows} opgeslagen ({told})"
 
 
 class _NothingStoredError(Exception):

@@ -230,3 +230,35 @@ def test_a_file_that_cannot_be_read_is_one_line_and_exit_2(
     assert err.count("\n") == 1
     assert said in err
     assert count(cli, pupils) == 0
+
+
+def test_a_later_export_updates_what_it_has_and_keeps_what_it_lacks(
+    cli: Container, tmp_path: Path
+) -> None:
+    full = (
+        "Leerlingnummer;Roepnaam;Achternaam;Groep;Klas;Geboortedatum;Geslacht;"
+        "Naam ouder 1;E-mail ouder 1;Naam ouder 2\n"
+        "1001;Noor;Vries;8;8A;12-05-2013;V;Els de Vries;els@example.nl;Jan de Vries\n"
+    )
+    assert run("pupils", write(tmp_path, "a.csv", full), "--school", "01AA", *YEAR)[0] == 0
+    noor = str(pupil_id_for(SCHOOL.id, "1001"))
+
+    # a short export: no class, no demographics, no parent columns: all of those stay
+    short = "Leerlingnummer;Roepnaam;Achternaam;Groep\n1001;Noor;Vries;8\n"
+    code, out, _ = run("pupils", write(tmp_path, "b.csv", short), "--school", "01AA", *YEAR)
+    assert (code, out.strip()) == (0, "1 regel opgeslagen (1 ongewijzigd)")
+    with cli.engine.connect() as conn:
+        kept = conn.execute(
+            select(pupils.c.class_name, pupils.c.birth_date, pupils.c.sex).where(
+                pupils.c.id == noor
+            )
+        ).one()
+    assert (kept.class_name, str(kept.birth_date), kept.sex) == ("8A", "2013-05-12", 2)
+    assert count(cli, parents) == 2
+
+    # the administration no longer lists the second parent: the register forgets that contact
+    fewer = full.replace(";Jan de Vries\n", ";\n")
+    code, out, _ = run("pupils", write(tmp_path, "c.csv", fewer), "--school", "01AA", *YEAR)
+    assert (code, out.strip()) == (0, "1 regel opgeslagen (1 bijgewerkt)")
+    with cli.engine.connect() as conn:
+        assert list(conn.scalars(select(parents.c.name))) == ["Els de Vries"]
