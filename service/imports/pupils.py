@@ -19,19 +19,17 @@ from typing import Any
 from service.advice.batch import Batch, BatchItem
 from service.advice.trajectories import Actor, CommandContext, trajectory_stream
 from service.bootstrap import Container
-from service.imports.csvfile import Field, Row, RowError, read_rows
+from service.imports.csvfile import Field, Row, RowError
 from service.imports.running import (
+    ImportFile,
     ImportReport,
     Progress,
     all_or_nothing,
     chunks,
     date_of,
-    file_digest,
     pupil_id_for,
-    resolve_school,
     row_error,
     school_of,
-    schools_by_code,
 )
 from service.schools.register import School
 from workflows.calendar import SchoolYear
@@ -100,23 +98,20 @@ def import_pupils(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import the file; every bad row is reported and nothing is stored unless all are right."""
-    rows = read_rows(path, FIELDS, mapping or {})
-    default_school = resolve_school(container, school)
+    file = ImportFile.read(container, path, FIELDS, mapping, school)
     year = school_year or SchoolYear.containing(container.clock().date())
-    schools = schools_by_code(container)
-    report = ImportReport(rows=len(rows), dry_run=dry_run)
-    digest = file_digest(path)
+    report = ImportReport(rows=len(file.rows), dry_run=dry_run)
     seen: dict[tuple[str, str], int] = {}
     with all_or_nothing(container, report) as batch:
-        for chunk in chunks(rows):
+        for chunk in chunks(file.rows):
             pupils = []
             for row in chunk:
-                parsed = _parse(row, default_school, schools, year, seen, report.errors)
+                parsed = _parse(row, file.default_school, file.schools, year, seen, report.errors)
                 if parsed is not None:
                     pupils.append(parsed)
-            _store(batch, pupils, year, actor, f"{path.name} sha256:{digest[:16]}", report)
+            _store(batch, pupils, year, actor, file.source, report)
             if progress is not None:
-                progress(len(chunk), len(rows))
+                progress(len(chunk), len(file.rows))
     return report
 
 

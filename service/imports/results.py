@@ -20,19 +20,17 @@ from pathlib import Path
 from service.advice.batch import BatchItem
 from service.advice.trajectories import Actor, CommandContext
 from service.bootstrap import Container
-from service.imports.csvfile import Field, Row, RowError, read_rows
+from service.imports.csvfile import Field, Row, RowError
 from service.imports.running import (
+    ImportFile,
     ImportReport,
     Progress,
     all_or_nothing,
     chunks,
     date_of,
-    file_digest,
     pupil_id_for,
-    resolve_school,
     row_error,
     school_of,
-    schools_by_code,
 )
 from service.schools.register import School
 from workflows.commands import ReceiveTestResult
@@ -77,19 +75,20 @@ def import_results(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import the file; every bad row is reported and nothing is stored unless all are right."""
-    rows = read_rows(path, FIELDS, mapping or {})
-    default_school = resolve_school(container, school)
-    schools = schools_by_code(container)
+    file = ImportFile.read(container, path, FIELDS, mapping, school)
     today = container.clock().date()
-    report = ImportReport(rows=len(rows), dry_run=dry_run)
-    source = f"{path.name} sha256:{file_digest(path)[:16]}"
+    report = ImportReport(rows=len(file.rows), dry_run=dry_run)
     seen: dict[uuid.UUID, int] = {}
     with all_or_nothing(container, report) as batch:
-        for chunk in chunks(rows):
+        for chunk in chunks(file.rows):
             parsed = [
                 r
                 for row in chunk
-                if (r := _parse(row, default_school, schools, provider, today, seen, report))
+                if (
+                    r := _parse(
+                        row, file.default_school, file.schools, provider, today, seen, report
+                    )
+                )
                 is not None
             ]
             found = batch.io.schools_of_pupils([str(r.pupil) for r in parsed])
@@ -100,7 +99,7 @@ def import_results(
                         RowError(result.line, "leerling", f"geen leerling van {result.school.name}")
                     )
                     continue
-                items.append(_item(result, actor, source))
+                items.append(_item(result, actor, file.source))
                 results.append(result)
             for result, outcome in zip(results, batch.execute(items), strict=True):
                 if outcome.error is not None:
@@ -112,7 +111,7 @@ def import_results(
                 else:
                     report.counts["ongewijzigd"] += 1
             if progress is not None:
-                progress(len(chunk), len(rows))
+                progress(len(chunk), len(file.rows))
     return report
 
 

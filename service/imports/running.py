@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from service.advice.batch import Batch
 from service.bootstrap import Container
-from service.imports.csvfile import ImportFileError, RowError, parse_date
+from service.imports.csvfile import Field, ImportFileError, Row, RowError, parse_date, read_rows
 from service.schools.register import School
 
 CHUNK = 500
@@ -81,8 +81,32 @@ def all_or_nothing(container: Container, report: ImportReport) -> Iterator[Batch
         pass
 
 
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+@dataclass(frozen=True)
+class ImportFile:
+    """A file read and checked as a whole, with what every row is checked against."""
+
+    rows: list[Row]
+    default_school: School | None  # --school
+    schools: dict[str, School]  # by BRIN and id, for a brin column
+    source: str  # file name and content hash, in every event's metadata
+
+    @classmethod
+    def read(
+        cls,
+        container: Container,
+        path: Path,
+        fields: Sequence[Field],
+        mapping: dict[str, str] | None,
+        school: str | None,
+    ) -> ImportFile:
+        rows = read_rows(path, fields, mapping or {})
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return cls(
+            rows,
+            resolve_school(container, school),
+            schools_by_code(container),
+            f"{path.name} sha256:{digest[:16]}",
+        )
 
 
 def schools_by_code(container: Container) -> dict[str, School]:
