@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, select
 
 from service.store.engine import single_statements
 from service.store.hashing import canonical, parse
@@ -79,17 +79,6 @@ class Inbox:
         if state is not None:
             where = where & (result_deliveries.c.state == state)
         return self._select(where, limit, newest=True)
-
-    def settle(
-        self, delivery_id: int, state: str, outcome: str, pupil_id: str | None = None
-    ) -> None:
-        # one UPDATE, atomic on its own: autocommit on PostgreSQL saves BEGIN and COMMIT
-        with single_statements(self._engine).begin() as conn:
-            conn.execute(
-                update(result_deliveries)
-                .where(result_deliveries.c.id == delivery_id)
-                .values(state=state, outcome=outcome, pupil_id=pupil_id, processed_at=self._clock())
-            )
 
     def _select(self, where: Any, limit: int, *, newest: bool = False) -> list[Delivery]:
         order = result_deliveries.c.id.desc() if newest else result_deliveries.c.id

@@ -52,10 +52,7 @@ def routing_command(
             raise fail(f"{name} takes 20 letters and digits, got {value!r}")
     with container() as opened:
         require_schema(opened)
-        by_brin = {s.brin.upper(): s for s in opened.register.schools()}
-        school = by_brin.get(brin.upper())
-        if school is None:
-            raise fail(f"unknown school (BRIN): {brin}")
+        school = _school(opened, brin)
         taken = opened.register.school_by_route(edu_to)
         if taken is not None and taken[0].id != school.id:
             raise fail(f"edu-to {edu_to} belongs to {taken[0].brin} already")

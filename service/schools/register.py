@@ -30,11 +30,7 @@ _TUSSENVOEGSELS = (
 
 
 def surname_sort_key(family_name: str) -> str:
-    name = family_name.strip().casefold()
-    for particle in _TUSSENVOEGSELS:
-        if name.startswith(particle):
-            return name[len(particle) :]
-    return name
+    return split_surname(family_name)[1].casefold()
 
 
 def split_surname(family_name: str) -> tuple[str, str]:
