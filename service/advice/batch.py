@@ -19,17 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from service.advice.trajectories import CommandContext, trajectory_stream
+from service.advice.trajectories import CommandContext, sealed_events, trajectory_stream
 from service.outbox.outbox import enqueue
 from service.projections import trajectories as trajectory_rows
-from service.store import personal
 from service.store.events import ConcurrencyError, NewEvent, StoredEvent
 from service.store.sql import IdempotencyConflictError, LogWriter
 from service.store.sqlio import SqlIO
 from workflows.codec import Event
 from workflows.commands import Command
 from workflows.errors import DomainError
-from workflows.events import CODEC
 from workflows.trajectory import Trajectory, fold
 
 Decide = Callable[[Trajectory, Sequence[Command], datetime], tuple[list[Event], Trajectory]]
@@ -139,12 +137,7 @@ class Batch:
             new_events, new_state = self._decide(state, item.commands, self.now)
         except DomainError as error:
             return _refused(version, error)
-        encoded = [CODEC.encode(e) for e in new_events]
-        key = None
-        if any(personal.has_personal_text(t, d) for t, _, d in encoded):
-            key = personal.key_for_writing(self.io, str(item.pupil_id), self.now)
-        metadata = item.context.metadata()
-        new = [NewEvent(t, v, personal.seal(key, t, d), metadata) for t, v, d in encoded]
+        new = sealed_events(self._writer, str(item.pupil_id), new_events, item.context)
         self._states[stream] = (new_state, version + len(new))
         planned.append((index, stream, version, new))
         return None

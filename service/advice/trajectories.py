@@ -354,16 +354,8 @@ class Trajectories:
     ) -> list[StoredEvent]:
         if not new_events:
             return []
-        encoded = [CODEC.encode(e) for e in new_events]
-        key = None
-        if any(personal.has_personal_text(t, data) for t, _, data in encoded):
-            key = personal.key_for_writing(writer.io, pupil_id, writer.recorded_at)
-        metadata = context.metadata()
-        appended: list[StoredEvent] = writer.append_after_read(
-            stream_id,
-            current,
-            [NewEvent(t, v, personal.seal(key, t, data), metadata) for t, v, data in encoded],
-        )
+        sealed = sealed_events(writer, pupil_id, new_events, context)
+        appended: list[StoredEvent] = writer.append_after_read(stream_id, current, sealed)
         return appended
 
     def _decode(
@@ -394,6 +386,19 @@ class Trajectories:
 
     def load(self, pupil_id: UUID) -> Trajectory:
         return fold(self.history(pupil_id))
+
+
+def sealed_events(
+    writer: LogWriter, pupil_id: str, new_events: Sequence[Event], context: CommandContext
+) -> list[NewEvent]:
+    """The events as the log stores them: encoded, free text sealed with the pupil's key (made
+    in the writer's transaction when the pupil has none yet), with the command's metadata."""
+    encoded = [CODEC.encode(e) for e in new_events]
+    key = None
+    if any(personal.has_personal_text(t, data) for t, _, data in encoded):
+        key = personal.key_for_writing(writer.io, pupil_id, writer.recorded_at)
+    metadata = context.metadata()
+    return [NewEvent(t, v, personal.seal(key, t, data), metadata) for t, v, data in encoded]
 
 
 def decode(stored: StoredEvent | Fact) -> Event:
