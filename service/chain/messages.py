@@ -83,38 +83,50 @@ def chain_school(engine: Engine, school_id: str) -> ChainSchool | None:
     )
 
 
-def chain_pupils(
-    engine: Engine, school_id: str, school_year: str, pupil_id: str | None = None
-) -> list[ChainPupil]:
+def chain_pupils(engine: Engine, school_id: str, school_year: str) -> list[ChainPupil]:
     """The school's groep 8 pupils of that year (who take the doorstroomtoets), with their
     register data and voorlopig advies."""
+    where = and_(pupils.c.school_id == school_id, trajectories.c.school_year == school_year)
+    return [pupil for pupil, _, _ in _chain_rows(engine, where)]
+
+
+def chain_pupil(engine: Engine, pupil_id: str) -> tuple[str, str, ChainPupil] | None:
+    """(school id, school year, the pupil) of one groep 8 pupil; None when not in groep 8 or
+    no longer in the register."""
+    found = _chain_rows(engine, pupils.c.id == pupil_id)
+    return (found[0][1], found[0][2], found[0][0]) if found else None
+
+
+def _chain_rows(engine: Engine, where: Any) -> list[tuple[ChainPupil, str, str]]:
     join = pupils.join(trajectories, trajectories.c.stream_id == "trajectory-" + pupils.c.id)
-    where = and_(
-        pupils.c.school_id == school_id,
-        trajectories.c.school_year == school_year,
-        trajectories.c.groep == 8,
-    )
-    if pupil_id is not None:
-        where = and_(where, pupils.c.id == pupil_id)
     query = (
-        select(pupils, trajectories.c.groep, trajectories.c.provisional_advice)
+        select(
+            pupils,
+            trajectories.c.groep,
+            trajectories.c.school_year,
+            trajectories.c.provisional_advice,
+        )
         .select_from(join)
-        .where(where)
+        .where(and_(where, trajectories.c.groep == 8))
         .order_by(pupils.c.class_name, pupils.c.family_name, pupils.c.id)
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return [
-        ChainPupil(
-            id=r.id,
-            given_name=r.given_name,
-            family_name=r.family_name,
-            class_name=r.class_name,
-            groep=r.groep,
-            initials=r.initials,
-            birth_date=r.birth_date,
-            sex=r.sex,
-            provisional_advice=r.provisional_advice,
+        (
+            ChainPupil(
+                id=r.id,
+                given_name=r.given_name,
+                family_name=r.family_name,
+                class_name=r.class_name,
+                groep=r.groep,
+                initials=r.initials,
+                birth_date=r.birth_date,
+                sex=r.sex,
+                provisional_advice=r.provisional_advice,
+            ),
+            r.school_id,
+            r.school_year,
         )
         for r in rows
     ]

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from service.chain.messages import (
     ADVICE_PATH,
@@ -14,7 +14,7 @@ from service.chain.messages import (
     ChainPupil,
     ChainSchool,
     advice_list,
-    chain_pupils,
+    chain_pupil,
     chain_school,
     participants_list,
 )
@@ -22,7 +22,6 @@ from service.chain.sending import send
 from service.outbox.mail import Mailer
 from service.outbox.outbox import GiveUpError, Handler, Message
 from service.schools.register import Register
-from service.store.schema import trajectories
 from workflows.scale import SchoolAdvice, TestAdvice
 
 log = logging.getLogger("adviestraject.outbox")
@@ -53,22 +52,16 @@ def notify_reconsideration_required(mailer: Mailer, register: Register, to: str)
 
 def _chain_target(engine: Engine, message: Message) -> tuple[ChainSchool, str, ChainPupil] | None:
     """The school, school year and pupil a chain message is about; None when there is nothing
-    to send (no chain link, not in groep 8, or the pupil's register data is gone)."""
-    pupil_id = message.stream_id.removeprefix("trajectory-")
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(trajectories.c.school_id, trajectories.c.school_year).where(
-                trajectories.c.stream_id == message.stream_id
-            )
-        ).first()
-    if row is None or row.school_id is None or row.school_year is None:
+    to send (not in groep 8, the pupil's register data gone, or no chain link)."""
+    found = chain_pupil(engine, message.stream_id.removeprefix("trajectory-"))
+    if found is None:
         return None
-    school = chain_school(engine, row.school_id)
+    school_id, year, pupil = found
+    school = chain_school(engine, school_id)
     if school is None or not school.provider_url:
-        log.info("school %s has no chain link: nothing sent for %s", row.school_id, pupil_id)
+        log.info("school %s has no chain link: nothing sent for %s", school_id, pupil.id)
         return None
-    found = chain_pupils(engine, school.id, row.school_year, pupil_id)
-    return (school, row.school_year, found[0]) if found else None
+    return school, year, pupil
 
 
 def send_participant(

@@ -55,11 +55,12 @@ def deliveries_page(request: Request, container: ContainerDep) -> Response:
         counts = Counter(d.state for d in found)
         attention = [d for d in found if d.state != PROCESSED]
         latest = [d for d in found if d.state == PROCESSED][-LATEST:][::-1]
-        names = {}
-        for delivery in attention + latest:
-            if delivery.pupil_id and delivery.pupil_id not in names:
-                pupil = container.register.pupil(delivery.pupil_id)
-                names[delivery.pupil_id] = pupil.display_name if pupil else "(gegevens gewist)"
+        register = {p.id: p.display_name for p in container.register.pupils_of(school.id)}
+        names = {
+            d.pupil_id: register.get(d.pupil_id, "(gegevens gewist)")
+            for d in attention + latest
+            if d.pupil_id
+        }
         shown += list(names)
         schools.append((school, counts, attention, latest, names))
     log_reads(container, who, shown, "toetsuitslagen", request)
