@@ -101,12 +101,13 @@ class ImportFile:
     ) -> ImportFile:
         rows = read_rows(path, fields, mapping or {})
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return cls(
-            rows,
-            resolve_school(container, school),
-            schools_by_code(container),
-            f"{path.name} sha256:{digest[:16]}",
-        )
+        schools = schools_by_code(container)
+        given = None
+        if school is not None:
+            given = schools.get(school.strip().upper())
+            if given is None:
+                raise ImportFileError(f"school {school!r} staat niet in het register")
+        return cls(rows, given, schools, f"{path.name} sha256:{digest[:16]}")
 
 
 def schools_by_code(container: Container) -> dict[str, School]:
@@ -116,16 +117,6 @@ def schools_by_code(container: Container) -> dict[str, School]:
         found[school.brin.upper()] = school
         found[school.id.upper()] = school
     return found
-
-
-def resolve_school(container: Container, code: str | None) -> School | None:
-    """The school named on the command line (BRIN or id); None when not given."""
-    if code is None:
-        return None
-    school = schools_by_code(container).get(code.strip().upper())
-    if school is None:
-        raise ImportFileError(f"school {code!r} staat niet in het register")
-    return school
 
 
 def chunks(items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
