@@ -41,3 +41,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest revision in migrations/ (what `migrate` brings a database to)."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - only the CLI and tests ask
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise FileNotFoundError("migrations/ holds no revision")
+    return head
