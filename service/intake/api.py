@@ -8,6 +8,11 @@ once the delivery is stored (processing follows in the worker), `401` when the s
 mandated by the school, `405` when the school is unknown here, `422` for a message that does not
 match the standard's schema. Every answer is `application/json` with `melding`, as the standard
 says; the problem members (`code`, `title`, `errors`, `request_id`) ride along for people.
+
+The standard's request body is `application/json` and nothing else: a body sent as text/plain,
+XML, a form or without a Content-Type is refused unread with the standard's `422` ("ongeldige
+berichtinhoud"), not the generic 415, which the standard does not list for this operation.
+A `charset` parameter other than UTF-8 is refused the same way (JSON is UTF-8, RFC 8259).
 """
 
 from __future__ import annotations
@@ -30,6 +35,21 @@ router = APIRouter(prefix="/doorstroomtoetsketen/v1.1", tags=["doorstroomtoetske
 _ROUTE = re.compile(r"^(\d|\D){20}$")  # the standard's pattern for edu-to and edu-from
 _ONTVANGSTMELDING = {"$ref": "#/components/schemas/Ontvangstmelding"}
 _JSON = {"application/json": {"schema": _ONTVANGSTMELDING}}
+
+
+def content_type_problem(header: str | None) -> str | None:
+    """Why a Content-Type is not the standard's `application/json`; None when it is."""
+    if not header or not header.strip():
+        return "Content-Type ontbreekt; verstuur het bericht als application/json"
+    media_type, *parameters = (part.strip() for part in header.split(";"))
+    if media_type.lower() != "application/json":
+        return f"Content-Type {header.strip()[:100]!r} is geen application/json"
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            return f"charset {value.strip()[:40]!r}: JSON wordt als UTF-8 verstuurd"
+    return None
 
 
 def melding(request: Request, status: int, code: str, text: str, **extra: Any) -> JSONResponse:
@@ -120,6 +140,14 @@ async def post_leerlingresultaat(request: Request) -> JSONResponse:
             "not_mandated",
             "Verzender en/of ontvanger van bericht is niet geautoriseerd door de betreffende "
             "school.",
+        )
+    wrong_type = content_type_problem(request.headers.get("content-type"))
+    if wrong_type is not None:
+        return melding(
+            request,
+            422,
+            "content_type_invalid",
+            f"Bericht ontvangen maar heeft ongeldige berichtinhoud: {wrong_type}.",
         )
     try:
         message = orjson.loads(await request.body())

@@ -13,16 +13,19 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from service.accounts.roles import Role, Scope
 from service.bootstrap import Container
 from service.cli import app as cli
 from service.intake.processing import process_pending
-from service.intake.standard import example
+from service.intake.standard import errors_in, example
 from service.schools.register import Pupil, School
+from service.store.schema import result_deliveries
 from tests.conftest import Clock, enrolled_pupil
 from tests.e2e.intake import EDU_TO, OIN, SCHOOL, URL, provider_client, pupil_with_advice
 from workflows.scale import SchoolAdvice, TestAdvice
@@ -164,6 +167,56 @@ def test_not_json_at_all_is_a_422(provider: TestClient, container: Container) ->
     answer = provider.post(URL, content=b"{niet-json", headers={"Content-Type": "application/json"})
     assert (answer.status_code, answer.json()["code"]) == (422, "json_invalid")
     assert container.inbox.of_school(SCHOOL.id) == []
+
+
+def deliveries_stored(container: Container) -> int:
+    with container.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(result_deliveries)).scalar_one())
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/plain", "json"),
+        ("text/plain; charset=utf-8", "json"),
+        ("application/xml", "<Leerlingresultaat><versie>Doorstroomtoetsketen_v1.1</versie>"),
+        ("text/xml", "json"),
+        ("application/x-www-form-urlencoded", "versie=Doorstroomtoetsketen_v1.1"),
+        ("multipart/form-data; boundary=x", "--x\r\n\r\njson\r\n--x--"),
+        ("application/jsonp", "json"),
+        ("application/json; charset=iso-8859-1", "json"),
+        (None, "json"),
+        ("", "json"),
+    ],
+)
+def test_a_body_that_is_not_application_json_is_refused_with_an_ontvangstmelding_and_not_stored(
+    provider: TestClient, container: Container, clock: Clock, content_type: str | None, body: str
+) -> None:
+    pupil = pupil_with_advice(container, clock, SchoolAdvice.HAVO)
+    # the body is the standard's valid message where the case says "json": only the type is wrong
+    content = orjson.dumps(delivery(pupil, "vwo")) if body == "json" else body.encode()
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    answer = provider.post(URL, content=content, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    said = answer.json()
+    assert said["code"] == "content_type_invalid"
+    assert said["melding"].startswith("Bericht ontvangen maar heeft ongeldige berichtinhoud")
+    assert errors_in("Ontvangstmelding", said) == []
+    assert deliveries_stored(container) == 0
+    assert process_pending(container) == 0
+    assert events_of(container, pupil) == ["pupil_enrolled", "provisional_advice_given"]
+
+
+def test_application_json_with_a_utf8_charset_and_any_case_is_accepted(
+    provider: TestClient, container: Container, clock: Clock
+) -> None:
+    pupil = pupil_with_advice(container, clock, SchoolAdvice.HAVO)
+    content = orjson.dumps(delivery(pupil, "vwo"))
+    for content_type in ("application/json; charset=UTF-8", "Application/JSON"):
+        answer = provider.post(URL, content=content, headers={"Content-Type": content_type})
+        assert answer.status_code == 202, answer.text
+    assert deliveries_stored(container) == 2
 
 
 def test_an_unknown_school_is_405_and_a_sender_the_school_did_not_mandate_is_401(
