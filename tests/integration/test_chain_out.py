@@ -65,6 +65,7 @@ class Provider:
     imported: list[tuple[str, dict[str, list[str]], dict[str, str], Any]] = field(
         default_factory=list
     )
+    gets: int = 0
 
 
 @pytest.fixture
@@ -78,13 +79,23 @@ def provider() -> Iterator[Provider]:
             parts = urlsplit(self.path)
             state.received.append((parts.path, parse_qs(parts.query), dict(self.headers), body))
             status = state.answers.pop(0) if state.answers else 202
-            melding = {"melding": "Ontvangen" if status == 202 else "Ongeldige inhoud"}
+            melding = {"melding": "Ontvangen" if status < 300 else "Ongeldige inhoud"}
             answer = json.dumps({**melding, "code": str(status)}).encode()
+            if status == 204:
+                answer = b""
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", state.url + "/elders")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)
+
+        def do_GET(self) -> None:
+            state.gets += 1
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -212,6 +223,35 @@ def test_a_refusal_is_failed_at_once_with_the_providers_melding(
     assert row["failed_at"] is not None
     assert row["attempts"] == 1
     assert "422 Ongeldige inhoud" in row["last_error"]
+
+
+@pytest.mark.parametrize("status", [200, 201, 202, 204])
+def test_any_2xx_from_the_provider_is_received_and_not_sent_again(
+    chain: Container, provider: Provider, clock: Clock, status: int
+) -> None:
+    give(chain, "1", SchoolAdvice.HAVO)
+    provider.answers = [status]
+    worker = chain.outbox_worker()
+    assert worker.run_once() == 1
+    row = outbox_row(chain)
+    assert row["done_at"] is not None, row["last_error"]
+    assert (row["attempts"], row["failed_at"], row["last_error"]) == (0, None, None)
+    clock.now += timedelta(hours=1)
+    assert worker.run_once() == 0
+    assert len(provider.received) == 1
+
+
+def test_a_redirect_is_not_followed_and_fails_at_once_naming_where_it_points(
+    chain: Container, provider: Provider
+) -> None:
+    give(chain, "1", SchoolAdvice.HAVO)
+    provider.answers = [302]
+    assert chain.outbox_worker().run_once() == 1
+    row = outbox_row(chain)
+    assert (row["attempts"], row["done_at"]) == (1, None)
+    assert row["failed_at"] is not None
+    assert "302 doorverwezen naar" in row["last_error"]
+    assert provider.gets == 0, "a POST is never turned into a GET"
 
 
 def test_a_school_without_a_chain_link_sends_nothing(chain: Container, provider: Provider) -> None:
