@@ -11,6 +11,7 @@ half. Names come from the register at the moment of sending: an erased pupil is 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -148,8 +149,17 @@ def _ref(pupil: ChainPupil) -> list[dict[str, str]]:
     return [{"label": "LAS-key", "onderwijsdeelnemerID": pupil.id}]
 
 
-def _group_id(class_name: str) -> str:
-    return f"stamgroep-{class_name or 'zonder-klas'}"
+# The standard's Groep.id: "betekenisloze identifier, minimaal uniek binnen de scope van de
+# doorstroomtoets", which the LAS keeps unique across its exchanges and the issue asks to be
+# stable within a school year. Derived, not stored: the same school, year and class give the same
+# id in every message (outbox of one or the whole school), another school or year another one,
+# and the id says nothing (a class name did: "stamgroep-8A"). Case and spaces of the class name
+# do not make another group ("8a" is "8A").
+GROUPS = uuid.UUID("5d0c7f0e-8b7a-4e59-93c1-2a6f4b1d9e37")
+
+
+def group_id(school_id: str, school_year: str, class_name: str) -> str:
+    return str(uuid.uuid5(GROUPS, f"{school_id}/{school_year}/{class_name.strip().casefold()}"))
 
 
 def participants_list(
@@ -160,16 +170,14 @@ def participants_list(
     sent = [p for p in pupils_ if p.birth_date]
     if not sent:
         return None, left_out
-    classes = sorted({(p.class_name, p.groep) for p in sent})
-    groups = [
-        {
+    groups: dict[str, dict[str, Any]] = {}
+    for pupil in sorted(sent, key=lambda p: (p.class_name, p.groep)):
+        groups[group_id(school.id, school_year, pupil.class_name)] = {
             "label": "Stamgroep",
-            "id": _group_id(name),
-            "omschrijving": (name or "zonder klas")[:64],
-            "niveau": {"label": "Jaargroep", "niveau": str(groep)},
+            "id": group_id(school.id, school_year, pupil.class_name),
+            "omschrijving": (pupil.class_name or "zonder klas")[:64],
+            "niveau": {"label": "Jaargroep", "niveau": str(pupil.groep)},
         }
-        for name, groep in dict(classes).items()
-    ]
     participants = []
     for pupil in sent:
         prefix, surname = split_surname(pupil.family_name)
@@ -178,7 +186,7 @@ def participants_list(
             "deelnemerref": _ref(pupil),
             "achternaam": surname[:70],
             "roepnaam": pupil.given_name[:64],
-            "groep": _group_id(pupil.class_name),
+            "groep": group_id(school.id, school_year, pupil.class_name),
             "niveau": {"label": "Jaargroep", "niveau": str(pupil.groep)},
             "extensie": {
                 "label": "Demografisch",
@@ -191,7 +199,7 @@ def participants_list(
             entry["voorvoegsel"] = prefix[:10]
         participants.append(entry)
     message = _header(school, school_year, now, "Toetsdeelnemers") | {
-        "groepen": groups,
+        "groepen": list(groups.values()),
         "deelnemers": participants,
     }
     _check("Deelnemerslijst", message)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 
 from service.advice.trajectories import Actor, CommandContext
 from service.bootstrap import Container, bootstrap
+from service.chain.messages import group_id
 from service.cli import app
 from service.imports.pupils import import_pupils
 from service.imports.running import pupil_id_for
@@ -286,13 +288,31 @@ def test_the_command_line_sends_the_deelnemerslijst_and_names_who_is_left_out(
     }
     assert (sem["voorvoegsel"], sem["groep"], sem["extensie"]["geslacht"]) == (
         "van der",
-        "stamgroep-8C",
+        group_id(SCHOOL.id, "2025-2026", "8C"),
         9,
     )
-    assert {g["id"]: g["niveau"]["niveau"] for g in body["groepen"]} == {
-        "stamgroep-8A": "8",
-        "stamgroep-8C": "8",
+    assert {g["id"]: (g["omschrijving"], g["niveau"]["niveau"]) for g in body["groepen"]} == {
+        group_id(SCHOOL.id, "2025-2026", "8A"): ("8A", "8"),
+        group_id(SCHOOL.id, "2025-2026", "8C"): ("8C", "8"),
     }
+
+
+def test_a_group_has_the_same_meaningless_id_in_every_message_of_the_school_year(
+    chain: Container, provider: Provider, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
+    one_by_one = {
+        body["deelnemers"][0]["roepnaam"]: body["deelnemers"][0]["groep"]
+        for *_, body in provider.imported
+    }
+    args = ["school", "send-participants", "01AA", "--school-year", "2025-2026"]
+    assert runner.invoke(app, args).exit_code == 0
+    (*_, whole) = provider.received[-1]
+    at_once = {p["roepnaam"]: p["groep"] for p in whole["deelnemers"]}
+    assert one_by_one == at_once, "the outbox's lists of one and the school's list agree"
+    assert len(set(at_once.values())) == 2, "8A and 8C are two groups"
+    for group in whole["groepen"]:
+        assert str(uuid.UUID(group["id"])) == group["id"], "an opaque id, not the class name"
 
 
 def test_the_command_line_sends_every_advice_and_says_so_when_the_provider_is_down(
