@@ -17,7 +17,15 @@ import uvicorn
 
 from service.accounts.cli import clients_app, users_app
 from service.api.nodelay import NoDelayH11Protocol
-from service.audit.verify import Anchor, count_events, verify
+from service.audit.anchors import (
+    Anchor,
+    AnchorLog,
+    AnchorRefusedError,
+    anchor_file,
+    mail_anchor,
+    write_anchor,
+)
+from service.audit.verify import count_events, verify
 from service.bootstrap import system_clock
 from service.clitools import container as _container
 from service.clitools import fail as _fail
@@ -123,25 +131,82 @@ def diagram_command(
 def verify_command(
     anchor: Annotated[
         list[str] | None,
-        typer.Option(help="A published POSITION:HASH that must still be in the log"),
+        typer.Option(help="An anchor printed or mailed earlier: POSITION:HASH or HASH@POSITION"),
     ] = None,
+    no_anchor: Annotated[
+        bool, typer.Option("--no-anchor", help="Do not read the anchor file")
+    ] = False,
 ) -> None:
-    """Recompute the hash chain of the whole log; exit 1 at the first tampered event."""
+    """Recompute the hash chain of the whole log and check it against the anchors kept outside
+    the database (the anchor file, and any --anchor); exit 1 at the first tampered event."""
     try:
-        anchors = tuple(Anchor.parse(a) for a in anchor or [])
+        given = tuple(Anchor.parse(a) for a in anchor or [])
     except ValueError as error:
         raise _fail(str(error)) from None
     with _container() as container:
         _require_schema(container)
+        file = anchor_file(container.settings, container.engine.url)
+        kept = AnchorLog((), 0)
+        if not no_anchor and file.exists():
+            try:
+                kept = file.read()
+            except OSError as error:
+                raise _fail(f"cannot read the anchor file {file.path}: {error}") from None
         with _progress("controleren", count_events(container.engine)) as advance:
-            report = verify(container.store, anchors=anchors, progress=advance)
+            report = verify(container.store, anchors=given + kept.anchors, progress=advance)
+    if no_anchor:
+        print("anchors: the anchor file was not read (--no-anchor)", file=sys.stderr)
+    elif not kept.anchors:
+        print(
+            f"warning: no anchors in {file.path}: only the chain inside the database was "
+            "checked, which a rewrite of the whole chain or a rolled-back head would pass "
+            "('adviestraject anchor' writes one)",
+            file=sys.stderr,
+        )
+    if kept.unreadable:
+        print(f"warning: {kept.unreadable} lines of {file.path} are not anchors", file=sys.stderr)
     if report.breach is None:
         print(f"ok: {report.events} events, head {report.head_position}:{report.head_hash}")
+        if kept.latest is not None:
+            print(
+                f"anchors: {report.anchors_checked} checked, the latest "
+                f"({kept.latest.described()}) matches"
+            )
+        elif given:
+            print(f"anchors: {report.anchors_checked} given, all match")
         return
     breach = report.breach
     stream = f" (stream {breach.stream_id})" if breach.stream_id else ""
     print(f"TAMPERED at position {breach.position}{stream}: {breach.reason}", file=sys.stderr)
     raise typer.Exit(code=1)
+
+
+@app.command("anchor")
+def anchor_command() -> None:
+    """Write the log's head to the anchor file now (and mail it to ADVIESTRAJECT_ANCHOR_MAIL_TO);
+    refused, with exit 1, when the log no longer matches the last anchor."""
+    with _container() as container:
+        _require_schema(container)
+        settings = container.settings
+        file = anchor_file(settings, container.engine.url)
+        try:
+            written = write_anchor(container.store, file, container.clock())
+        except AnchorRefusedError as refused:
+            print(f"TAMPERED: {refused}; no anchor written", file=sys.stderr)
+            raise typer.Exit(code=1) from None
+        except OSError as error:
+            raise _fail(f"cannot write the anchor file {file.path}: {error}") from None
+        if written is None:
+            print("the log is empty: nothing to anchor yet")
+            return
+        print(f"anchor {written.printed} written to {file.path}")
+        print(f"check it later with: adviestraject verify --anchor {written.printed}")
+        if settings.anchor_mail_to:
+            try:
+                mail_anchor(settings, written)
+            except OSError as error:
+                raise _fail(f"anchor written, but not mailed: {error}") from None
+            print(f"mailed to {settings.anchor_mail_to}")
 
 
 @app.command("rebuild")

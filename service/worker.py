@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from service.audit.anchors import write_anchor_if_due
 from service.bootstrap import Container
 from service.intake.processing import process_pending
 from service.projections.rebuild import CATCH_UP
@@ -48,6 +49,8 @@ def work(
             tidied_at = time.monotonic()
             container.sessions.purge_expired()
             container.throttle.prune()
+        # Anchor the log's head outside the database when due (cheap when not: one file read).
+        write_anchor_if_due(container, container.clock())
         return intake_round(container)
 
     loops = [

@@ -3,9 +3,13 @@
 Checks, in global order: positions run 1, 2, 3, … without a hole (a deleted event leaves one);
 each stream's versions run 1, 2, 3, …; every event's hash is the hash of its stored content and
 the previous event's hash (a changed, inserted or reordered event breaks it); and the log ends
-exactly at the head row's position and hash (events deleted from the end). An optional anchor — a
-position and hash published earlier, e.g. in directie's yearly report — proves the head itself
-was not rolled back.
+exactly at the head row's position and hash (events deleted from the end).
+
+A consistent rewrite (every hash from one event on recomputed, the head too) or a truncated tail
+with the head rolled back passes those checks; anchors catch them (`service/audit/anchors.py`):
+the event at each anchor's position must carry the anchor's hash — the first anchor that does not
+bounds the rewrite between the anchor before it and itself — and the log may not end before an
+anchor. The CLI checks the anchor file's anchors by default.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
+from service.audit.anchors import Anchor, Log
 from service.store.hashing import GENESIS_HASH, rehash
 from service.store.schema import events
-from service.store.sql import SqlEventStore, read_page
 
 
 @dataclass(frozen=True)
@@ -28,24 +32,13 @@ class Breach:
 
 
 @dataclass(frozen=True)
-class Anchor:
-    position: int
-    hash: str
-
-    @classmethod
-    def parse(cls, text: str) -> Anchor:
-        position, _, digest = text.partition(":")
-        if not position.isdigit() or len(digest) != 64:
-            raise ValueError("an anchor is POSITION:HASH, e.g. 1200:3fa9…(64 hex characters)")
-        return cls(int(position), digest)
-
-
-@dataclass(frozen=True)
 class VerifyReport:
     events: int
     head_position: int
     head_hash: str
     breach: Breach | None
+    anchors_checked: int = 0
+    """Anchors whose position the walk reached and found carrying their hash."""
 
     @property
     def ok(self) -> bool:
@@ -59,7 +52,7 @@ def count_events(engine: Engine) -> int:
 
 
 def verify(
-    store: SqlEventStore,
+    store: Log,
     *,
     anchors: tuple[Anchor, ...] = (),
     page: int = 5000,
@@ -68,54 +61,76 @@ def verify(
     head_position, head_hash = store.head()
     previous, expected, seen = GENESIS_HASH, 1, 0
     versions: dict[str, int] = {}
-    pending = {a.position: a for a in anchors}
+    pending: dict[int, list[Anchor]] = {}
+    for each in anchors:
+        pending.setdefault(each.position, []).append(each)
+    matched = 0  # the position of the last anchor found intact (0: none yet)
+    checked = 0
 
     def report(breach: Breach | None) -> VerifyReport:
-        return VerifyReport(seen, head_position, head_hash, breach)
+        return VerifyReport(seen, head_position, head_hash, breach, checked)
 
-    with store.engine.connect() as conn:
-        after = 0
-        while batch := read_page(conn, after, page):
-            for event in batch:
-                if event.position != expected:
-                    reason = (
-                        f"position {expected} is missing: an event was deleted"
-                        if event.position > expected
-                        else "positions out of order"
+    after = 0
+    while batch := store.read_all(after, page):
+        for event in batch:
+            if event.position != expected:
+                reason = (
+                    f"position {expected} is missing: an event was deleted"
+                    if event.position > expected
+                    else "positions out of order"
+                )
+                return report(Breach(expected, event.stream_id, reason))
+            version = versions.get(event.stream_id, 0) + 1
+            if event.stream_version != version:
+                return report(
+                    Breach(
+                        event.position,
+                        event.stream_id,
+                        f"stream version {event.stream_version}, expected "
+                        f"{version}: an event of this stream was removed or "
+                        "moved",
                     )
-                    return report(Breach(expected, event.stream_id, reason))
-                version = versions.get(event.stream_id, 0) + 1
-                if event.stream_version != version:
+                )
+            if rehash(event, previous) != event.hash:
+                return report(
+                    Breach(
+                        event.position,
+                        event.stream_id,
+                        "the hash does not match: the event was changed, inserted or moved",
+                    )
+                )
+            for anchor in pending.pop(event.position, ()):
+                if anchor.hash != event.hash:
                     return report(
-                        Breach(
-                            event.position,
-                            event.stream_id,
-                            f"stream version {event.stream_version}, expected "
-                            f"{version}: an event of this stream was removed or "
-                            "moved",
-                        )
+                        Breach(event.position, event.stream_id, _rewritten(anchor, matched))
                     )
-                if rehash(event, previous) != event.hash:
-                    return report(
-                        Breach(
-                            event.position,
-                            event.stream_id,
-                            "the hash does not match: the event was changed, inserted or moved",
-                        )
-                    )
-                anchor = pending.pop(event.position, None)
-                if anchor is not None and anchor.hash != event.hash:
-                    return report(
-                        Breach(event.position, event.stream_id, "differs from the published anchor")
-                    )
-                versions[event.stream_id] = version
-                previous, expected, seen = event.hash, expected + 1, seen + 1
-            after = batch[-1].position
-            if progress:
-                progress(len(batch))
+                matched, checked = event.position, checked + 1
+            versions[event.stream_id] = version
+            previous, expected, seen = event.hash, expected + 1, seen + 1
+        after = batch[-1].position
+        if progress:
+            progress(len(batch))
     if pending:
-        missing = min(pending)
-        return report(Breach(missing, None, "the log ends before a published anchor"))
+        beyond = max((a for group in pending.values() for a in group), key=lambda a: a.position)
+        last = expected - 1
+        gone = (
+            f"event {expected} was"
+            if expected == beyond.position
+            else f"events {expected}–{beyond.position} were"
+        )
+        head = (
+            "the head rolled back"
+            if head_position < beyond.position
+            else f"the head still says {head_position}"
+        )
+        return report(
+            Breach(
+                expected,
+                None,
+                f"the log ends at position {last} (head {head_position}) but "
+                f"{beyond.described()} reaches {beyond.position}: {gone} deleted and {head}",
+            )
+        )
     if (expected - 1, previous) != (head_position, head_hash):
         return report(
             Breach(
@@ -126,3 +141,11 @@ def verify(
             )
         )
     return report(None)
+
+
+def _rewritten(anchor: Anchor, matched: int) -> str:
+    since = f"after position {matched}, " if matched else ""
+    return (
+        f"the hash differs from {anchor.described()}: an event {since}at or before this "
+        "position was changed and every later hash recomputed"
+    )

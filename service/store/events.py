@@ -1,13 +1,15 @@
 """The event store's contract: what an appended and a stored event look like, and its errors.
 
-The port that use cases call is `service.store.port`; these are the records it speaks in.
+Two implementations keep this contract: `SqlEventStore` (SQLite and PostgreSQL) and
+`InMemoryEventStore`; one contract test suite runs against all three.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 
 # Records of the store's hot path: slotted, not frozen. A frozen dataclass's __init__ costs
@@ -60,9 +62,22 @@ class ConcurrencyError(Exception):
         self.current_version = current_version
 
 
-class IdempotencyConflictError(Exception):
-    """An idempotency key came back with a different request than the one it first carried."""
+class EventStore(Protocol):
+    def append(
+        self,
+        stream_id: str,
+        expected_version: int | None,
+        events: Sequence[NewEvent],
+        *,
+        recorded_at: datetime,
+    ) -> list[StoredEvent]:
+        """Append atomically after `expected_version` (None: wherever the stream is now)."""
+        ...
 
-    def __init__(self, key: str) -> None:
-        super().__init__(f"idempotency key {key!r} was used for a different request")
-        self.key = key
+    def read_stream(self, stream_id: str) -> list[StoredEvent]: ...
+
+    def stream_version(self, stream_id: str) -> int: ...
+
+    def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Events with a position above `after`, in global order, at most `limit` of them."""
+        ...
