@@ -43,6 +43,7 @@ from service.projections.rebuild import rebuild_trajectories
 from service.settings import Settings
 from service.store.events import ConcurrencyError, NewEvent
 from service.store.migrate import upgrade
+from service.store.port import Append, UnitOfWork
 from service.store.sql import read_facts
 from workflows import commands as c
 from workflows.codec import Event
@@ -327,13 +328,15 @@ def bulk_append(container: Container, batches: list[tuple[str, list[Event]]], pe
     with paused_gc():  # as an import runs (service.gcpause): many objects, no cycles
         for start in range(0, len(batches), per_tx):
             chunk = batches[start : start + per_tx]
-            with container.store.writing(NOW) as writer:
-                stored = writer.append_many(
-                    [
-                        (stream, 0, [NewEvent(*CODEC.encode(e), metadata) for e in events])
-                        for stream, events in chunk
-                    ]
-                )
+            unit = UnitOfWork(
+                NOW,
+                [
+                    Append(stream, 0, [NewEvent(*CODEC.encode(e), metadata) for e in events])
+                    for stream, events in chunk
+                ],
+            )
+            with container.store.session(exclusive=True) as session:
+                stored = session.commit(unit)
             appended += len(stored)
     return appended
 

@@ -19,7 +19,8 @@ from service.outbox.outbox import OutboxWorker
 from service.schools.register import Register
 from service.settings import Settings
 from service.store.engine import make_engine
-from service.store.sql import SqlEventStore
+from service.store.keys import KeyRing
+from service.store.sql import SqlStore, make_store
 
 
 def system_clock() -> datetime:
@@ -30,7 +31,7 @@ def system_clock() -> datetime:
 class Container:
     settings: Settings
     engine: Engine
-    store: SqlEventStore
+    store: SqlStore
     trajectories: Trajectories
     register: Register
     accounts: Accounts
@@ -58,8 +59,12 @@ class Container:
 
 
 def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Container:
-    engine = make_engine(settings.database_url)
-    store = SqlEventStore(engine)
+    engine = make_engine(
+        settings.database_url,
+        connect_timeout=settings.database_connect_timeout,
+        statement_timeout=settings.database_statement_timeout,
+    )
+    store = make_store(engine, keyring(settings))
     accounts = Accounts(engine, clock)
     return Container(
         settings=settings,
@@ -74,3 +79,8 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Container:
         inbox=Inbox(engine, clock),
         clock=clock,
     )
+
+
+def keyring(settings: Settings) -> KeyRing:
+    """The key-encryption keys for pupils' keys: made on first use in development only."""
+    return KeyRing.from_file(settings.key_file, create=settings.environment == "development")

@@ -29,6 +29,32 @@ class Settings(BaseSettings):
     Deelnemerslijst we send); none when the provider authenticates otherwise."""
     chain_timeout: float = 30.0
 
+    max_body_bytes: int = 1024 * 1024
+    """The largest request body the JSON API and the web forms accept (413 above it)."""
+    max_chain_body_bytes: int = 2 * 1024 * 1024
+    """The largest body the chain standard's endpoint accepts (one pupil's result: a few KB)."""
+    body_timeout: float = 30.0
+    """Seconds a request body may take to arrive whole (408 after it: no trickling clients)."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """The reverse proxy's addresses (comma-separated IPs or networks) whose X-Forwarded-For
+    and X-Forwarded-Proto `serve` believes; the login throttle counts per client address."""
+
+    database_connect_timeout: float = 5.0
+    """Seconds to wait for a new PostgreSQL connection: a frozen server cannot hang requests."""
+    database_statement_timeout: float = 30.0
+    """Seconds one PostgreSQL statement may run before the server cancels it (0: no limit)."""
+
+    key_file: Path = Path("var") / "keys" / "pupil-keys.kek"
+    """The key-encryption keys that wrap every pupil's key (`id:base64` per line, the first wraps
+    new keys). Keep it out of the database and its backups: a secret in production. In
+    development a missing file is made; in production it must exist."""
+
+    log_format: Literal["plain", "json"] = "plain"
+    log_level: str = "INFO"
+    worker_status_dir: Path = Path("var") / "worker"
+    """Where each worker process writes its loops' status (last success, last error, backlog)
+    for `/health` and `adviestraject worker status` to read."""
+
     anchor_dir: Path = Path("var") / "anchors"
     """Where the log's head is anchored (append-only JSON lines, one file per database). Put it
     where the database's administrators cannot rewrite it: another machine's share, WORM storage."""

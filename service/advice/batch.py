@@ -1,37 +1,55 @@
-"""Many pupils' commands in one transaction: imports and the intake worker.
+"""Trajectory commands on a store session: one pupil's command, or many pupils' in one commit.
 
-A command from the API reads one stream, decides and appends it (one round trip on PostgreSQL).
-For a provider's March delivery or a school's CSV export that is one transaction per pupil; here
-the log is locked once, every stream the batch needs is read in one statement, the domain decides
-each item in turn (a refusal is that item's outcome, not the batch's end), and the events of all
-items are chained and sent together with their read-model rows, outbox messages and remembered
-responses, plus whatever the caller adds on `io` (the settled deliveries, register rows): one
-commit for all of it, so a crash leaves either everything or nothing.
+This is the one command path. A teacher's command is a batch of one on a plain session (decided
+on a snapshot; the commit's version check catches a writer in between). A provider's March
+delivery or a school's CSV export is a batch of many on an exclusive session: the log is locked
+once, every stream is loaded in one statement, the domain decides each item in turn (a refusal is
+that item's outcome, not the batch's end), and the events of all items are committed together with
+their read-model rows, outbox messages and remembered answers, plus whatever the caller writes on
+`io` (settled deliveries, register rows): one commit, so a crash leaves all of it or nothing.
 
-The lock is held while the batch decides, so a teacher's command at that moment waits for the
-batch (a few hundred milliseconds for 500 pupils), and no decision is made on a stale stream.
+The lock is held while an exclusive batch decides, so a teacher's command at that moment waits (a
+few hundred milliseconds for 500 pupils), and no decision is made on a stale stream.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from service.advice.trajectories import CommandContext, sealed_events, trajectory_stream
-from service.outbox.outbox import enqueue
+from service.outbox.outbox import OUTBOX
 from service.projections import trajectories as trajectory_rows
-from service.store.events import ConcurrencyError, NewEvent, StoredEvent
-from service.store.sql import IdempotencyConflictError, LogWriter
-from service.store.sqlio import SqlIO
+from service.shared.context import CommandContext
+from service.store import personal
+from service.store.driver import Driver
+from service.store.events import ConcurrencyError, IdempotencyConflictError
+from service.store.port import Append, Loaded, Session, UnitOfWork
+from service.store.streams import trajectory_stream
 from workflows.codec import Event
 from workflows.commands import Command
+from workflows.decide import decide_on
 from workflows.errors import DomainError
+from workflows.policy import SchoolPolicy
 from workflows.trajectory import Trajectory, fold
 
-Decide = Callable[[Trajectory, Sequence[Command], datetime], tuple[list[Event], Trajectory]]
-Open = Callable[[str, Sequence[StoredEvent], SqlIO], list[Event]]
+
+class Decider:
+    """The domain's decision for one pupil's commands, in turn, with the school's policy."""
+
+    def __init__(self, policy: SchoolPolicy) -> None:
+        self._policy = policy
+
+    def __call__(
+        self, state: Trajectory, commands: Sequence[Command], now: datetime
+    ) -> tuple[list[Event], Trajectory]:
+        new_events: list[Event] = []
+        for command in commands:
+            decided = decide_on(state, command, now, policy=self._policy)
+            new_events += decided
+            state = fold(decided, start=state)
+        return new_events, state
 
 
 @dataclass(frozen=True)
@@ -62,114 +80,121 @@ class BatchOutcome:
 
 
 class Batch:
-    def __init__(self, writer: LogWriter, decide: Decide, open_: Open) -> None:
-        self._writer = writer
+    def __init__(self, session: Session, decide: Decider, now: datetime) -> None:
+        self._session = session
         self._decide = decide
-        self._open = open_
+        self.now = now
         self._states: dict[str, tuple[Trajectory, int]] = {}
-        self._rows: dict[str, tuple[Trajectory, int]] = {}
         self._remembered: dict[str, tuple[str, dict[str, object]]] = {}
 
     @property
-    def io(self) -> SqlIO:
-        """The batch's transaction, for the caller's own rows (sent with the events)."""
-        return self._writer.io
+    def io(self) -> Driver:
+        """The batch's transaction, for the caller's own rows (committed with the events)."""
+        driver = self._session.driver
+        if driver is None:
+            raise RuntimeError("this store has no SQL transaction to join")
+        return driver
 
-    @property
-    def now(self) -> datetime:
-        return self._writer.recorded_at
+    def assume(self, item: BatchItem, loaded: Loaded) -> None:
+        """Decide `item` on what the caller knows instead of loading it (a new pupil)."""
+        stream = trajectory_stream(item.pupil_id)
+        self._states[stream] = (fold(personal.open_events(loaded.stream(stream), None)), 0)
 
     def execute(self, items: Sequence[BatchItem]) -> list[BatchOutcome]:
-        """Decide and append every item; an item the domain refuses changes nothing."""
+        """Decide every item and commit them together; an item the domain refuses changes
+        nothing."""
         streams = [trajectory_stream(item.pupil_id) for item in items]
-        self._load([s for s in dict.fromkeys(streams) if s not in self._states], items, streams)
         keys = [i.idempotency_key for i in items if i.idempotency_key]
-        unseen = [k for k in keys if k not in self._remembered]
-        if unseen:
-            self._remembered.update(self.io.remembered(unseen))
+        self._load(items, streams, keys)
         new_keys = [k for k in keys if k not in self._remembered]
-        if len(set(new_keys)) != len(new_keys):  # its answer exists only after the append
+        if len(set(new_keys)) != len(new_keys):  # its answer exists only after the commit
             raise ValueError("a new idempotency key comes at most once in one execute")
-        planned: list[tuple[int, str, int, list[NewEvent]]] = []
+        appends: list[Append] = []
+        planned: list[tuple[int, Append]] = []
         outcomes: list[BatchOutcome | None] = []
         for index, (item, stream) in enumerate(zip(items, streams, strict=True)):
-            outcome = self._decide_item(item, stream, planned, index)
+            outcome, append = self._decide_item(item, stream)
             outcomes.append(outcome)
-        stored = self._writer.append_decided([(s, v, new) for _, s, v, new in planned])
-        cursor = 0
-        for index, stream, version, new in planned:
-            mine = stored[cursor : cursor + len(new)]
-            cursor += len(new)
-            item = items[index]
-            outcome = BatchOutcome(
-                version + len(new), [e.event_type for e in mine], [e.position for e in mine]
+            if append is not None:
+                appends.append(append)
+                planned.append((index, append))
+        stored = self._session.commit(
+            UnitOfWork(
+                self.now,
+                appends,
+                read_model=trajectory_rows.TRAJECTORIES,
+                outbox=OUTBOX,
             )
-            outcomes[index] = outcome
-            if mine:
-                self._rows[stream] = (self._states[stream][0], mine[-1].position)
-            if item.idempotency_key:
-                self._remember(item, stream, outcome)
-        if stored:
-            enqueue(self.io, stored, self.now)
+        )
+        cursor = 0
+        for index, append in planned:
+            mine = stored[cursor : cursor + len(append.events)]
+            cursor += len(append.events)
+            outcomes[index] = BatchOutcome(
+                append.expected_version + len(mine),
+                [e.event_type for e in mine],
+                [e.position for e in mine],
+            )
+            if append.idempotency is not None:
+                key, fingerprint = append.idempotency
+                outcome = outcomes[index]
+                assert outcome is not None  # noqa: S101 - set just above
+                self._remembered[key] = (
+                    fingerprint,
+                    {
+                        "stream_version": outcome.stream_version,
+                        "event_types": outcome.event_types,
+                        "positions": outcome.positions,
+                    },
+                )
         return [o for o in outcomes if o is not None]
 
+    def _load(self, items: Sequence[BatchItem], streams: list[str], keys: list[str]) -> None:
+        wanted = [s for s in dict.fromkeys(streams) if s not in self._states]
+        unseen = [k for k in keys if k not in self._remembered]
+        if not wanted and not unseen:
+            return
+        pupil_of = {s: str(i.pupil_id) for s, i in zip(streams, items, strict=True)}
+        sealed = [pupil_of[s] for s in wanted]
+        loaded = self._session.load(wanted, unseen, sealed)
+        self._remembered.update(loaded.remembered)
+        for stream in wanted:
+            stored = loaded.stream(stream)
+            key = loaded.keys.get(pupil_of[stream]) if personal.needs_key(stored) else None
+            state = fold(personal.open_events(stored, key))
+            self._states[stream] = (state, loaded.version(stream))
+
     def _decide_item(
-        self,
-        item: BatchItem,
-        stream: str,
-        planned: list[tuple[int, str, int, list[NewEvent]]],
-        index: int,
-    ) -> BatchOutcome | None:
+        self, item: BatchItem, stream: str
+    ) -> tuple[BatchOutcome | None, Append | None]:
         state, version = self._states[stream]
-        if item.idempotency_key and item.idempotency_key in self._remembered:
-            fingerprint, response = self._remembered[item.idempotency_key]
+        key = item.idempotency_key
+        if key and key in self._remembered:
+            fingerprint, response = self._remembered[key]
             if fingerprint != item.fingerprint:
-                return _refused(version, IdempotencyConflictError(item.idempotency_key))
-            return BatchOutcome(
+                return _refused(version, IdempotencyConflictError(key)), None
+            replayed = BatchOutcome(
                 int(str(response["stream_version"])),
                 list(response["event_types"]),  # type: ignore[call-overload]
                 list(response["positions"]),  # type: ignore[call-overload]
                 replayed=True,
             )
+            return replayed, None
         if item.expected_version is not None and item.expected_version != version:
-            return _refused(version, ConcurrencyError(stream, item.expected_version, version))
+            return _refused(version, ConcurrencyError(stream, item.expected_version, version)), None
         try:
             new_events, new_state = self._decide(state, item.commands, self.now)
         except DomainError as error:
-            return _refused(version, error)
-        new = sealed_events(self._writer, str(item.pupil_id), new_events, item.context)
+            return _refused(version, error), None
+        if not new_events and not key:
+            return BatchOutcome(version, [], []), None
+        pupil = str(item.pupil_id)
+        new = personal.encode(
+            new_events, item.context.metadata(), lambda: self._session.pupil_key(pupil)
+        )
         self._states[stream] = (new_state, version + len(new))
-        planned.append((index, stream, version, new))
-        return None
-
-    def _remember(self, item: BatchItem, stream: str, outcome: BatchOutcome) -> None:
-        key = str(item.idempotency_key)
-        response: dict[str, object] = {
-            "stream_version": outcome.stream_version,
-            "event_types": outcome.event_types,
-            "positions": outcome.positions,
-        }
-        self._remembered[key] = (item.fingerprint, response)
-        self._writer.remember(key, stream, item.fingerprint, response)
-
-    def _load(self, streams: list[str], items: Sequence[BatchItem], names: list[str]) -> None:
-        if not streams:
-            return
-        pupil_of = dict(zip(names, (str(i.pupil_id) for i in items), strict=True))
-        found = self.io.read_streams(streams)
-        for stream in streams:
-            stored = found.get(stream, [])
-            version = stored[-1].stream_version if stored else 0
-            self._states[stream] = (fold(self._open(pupil_of[stream], stored, self.io)), version)
-
-    def close(self) -> None:
-        """The read-model rows of every pupil the batch changed, once each, before the commit."""
-        rows = [
-            trajectory_rows.row(stream, state, position)
-            for stream, (state, position) in self._rows.items()
-        ]
-        trajectory_rows.apply(self.io, rows)
-        self._rows.clear()
+        row = trajectory_rows.row(stream, new_state, 0)
+        return None, Append(stream, version, new, row, (key, item.fingerprint) if key else None)
 
 
 def _refused(

@@ -2,22 +2,26 @@
 
 `type` is a relative URI built from the code, `title` is Dutch for people, `code` is for programs,
 `errors` lists the offending fields. A 5xx never carries a stack trace or SQL: only the request id,
-which is also in the log line that holds the details.
+which is also in the log line that holds the details. A database that is away (down, restarting,
+too slow, its disk full) is a 503 with Retry-After, not a 500: the client may simply try again.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.store.events import ConcurrencyError
-from service.store.sql import IdempotencyConflictError
+from service.dbfaults import NOT_WRITABLE, outage
+from service.store.events import ConcurrencyError, IdempotencyConflictError
 from workflows.errors import DomainError
 
 log = logging.getLogger("adviestraject.api")
@@ -209,12 +213,56 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+_OUTAGE_TEXT = {  # code: (title, what a client or a person can do)
+    "database_unavailable": (
+        "De database is even niet bereikbaar",
+        "probeer het over enkele seconden opnieuw; er is niets opgeslagen",
+    ),
+    NOT_WRITABLE: (
+        "De database kan nu niets opslaan",
+        "de opslag is vol of geeft fouten; er is niets opgeslagen en een beheerder is nodig",
+    ),
+}
+
+_OUTAGE_PAGE = """<!doctype html>
+<html lang="nl"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><h1>{title}</h1><p>{detail}. Probeer het over een minuut opnieuw.</p>
+<p><a href="/">Naar de startpagina</a></p></body></html>
+"""
+
+
+def record_storage_failure(request: Request) -> None:
+    request.app.state.storage_failed_at = time.monotonic()
+
+
+def storage_failed_within(request: Request, seconds: float) -> bool:
+    """Whether a write failed on a full or broken disk in the last `seconds` (for /health)."""
+    failed_at = getattr(request.app.state, "storage_failed_at", None)
+    return failed_at is not None and time.monotonic() - failed_at < seconds
+
+
+async def _database(request: Request, exc: Exception) -> Response:
+    down = outage(exc)
+    if down is None:
+        return await _unexpected(request, exc)
+    request_id = getattr(request.state, "request_id", None)
+    log.warning("database unavailable (request %s): %s", request_id, down.reason)
+    if down.code == NOT_WRITABLE:
+        record_storage_failure(request)
+    title, detail = _OUTAGE_TEXT[down.code]
+    headers = {"Retry-After": str(down.retry_after), "Cache-Control": "no-store"}
+    if "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/api"):
+        page = _OUTAGE_PAGE.format(title=title, detail=detail[0].upper() + detail[1:])
+        return HTMLResponse(page, status_code=503, headers=headers)
+    response = problem(request, 503, down.code, title, detail)
+    response.headers.update(headers)
+    return response
+
+
 E = TypeVar("E", bound=Exception)
 
 
-def _on(
-    app: FastAPI, kind: type[E], handler: Callable[[Request, E], Awaitable[JSONResponse]]
-) -> None:
+def _on(app: FastAPI, kind: type[E], handler: Callable[[Request, E], Awaitable[Response]]) -> None:
     async def handle(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, kind):  # Starlette only calls us for `kind`; keep mypy honest
             raise exc
@@ -230,4 +278,6 @@ def install(app: FastAPI) -> None:
     _on(app, IdempotencyConflictError, _idempotency)
     _on(app, ProblemError, _problem)
     _on(app, StarletteHTTPException, _http)
+    _on(app, SQLAlchemyError, _database)
+    _on(app, sqlite3.Error, _database)  # raised by an engine hook, outside SQLAlchemy's wrapping
     _on(app, Exception, _unexpected)

@@ -32,7 +32,7 @@ from service.imports.running import (
     row_error,
     school_of,
 )
-from service.schools.register import School
+from service.schools.register import School, schools_of_pupils
 from workflows.commands import ReceiveTestResult
 from workflows.errors import DomainError
 from workflows.events import ReferenceLevel
@@ -91,7 +91,7 @@ def import_results(
                 )
                 is not None
             ]
-            found = batch.io.schools_of_pupils([str(r.pupil) for r in parsed])
+            found = schools_of_pupils(batch.io, [str(r.pupil) for r in parsed])
             items, results = [], []
             for result in parsed:
                 if found.get(str(result.pupil)) != result.school.id:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
+from service.store.driver import Driver
 from service.store.engine import single_statements
 from service.store.hashing import canonical, parse
 from service.store.schema import result_deliveries
@@ -103,3 +104,13 @@ class Inbox:
             )
             for r in rows
         ]
+
+
+def pending_deliveries(driver: Driver, delivery_ids: list[int]) -> set[int]:
+    """Which of these deliveries are still pending (re-read under the worker's lock)."""
+    where, ids = driver.any_of("id", delivery_ids)
+    rows = driver.all(
+        f"SELECT id FROM result_deliveries WHERE {where} AND state = 'pending'",  # noqa: S608
+        (ids,),
+    )
+    return {int(r[0]) for r in rows}

@@ -1,27 +1,32 @@
 """The outbox: messages written in the append's transaction and delivered at least once.
 
-`enqueue` runs inside the append (so a message exists exactly when its event does). `OutboxWorker`
+The store writes the rows (`insert_rows`, for the events `ROUTES` names) inside the commit of their
+events, so a message exists exactly when its event does. `OutboxWorker`
 claims a batch under a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers share the
 queue without taking the same message; SQLite serialises writers anyway), runs each message's
 handler, and marks it done. A worker that dies mid-batch leaves its claims to expire; another worker
 takes them again, so handlers must be idempotent (they key their effect on the message id). A
 failing handler is retried with exponential backoff; after `max_attempts` the message is marked
-failed with its last error, visible to operators and never silently dropped.
+failed with its last error, visible to operators and never silently dropped. A failing message
+never blocks the others: its next attempt waits until `available_at` while the queue goes on.
+When the database itself is away the error goes up to the worker loop instead, which waits and
+tries again: an outage does not use up a message's attempts.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 
-from service.store.events import StoredEvent
+from service.dbfaults import outage
+from service.store.driver import Driver
+from service.store.port import Outbox
 from service.store.schema import outbox
-from service.store.sqlio import SqlIO, io_of
 
 log = logging.getLogger("adviestraject.outbox")
 
@@ -55,22 +60,26 @@ class Message:
 Handler = Callable[[Message], None]
 
 
-def enqueue(target: Connection | SqlIO, stored: Sequence[StoredEvent], now: datetime) -> int:
-    rows = [
-        {
-            "position": e.position,
-            "stream_id": e.stream_id,
-            "topic": ROUTES[e.event_type],
-            "payload": {"event_type": e.event_type, "data": e.data},
-            "created_at": now,
-            "available_at": now,
-        }
-        for e in stored
-        if e.event_type in ROUTES
-    ]
-    if rows:
-        io_of(target).insert_outbox(rows)
-    return len(rows)
+def insert_rows(driver: Driver, rows: list[dict[str, Any]]) -> None:
+    """The outbox's own insert, run by the store inside a unit of work."""
+    driver.run_many(
+        "INSERT INTO outbox (position, stream_id, topic, payload, created_at, available_at, "
+        "attempts) VALUES (?, ?, ?, ?, ?, ?, 0)",
+        [
+            (
+                r["position"],
+                r["stream_id"],
+                r["topic"],
+                driver.json_in(r["payload"]),
+                driver.time_in(r["created_at"]),
+                driver.time_in(r["available_at"]),
+            )
+            for r in rows
+        ],
+    )
+
+
+OUTBOX = Outbox(ROUTES, insert_rows)
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,11 @@ class OutboxWorker:
         self._lease = lease
         self._max_attempts = max_attempts
         self._backoff = backoff
+        self._on_failure: Callable[[Message, Exception], None] | None = None
+
+    def report_failures_to(self, callback: Callable[[Message, Exception], None]) -> None:
+        """Tell `callback` of every failed attempt (the worker's status board)."""
+        self._on_failure = callback
 
     def claim(self, limit: int) -> list[Message]:
         now = self._clock()
@@ -135,6 +149,8 @@ class OutboxWorker:
                 raise LookupError(f"no handler for topic {message.topic!r}")
             handler(message)
         except Exception as error:
+            if outage(error) is not None:
+                raise  # not the message's fault; its claim expires and it is tried again
             self._failed(message, error)
             return
         with self._engine.begin() as conn:
@@ -153,19 +169,32 @@ class OutboxWorker:
             "last_error": f"{type(error).__name__}: {error}"[:2000],
             "available_at": now + self._backoff * (2 ** (attempts - 1)),
         }
+        where = {"message_id": message.id, "topic": message.topic}
         if attempts >= self._max_attempts or isinstance(error, GiveUpError):
             values["failed_at"] = now
             log.error(
-                "outbox message %s (%s) failed for good: %s", message.id, message.topic, error
-            )
-        else:
-            log.warning(
-                "outbox message %s (%s) failed, attempt %s: %s",
+                "outbox message %s (%s) failed for good after %s attempts: %s",
                 message.id,
                 message.topic,
                 attempts,
                 error,
+                exc_info=error,
+                extra=where,
             )
+        else:
+            log.warning(
+                "outbox message %s (%s) failed, attempt %s of %s, next at %s: %s",
+                message.id,
+                message.topic,
+                attempts,
+                self._max_attempts,
+                values["available_at"].isoformat(timespec="seconds"),
+                error,
+                exc_info=error,
+                extra=where,
+            )
+        if self._on_failure is not None:
+            self._on_failure(message, error)
         with self._engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == message.id).values(**values))
 

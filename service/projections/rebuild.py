@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from service.advice.trajectories import decode
 from service.gcpause import paused_gc
 from service.projections import trajectories as trajectory_rows
 from service.projections.compliance import ComplianceProjection
 from service.projections.runner import CatchUpProjection, catch_up, reset
+from service.store.personal import decode
 from service.store.sql import read_facts
 from workflows.trajectory import Folds
 

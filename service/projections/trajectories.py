@@ -7,14 +7,41 @@ compared row for row with the live table.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, delete
 
+from service.store.driver import Driver, Table
 from service.store.schema import trajectories
-from service.store.sqlio import SqlIO, io_of
+from service.store.sql import driver_of
 from workflows.trajectory import Trajectory
+
+# The read model's one definition: the upsert, the rebuild's COPY and the PostgreSQL append
+# function's column list (tests/integration/test_read_model_definition.py) all follow it.
+TRAJECTORIES = Table(
+    "trajectories",
+    (
+        "stream_id",
+        "school_id",
+        "school_year",
+        "groep",
+        "status",
+        "conversation",
+        "provisional_advice",
+        "provisional_given_on",
+        "provisional_timeliness",
+        "test_advice",
+        "final_advice",
+        "final_basis",
+        "final_given_on",
+        "reconsideration_deadline",
+        "late",
+        "version",
+        "position",
+    ),
+    key="stream_id",
+    json_columns=frozenset({"late"}),
+)
 
 
 def row(stream_id: str, state: Trajectory, position: int) -> dict[str, Any]:
@@ -40,23 +67,16 @@ def row(stream_id: str, state: Trajectory, position: int) -> dict[str, Any]:
     }
 
 
-def apply(target: Connection | SqlIO, rows: list[dict[str, Any]]) -> None:
+def apply(driver: Driver, rows: list[dict[str, Any]]) -> None:
     if rows:
-        io_of(target).upsert_trajectories(rows)
+        TRAJECTORIES.upsert(driver, rows)
 
 
 def insert_fresh(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Rows into the emptied table (a rebuild)."""
+    """Rows into the emptied table (a rebuild): COPY on PostgreSQL."""
     if rows:
-        SqlIO(conn).insert_trajectories(rows)
+        TRAJECTORIES.insert(driver_of(conn), rows)
 
 
 def clear(conn: Connection) -> None:
     conn.execute(delete(trajectories))
-
-
-def json_row(stream_id: str, state: Trajectory) -> dict[str, Any]:
-    """The row as JSON for `adviestraject_append` (which fills in `position` itself)."""
-    values = row(stream_id, state, 0)
-    del values["position"]
-    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}

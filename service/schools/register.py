@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from service.store import personal
+from service.store import log
+from service.store.driver import Driver
 from service.store.engine import single_statements
 from service.store.schema import parents, pupils, schools
+from service.store.sql import driver_of
 
 # Dutch surnames sort without their tussenvoegsels: "de Vries" sorts under V.
 _TUSSENVOEGSELS = (
@@ -150,7 +153,7 @@ class Register:
         with self._engine.begin() as conn:
             conn.execute(delete(parents).where(parents.c.pupil_id == pupil_id))
             removed = conn.execute(delete(pupils).where(pupils.c.id == pupil_id)).rowcount > 0
-            erased_key = personal.erase_key(conn, pupil_id)
+            erased_key = log.erase_pupil_key(driver_of(conn), pupil_id)
             return removed or erased_key
 
     def pupils_of(self, school_id: str) -> list[Pupil]:
@@ -169,3 +172,25 @@ class Register:
             )
             for r in rows
         ]
+
+
+def schools_of_pupils(driver: Driver, pupil_ids: list[str]) -> dict[str, str]:
+    """The school of every given pupil that is in the register (inside a batch's transaction)."""
+    if not pupil_ids:
+        return {}
+    where, ids = driver.any_of("id", pupil_ids)
+    rows = driver.all(f"SELECT id, school_id FROM pupils WHERE {where}", (ids,))  # noqa: S608
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def register_rows(driver: Driver, pupil_ids: list[str]) -> tuple[list[Any], list[Any]]:
+    """The register's rows of these pupils and of their parents (an import compares)."""
+    where, ids = driver.any_of("id", pupil_ids)
+    columns = "id, school_id, given_name, family_name, class_name, initials, birth_date, sex"
+    found = driver.all(f"SELECT {columns} FROM pupils WHERE {where}", (ids,))  # noqa: S608
+    where, ids = driver.any_of("pupil_id", pupil_ids)
+    parent_rows = driver.all(
+        f"SELECT id, pupil_id, name, email, phone FROM parents WHERE {where}",  # noqa: S608
+        (ids,),
+    )
+    return found, parent_rows

@@ -9,19 +9,31 @@ PostgreSQL goes through psycopg 3; appends are serialised there by an advisory l
 
 from __future__ import annotations
 
+import math
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 
 from service.store.hashing import canonical, parse
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PING_AFTER_IDLE = 2.0  # seconds a pooled PostgreSQL connection rests before it is pinged
 
 
-def make_engine(database_url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    database_url: str,
+    *,
+    connect_timeout: float = 5.0,
+    statement_timeout: float = 0.0,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for `database_url`; on PostgreSQL a new connection gives up after
+    `connect_timeout` seconds and a statement after `statement_timeout` (0: no limit)."""
     # Every JSON value goes in and out through orjson, in the canonical form the hashes use.
     kwargs.setdefault("json_serializer", canonical)
     kwargs.setdefault("json_deserializer", parse)
@@ -29,9 +41,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url, **kwargs)
     if url.get_backend_name() == "postgresql":
-        # No pre-ping: it costs a round trip per checkout; SQLAlchemy still invalidates the pool
-        # when a query meets a dropped connection, and the client's retry gets a fresh one.
-        return create_engine(database_url, pool_size=10, max_overflow=20, **kwargs)
+        return _postgres_engine(url, connect_timeout, statement_timeout, **kwargs)
     raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")
 
 
@@ -48,6 +58,46 @@ def single_statements(engine: Engine) -> Engine:
     if engine.dialect.name == "postgresql":
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine
+
+
+def _postgres_engine(
+    url: URL, connect_timeout: float, statement_timeout: float, **kwargs: Any
+) -> Engine:
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    # libpq counts whole seconds and reads anything below 2 as 2
+    connect_args.setdefault("connect_timeout", max(2, math.ceil(connect_timeout)))
+    if statement_timeout > 0:
+        given = url.query.get("options")  # e.g. a search_path; connect_args would replace it
+        limit = f"-c statement_timeout={int(statement_timeout * 1000)}"
+        connect_args["options"] = f"{given} {limit}" if isinstance(given, str) else limit
+    engine = create_engine(url, pool_size=10, max_overflow=20, connect_args=connect_args, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it rested PING_AFTER_IDLE seconds or more.
+
+    After a PostgreSQL restart every pooled connection is dead, and without a ping the first
+    requests to take one fail. `pool_pre_ping` pings on every checkout, one round trip per
+    request; under load a connection rests milliseconds between requests and a restart shows on
+    the first query anyway (SQLAlchemy then invalidates the whole pool), so only rested
+    connections are pinged. A failed ping makes the pool connect afresh.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("checked_in_at")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError(f"pooled connection is dead: {error}") from error
 
 
 def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:

@@ -1,15 +1,13 @@
 """The event store's contract: what an appended and a stored event look like, and its errors.
 
-Two implementations keep this contract: `SqlEventStore` (SQLite and PostgreSQL) and
-`InMemoryEventStore`; one contract test suite runs against all three.
+The port that use cases call is `service.store.port`; these are the records it speaks in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 
 # Records of the store's hot path: slotted, not frozen. A frozen dataclass's __init__ costs
@@ -62,22 +60,9 @@ class ConcurrencyError(Exception):
         self.current_version = current_version
 
 
-class EventStore(Protocol):
-    def append(
-        self,
-        stream_id: str,
-        expected_version: int | None,
-        events: Sequence[NewEvent],
-        *,
-        recorded_at: datetime,
-    ) -> list[StoredEvent]:
-        """Append atomically after `expected_version` (None: wherever the stream is now)."""
-        ...
+class IdempotencyConflictError(Exception):
+    """An idempotency key came back with a different request than the one it first carried."""
 
-    def read_stream(self, stream_id: str) -> list[StoredEvent]: ...
-
-    def stream_version(self, stream_id: str) -> int: ...
-
-    def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
-        """Events with a position above `after`, in global order, at most `limit` of them."""
-        ...
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was used for a different request")
+        self.key = key

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import base64
 import os
-from datetime import datetime
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, delete
 
-from service.store.schema import pupil_keys
-from service.store.sqlio import SqlIO
+from service.store.events import Fact, NewEvent, StoredEvent
+from workflows.codec import Event
 from workflows.events import CODEC
 
 ERASED = "[gewist]"
@@ -29,25 +28,8 @@ def _aad(event_type: str, field: str) -> bytes:
     return f"{event_type}/{field}".encode()
 
 
-def key_for_writing(io: SqlIO, pupil_id: str, now: datetime) -> bytes:
-    """The pupil's key, made in this transaction if the pupil has none yet."""
-    found = io.pupil_key(pupil_id)
-    if found is not None:
-        return found
-    io.add_pupil_key(pupil_id, AESGCM.generate_key(bit_length=256), now)
-    # Read back: on PostgreSQL's autocommit path a concurrent first writer may have won.
-    key = io.pupil_key(pupil_id)
-    if key is None:
-        raise RuntimeError("the pupil's key was not stored")
-    return key
-
-
 def has_personal_text(event_type: str, data: dict[str, Any]) -> bool:
     return any(data.get(f) is not None for f in CODEC.personal_fields(event_type))
-
-
-def erase_key(conn: Connection, pupil_id: str) -> bool:
-    return conn.execute(delete(pupil_keys).where(pupil_keys.c.pupil_id == pupil_id)).rowcount > 0
 
 
 def seal(key: bytes | None, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -82,3 +64,37 @@ def unseal(key: bytes | None, event_type: str, data: dict[str, Any]) -> dict[str
         raw = base64.b64decode(value[_SEALED])
         opened[field] = AESGCM(key).decrypt(raw[:12], raw[12:], _aad(event_type, field)).decode()
     return opened
+
+
+def encode(
+    events: Sequence[Event], metadata: dict[str, Any], key_of_pupil: Callable[[], bytes]
+) -> list[NewEvent]:
+    """Domain events as the log stores them: encoded, free text sealed with the pupil's key
+    (asked for only when there is free text), each with the command's metadata. The one place
+    where events are encoded and sealed, whatever adapter stores them."""
+    encoded = [CODEC.encode(e) for e in events]
+    key = None
+    if any(has_personal_text(t, data) for t, _, data in encoded):
+        key = key_of_pupil()
+    return [NewEvent(t, v, seal(key, t, data), metadata) for t, v, data in encoded]
+
+
+def open_events(stored: Sequence[StoredEvent], key: bytes | None) -> list[Event]:
+    """Stored events as domain events, free text opened (or `[gewist]` without the key)."""
+    return [
+        CODEC.decode(e.event_type, e.schema_version, unseal(key, e.event_type, e.data))
+        for e in stored
+    ]
+
+
+def needs_key(stored: Sequence[StoredEvent]) -> bool:
+    return any(has_personal_text(e.event_type, e.data) for e in stored)
+
+
+def decode(stored: StoredEvent | Fact) -> Event:
+    """Decode an event whose personal fields are not needed (they read as sealed/erased)."""
+    return CODEC.decode(
+        stored.event_type,
+        stored.schema_version,
+        unseal(None, stored.event_type, stored.data),
+    )

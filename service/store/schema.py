@@ -247,6 +247,8 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    # who made it: a user id, "cli" (the server's command line) or "client:<client id>"
+    Column("issued_by", String(64)),
     Index("ix_api_tokens_user", "user_id"),
 )
 
@@ -282,8 +284,17 @@ login_attempts = Table(
     Column("account", String(320), nullable=False),
     Column("address", String(64), nullable=False),
     Column("succeeded", Boolean, nullable=False),
+    Column("endpoint", String(10), nullable=False, server_default="web"),  # web | oauth
     Index("ix_login_attempts_account", "account", "at"),
     Index("ix_login_attempts_address", "address", "at"),
+)
+
+throttle_counters = Table(
+    "throttle_counters",
+    metadata,
+    Column("key", String(400), primary_key=True),  # endpoint:account:… or endpoint:address:…
+    Column("window_started_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
 )
 
 client_credentials = Table(

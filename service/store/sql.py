@@ -1,320 +1,320 @@
-"""The event store on SQLite and PostgreSQL (SQLAlchemy engines, fixed SQL on the hot path).
+"""The store on a SQL database: sessions, the one commit path, and the SQLite adapter.
 
-Every write transaction starts by taking the append lock (a transaction-level advisory lock on
-PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds the database's write lock). Under that lock
-the writer reads the `log_head` row (the log's last position and hash), gives new events the next
-positions, chains their hashes, and finally moves the head. So appends are serialised, positions
-are handed out in commit order without holes, and a reader that pages by `position > P` can never
-pass an event that commits later with a lower position (the lock is released after the commit is
-visible). The head row also anchors the chain's tail for `verify`. Expected versions are checked
-under the same lock; the unique (stream_id, stream_version) index is a second line of defence,
-and a conflict is always an error, never a silent success. `LogWriter` is that transaction in
-Python (SQLite, bulk imports, `append`); read models, outbox rows and idempotency keys join it.
-On PostgreSQL a single command's append is the same steps in one call of `adviestraject_append`
-(migration 0005), under the same lock.
+Every commit that writes takes the append lock, reads the head (the log's last position and
+hash), checks each stream's expected version (`port.check_versions`, the one check), chains the
+new events' hashes after the head, inserts them, writes the unit's read-model rows, outbox rows,
+remembered answers and the use case's own rows, and moves the head — one transaction. Positions
+are handed out under the lock in commit order without holes, so a follower paging by
+`position > P` never passes an event that commits later. The PostgreSQL adapter
+(`service.store.postgres`) adds its own internals on this path: a single command as one call of
+the `adviestraject_append` function, COPY for large batches, pipelined statements.
+
+SQLite: a session is a `BEGIN IMMEDIATE` transaction from its first statement, so every decision
+is taken under the database's write lock and the commit's version check never fails there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from psycopg.copy import QueuedLibpqWriter
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
-from service.store.events import ConcurrencyError, Fact, NewEvent, StoredEvent
-from service.store.hashing import canonical, chain
-from service.store.schema import log_head
-from service.store.sqlio import EVENT_COLUMNS, SqlIO, copy_text
+from service.store import log
+from service.store.driver import Driver
+from service.store.events import Fact, StoredEvent
+from service.store.hashing import chain
+from service.store.keys import KeyRing
+from service.store.port import (
+    ConcurrencyError,
+    KeyTakenError,
+    Loaded,
+    UnitOfWork,
+    answer,
+    check_versions,
+    outbox_rows,
+)
 
 
-class IdempotencyConflictError(Exception):
-    """An idempotency key came back with a different request than the one it first carried."""
+class SqlSession:
+    """One session on one connection; `locked` once the append lock is held in its transaction."""
 
-    def __init__(self, key: str) -> None:
-        super().__init__(f"idempotency key {key!r} was used for a different request")
-        self.key = key
+    def __init__(self, store: SqlStore, driver: Driver, *, locked: bool) -> None:
+        self.store = store
+        self._driver = driver
+        self.locked = locked
+        self._head: tuple[int, str] | None = None
+        self._known: dict[str, int] = {}  # versions read or written under this session's lock
 
+    @property
+    def driver(self) -> Driver:
+        return self._driver
 
-class LogWriter:
-    """One write transaction on the log: append to streams, then let others join the transaction."""
-
-    def __init__(self, io: SqlIO, recorded_at: datetime, *, lock: bool = True) -> None:
-        self.io = io
-        self.recorded_at = recorded_at
-        self.appended_to: list[tuple[str, int]] = []
-        self.position, self.hash, self._start = 0, "", 0
-        if lock:
-            self._locked(self.io.lock_head())
-
-    def _locked(self, head: tuple[int, str]) -> None:
-        self.position, self.hash = head
-        self._start = self.position
-        self.io.defer()  # everything from here on goes to the database in one round trip
-
-    def lock_and_read(
-        self, stream_id: str, idempotency_key: str | None = None, fingerprint: str = ""
-    ) -> tuple[list[StoredEvent], dict[str, Any] | None]:
-        """Lock the log and read a stream (and a remembered response) under the lock.
-
-        For a writer opened with `lock=False`: the command handler reads what it decides on
-        under the same lock it appends with, so no other writer can come in between.
-        """
-        head, stored, found = self.io.lock_head_and_read(stream_id, idempotency_key)
-        self._locked(head)
-        if found is not None and idempotency_key is not None:
-            if found[0] != fingerprint:
-                raise IdempotencyConflictError(idempotency_key)
-            return stored, found[1]
-        return stored, None
-
-    def stream_version(self, stream_id: str) -> int:
-        return self.io.stream_version(stream_id)
-
-    def append(
-        self, stream_id: str, expected_version: int | None, new_events: Sequence[NewEvent]
-    ) -> list[StoredEvent]:
-        current = self.stream_version(stream_id)
-        if expected_version is not None and expected_version != current:
-            raise ConcurrencyError(stream_id, expected_version, current)
-        return self._write([(stream_id, current, new_events)])
-
-    def append_after_read(
-        self, stream_id: str, read_version: int, new_events: Sequence[NewEvent]
-    ) -> list[StoredEvent]:
-        """Append after the version the caller read from this store moments ago.
-
-        No second look at the stream: if another writer appended in between, the unique
-        (stream_id, stream_version) index rejects these rows when the transaction is sent, and
-        `SqlEventStore.writing` reports that as the `ConcurrencyError` it is.
-        """
-        return self._write([(stream_id, read_version, new_events)])
-
-    def append_many(
-        self, batches: Sequence[tuple[str, int | None, Sequence[NewEvent]]]
-    ) -> list[StoredEvent]:
-        """Append to many streams at once (an import), each after its expected version."""
-        ids = [stream_id for stream_id, _, _ in batches]
-        if len(set(ids)) != len(ids):
-            raise ValueError("append_many takes each stream once")
-        versions = dict.fromkeys(ids, 0)
-        versions.update(self.io.stream_versions(ids))
-        for stream_id, expected, _ in batches:
-            if expected is not None and expected != versions[stream_id]:
-                raise ConcurrencyError(stream_id, expected, versions[stream_id])
-        return self._write([(sid, versions[sid], new) for sid, _, new in batches])
-
-    def append_decided(
-        self, batches: Sequence[tuple[str, int, Sequence[NewEvent]]]
-    ) -> list[StoredEvent]:
-        """Append after versions read under this writer's lock (a batch of commands): no second
-        look; a stream may come more than once, each time after the version its last part left."""
-        return self._write(list(batches)) if batches else []
-
-    def _write(self, batches: list[tuple[str, int, Sequence[NewEvent]]]) -> list[StoredEvent]:
-        if self.io.postgres and sum(len(new) for _, _, new in batches) >= COPY_THRESHOLD:
-            # The COPY is open while the events are chained: the server stores one chunk while
-            # Python chains the next (two cores at work instead of one after the other).
-            with _copying_events(self.io) as send:
-                return self._chain(batches, send)
-        stored = self._chain(batches, None)
-        if stored:
-            self.io.insert_events(stored)
-        return stored
-
-    def _chain(
+    def load(
         self,
-        batches: list[tuple[str, int, Sequence[NewEvent]]],
-        send: Callable[[list[StoredEvent]], None] | None,
-    ) -> list[StoredEvent]:
-        stored: list[StoredEvent] = []
-        unsent = 0
-        texts: dict[int, str] = {}  # `batches` keeps every event alive while it is used
-        for stream_id, current, new_events in batches:
-            self.appended_to.append((stream_id, current))
-            chained = chain(
-                self.hash, self.position, stream_id, current, new_events, self.recorded_at, texts
+        stream_ids: Sequence[str],
+        idempotency_keys: Sequence[str] = (),
+        pupil_ids: Sequence[str] = (),
+    ) -> Loaded:
+        self._lock()
+        if len(stream_ids) == 1 and len(idempotency_keys) <= 1 and len(pupil_ids) <= 1:
+            key = idempotency_keys[0] if idempotency_keys else None
+            pupil = pupil_ids[0] if pupil_ids else None
+            stored, found, wrapped = log.read_for_command(self._driver, stream_ids[0], key, pupil)
+            loaded = Loaded(
+                {stream_ids[0]: stored} if stored else {},
+                {key: found} if key is not None and found is not None else {},
+                {} if wrapped is None or pupil is None else {pupil: self._unwrap(pupil, wrapped)},
             )
-            if chained:
-                self.position, self.hash = chained[-1].position, chained[-1].hash
-                stored += chained
-            if send is not None and len(stored) - unsent >= COPY_CHUNK:
-                send(stored[unsent:])
-                unsent = len(stored)
-        if send is not None and len(stored) > unsent:
-            send(stored[unsent:])
+        else:
+            loaded = Loaded(
+                log.read_streams(self._driver, stream_ids),
+                log.remembered(self._driver, idempotency_keys),
+                {p: self._unwrap(p, k) for p, k in log.pupil_keys(self._driver, pupil_ids).items()},
+            )
+        if self.locked:
+            for stream_id in stream_ids:
+                self._known[stream_id] = loaded.version(stream_id)
+        return loaded
+
+    def _unwrap(self, pupil_id: str, stored: bytes) -> bytes:
+        return self.store.keyring.unwrap(pupil_id, stored)
+
+    def pupil_key(self, pupil_id: str) -> bytes:
+        ring = self.store.keyring
+        found = log.pupil_keys(self._driver, [pupil_id]).get(pupil_id)
+        if found is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
+            new = ring.wrap(pupil_id, AESGCM.generate_key(bit_length=256))
+            found = log.add_pupil_key(self._driver, pupil_id, new, self.store.clock_now())
+        return ring.unwrap(pupil_id, found)
+
+    def _lock(self) -> None:
+        """Exclusive sessions take the append lock with their first read (SQLite holds it)."""
+        if self.locked and self._head is None:
+            self._head = log.lock_head(self._driver)
+
+    def commit(self, unit: UnitOfWork) -> list[StoredEvent]:
+        if not unit.appends and not unit.joined:
+            return []
+        if not self.locked:
+            return self.store.commit_unlocked(self, unit)
+        return self.commit_locked(unit)
+
+    def commit_locked(self, unit: UnitOfWork) -> list[StoredEvent]:
+        """The commit path: in this session's transaction, under the append lock."""
+        driver = self._driver
+        if self._head is None:
+            self._head = log.lock_head(driver)
+        streams = list(dict.fromkeys(a.stream_id for a in unit.appends))
+        unknown = [s for s in streams if s not in self._known]
+        if unknown:
+            found = log.stream_versions(driver, unknown)
+            self._known.update({s: found.get(s, 0) for s in unknown})
+        planned = list(check_versions(unit.appends, self._known))
+        driver.defer()
+        stored, per_append = self.store.write_events(self, planned, unit.recorded_at)
+        rows: dict[Any, dict[str, Any]] = {}
+        remembered = []
+        for (part, version), mine in zip(planned, per_append, strict=True):
+            self._known[part.stream_id] = version + len(mine)
+            if part.read_model_row is not None and mine and unit.read_model is not None:
+                row = dict(part.read_model_row)
+                row["position"] = mine[-1].position
+                rows[row[unit.read_model.key]] = row
+            if part.idempotency is not None:
+                key, fingerprint = part.idempotency
+                remembered.append((key, part.stream_id, fingerprint, answer(version, mine)))
+        if rows and unit.read_model is not None:
+            unit.read_model.upsert(driver, list(rows.values()))
+        if unit.outbox is not None and stored:
+            unit.outbox.insert(driver, outbox_rows(unit.outbox.routes, stored, unit.recorded_at))
+        if remembered:
+            log.remember(driver, remembered, unit.recorded_at)
+        for joined in unit.joined:
+            joined(driver, stored)
+        if stored:
+            log.move_head(driver, stored[-1].position, stored[-1].hash)
+        driver.flush()
         return stored
 
-    def remember(
-        self, key: str, stream_id: str, fingerprint: str, response: dict[str, Any]
-    ) -> None:
-        self.io.remember(key, stream_id, fingerprint, response, self.recorded_at)
+    def forget(self) -> None:
+        """The lock is gone (its transaction ended): what it knew may be stale from now on."""
+        self._head = None
+        self._known.clear()
 
-    def close(self) -> None:
-        if self.position != self._start:
-            self.io.move_head(self.position, self.hash)
-        self.io.flush()
-
-
-COPY_THRESHOLD = 500
-
-
-COPY_CHUNK = 500
-
-
-@contextmanager
-def _copying_events(io: SqlIO) -> Iterator[Callable[[list[StoredEvent]], None]]:
-    """Bulk path on PostgreSQL: COPY in its text format, the lines built here.
-
-    COPY is several times faster than multi-row INSERT, and writing prepared lines instead of
-    `write_row` tuples halves the client's share (jsonb is parsed from the canonical JSON text).
-    A failure inside the block aborts the COPY, and with it the transaction.
-    """
-    recorded: dict[int, str] = {}
-    escaped: dict[str, str] = {}  # streams, types and metadata recur: escaped once each
-
-    def shared(text: str) -> str:
-        found = escaped.get(text)
-        if found is None:
-            found = escaped[text] = copy_text(text)
-        return found
-
-    def line(e: StoredEvent) -> str:
-        moment = recorded.get(id(e.recorded_at))
-        if moment is None:
-            moment = recorded[id(e.recorded_at)] = e.recorded_at.isoformat()
-        data = e.data_json if e.data_json is not None else canonical(e.data)
-        metadata = e.metadata_json if e.metadata_json is not None else canonical(e.metadata)
-        return (
-            f"{e.position}\t{shared(e.stream_id)}\t{e.stream_version}\t{shared(e.event_type)}\t"
-            f"{e.schema_version}\t{copy_text(data)}\t{shared(metadata)}\t{moment}\t{e.hash}\n"
-        )
-
-    with (
-        io.raw.cursor() as cursor,
-        cursor.copy(
-            f"COPY events ({EVENT_COLUMNS}) FROM STDIN", writer=QueuedLibpqWriter(cursor)
-        ) as copy,
-    ):
-        yield lambda events: copy.write("".join([line(e) for e in events]))
+    def chain_planned(
+        self, planned: Sequence[tuple[Any, int]], recorded_at: datetime
+    ) -> tuple[list[StoredEvent], list[list[StoredEvent]]]:
+        """Hash-chain planned appends after the head and move it: the one place where events
+        get their positions and hashes."""
+        if self._head is None:
+            raise RuntimeError("events are chained under the append lock only")
+        position, digest = self._head
+        stored: list[StoredEvent] = []
+        per_append: list[list[StoredEvent]] = []
+        texts: dict[int, str] = {}
+        for part, version in planned:
+            mine = chain(digest, position, part.stream_id, version, part.events, recorded_at, texts)
+            if mine:
+                position, digest = mine[-1].position, mine[-1].hash
+            stored += mine
+            per_append.append(mine)
+        self._head = (position, digest)
+        return stored, per_append
 
 
-class SqlEventStore:
-    def __init__(self, engine: Engine) -> None:
+class SqlStore:
+    """Sessions, reads and the commit path shared by the SQLite and PostgreSQL adapters."""
+
+    def __init__(self, engine: Engine, keyring: KeyRing | None = None) -> None:
         self._engine = engine
+        self.keyring = keyring if keyring is not None else KeyRing.generate()
+        self.clock_now = _utc_now
 
     @property
     def engine(self) -> Engine:
         return self._engine
 
-    @property
-    def appends_on_server(self) -> bool:
-        """PostgreSQL appends a command in one call of `adviestraject_append`."""
-        return self._engine.dialect.name == "postgresql"
-
     @contextmanager
-    def writing(self, recorded_at: datetime, *, lock: bool = True) -> Iterator[LogWriter]:
-        """A write transaction with the log locked; commits when the block ends without error.
-
-        A unique-index violation here would mean something bypassed the head lock: it is left to
-        surface as the bug it is, never turned into a conflict or a silent success.
-        """
-        writer: LogWriter | None = None
-        try:
-            with self._transaction() as io:
-                writer = LogWriter(io, recorded_at, lock=lock)
-                yield writer
-                writer.close()
-        except Exception as error:
-            if writer is None or not _is_stream_version_conflict(error):
-                raise
-            stream_id, expected = writer.appended_to[-1]
-            raise ConcurrencyError(stream_id, expected, self.stream_version(stream_id)) from error
-
-    @contextmanager
-    def _transaction(self) -> Iterator[SqlIO]:
-        if self.appends_on_server:
-            with self._engine.begin() as conn:
-                yield SqlIO(conn)
-            return
-        # SQLite: the transaction straight on the pooled driver connection. SQLAlchemy's
-        # transaction bookkeeping cost about 0.1 ms a command, a tenth of a durable command.
+    def session(self, *, exclusive: bool = False) -> Iterator[SqlSession]:
+        """SQLite: one `BEGIN IMMEDIATE` transaction, committed when the block ends without error
+        (decisions are always taken under the write lock there)."""
         pooled = self._engine.raw_connection()
         try:
-            driver: Any = pooled.driver_connection
-            driver.execute("BEGIN IMMEDIATE")
+            raw: Any = pooled.driver_connection
+            raw.execute("BEGIN IMMEDIATE")
             try:
-                yield SqlIO.on_driver(driver, postgres=False)
+                yield SqlSession(self, Driver(raw), locked=True)
             except BaseException:
-                if driver.in_transaction:  # SQLite may have rolled back already
-                    driver.execute("ROLLBACK")
+                if raw.in_transaction:  # SQLite may have rolled back already
+                    raw.execute("ROLLBACK")
                 raise
-            driver.execute("COMMIT")
+            try:
+                raw.execute("COMMIT")
+            except Exception as error:
+                raise self.translate(error) from error
         finally:
             pooled.close()
 
-    def append(
+    def commit_unlocked(self, session: SqlSession, unit: UnitOfWork) -> list[StoredEvent]:
+        return session.commit_locked(unit)
+
+    def write_events(
         self,
-        stream_id: str,
-        expected_version: int | None,
-        events_: Sequence[NewEvent],
-        *,
+        session: SqlSession,
+        planned: Sequence[tuple[Any, int]],
         recorded_at: datetime,
-    ) -> list[StoredEvent]:
-        with self.writing(recorded_at) as writer:
-            return writer.append(stream_id, expected_version, events_)
+    ) -> tuple[list[StoredEvent], list[list[StoredEvent]]]:
+        stored, per_append = session.chain_planned(planned, recorded_at)
+        if stored:
+            log.insert_events(session.driver, stored)
+        return stored, per_append
+
+    def translate(self, error: Exception) -> Exception:
+        """A driver error as the store's own: the unique indexes are the second line of defence
+        behind the lock (a conflict is always an error, never a silent success)."""
+        text = str(error)
+        if "UNIQUE constraint failed: events.stream_id, events.stream_version" in text:
+            return ConcurrencyError("?", -1, -1)
+        if "UNIQUE constraint failed: idempotency_keys.key" in text:
+            return KeyTakenError("?")
+        return error
+
+    # -- reads ----------------------------------------------------------------------------------
 
     @contextmanager
-    def reading(self) -> Iterator[SqlIO]:
-        """A pooled driver connection for single statements: autocommit on PostgreSQL, so no
-        BEGIN/ROLLBACK round trips (the append function commits itself)."""
+    def reading(self) -> Iterator[Driver]:
+        """A pooled connection for single statements (autocommit on PostgreSQL)."""
         pooled = self._engine.raw_connection()
         try:
-            driver: Any = pooled.driver_connection
-            postgres = self.appends_on_server
-            if postgres:
-                driver.autocommit = True
-            try:
-                yield SqlIO.on_driver(driver, postgres=postgres)
-            finally:
-                if postgres:
-                    driver.autocommit = False
+            yield self.driver_for(pooled.driver_connection)
         finally:
             pooled.close()
+
+    def driver_for(self, raw: Any) -> Driver:
+        return Driver(raw)
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
-        with self.reading() as io:
-            return io.read_stream(stream_id)
+        with self.reading() as driver:
+            return log.read_stream(driver, stream_id)
 
     def stream_version(self, stream_id: str) -> int:
-        with self.reading() as io:
-            return io.stream_version(stream_id)
+        with self.reading() as driver:
+            return log.stream_version(driver, stream_id)
 
     def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
-        with self._engine.connect() as conn:
-            return read_page(conn, after, limit)
+        with self.reading() as driver:
+            return log.read_page(driver, after, limit)
+
+    def read_facts(self, after: int = 0, limit: int = 1000) -> list[Fact]:
+        with self.reading() as driver:
+            return log.read_facts(driver, after, limit)
 
     def head(self) -> tuple[int, str]:
-        with self._engine.connect() as conn:
-            row = conn.execute(select(log_head.c.position, log_head.c.hash)).one()
-            return row.position, row.hash
+        with self.reading() as driver:
+            return log.head(driver)
+
+    def pupil_keys(self, pupil_ids: Sequence[str]) -> dict[str, bytes]:
+        with self.reading() as driver:
+            found = log.pupil_keys(driver, pupil_ids)
+        return {p: self.keyring.unwrap(p, k) for p, k in found.items()}
+
+    def erase_pupil_key(self, pupil_id: str) -> bool:
+        with self.session(exclusive=True) as session:
+            return log.erase_pupil_key(session.driver, pupil_id)
+
+    def rewrap_keys(self) -> int:
+        """Wrap every pupil key with the current key-encryption key; how many changed."""
+        changed = 0
+        with self.session(exclusive=True) as session:
+            driver = session.driver
+            for pupil_id, found in driver.all("SELECT pupil_id, key FROM pupil_keys"):
+                stored = bytes(found)
+                if self.keyring.is_current(stored):
+                    continue
+                raw = self.keyring.unwrap(str(pupil_id), stored)
+                driver.run(
+                    "UPDATE pupil_keys SET key = ? WHERE pupil_id = ?",
+                    (self.keyring.wrap(str(pupil_id), raw), pupil_id),
+                )
+                changed += 1
+        return changed
 
 
-def _is_stream_version_conflict(error: BaseException) -> bool:
-    """The unique (stream_id, stream_version) index said no, on either database."""
-    constraint = getattr(getattr(error, "diag", None), "constraint_name", None)
-    if constraint == "uq_events_stream_version":
-        return True
-    text = str(error)
-    return "UNIQUE constraint failed: events.stream_id, events.stream_version" in text
+def _utc_now() -> datetime:
+    from datetime import UTC  # noqa: PLC0415
+
+    return datetime.now(UTC)
+
+
+def make_store(engine: Engine, keyring: KeyRing | None = None) -> SqlStore:
+    """The adapter for the engine's database."""
+    if engine.dialect.name == "postgresql":
+        from service.store.postgres import PostgresStore  # noqa: PLC0415 - the driver, only here
+
+        return PostgresStore(engine, keyring)
+    return SqlStore(engine, keyring)
+
+
+def driver_of(conn: Connection) -> Driver:
+    """The driver layer on a SQLAlchemy connection's open transaction (rebuilds, tools)."""
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        from service.store.postgres import PgDriver  # noqa: PLC0415 - the driver, only there
+
+        return PgDriver(raw)
+    return Driver(raw)
 
 
 def read_page(conn: Connection, after: int, limit: int) -> list[StoredEvent]:
-    return SqlIO(conn).read_page(after, limit)
+    """A page of the log on a connection the caller holds (followers, verify)."""
+    return log.read_page(driver_of(conn), after, limit)
 
 
 def read_facts(conn: Connection, after: int, limit: int) -> list[Fact]:
     """A page of the log for projections: the events after `after`, without metadata."""
-    return SqlIO(conn).read_facts(after, limit)
+    return log.read_facts(driver_of(conn), after, limit)

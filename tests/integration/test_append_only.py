@@ -9,15 +9,17 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DatabaseError
 
 from service.store.events import NewEvent
-from service.store.sql import SqlEventStore
+from service.store.sql import SqlStore, make_store
+from tests.store_helpers import append
 
 T0 = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def store_with_events(engine: Engine) -> SqlEventStore:
-    store = SqlEventStore(engine)
-    store.append(
+def store_with_events(engine: Engine) -> SqlStore:
+    store = make_store(engine)
+    append(
+        store,
         "s-1",
         0,
         [NewEvent("a", 1, {"advice": "HAVO"}, {}), NewEvent("b", 1, {"advice": "VWO"}, {})],
@@ -36,7 +38,7 @@ def store_with_events(engine: Engine) -> SqlEventStore:
     ],
 )
 def test_sql_that_updates_or_deletes_an_event_is_rejected_by_the_database(
-    engine: Engine, store_with_events: SqlEventStore, statement: str
+    engine: Engine, store_with_events: SqlStore, statement: str
 ) -> None:
     before = store_with_events.read_all()
     with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
@@ -46,15 +48,15 @@ def test_sql_that_updates_or_deletes_an_event_is_rejected_by_the_database(
 
 @pytest.mark.postgres
 def test_truncating_the_events_table_is_rejected_on_postgresql(postgres_engine: Engine) -> None:
-    store = SqlEventStore(postgres_engine)
-    store.append("s-1", 0, [NewEvent("a", 1, {}, {})], recorded_at=T0)
+    store = make_store(postgres_engine)
+    append(store, "s-1", 0, [NewEvent("a", 1, {}, {})], recorded_at=T0)
     with pytest.raises(DatabaseError, match="append-only"), postgres_engine.begin() as conn:
         conn.execute(text("TRUNCATE events"))
     assert len(store.read_all()) == 1
 
 
 def test_a_duplicate_stream_version_is_rejected_by_the_unique_index(
-    engine: Engine, store_with_events: SqlEventStore
+    engine: Engine, store_with_events: SqlStore
 ) -> None:
     insert = text(
         "INSERT INTO events (position, stream_id, stream_version, event_type, schema_version, "

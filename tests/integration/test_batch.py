@@ -16,9 +16,8 @@ from service.advice.trajectories import Actor, CommandContext, trajectory_stream
 from service.audit.verify import verify
 from service.bootstrap import Container
 from service.projections.rebuild import rebuild
-from service.store.events import ConcurrencyError
+from service.store.events import ConcurrencyError, IdempotencyConflictError
 from service.store.schema import idempotency_keys, outbox, trajectories
-from service.store.sql import IdempotencyConflictError
 from tests.conftest import Clock, enrolled_pupil
 from workflows.commands import EnrolPupil, GiveProvisionalAdvice, ReceiveTestResult
 from workflows.errors import DomainError

@@ -14,10 +14,11 @@ from service.bootstrap import Container
 from service.outbox.outbox import ROUTES
 from service.schools.register import Pupil, School
 from service.store import personal
-from service.store.events import ConcurrencyError, NewEvent
+from service.store.events import ConcurrencyError, IdempotencyConflictError, NewEvent
+from service.store.port import Append, UnitOfWork
 from service.store.schema import events, outbox, trajectories
-from service.store.sql import IdempotencyConflictError
 from tests.conftest import Clock, enrolled_pupil
+from tests.store_helpers import append
 from workflows.commands import (
     EnrolPupil,
     GiveProvisionalAdvice,
@@ -156,7 +157,8 @@ def test_an_event_stored_in_an_old_shape_loads_through_its_upcaster(
     container: Container,
 ) -> None:
     pupil = enrolled_pupil(container)
-    container.store.append(
+    append(
+        container.store,
         trajectory_stream(pupil),
         1,
         [
@@ -174,14 +176,15 @@ def test_an_event_stored_in_an_old_shape_loads_through_its_upcaster(
     assert state.provisional_advice.advice is SchoolAdvice.HAVO_TM_VWO
 
 
-def test_a_stale_read_version_is_refused_by_the_unique_index_under_the_lock(
+def test_a_commit_after_a_stale_read_is_refused_with_the_current_version(
     container: Container,
 ) -> None:
     pupil = enrolled_pupil(container)
     stream = trajectory_stream(pupil)
     late = NewEvent("x", 1, {}, {})
-    with pytest.raises(ConcurrencyError) as raised, container.store.writing(container.clock()) as w:
-        w.append_after_read(stream, 0, [late])  # the caller's read predates the enrolment
+    unit = UnitOfWork(container.clock(), [Append(stream, 0, [late])])  # read before enrolment
+    with pytest.raises(ConcurrencyError) as raised, container.store.session() as session:
+        session.commit(unit)
     assert raised.value.current_version == 1
     assert len(container.store.read_stream(stream)) == 1
     assert verify(container.store).ok

@@ -13,10 +13,12 @@ from service.advice.trajectories import Actor, CommandContext, trajectory_stream
 from service.audit.verify import verify
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
+from service.store import log
+from service.store.driver import Driver
 from service.store.events import ConcurrencyError, NewEvent
 from service.store.migrate import upgrade
-from service.store.sqlio import SqlIO
 from tests.conftest import enrolled_pupil
+from tests.store_helpers import append
 from workflows.commands import GiveProvisionalAdvice
 from workflows.errors import DomainError
 from workflows.scale import SchoolAdvice
@@ -41,15 +43,16 @@ def a_colleague_writes_after_every_read(
     pg: Container, monkeypatch: pytest.MonkeyPatch, times: int = 1
 ) -> list[int]:
     """After the handler's read, a colleague records the voorlopig advies first."""
-    read = SqlIO.read_for_command
+    read = log.read_for_command
     raced: list[int] = []
 
-    def read_then_race(io: SqlIO, stream_id: str, *args: Any) -> Any:
+    def read_then_race(io: Driver, stream_id: str, *args: Any) -> Any:
         result = read(io, stream_id, *args)
         if len(raced) < times:
             raced.append(1)
             version = len(result[0])
-            pg.store.append(
+            append(
+                pg.store,
                 stream_id,
                 version,
                 [
@@ -64,7 +67,7 @@ def a_colleague_writes_after_every_read(
             )
         return result
 
-    monkeypatch.setattr(SqlIO, "read_for_command", read_then_race)
+    monkeypatch.setattr(log, "read_for_command", read_then_race)
     return raced
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import IntEnum
 
-from service.store.sqlio import copy_text, copy_value
+from service.store.copyformat import copy_text, copy_value
 
 
 class Groep(IntEnum):
