@@ -20,7 +20,7 @@ import urllib.request
 from typing import Any
 
 from service.chain.messages import ChainSchool
-from service.outbox.outbox import GiveUpError
+from service.shared.delivery import GiveUpError
 
 REFUSALS = {400, 401, 403, 404, 405, 409, 413, 415, 422}
 

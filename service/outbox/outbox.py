@@ -24,9 +24,12 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, or_, select, update
 
 from service.dbfaults import outage
+from service.shared.delivery import GiveUpError
 from service.store.driver import Driver
 from service.store.port import Outbox
 from service.store.schema import outbox
+
+__all__ = ["GiveUpError"]
 
 log = logging.getLogger("adviestraject.outbox")
 
@@ -40,11 +43,6 @@ ROUTES: dict[str, str] = {
     "provisional_advice_given": "chain_provisional_advice",
     "provisional_advice_corrected": "chain_provisional_advice",
 }
-
-
-class GiveUpError(Exception):
-    """Raised by a handler when trying again cannot help (the receiver refused the message):
-    the message is marked failed at once, with the reason, for an operator to look at."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""What the outbox does per topic. Every handler is idempotent: its effect is keyed on the id."""
+"""What happens per outbox topic (composition: the capability that handles each one). Every
+handler is idempotent: its effect is keyed on the message id."""
 
 from __future__ import annotations
 
