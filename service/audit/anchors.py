@@ -194,7 +194,7 @@ class AnchorFile:
         """Other processes on this machine wait here, so two workers never both decide that an
         anchor is due and check the previous one at the same time."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -202,9 +202,9 @@ class AnchorFile:
             os.close(fd)  # releases the lock
 
     def append(self, anchor: Anchor) -> None:
-        """One line at the end, on disk before this returns (file and, when new, directory)."""
+        """One line at the end, on disk before this returns (the file, and for the first line
+        the directory entry too)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        created = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             line = anchor.line(self.database).encode() + b"\n"
@@ -215,7 +215,7 @@ class AnchorFile:
             os.fsync(fd)
         finally:
             os.close(fd)
-        if created:
+        if size == 0:
             directory = os.open(self.path.parent, os.O_RDONLY)
             try:
                 os.fsync(directory)

@@ -238,6 +238,26 @@ def test_the_worker_anchors_when_the_head_moved_and_the_interval_passed(
     assert f"adviestraject verify --anchor 4:{second.hash}" in body.get_content()
 
 
+def test_workers_that_find_an_anchor_due_at_the_same_moment_write_it_once(
+    anchored: Container, clock: Clock
+) -> None:
+    pupils_with_advice(anchored, 2)
+    start = threading.Barrier(4)
+    written: list[Anchor | None] = []
+
+    def worker() -> None:
+        start.wait()
+        written.append(write_anchor_if_due(anchored, clock()))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(1 for w in written if w is not None) == 1
+    assert [a.position for a in kept_anchors(anchored)] == [4]
+
+
 def test_the_worker_loop_writes_an_anchor(anchored: Container) -> None:
     pupils_with_advice(anchored, 2)
     work(anchored, threading.Event(), once=True, interval=0.01)
