@@ -27,6 +27,7 @@ from service.audit.anchors import (
 )
 from service.audit.verify import count_events, verify
 from service.bootstrap import system_clock
+from service.clitools import configure_logging as _configure_logging
 from service.clitools import container as _container
 from service.clitools import fail as _fail
 from service.clitools import progress as _progress
@@ -45,6 +46,7 @@ from service.schools.demo import (
 )
 from service.store import migrate as migrations
 from service.worker import work
+from service.worker_status import backlog, read_reports
 from workflows.diagram import mermaid_document
 
 app = typer.Typer(
@@ -110,7 +112,8 @@ def serve_command(
         port=port,
         workers=workers,
         http=NoDelayH11Protocol,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through our handler: plain or JSON, with request id
     )
 
 
@@ -227,19 +230,65 @@ def rebuild_command(
             print(f"{each}: rebuilt from {total} events ({rows} handled)")
 
 
-@app.command("worker")
+worker_app = typer.Typer(
+    help="Toets results into events, outbox messages out, catch-up read models current.",
+    no_args_is_help=False,
+)
+
+
+@worker_app.callback(invoke_without_command=True)
 def worker_command(
+    context: typer.Context,
     once: Annotated[bool, typer.Option(help="Handle what is waiting, then stop")] = False,
     interval: Annotated[float, typer.Option(help="Seconds to wait when idle")] = 1.0,
 ) -> None:
-    """Toets results into events, outbox messages out, catch-up read models current."""
+    """Run the worker's loops (intake, outbox, housekeeping) until stopped; they survive
+    failures, also of the database, and say so in the log and in `worker status`."""
+    if context.invoked_subcommand is not None:
+        return
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    with _container() as container:
+    with _container(statement_timeout=True) as container:
         _require_schema(container)
-        work(container, stopping, once=once, interval=interval)
+        board = work(container, stopping, once=once, interval=interval)
         status = container.outbox_worker().status()
         print(f"outbox: {status.pending} pending, {status.done} done, {status.failed} failed")
+    failing = [(name, loop) for name, loop in board.loops().items() if loop.failures_in_a_row]
+    if once and failing:
+        name, loop = failing[0]
+        raise _fail(f"worker loop {name} kept failing: {loop.last_error}")
+
+
+@worker_app.command("status")
+def worker_status_command() -> None:
+    """Each worker process's loops (last success, last error) and the backlog."""
+    with _container() as container:
+        _require_schema(container)
+        waiting = backlog(container.engine)
+        reports = read_reports(container.settings.worker_status_dir)
+    print(
+        f"backlog: {waiting.deliveries_pending} deliveries pending, "
+        f"read models {waiting.events_behind} positions behind, "
+        f"outbox {waiting.outbox_pending} pending, {waiting.outbox_failed} failed"
+    )
+    if not reports:
+        print(f"no worker is running (no status in {container.settings.worker_status_dir})")
+    for report in reports:
+        stale = " STALE (no report for a while: dead or hanging?)" if report.stale else ""
+        print(
+            f"worker {report.worker}, started {report.started_at}, "
+            f"last report {report.updated_at}{stale}"
+        )
+        for name, loop in report.loops.items():
+            backlog_of = waiting.of_loop(name)
+            line = f"  {name}: last success {loop.last_success_at or 'never'}"
+            if backlog_of is not None:
+                line += f", backlog {backlog_of}"
+            if loop.last_error_at:
+                line += f", last error {loop.last_error_at}: {loop.last_error}"
+            if loop.failures_in_a_row:
+                line += f" ({loop.failures_in_a_row} failures in a row)"
+            print(line)
 
 
 @app.command("outbox")
@@ -264,8 +313,10 @@ app.add_typer(users_app, name="user")
 app.add_typer(clients_app, name="client")
 app.add_typer(schools_app, name="school")
 app.add_typer(import_app, name="import")
+app.add_typer(worker_app, name="worker")
 
 
 def main() -> None:
+    _configure_logging()
     run: Callable[[], object] = app
     run()

@@ -15,7 +15,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.exc import SQLAlchemyError
 
+from service import logs
 from service.bootstrap import Container, bootstrap
+from service.dbfaults import NOT_WRITABLE, is_driver_error, outage
 from service.settings import Settings
 from service.store import migrate as migrations
 
@@ -34,19 +36,50 @@ def settings() -> Settings:
         raise fail(f"ADVIESTRAJECT_{field.upper()}: {first['msg']}") from None
 
 
-@contextmanager
-def container() -> Iterator[Container]:
+def configure_logging() -> None:
+    """Logging as the settings ask; plain lines when the settings themselves are wrong (the
+    command then fails on them with its own one line)."""
     try:
-        opened = bootstrap(settings())
+        chosen = Settings()
+    except ValidationError:
+        logs.configure()
+        return
+    logs.configure(chosen.log_format, chosen.log_level)
+
+
+@contextmanager
+def container(*, statement_timeout: bool = False) -> Iterator[Container]:
+    """The container for a command; the database's errors become one line and exit code 2.
+
+    Without `statement_timeout` PostgreSQL statements may run as long as they need (a migration
+    or an import of a whole board); the worker asks for the configured limit."""
+    chosen = settings()
+    if not statement_timeout:
+        chosen = chosen.model_copy(update={"database_statement_timeout": 0.0})
+    try:
+        opened = bootstrap(chosen)
     except (ValueError, SQLAlchemyError) as error:
         raise fail(f"cannot open the database: {error}") from None
     try:
         yield opened
-    except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise fail(f"database error: {reason}") from None
+    except Exception as error:
+        if not isinstance(error, SQLAlchemyError) and not is_driver_error(error):
+            raise
+        raise fail(database_error(error)) from None
     finally:
         opened.close()
+
+
+def database_error(error: BaseException) -> str:
+    """One line for a database error, saying whether trying again later can help."""
+    down = outage(error)
+    if down is not None and down.code == NOT_WRITABLE:
+        return f"database error (cannot store anything: disk full or failing): {down.reason}"
+    if down is not None:
+        return f"database error (unavailable, try again later): {down.reason}"
+    orig = getattr(error, "orig", None) or error
+    text = str(orig).strip()
+    return f"database error: {text.splitlines()[0] if text else type(orig).__name__}"
 
 
 def require_schema(opened: Container) -> None:

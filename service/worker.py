@@ -1,35 +1,81 @@
 """The background worker: what happens after a command is acknowledged.
 
-Two loops, each on its own thread, so neither can hold the other up:
+Three loops, each on its own thread, so none can hold another up:
 - **intake**: delivered toets results become events (500 per transaction), and the catch-up read
   models follow the log. This is the March deadline's path: a heroverweging must be flagged the
   moment a result lands, whatever else is slow.
 - **outbox**: e-mail and the chain's messages to test providers; a provider that answers slowly
   (up to ADVIESTRAJECT_CHAIN_TIMEOUT per message) delays only other outbox messages.
-Housekeeping (ended sessions, old login attempts) runs hourly on the intake thread.
+- **housekeeping**: ended sessions and old login attempts, purged hourly; the log's head
+  anchored outside the database when it moved (ADVIESTRAJECT_ANCHOR_INTERVAL, checked hourly).
+
+A loop survives every exception: it logs it with its traceback, records it on the status board
+(`service.worker_status`), waits (doubling from `backoff_start` up to `backoff_cap` while the
+failures go on) and tries again; a database that is down for an hour is caught up with when it
+is back. An item that fails on its own (a delivery, an outbox message) is retried a few times and
+then marked failed with its reason, so it never blocks the others.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from service.audit.anchors import write_anchor_if_due
 from service.bootstrap import Container
-from service.intake.processing import process_pending
+from service.dbfaults import outage
+from service.intake.processing import Attempts, process_pending
 from service.projections.rebuild import CATCH_UP
 from service.projections.runner import catch_up
+from service.worker_status import StatusBoard
+
+log = logging.getLogger("adviestraject.worker")
 
 HOUSEKEEPING_EVERY = 3600.0  # seconds between purges of ended sessions and old login attempts
+ONCE_GIVES_UP_AFTER = 3  # failures in a row after which `--once` stops trying
 
 
-def intake_round(container: Container) -> int:
+@dataclass(frozen=True)
+class Loop:
+    name: str
+    step: Callable[[], int]  # one round; how much it did (0: nothing waiting)
+    idle: float  # seconds to wait after a round that found nothing
+
+
+def intake_round(container: Container, attempts: Attempts | None = None) -> int:
     """Deliveries into events, then the catch-up read models; how much was done."""
-    done = process_pending(container)
+    done = process_pending(container, attempts=attempts)
     for projection in CATCH_UP.values():
         done += catch_up(container.engine, projection)
     return done
+
+
+def housekeeping(container: Container) -> int:
+    container.sessions.purge_expired()
+    container.throttle.prune()
+    # The log's head, anchored outside the database when due (service/audit/anchors.py).
+    write_anchor_if_due(container, container.clock())
+    return 0
+
+
+def loops(container: Container, interval: float, board: StatusBoard) -> list[Loop]:
+    """The standard loops; an item that fails on its own is reported on `board` too."""
+    attempts = Attempts(
+        on_failure=lambda delivery_id, error: board.item_failed(
+            "intake", f"delivery {delivery_id}", error
+        )
+    )
+    outbox = container.outbox_worker()
+    outbox.report_failures_to(
+        lambda message, error: board.item_failed("outbox", f"message {message.id}", error)
+    )
+    return [
+        Loop("intake", lambda: intake_round(container, attempts), interval),
+        Loop("outbox", outbox.run_once, interval),
+        Loop("housekeeping", lambda: housekeeping(container), HOUSEKEEPING_EVERY),
+    ]
 
 
 def work(
@@ -38,48 +84,89 @@ def work(
     *,
     once: bool = False,
     interval: float = 1.0,
-) -> None:
-    """Run both loops until `stopping` is set (or, with `once`, until neither has work)."""
-    outbox = container.outbox_worker()
-    tidied_at = -HOUSEKEEPING_EVERY
-
-    def intake() -> int:
-        nonlocal tidied_at
-        if time.monotonic() - tidied_at >= HOUSEKEEPING_EVERY:
-            tidied_at = time.monotonic()
-            container.sessions.purge_expired()
-            container.throttle.prune()
-        # Anchor the log's head outside the database when due (cheap when not: one file read).
-        write_anchor_if_due(container, container.clock())
-        return intake_round(container)
-
-    loops = [
+    backoff_start: float = 0.5,
+    backoff_cap: float = 60.0,
+    only: Callable[[StatusBoard], list[Loop]] | None = None,
+) -> StatusBoard:
+    """Run the loops until `stopping` is set (or, with `once`, until none has work); the board
+    tells how each loop ended. `only` builds other loops than the standard ones (tests inject
+    faulty ones)."""
+    board = StatusBoard(container.settings.worker_status_dir)
+    running = only(board) if only is not None else loops(container, interval, board)
+    threads = [
         threading.Thread(
-            target=_loop, args=(intake, stopping, once, interval), name="intake", daemon=True
-        ),
-        threading.Thread(
-            target=_loop,
-            args=(outbox.run_once, stopping, once, interval),
-            name="outbox",
+            target=_run,
+            args=(loop, board, stopping, once, backoff_start, backoff_cap),
+            name=loop.name,
             daemon=True,
-        ),
+        )
+        for loop in running
     ]
-    for loop in loops:
-        loop.start()
+    for thread in threads:
+        thread.start()
     try:
-        for loop in loops:
-            while loop.is_alive():
-                loop.join(timeout=0.5)  # wakes for signals in the main thread
-    except KeyboardInterrupt:
-        stopping.set()
-    for loop in loops:
-        loop.join()  # each finishes the step it is in: nothing is cut off half-way
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(timeout=0.5)  # wakes for signals in the main thread
+        except KeyboardInterrupt:
+            stopping.set()
+        for thread in threads:
+            thread.join()  # each finishes the step it is in: nothing is cut off half-way
+    finally:
+        board.close()
+    return board
 
 
-def _loop(step: Callable[[], int], stopping: threading.Event, once: bool, interval: float) -> None:
+def backoff(failures: int, start: float, cap: float) -> float:
+    """Seconds to wait after `failures` failures in a row: doubling from `start`, at most `cap`."""
+    return min(cap, start * 2.0 ** min(failures - 1, 64))
+
+
+def _run(
+    loop: Loop,
+    board: StatusBoard,
+    stopping: threading.Event,
+    once: bool,
+    backoff_start: float,
+    backoff_cap: float,
+) -> None:
+    failures = 0
     while not stopping.is_set():
-        done = step()
+        try:
+            done = loop.step()
+        except Exception as error:
+            failures += 1
+            delay = backoff(failures, backoff_start, backoff_cap)
+            board.failed(loop.name, error)
+            down = outage(error)
+            if down is not None and failures > 1:
+                # the database is still away: one line per try, the traceback was logged once
+                log.warning(
+                    "%s loop: database still unavailable (%s), try %d, next in %.1f s",
+                    loop.name,
+                    down.reason,
+                    failures,
+                    delay,
+                    extra={"loop": loop.name},
+                )
+            else:
+                log.exception(
+                    "%s loop failed (%d in a row), next try in %.1f s",
+                    loop.name,
+                    failures,
+                    delay,
+                    extra={"loop": loop.name},
+                )
+            if once and failures >= ONCE_GIVES_UP_AFTER:
+                return
+            stopping.wait(delay)
+            continue
+        if failures:
+            log.info("%s loop works again after %d failures", loop.name, failures)
+        failures = 0
+        board.succeeded(loop.name)
         if once and not done:
             return
         if not done:
-            stopping.wait(interval)
+            stopping.wait(loop.idle)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import copy
+import ctypes
 import logging
+import multiprocessing
+import os
 import re
+import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +18,7 @@ from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import logs
 from service.accounts import token_api, users_api
 from service.advice import api as advice_api
 from service.advice import (
@@ -30,6 +36,7 @@ from service.intake import api as intake_api
 from service.intake import report_api
 from service.intake import standard as chain_standard
 from service.settings import Settings
+from service.logs import REQUEST_ID
 from service.web import deliveries, home, login
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -59,7 +66,11 @@ class RequestIdMiddleware:
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        token = REQUEST_ID.set(request_id)  # every log line of this request carries it
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
 
 
 def create_app(container: Container) -> FastAPI:
@@ -147,8 +158,27 @@ def _document_problem(app: FastAPI) -> None:
 
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn (`--factory`): settings from the environment."""
-    logging.basicConfig(level=logging.INFO)
-    # transitions logs every trigger and Alembic every revision read (health): not service news.
-    logging.getLogger("transitions").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    return create_app(bootstrap(Settings()))
+    settings = Settings()
+    logs.configure(settings.log_format, settings.log_level)
+    _exit_with_the_master()
+    return create_app(bootstrap(settings))
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _exit_with_the_master() -> None:
+    """In a worker process of `serve --workers N`: be sent SIGTERM when the master dies.
+
+    Without this, a master killed with -9 leaves its workers serving on the port, and a new
+    `serve` cannot start. A process not started by the master (one worker, tests) is left alone.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        logging.getLogger("adviestraject.api").warning("cannot follow the master's death")
+        return
+    if os.getppid() != parent.pid:  # the master died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
