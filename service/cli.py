@@ -172,8 +172,8 @@ def verify_command(
         print(f"ok: {report.events} events, head {report.head_position}:{report.head_hash}")
         if kept.latest is not None:
             print(
-                f"anchors: {report.anchors_checked} checked, the latest "
-                f"({kept.latest.described()}) matches"
+                f"anchors: {report.anchors_checked} checked; the latest matches: "
+                f"{kept.latest.described()}"
             )
         elif given:
             print(f"anchors: {report.anchors_checked} given, all match")

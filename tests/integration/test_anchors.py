@@ -207,7 +207,7 @@ def test_an_untouched_log_verifies_against_all_its_anchors(
     ok = cli_env.invoke(app, ["verify"])
     assert ok.exit_code == 0, ok.output
     assert "ok: 8 events" in ok.output
-    assert "anchors: 3 checked, the latest (the anchor at position 6" in ok.output
+    assert "anchors: 3 checked; the latest matches: the anchor at position 6" in ok.output
 
 
 def test_the_worker_anchors_when_the_head_moved_and_the_interval_passed(
