@@ -48,6 +48,12 @@ class FinalAdviceBasis(_Labelled):
     NO_TEST_RESULT = "no_test_result"
     OBJECTION_GRANTED = "objection_granted"
 
+    @property
+    def rests_on_test_outcome(self) -> bool:
+        """Given by the rules, not by a person, because the result was not higher or none would
+        come: a replacing result that is higher takes its premise away (it is withdrawn)."""
+        return self in (FinalAdviceBasis.TEST_NOT_HIGHER, FinalAdviceBasis.NO_TEST_RESULT)
+
 
 class KeepReason(_Labelled):
     """Reason codes for keeping the advice, or raising it only partly (moverende redenen)."""

@@ -155,6 +155,24 @@ class ReconsiderationLapsed(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AutomaticFinalAdviceWithdrawn(Event):
+    """A definitief advies the rules gave automatically is withdrawn: a replacing delivery came in
+    higher, so the premise it was given on (a result not higher, or no result at all) is gone and
+    a heroverweging decides the definitief advies. The advice it named is not lowered: the
+    heroverweging starts from the same level and can only raise it."""
+
+    event_type = "automatic_final_advice_withdrawn"
+
+    advice: SchoolAdvice
+    basis: FinalAdviceBasis
+    given_on: date
+    """The day the withdrawn advice was given."""
+    withdrawn_on: date
+    test_advice: TestAdvice
+    """The toetsadvies of the delivery that withdrew it."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ResultReviewRequired(Event):
     """A result next to an advice off the scale (vso, geen advies): a person decides, not a rule."""
 
@@ -310,6 +328,7 @@ TRAJECTORY_EVENTS: tuple[type[Event], ...] = (
     ObjectionDecided,
     PupilLeftSchool,
     NationalRegisterRegistrationSent,
+    AutomaticFinalAdviceWithdrawn,
 )
 
 

@@ -70,6 +70,15 @@ GUARDS: dict[str, Guard] = {
         "het gesprek met ouders en leerling over de heroverweging is nog niet gevoerd, "
         "en de ouders hebben er niet van afgezien",
     ),
+    "final_advice_automatic": Guard(
+        lambda s, _p: (
+            s.final_advice is not None
+            and s.final_advice.basis is not None
+            and s.final_advice.basis.rests_on_test_outcome
+        ),
+        "final_advice_not_automatic",
+        "dit definitief advies is door de school gegeven, niet automatisch; het blijft staan",
+    ),
     "objection_granted": Guard(
         lambda s, _p: s.granted_objection_advice is not None,
         "final_advice_already_given",

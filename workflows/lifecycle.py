@@ -81,6 +81,7 @@ TRIGGER_LABELS = {
     "receive_test_result": "toetsuitslag ontvangen",
     "require_reconsideration": "heroverweging openen",
     "lapse_reconsideration": "heroverweging laten vervallen",
+    "withdraw_automatic_final_advice": "automatisch definitief advies intrekken",
     "require_result_review": "beoordeling van de uitslag openen",
     "plan_conversation": "gesprek plannen",
     "move_conversation": "gesprek verzetten",
@@ -162,6 +163,14 @@ TRANSITIONS: list[dict[str, Any]] = [
         "trigger": "lapse_reconsideration",
         "source": S.RECONSIDERATION_REQUIRED,
         "dest": S.AWAITING_TEST_RESULT,
+    },
+    # A higher replacing result takes an automatic definitief advies back: the trajectory waits
+    # for the test outcome again, and the same decision opens the heroverweging.
+    {
+        "trigger": "withdraw_automatic_final_advice",
+        "source": S.FINAL_ADVICE_GIVEN,
+        "dest": S.AWAITING_TEST_RESULT,
+        "conditions": ["final_advice_automatic"],
     },
     {
         "trigger": "require_result_review",

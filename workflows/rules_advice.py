@@ -1,13 +1,15 @@
-"""The rules from enrolment to the definitief advies: advices, the test and what follows from it.
+"""The rules from enrolment to the definitief advies: advices, the test and its paths beside.
 
 Each function takes the decision's `Context` and one command and returns the events that follow,
 or raises a `DomainError` naming the rule. The life cycle's state and guard checks have already
-passed when these run; what they check is the content of the command.
+passed when these run; what they check is the content of the command. What a received result
+means for the advice (a heroverweging or not) is the heroverweging rule:
+`rules_reconsideration.after_test_result`.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from workflows.calendar import SchoolYear, timeliness_in
 from workflows.codec import Event
@@ -32,7 +34,6 @@ from workflows.errors import DomainError
 from workflows.events import (
     CatchUpTestPlanned,
     ExemptionGranted,
-    FinalAdviceGiven,
     NationalRegisterRegistrationSent,
     NoTestResultRecorded,
     OkrConversationHeld,
@@ -42,15 +43,12 @@ from workflows.events import (
     PupilEnrolled,
     PupilEnteredGroep8,
     PupilLeftSchool,
-    ReconsiderationLapsed,
-    ReconsiderationRequired,
-    ResultReviewRequired,
     TestMissed,
     TestResultReceived,
 )
 from workflows.lifecycle import Status
 from workflows.rules_common import Context, optional_text, required_text
-from workflows.scale import Comparison, SchoolAdvice, compare
+from workflows.rules_reconsideration import after_test_result
 
 CATCH_UP_WITHIN = timedelta(weeks=3)
 REGISTER_WITHIN = timedelta(weeks=2)
@@ -92,12 +90,6 @@ def give_orientation_advice(ctx: Context, cmd: GiveOrientationAdvice) -> list[Ev
     return [OrientationAdviceGiven(advice=cmd.advice, given_on=cmd.given_on)]
 
 
-def _final(ctx: Context, advice: SchoolAdvice, on: date, basis: FinalAdviceBasis) -> Event:
-    return FinalAdviceGiven(
-        advice=advice, given_on=on, basis=basis, timeliness=ctx.by_final_deadline(on)
-    )
-
-
 def give_provisional_advice(ctx: Context, cmd: GiveProvisionalAdvice) -> list[Event]:
     if ctx.state.groep != 8:
         raise DomainError(
@@ -114,7 +106,7 @@ def give_provisional_advice(ctx: Context, cmd: GiveProvisionalAdvice) -> list[Ev
         )
     ]
     if ctx.state.exemption is not None:
-        events.append(_final(ctx, cmd.advice, cmd.given_on, FinalAdviceBasis.EXEMPT))
+        events.append(ctx.final_advice(cmd.advice, cmd.given_on, FinalAdviceBasis.EXEMPT))
     return events
 
 
@@ -168,7 +160,7 @@ def grant_exemption(ctx: Context, cmd: GrantExemption) -> list[Event]:
     ]
     given = ctx.state.provisional_advice
     if given is not None:
-        events.append(_final(ctx, given.advice, cmd.decided_on, FinalAdviceBasis.EXEMPT))
+        events.append(ctx.final_advice(given.advice, cmd.decided_on, FinalAdviceBasis.EXEMPT))
     return events
 
 
@@ -195,7 +187,7 @@ def record_no_test_result(ctx: Context, cmd: RecordNoTestResult) -> list[Event]:
         raise DomainError("provisional_advice_missing", "er is nog geen voorlopig advies")
     return [
         NoTestResultRecorded(recorded_on=cmd.recorded_on, reason=reason),
-        _final(ctx, given.advice, cmd.recorded_on, FinalAdviceBasis.NO_TEST_RESULT),
+        ctx.final_advice(given.advice, cmd.recorded_on, FinalAdviceBasis.NO_TEST_RESULT),
     ]
 
 
@@ -219,29 +211,7 @@ def receive_test_result(ctx: Context, cmd: ReceiveTestResult) -> list[Event]:
         reference_levels=cmd.reference_levels,
         received_on=cmd.received_on,
     )
-    current = state.current_advice
-    if current is None:
-        raise DomainError("provisional_advice_missing", "er is nog geen voorlopig advies")
-    comparison = compare(cmd.test_advice, current)
-    higher = ReconsiderationRequired(
-        test_advice=cmd.test_advice,
-        current_advice=current,
-        deadline=ctx.calendar.final_advice_deadline,
-    )
-    not_higher = _final(ctx, current, cmd.received_on, FinalAdviceBasis.TEST_NOT_HIGHER)
-    match state.status, comparison:
-        case _, Comparison.HIGHER if state.status is not Status.RESULT_REVIEW_REQUIRED:
-            return [result, higher]
-        case Status.AWAITING_TEST_RESULT, Comparison.NOT_COMPARABLE:
-            return [
-                result,
-                ResultReviewRequired(test_advice=cmd.test_advice, current_advice=current),
-            ]
-        case Status.AWAITING_TEST_RESULT, _:
-            return [result, not_higher]
-        case Status.RECONSIDERATION_REQUIRED, _:
-            return [result, ReconsiderationLapsed(test_advice=cmd.test_advice), not_higher]
-    return [result]
+    return [result, *after_test_result(ctx, result)]
 
 
 def give_final_advice(ctx: Context, cmd: GiveFinalAdvice) -> list[Event]:
@@ -261,7 +231,7 @@ def give_final_advice(ctx: Context, cmd: GiveFinalAdvice) -> list[Event]:
                 "kies het definitief advies na beoordeling van de uitslag",
                 field="advice",
             )
-        return [_final(ctx, cmd.advice, cmd.given_on, FinalAdviceBasis.RESULT_REVIEWED)]
+        return [ctx.final_advice(cmd.advice, cmd.given_on, FinalAdviceBasis.RESULT_REVIEWED)]
     decision = state.decision
     if decision is None:  # the guard has made sure it is not
         raise DomainError("reconsideration_not_decided", "de heroverweging is nog niet beslist")
@@ -278,7 +248,7 @@ def give_final_advice(ctx: Context, cmd: GiveFinalAdvice) -> list[Event]:
             "het definitief advies kan niet vóór het besluit gegeven zijn",
             field="given_on",
         )
-    return [_final(ctx, decision.advice, cmd.given_on, FinalAdviceBasis.RECONSIDERED)]
+    return [ctx.final_advice(decision.advice, cmd.given_on, FinalAdviceBasis.RECONSIDERED)]
 
 
 def leave_school(ctx: Context, cmd: RecordLeaving) -> list[Event]:

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from workflows.calendar import LegalCalendar, SchoolYear, timeliness_in
-from workflows.codec import PersonalText
-from workflows.enums import Timeliness
+from workflows.codec import Event, PersonalText
+from workflows.enums import FinalAdviceBasis, Timeliness
 from workflows.errors import DomainError
+from workflows.events import FinalAdviceGiven
 from workflows.policy import SchoolPolicy
+from workflows.scale import SchoolAdvice
 from workflows.trajectory import Trajectory
 
 MAX_TEXT = 5000
@@ -53,6 +55,11 @@ class Context:
 
     def by_final_deadline(self, day: date) -> Timeliness:
         return timeliness_in(day, None, self.calendar.final_advice_deadline)
+
+    def final_advice(self, advice: SchoolAdvice, on: date, basis: FinalAdviceBasis) -> Event:
+        return FinalAdviceGiven(
+            advice=advice, given_on=on, basis=basis, timeliness=self.by_final_deadline(on)
+        )
 
 
 def required_text(value: str | None, field: str, code: str, message: str) -> PersonalText:

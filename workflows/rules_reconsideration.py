@@ -1,4 +1,12 @@
-"""The rules of the heroverweging and of parents' requests: conversations, raise or keep.
+"""The rules of the heroverweging and of parents' requests: when one opens, conversations,
+raise or keep.
+
+Where the heroverweging rule lives: `after_test_result` here decides what a received toetsadvies
+means for the advice — a heroverweging when it is higher than the advice that counts now (the
+comparison itself is `workflows.scale.compare`, the half-step rule of DOMAIN.md), the voorlopig
+advies made definitief when it is not, a person's review beside an advice off the scale; and for
+a replacing delivery, a heroverweging that lapses or an automatic definitief advies withdrawn.
+`rules_advice.receive_test_result` checks the delivery itself and calls it.
 
 The advice is never lowered: a raise must go up and may not pass the toetsadvies; keeping the
 advice, or raising it only partly, needs a reason code and a written motivation, because that
@@ -27,6 +35,7 @@ from workflows.errors import DomainError
 from workflows.events import (
     AdviceKept,
     AdviceRaised,
+    AutomaticFinalAdviceWithdrawn,
     ConversationCancelled,
     ConversationDeclined,
     ConversationHeld,
@@ -36,10 +45,60 @@ from workflows.events import (
     ObjectionDecided,
     ObjectionReceived,
     ProvisionalAdviceCorrected,
+    ReconsiderationLapsed,
+    ReconsiderationRequired,
+    ResultReviewRequired,
+    TestResultReceived,
 )
 from workflows.lifecycle import Status
 from workflows.rules_common import Context, optional_text, required_text
-from workflows.scale import SchoolAdvice
+from workflows.scale import Comparison, SchoolAdvice, compare
+
+
+def after_test_result(ctx: Context, result: TestResultReceived) -> list[Event]:
+    """What a received (or replacing) result means for the advice: the events after it.
+
+    Compared with the advice that counts now (the definitief advies once given, else the
+    voorlopig): higher opens a heroverweging with the 24 March deadline, also after a definitief
+    advies (the advice can only go up). If that definitief advies was given automatically (the
+    result replaced was not higher, or no result was expected), it is withdrawn first: a person
+    now decides it through the heroverweging. Not higher makes the voorlopig advies definitief,
+    or ends a heroverweging a replaced result had opened. Beside an advice off the scale (vso,
+    geen specifiek advies) a person reviews the result.
+    """
+    state = ctx.state
+    current = state.current_advice
+    if current is None:
+        raise DomainError("provisional_advice_missing", "er is nog geen voorlopig advies")
+    comparison = compare(result.test_advice, current)
+    higher = ReconsiderationRequired(
+        test_advice=result.test_advice,
+        current_advice=current,
+        deadline=ctx.calendar.final_advice_deadline,
+    )
+    not_higher = ctx.final_advice(current, result.received_on, FinalAdviceBasis.TEST_NOT_HIGHER)
+    final = state.final_advice
+    match state.status, comparison:
+        case Status.FINAL_ADVICE_GIVEN, Comparison.HIGHER if (
+            final is not None and final.basis is not None and final.basis.rests_on_test_outcome
+        ):
+            withdrawn = AutomaticFinalAdviceWithdrawn(
+                advice=final.advice,
+                basis=final.basis,
+                given_on=final.given_on,
+                withdrawn_on=result.received_on,
+                test_advice=result.test_advice,
+            )
+            return [withdrawn, higher]
+        case _, Comparison.HIGHER if state.status is not Status.RESULT_REVIEW_REQUIRED:
+            return [higher]
+        case Status.AWAITING_TEST_RESULT, Comparison.NOT_COMPARABLE:
+            return [ResultReviewRequired(test_advice=result.test_advice, current_advice=current)]
+        case Status.AWAITING_TEST_RESULT, _:
+            return [not_higher]
+        case Status.RECONSIDERATION_REQUIRED, _:
+            return [ReconsiderationLapsed(test_advice=result.test_advice), not_higher]
+    return []
 
 
 def _by_reconsideration_deadline(ctx: Context, moment: datetime) -> Timeliness:

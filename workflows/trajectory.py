@@ -19,6 +19,7 @@ from workflows.errors import InvalidHistoryError
 from workflows.events import (
     AdviceKept,
     AdviceRaised,
+    AutomaticFinalAdviceWithdrawn,
     CatchUpTestPlanned,
     ConversationCancelled,
     ConversationDeclined,
@@ -86,6 +87,10 @@ class Trajectory:
     orientation_advice: RecordedAdvice | None = None
     provisional_advice: RecordedAdvice | None = None
     final_advice: RecordedAdvice | None = None
+    earlier_final_advice: RecordedAdvice | None = None
+    """The definitief advies the current one replaced (restored if the current is withdrawn)."""
+    final_advice_withdrawal: AutomaticFinalAdviceWithdrawn | None = None
+    """The last automatic definitief advies withdrawn by a higher replacing result."""
     exemption: ExemptionGround | None = None
     test_missed: bool = False
     catch_up_planned_on: date | None = None
@@ -133,6 +138,7 @@ _TRIGGERS: dict[type[Event], str] = {
     TestResultReceived: "receive_test_result",
     ReconsiderationRequired: "require_reconsideration",
     ReconsiderationLapsed: "lapse_reconsideration",
+    AutomaticFinalAdviceWithdrawn: "withdraw_automatic_final_advice",
     ResultReviewRequired: "require_result_review",
     ConversationPlanned: "plan_conversation",
     ConversationMoved: "move_conversation",
@@ -192,8 +198,17 @@ def _kept(d: Draft, e: AdviceKept) -> None:
 
 
 def _final(d: Draft, e: FinalAdviceGiven) -> None:
+    d["earlier_final_advice"] = d["final_advice"]
     d["final_advice"] = RecordedAdvice(e.advice, e.given_on, e.timeliness, e.basis)
     d["granted_objection_advice"], d["reconsideration_deadline"] = None, None
+
+
+def _final_withdrawn(d: Draft, e: AutomaticFinalAdviceWithdrawn) -> None:
+    # What stood before the automatic advice stands again: the voorlopig advies, or a definitief
+    # advies a person gave earlier (never lower: the automatic one repeated the advice counting
+    # then). The heroverweging that follows starts from there.
+    d["final_advice"], d["earlier_final_advice"] = d["earlier_final_advice"], None
+    d["final_advice_withdrawal"] = e
 
 
 def _objection_decided(d: Draft, e: ObjectionDecided) -> None:
@@ -240,6 +255,7 @@ _APPLY: dict[type[Event], Callable[[Draft, Any], None]] = {
     TestResultReceived: _result,
     ReconsiderationRequired: _open_reconsideration,
     ReconsiderationLapsed: lambda d, e: d.update(reconsideration_deadline=None, decision=None),
+    AutomaticFinalAdviceWithdrawn: _final_withdrawn,
     ResultReviewRequired: _nothing,
     ConversationPlanned: _set("conversation_planned_at", lambda e: e.planned_at),
     ConversationMoved: _set("conversation_planned_at", lambda e: e.planned_at),

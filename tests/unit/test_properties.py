@@ -125,7 +125,17 @@ _DECIDED: list[c.Command] = [
     ),
 ]
 _FINAL: list[c.Command] = [*_DECIDED, c.GiveFinalAdvice(given_on=date(2026, 3, 14))]
-spines = st.sampled_from([_START, _HIGHER, _TALKED, _DECIDED, _FINAL])
+# a result not higher: the definitief advies follows automatically (a later higher one withdraws it)
+_AUTOMATIC: list[c.Command] = [
+    *_START,
+    c.ReceiveTestResult(
+        provider="IEP",
+        delivery_id="d0",
+        test_advice=TestAdvice.VMBO_KB_VMBO_GLTL,
+        received_on=date(2026, 3, 10),
+    ),
+]
+spines = st.sampled_from([_START, _HIGHER, _TALKED, _DECIDED, _FINAL, _AUTOMATIC])
 
 
 def run(cmds: list[c.Command], lag: list[int]) -> tuple[list[Event], list[Trajectory], int]:
@@ -196,6 +206,21 @@ def test_the_advice_is_never_lowered(case: tuple[list[c.Command], list[int]]) ->
             assert f >= p, f"definitief {final.advice} below voorlopig {provisional.advice}"
             finals.append(f)
     assert finals == sorted(finals), "a definitief advies never goes down"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario)
+def test_once_a_result_is_in_the_advice_that_counts_never_goes_down(
+    case: tuple[list[c.Command], list[int]],
+) -> None:
+    _history, states, _ = run(*case)
+    steps = [
+        state.current_advice.half_steps
+        for state in states
+        if state.test_advice is not None and state.current_advice is not None
+    ]
+    on_scale = [s for s in steps if s is not None]
+    assert on_scale == sorted(on_scale), "not by a withdrawal, a decision or a request"
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
