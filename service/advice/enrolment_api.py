@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts.access import sees_school
 from service.accounts.roles import Role
+from service.advice.enrolment import EnrolmentRefusedError, enrol
 from service.advice.routing import CommandAccepted, school_not_found
 from service.advice.trajectories import CommandContext
 from service.api.deps import CommandContextDep, ContainerDep, IdempotencyKeyDep, PrincipalDep
@@ -24,15 +25,11 @@ from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_resp
 from service.bootstrap import Container
 from service.schools.register import Pupil
 from workflows.commands import EnrolPupil
-from workflows.decide import decide_on
-from workflows.errors import DomainError
-from workflows.trajectory import Trajectory
 
 router = APIRouter(prefix="/api/v1", tags=["enrolment"])
 
 ENROLLERS = frozenset({Role.IB, Role.DIRECTIE})
 MAX_BULK = 500
-_KEYED = uuid.UUID("0b7a3c5e-2d41-4f0e-9a63-5c1e8f2d7b90")  # namespace for keyed pupil ids
 _ERRORS = problem_responses(
     {
         400: "A malformed header",
@@ -96,30 +93,52 @@ def _command(school_id: str, body: EnrolmentIn) -> EnrolPupil:
     )
 
 
-def _enrol(
+def _pupil(school_id: str, body: EnrolmentIn) -> Pupil:
+    return Pupil(str(uuid.uuid4()), school_id, body.given_name, body.family_name, body.class_name)
+
+
+def _enrol_all(
     container: Container,
     school_id: str,
-    body: EnrolmentIn,
+    rows: list[EnrolmentIn],
     context: CommandContext,
     key: str | None,
-) -> CommandAccepted:
-    pupil_id = uuid.uuid5(_KEYED, f"{school_id}/{key}") if key else uuid.uuid4()
-    command = _command(school_id, body)
-    # The rules first (pure): a refused enrolment must not leave a name in the register.
-    decide_on(Trajectory(), command, container.clock())
-    container.register.add_pupil(
-        Pupil(str(pupil_id), school_id, body.given_name, body.family_name, body.class_name)
-    )
-    result = container.trajectories.execute(
-        pupil_id,
-        command,
-        context,
-        expected_version=None if key else 0,
-        idempotency_key=key,
-    )
-    return CommandAccepted(
-        pupil_id=pupil_id, stream_version=result.stream_version, event_types=result.event_types
-    )
+) -> list[CommandAccepted]:
+    """Register rows and enrolments in one commit (`service.advice.enrolment`): all or none."""
+    try:
+        enrolled = enrol(
+            container.trajectories,
+            school_id,
+            [(_pupil(school_id, row), _command(school_id, row)) for row in rows],
+            context,
+            key,
+        )
+    except EnrolmentRefusedError as refused:
+        if len(rows) == 1:
+            raise refused.refusals[0][1] from None
+        errors = [
+            {
+                "field": f"pupils.{i}.{e.field}" if e.field else f"pupils.{i}",
+                "code": e.code,
+                "message": e.message,
+            }
+            for i, e in refused.refusals
+        ]
+        raise ProblemError(
+            422,
+            "bulk_rows_invalid",
+            "Niet alle leerlingen kunnen worden ingeschreven",
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            errors=errors,
+        ) from None
+    return [
+        CommandAccepted(
+            pupil_id=e.pupil_id,
+            stream_version=e.outcome.stream_version,
+            event_types=e.outcome.event_types,
+        )
+        for e in enrolled
+    ]
 
 
 @router.post(
@@ -136,7 +155,7 @@ def enrol_pupil(
     idempotency_key: IdempotencyKeyDep,
     response: Response,
 ) -> CommandAccepted:
-    accepted = _enrol(container, school_id, body, context, idempotency_key)
+    accepted = _enrol_all(container, school_id, [body], context, idempotency_key)[0]
     response.headers["Location"] = f"/api/v1/pupils/{accepted.pupil_id}/trajectory"
     response.headers["ETag"] = f'"{accepted.stream_version}"'
     return accepted
@@ -155,31 +174,6 @@ def enrol_pupils(
     context: CommandContextDep,
     idempotency_key: IdempotencyKeyDep,
 ) -> BulkEnrolmentOut:
-    now = container.clock()
-    errors = []
-    for index, row in enumerate(body.pupils):
-        try:
-            decide_on(Trajectory(), _command(school_id, row), now)
-        except DomainError as error:
-            field = f"pupils.{index}.{error.field}" if error.field else f"pupils.{index}"
-            errors.append({"field": field, "code": error.code, "message": error.message})
-    if errors:
-        raise ProblemError(
-            422,
-            "bulk_rows_invalid",
-            "Niet alle leerlingen kunnen worden ingeschreven",
-            "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-            errors=errors,
-        )
     return BulkEnrolmentOut(
-        enrolled=[
-            _enrol(
-                container,
-                school_id,
-                row,
-                context,
-                f"{idempotency_key}/{index}" if idempotency_key else None,
-            )
-            for index, row in enumerate(body.pupils)
-        ]
+        enrolled=_enrol_all(container, school_id, body.pupils, context, idempotency_key)
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
@@ -194,3 +194,16 @@ def register_rows(driver: Driver, pupil_ids: list[str]) -> tuple[list[Any], list
         (ids,),
     )
     return found, parent_rows
+
+
+def insert_pupils(driver: Driver, new: list[Pupil]) -> None:
+    """New pupils into the register inside a use case's unit of work (an enrolment): no
+    check-then-insert, so a pupil already there is the unique key's error and the unit fails."""
+    if not new:
+        return
+    columns = [f.name for f in fields(Pupil)]
+    driver.run_many(
+        f"INSERT INTO pupils ({', '.join(columns)}) "  # noqa: S608 - names from the dataclass
+        f"VALUES ({', '.join('?' for _ in columns)})",
+        [tuple(getattr(p, c) for c in columns) for p in new],
+    )

@@ -41,10 +41,10 @@ class Driver:
         self._pending = []
 
     def flush(self) -> None:
+        """Send what was queued; later writes go straight out again (until the next `defer`)."""
         pending, self._pending = self._pending, None
         if pending:
             self._send_all(pending)
-        self._pending = [] if pending is not None else None
 
     def _send_all(self, pending: list[tuple[str, Sequence[Sequence[Any]]]]) -> None:
         for statement, rows in pending:
