@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, insert, select, update
 
+from service.accounts.access import READERS
 from service.accounts.roles import Principal, Role, Scope
 from service.accounts.secrets import (
     hash_password,
@@ -27,6 +28,7 @@ from service.store.engine import single_statements
 from service.store.schema import api_tokens, schools, user_schools, users
 
 MAX_TOKEN_DAYS = 365
+CLI_ISSUER = "cli"  # `api_tokens.issued_by` of a token made on the server's command line
 
 
 class AccountError(Exception):
@@ -121,13 +123,20 @@ class Accounts:
             raise AccountError("user_unknown", f"geen gebruiker {email}")
 
     def check_password(self, email: str, password: str) -> Principal | None:
-        """The user when the password is theirs and the account is active; None otherwise."""
+        """The user when the password is theirs and the account is active; None otherwise.
+
+        Every call verifies one argon2 hash (a dummy one for an unknown, disabled or
+        password-less account), so the time taken does not tell whether an account exists."""
         with self._engine.connect() as conn:
             row = conn.execute(select(users).where(users.c.email == normalise_email(email))).first()
-            if row is None or not row.active or row.password_hash is None:
-                return None
-            if not password_matches(row.password_hash, password):
-                return None
+        # no connection is held during the verify: it takes ~50 ms of CPU
+        usable = row is not None and row.active and row.password_hash is not None
+        matches = password_matches(
+            row.password_hash if row is not None and usable else None, password
+        )
+        if row is None or not matches:
+            return None
+        with self._engine.connect() as conn:
             return _principal(conn, row)
 
     def disable(self, email: str) -> None:
@@ -154,18 +163,35 @@ class Accounts:
             by_user.setdefault(row.id, []).append(row)
         return [Account(principal_from_rows(group), group[0].active) for group in by_user.values()]
 
-    def issue_token(self, email: str, name: str, days: int) -> IssuedToken:
+    def issue_token(
+        self, email: str, name: str, days: int, *, issued_by: Principal | None = None
+    ) -> IssuedToken:
+        """A personal token for the account, made by `issued_by` (None: the server's command
+        line, whose operator holds the database anyway). Beheer sees no pupils, so it may not
+        make a token for an account that does: that would be its key to every pupil."""
         if not 1 <= days <= MAX_TOKEN_DAYS:
             raise AccountError(
                 "token_days_invalid", f"een token geldt 1 tot {MAX_TOKEN_DAYS} dagen"
             )
         with self._engine.begin() as conn:
             row = conn.execute(
-                select(users.c.id, users.c.active).where(users.c.email == normalise_email(email))
+                select(users.c.id, users.c.active, users.c.role).where(
+                    users.c.email == normalise_email(email)
+                )
             ).first()
             if row is None or not row.active:
                 raise AccountError("user_unknown", f"geen actieve gebruiker {email}")
-            return issue_token_for(conn, row.id, name, self._clock(), timedelta(days=days))
+            if issued_by is not None and not may_issue_token(issued_by, Role(row.role)):
+                raise AccountError(
+                    "token_not_allowed",
+                    f"als {issued_by.role.label} maakt u geen token voor een "
+                    f"{Role(row.role).label}: met dat token ziet men leerlingen. Het wordt op de "
+                    "server gemaakt (adviestraject user token)",
+                )
+            issuer = issued_by.user_id if issued_by is not None else CLI_ISSUER
+            return issue_token_for(
+                conn, row.id, name, self._clock(), timedelta(days=days), issued_by=issuer
+            )
 
     def revoke_token(self, token_id: str) -> None:
         with self._engine.begin() as conn:
@@ -201,10 +227,22 @@ class Accounts:
         return principal_from_rows(rows)
 
 
+def may_issue_token(issuer: Principal, for_role: Role) -> bool:
+    """Whether `issuer` may make a token for an account of `for_role` (over the API)."""
+    return not (issuer.role is Role.BEHEER and for_role in READERS)
+
+
 def issue_token_for(
-    conn: Connection, user_id: str, name: str, now: datetime, lifetime: timedelta
+    conn: Connection,
+    user_id: str,
+    name: str,
+    now: datetime,
+    lifetime: timedelta,
+    *,
+    issued_by: str,
 ) -> IssuedToken:
-    """A new token for the user, in the caller's transaction; its plain text is returned once."""
+    """A new token for the user, in the caller's transaction; its plain text is returned once.
+    `issued_by` is who made it: a user id, `cli`, or `client:<client id>`."""
     token = new_token()
     issued = IssuedToken(str(uuid.uuid4()), token, now + lifetime)
     conn.execute(
@@ -215,6 +253,7 @@ def issue_token_for(
             token_hash=token_digest(token),
             created_at=now,
             expires_at=issued.expires_at,
+            issued_by=issued_by[:64],
         )
     )
     return issued

@@ -30,6 +30,7 @@ from service.store.schema import client_credentials, users
 
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
 CLIENT_PREFIX = "cl_"
+_UNKNOWN_SECRET = token_digest(secrets.token_urlsafe(32))  # compared with when no client matches
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,20 @@ class MachineClients:
                     client_credentials.c.revoked_at.is_(None),
                 )
             ).first()
+            # the same comparison for an unknown client as for a known one
+            stored = row.secret_hash if row is not None else _UNKNOWN_SECRET
+            if not hmac.compare_digest(stored, token_digest(client_secret)):
+                return None
             if row is None or not row.active:
                 return None
-            if not hmac.compare_digest(row.secret_hash, token_digest(client_secret)):
-                return None
-            return issue_token_for(conn, row.id, "client_credentials", now, ACCESS_TOKEN_LIFETIME)
+            return issue_token_for(
+                conn,
+                row.id,
+                "client_credentials",
+                now,
+                ACCESS_TOKEN_LIFETIME,
+                issued_by=f"client:{client_id}",
+            )
 
     def _credential(self, user_id: str) -> IssuedClient:
         issued = IssuedClient(

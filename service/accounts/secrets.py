@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,11 +19,20 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
-def password_matches(stored_hash: str, password: str) -> bool:
+def password_matches(stored_hash: str | None, password: str) -> bool:
+    """Whether `password` is the one `stored_hash` was made from. With no hash (an unknown or
+    disabled account, or one without a password) a dummy hash is verified all the same, so
+    the answer takes as long and the timing does not tell which accounts exist."""
     try:
-        return _HASHER.verify(stored_hash, password)
+        return _HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of a random password with today's parameters (made once, on first use)."""
+    return _HASHER.hash(secrets.token_urlsafe(32))
 
 
 def password_problem(password: str) -> str | None:

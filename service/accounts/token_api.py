@@ -3,7 +3,8 @@
 A test provider's system sends its client id and secret — HTTP Basic (preferred by the RFC) or
 form fields — with `grant_type=client_credentials`, and gets a bearer token for an hour. Errors
 are problem+json like every other, with RFC 6749's `error` code as an extra member, so an OAuth
-client library understands them too. Exchanges are rate-limited per client id and address.
+client library understands them too. Exchanges are rate-limited per client id and address, on
+keys of their own: failed exchanges never pause a person's website login.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def issue_access_token(
             400, "invalid_request", "geef client_id en client_secret (HTTP Basic of formulier)"
         )
     address = request.client.host if request.client else "onbekend"
-    wait = container.throttle.wait_seconds(credentials[0], address)
+    wait = container.throttle.admit("oauth", credentials[0], address)
     if wait:
         raise _oauth_error(
             429,
@@ -93,7 +94,7 @@ def issue_access_token(
             **{"Retry-After": str(wait)},
         )
     issued = container.clients.exchange(*credentials)
-    container.throttle.record(credentials[0], address, succeeded=issued is not None)
+    container.throttle.settle("oauth", credentials[0], address, succeeded=issued is not None)
     if issued is None:
         raise _oauth_error(
             401,

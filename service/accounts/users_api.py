@@ -2,7 +2,9 @@
 
 The same operations as `adviestraject user …`, for an IT admin who works from a browser or a
 script. Only the `beheer` role reaches them (403 for every other); no route here shows a pupil.
-A new token is in the answer once and never again; a password is never shown.
+A new token is in the answer once and never again; a password is never shown. Beheer makes no
+token for an account that sees pupils (leerkracht, IB, directie, bestuur): 403
+`token_not_allowed`, so that it cannot read pupils through someone else's token.
 """
 
 from __future__ import annotations
@@ -24,13 +26,19 @@ router = APIRouter(prefix="/api/v1", tags=["beheer"])
 _ERRORS = problem_responses(
     {
         401: UNAUTHENTICATED_401,
-        403: "Only beheer manages accounts",
+        403: "Only beheer manages accounts; beheer makes no token for an account that sees "
+        "pupils (token_not_allowed)",
         404: "No such user or token",
         409: "An account with this e-mail address exists",
         422: "Invalid input, or a rule for accounts that says no (the code says which)",
     }
 )
-_STATUS = {"user_unknown": 404, "token_unknown": 404, "email_taken": 409}
+_STATUS = {
+    "user_unknown": 404,
+    "token_unknown": 404,
+    "email_taken": 409,
+    "token_not_allowed": 403,
+}
 UserId = Annotated[str, Path(max_length=36, description="The user's id")]
 
 
@@ -49,9 +57,9 @@ BeheerDep = Annotated[Principal, Depends(get_beheer)]
 
 
 def refused(error: AccountError) -> ProblemError:
-    return ProblemError(
-        _STATUS.get(error.code, 422), error.code, "Dit kan niet bij gebruikers", error.message
-    )
+    status = _STATUS.get(error.code, 422)
+    title = "Geen toegang" if status == 403 else "Dit kan niet bij gebruikers"
+    return ProblemError(status, error.code, title, error.message)
 
 
 class ScopeIO(BaseModel):
@@ -205,14 +213,17 @@ def list_tokens(user_id: UserId, _who: BeheerDep, container: ContainerDep) -> li
     "/users/{user_id}/tokens",
     status_code=201,
     responses=_ERRORS,
-    summary="Make a personal API token for the account; it is shown this once",
+    summary="Make a personal API token for an account that sees no pupils (beheer, "
+    "toetsaanbieder); it is shown this once",
 )
 def issue_token(
-    user_id: UserId, body: TokenIn, _who: BeheerDep, container: ContainerDep
+    user_id: UserId, body: TokenIn, who: BeheerDep, container: ContainerDep
 ) -> NewTokenOut:
     account = _account(container, user_id)
     try:
-        issued = container.accounts.issue_token(account.principal.email, body.name, body.days)
+        issued = container.accounts.issue_token(
+            account.principal.email, body.name, body.days, issued_by=who
+        )
     except AccountError as error:
         raise refused(error) from None
     return NewTokenOut(id=issued.id, token=issued.token, expires_at=issued.expires_at)

@@ -3,8 +3,9 @@
 A command route declares its body, builds the domain command and hands it to `PupilCommand.run`.
 The dependency has already checked that the caller sees the pupil (404 otherwise, so that its
 existence does not leak) and may change it in this role (403), and gathered the If-Match version,
-the Idempotency-Key and the actor; `run` executes the command through the one command handler and
-answers with the new stream version as the ETag.
+the Idempotency-Key (scoped to the caller's account by `get_idempotency_key`, so that another
+school's key of the same spelling neither clashes nor shows) and the actor; `run` executes the
+command through the one command handler and answers with the new stream version as the ETag.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ from service.advice import (
     reconsideration_api,
     transfer_test_api,
 )
-from service.api import health, problems
+from service.api import headers, health, problems
+from service.api.limits import BodyLimitMiddleware, BodyLimits
 from service.api.nul_guard import NulGuardMiddleware
 from service.bootstrap import Container, bootstrap
 from service.intake import api as intake_api
@@ -90,7 +91,13 @@ def create_app(container: Container) -> FastAPI:
     problems.install(app)
 
     app.add_middleware(NulGuardMiddleware)
+    settings = container.settings
+    limits = BodyLimits(
+        settings.max_body_bytes, settings.max_chain_body_bytes, settings.body_timeout
+    )
+    app.add_middleware(BodyLimitMiddleware, limits=limits)  # before anything reads the body
     app.add_middleware(RequestIdMiddleware)  # added last: runs first, so the guard has an id
+    headers.install(app, production=settings.environment == "production")  # around it all
 
     app.include_router(health.router)
     app.include_router(advice_api.router)

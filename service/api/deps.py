@@ -6,6 +6,7 @@ one thread hop per dependency per request. `get_principal` reads the database: a
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from typing import Annotated
@@ -100,11 +101,33 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+"""What a correlation id may look like: short and opaque. It is stored in the append-only log,
+where erasure cannot reach it, so it must not be able to carry a name or a story."""
+
+
 async def get_command_context(
     request: Request,
     who: PrincipalDep,
-    correlation_id: Annotated[str | None, Header(alias="X-Correlation-ID")] = None,
+    correlation_id: Annotated[
+        str | None,
+        Header(
+            alias="X-Correlation-ID",
+            description="Ties this change to others of one task, in the log: 1-64 characters "
+            "of A-Z a-z 0-9 . _ : - (anything else is refused with 400); the request id when "
+            "absent.",
+        ),
+    ] = None,
 ) -> CommandContext:
+    if correlation_id is not None and not CORRELATION_ID.match(correlation_id):
+        raise ProblemError(
+            400,
+            "correlation_id_invalid",
+            "De X-Correlation-ID-header is ongeldig",
+            "geef 1 tot 64 tekens uit A-Z, a-z, 0-9 en . _ : - (bijvoorbeeld een UUID); "
+            "hij komt in het logboek, dat niet gewist kan worden",
+            field="X-Correlation-ID",
+        )
     return CommandContext(
         actor=Actor(id=who.user_id, role=who.role.value),
         request_id=request.state.request_id,
@@ -145,16 +168,19 @@ ExpectedVersionDep = Annotated[int | None, Depends(get_expected_version)]
 
 
 async def get_idempotency_key(
+    who: PrincipalDep,
     key: Annotated[
         str | None,
         Header(
             alias="Idempotency-Key",
             description="Any unique string (e.g. a UUID) per intended change; a retry with the "
-            "same key returns the first response and changes nothing.",
+            "same key returns the first response and changes nothing. Keys are the caller's "
+            "own: another account's key of the same spelling neither clashes nor shows.",
             max_length=200,
         ),
     ] = None,
 ) -> str | None:
+    """The caller's key, scoped to the caller (see `scoped_key`)."""
     if key is not None and not key.strip():
         raise ProblemError(
             400,
@@ -163,7 +189,17 @@ async def get_idempotency_key(
             "geef een niet-lege sleutel",
             field="Idempotency-Key",
         )
-    return key
+    return None if key is None else scoped_key(who, key)
+
+
+def scoped_key(who: Principal, key: str) -> str:
+    """The key as it is stored: the account's id and a digest of the key the client sent.
+
+    Keys are one namespace in the store; scoped like this, another school's (or account's)
+    "try-1" is a different key, so it can neither refuse this one nor reveal that it exists.
+    Everything derived from the key (a keyed pupil or objection id) follows the scoped key.
+    """
+    return f"{who.user_id}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 IdempotencyKeyDep = Annotated[str | None, Depends(get_idempotency_key)]

@@ -2,7 +2,9 @@
 
 The login form carries a one-time token that must match a cookie set with the form (double
 submit: another site cannot log a browser into an account of its choosing). Attempts pass the
-`LoginThrottle` first — while an account or address is paused no password is checked. A good
+`LoginThrottle` first (its `web` keys): each is counted before its password is checked, and while
+an account or address is paused no password is checked. An unknown account costs the same
+argon2 verify as a known one, so the answer's timing does not tell which accounts exist. A good
 login gets a session cookie: HttpOnly, SameSite=Lax, Secure in production, gone at the end of the
 school day. Logging out is a form post with the session's CSRF token.
 """
@@ -89,7 +91,7 @@ def login(
     except AccountError:
         return _login_form(request, container, status=422, message=_WRONG, email=email)
     address = _address(request)
-    wait = container.throttle.wait_seconds(account, address)
+    wait = container.throttle.admit("web", account, address)
     if wait:
         minutes = max(1, round(wait / 60))
         return _login_form(
@@ -101,7 +103,7 @@ def login(
             headers={"Retry-After": str(wait)},
         )
     who = container.accounts.check_password(account, password)
-    container.throttle.record(account, address, succeeded=who is not None)
+    container.throttle.settle("web", account, address, succeeded=who is not None)
     if who is None:
         return _login_form(request, container, status=401, message=_WRONG, email=email)
     session = container.sessions.start(who, address)

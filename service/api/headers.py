@@ -1,0 +1,99 @@
+"""Security headers on every response: pages, API answers and errors, a 500 included.
+
+`install` wraps the whole application, outside Starlette's own error middleware, so that even
+the answer to an unhandled error carries them. A header a route set itself is left alone.
+
+- Content-Security-Policy: the pages are server-rendered and load nothing from elsewhere:
+  `default-src 'self'`, no plugins, no `<base>`, forms post only here, and no framing
+  (`frame-ancestors 'none'`, with `X-Frame-Options: DENY` for old browsers). The inline
+  `<style>` blocks of our own templates are allowed by their sha256, computed at start-up, so a
+  style injected into a page is not. The interactive API docs (`/docs`, `/redoc`) load their
+  scripts from the CDN FastAPI uses; they get a policy of their own.
+- X-Content-Type-Options: nosniff; Referrer-Policy: no-referrer (pupil ids are in our URLs);
+  Cross-Origin-Opener-Policy: same-origin.
+- Strict-Transport-Security only in production (in development the service runs on plain
+  http://127.0.0.1, where HSTS would stick to the browser for a year).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+TEMPLATES = Path(__file__).parents[1] / "web" / "templates"
+HSTS = "max-age=31536000; includeSubDomains"
+_DOCS = ("/docs", "/redoc")
+_CDN = "https://cdn.jsdelivr.net"
+_DOCS_POLICY = (
+    f"default-src 'none'; script-src {_CDN} 'unsafe-inline'; style-src {_CDN} 'unsafe-inline'; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; worker-src blob:; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def inline_style_hashes(templates: Path = TEMPLATES) -> list[str]:
+    """CSP sources for the literal `<style>` blocks of the templates (Jinja does not touch
+    them: they hold no template syntax), in CSP's `'sha256-…'` form."""
+    found = set()
+    for template in sorted(templates.glob("*.html")):
+        for block in _STYLE.findall(template.read_text(encoding="utf-8")):
+            if "{" + "{" not in block and "{%" not in block:
+                digest = hashlib.sha256(block.encode()).digest()
+                found.add(f"'sha256-{base64.b64encode(digest).decode()}'")
+    return sorted(found)
+
+
+def page_policy(templates: Path = TEMPLATES) -> str:
+    styles = " ".join(["'self'", *inline_style_hashes(templates)])
+    return (
+        f"default-src 'self'; style-src {styles}; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, production: bool, policy: str | None = None) -> None:
+        self.app = app
+        common = {
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "no-referrer",
+            "Cross-Origin-Opener-Policy": "same-origin",
+        }
+        if production:
+            common["Strict-Transport-Security"] = HSTS
+        self._pages = {**common, "Content-Security-Policy": policy or page_policy()}
+        self._docs = {**common, "Content-Security-Policy": _DOCS_POLICY}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chosen = self._docs if scope["path"].startswith(_DOCS) else self._pages
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in chosen.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def install(app: FastAPI, *, production: bool) -> None:
+    """Wrap the application's whole middleware stack (Starlette's error handling included)."""
+    build = app.build_middleware_stack
+    policy = page_policy()
+
+    def build_secured() -> ASGIApp:
+        return SecurityHeadersMiddleware(build(), production=production, policy=policy)
+
+    app.build_middleware_stack = build_secured  # type: ignore[method-assign]
