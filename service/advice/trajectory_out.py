@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from workflows.events import AutomaticFinalAdviceWithdrawn
 from workflows.scale import SchoolAdvice
 from workflows.trajectory import Decision, RecordedAdvice, Trajectory
 
@@ -38,6 +39,28 @@ class RecordedAdviceOut(BaseModel):
             given_on=recorded.given_on,
             timeliness=recorded.timeliness.value,
             basis=recorded.basis.value if recorded.basis else None,
+        )
+
+
+class WithdrawnAdviceOut(BaseModel):
+    advice: Advice
+    basis: str = Field(
+        description="Why it had been given automatically", examples=["test_not_higher"]
+    )
+    given_on: date
+    withdrawn_on: date
+    test_advice: str = Field(description="The toetsadvies of the corrected result that withdrew it")
+
+    @classmethod
+    def of(cls, withdrawn: AutomaticFinalAdviceWithdrawn | None) -> WithdrawnAdviceOut | None:
+        if withdrawn is None:
+            return None
+        return cls(
+            advice=Advice.of(withdrawn.advice),
+            basis=withdrawn.basis.value,
+            given_on=withdrawn.given_on,
+            withdrawn_on=withdrawn.withdrawn_on,
+            test_advice=withdrawn.test_advice.label,
         )
 
 
@@ -94,6 +117,11 @@ class TrajectoryOut(BaseModel):
     orientation_advice: RecordedAdviceOut | None
     provisional_advice: RecordedAdviceOut | None
     final_advice: RecordedAdviceOut | None
+    withdrawn_final_advice: WithdrawnAdviceOut | None = Field(
+        default=None,
+        description="The last automatic definitief advies withdrawn because a corrected result "
+        "came in higher (a heroverweging decides it instead)",
+    )
     current_advice: Advice | None = Field(
         description="The advice that counts now: the definitief advies once given, else the "
         "voorlopig"
@@ -122,6 +150,7 @@ class TrajectoryOut(BaseModel):
             orientation_advice=RecordedAdviceOut.of(state.orientation_advice),
             provisional_advice=RecordedAdviceOut.of(state.provisional_advice),
             final_advice=RecordedAdviceOut.of(state.final_advice),
+            withdrawn_final_advice=WithdrawnAdviceOut.of(state.final_advice_withdrawal),
             current_advice=Advice.of(current) if current else None,
             test=TransferTestOut(
                 test_advice=state.test_advice.label if state.test_advice else None,

@@ -123,6 +123,41 @@ def test_standlevering_identical_changes_nothing_a_correction_replaces_unknown_i
     assert corrected_advice is TestAdvice.VMBO_GLTL_HAVO
 
 
+def test_a_corrected_higher_result_withdraws_the_automatic_definitief_advies_on_the_trajectory(
+    provider: TestClient, container: Container, clock: Clock
+) -> None:
+    pupil = pupil_with_advice(container, clock, SchoolAdvice.HAVO)
+    assert provider.post(URL, json=delivery(pupil, "vmbo-gt/havo")).status_code == 202
+    assert process_pending(container) == 1
+    assert events_of(container, pupil)[-1] == "final_advice_given"  # automatic: not higher
+    corrected = delivery(pupil, "vwo", delivery_id="rs-2")
+    assert provider.post(URL, json=corrected).status_code == 202
+    assert process_pending(container) == 1
+
+    assert events_of(container, pupil)[-3:] == [
+        "test_result_received",
+        "automatic_final_advice_withdrawn",
+        "reconsideration_required",
+    ]
+    container.accounts.add_user("dir@school.nl", "Directie", Role.DIRECTIE, [Scope(SCHOOL.id)])
+    token = container.accounts.issue_token("dir@school.nl", "t", 7).token
+    shown = provider.get(
+        f"/api/v1/pupils/{pupil}/trajectory", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert shown.status_code == 200, shown.text
+    trajectory = shown.json()
+    assert trajectory["status"] == "reconsideration_required"
+    assert trajectory["final_advice"] is None
+    assert trajectory["current_advice"]["code"] == "HAVO", "not lowered"
+    assert trajectory["withdrawn_final_advice"] == {
+        "advice": {"code": "HAVO", "label": "havo"},
+        "basis": "test_not_higher",
+        "given_on": "2026-03-10",
+        "withdrawn_on": "2026-03-10",
+        "test_advice": "vwo",
+    }
+
+
 def test_a_result_the_rules_refuse_is_kept_with_the_reason(
     provider: TestClient, container: Container, clock: Clock
 ) -> None:
