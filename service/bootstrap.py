@@ -20,7 +20,8 @@ from service.schools.register import Register
 from service.settings import Settings
 from service.store.engine import make_engine
 from service.store.keys import KeyRing
-from service.store.sql import SqlStore, make_store
+from service.store.port import EventStore
+from service.store.sql import make_store
 
 
 def system_clock() -> datetime:
@@ -31,7 +32,7 @@ def system_clock() -> datetime:
 class Container:
     settings: Settings
     engine: Engine
-    store: SqlStore
+    store: EventStore
     trajectories: Trajectories
     register: Register
     accounts: Accounts
@@ -58,13 +59,19 @@ class Container:
         return OutboxWorker(self.engine, handlers, self.clock)
 
 
-def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Container:
+def bootstrap(
+    settings: Settings, *, clock: Clock = system_clock, store: EventStore | None = None
+) -> Container:
+    """Everything wired from `settings`. `store` replaces the log's adapter (an
+    `InMemoryEventStore` for fast handler tests); the register and accounts still use the
+    settings' database, which no connection is opened to until something asks."""
     engine = make_engine(
         settings.database_url,
         connect_timeout=settings.database_connect_timeout,
         statement_timeout=settings.database_statement_timeout,
     )
-    store = make_store(engine, keyring(settings))
+    if store is None:
+        store = make_store(engine, keyring(settings))
     accounts = Accounts(engine, clock)
     return Container(
         settings=settings,

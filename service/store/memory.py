@@ -21,7 +21,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from service.store.driver import Driver
 from service.store.events import Fact, NewEvent, StoredEvent
 from service.store.hashing import GENESIS_HASH, chain
-from service.store.port import Loaded, UnitOfWork, answer, check_versions, outbox_rows
+from service.store.port import (
+    KeyTakenError,
+    Loaded,
+    UnitOfWork,
+    answer,
+    check_versions,
+    outbox_rows,
+)
 
 
 @dataclass
@@ -91,7 +98,7 @@ class MemorySession:
             if part.idempotency is not None:
                 key, fingerprint = part.idempotency
                 if key in new.remembered:
-                    raise ValueError(f"idempotency key {key!r} is remembered already")
+                    raise KeyTakenError(key)
                 new.remembered[key] = (fingerprint, answer(version, mine))
         if unit.outbox is not None:
             new.outbox += outbox_rows(unit.outbox.routes, stored, unit.recorded_at)

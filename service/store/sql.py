@@ -115,6 +115,11 @@ class SqlSession:
             found = log.stream_versions(driver, unknown)
             self._known.update({s: found.get(s, 0) for s in unknown})
         planned = list(check_versions(unit.appends, self._known))
+        keys = [a.idempotency[0] for a in unit.appends if a.idempotency is not None]
+        if keys:  # under the lock: a key another writer answered meanwhile is that writer's
+            taken = log.remembered(driver, keys)
+            if taken:
+                raise KeyTakenError(next(iter(taken)))
         driver.defer()
         stored, per_append = self.store.write_events(self, planned, unit.recorded_at)
         rows: dict[Any, dict[str, Any]] = {}

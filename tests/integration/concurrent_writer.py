@@ -22,7 +22,6 @@ from service.advice.trajectories import Actor, CommandContext
 from service.bootstrap import bootstrap
 from service.settings import Settings
 from service.store.events import ConcurrencyError, NewEvent
-from service.store.sql import SqlStore
 from tests.store_helpers import append
 from workflows.commands import Command, EnrolPupil, GiveProvisionalAdvice
 from workflows.scale import SchoolAdvice
@@ -30,7 +29,7 @@ from workflows.scale import SchoolAdvice
 
 def store_mode(url: str, writer: int, n: int) -> dict[str, int]:
     container = bootstrap(Settings(database_url=url))
-    store: SqlStore = container.store
+    store = container.store
     rnd = random.Random(writer)
     events = conflicts = 0
     for i in range(n):
