@@ -45,6 +45,8 @@ from service.schools.demo import (
     seed_demo_users,
 )
 from service.store import migrate as migrations
+from service.store.keys import KeyFileError
+from service.store.sql import SqlStore
 from service.worker import work
 from service.worker_status import backlog, read_reports
 from workflows.diagram import mermaid_document
@@ -112,6 +114,10 @@ def serve_command(
         port=port,
         workers=workers,
         http=NoDelayH11Protocol,
+        # the client's address (the login throttle counts per address) and scheme come from
+        # X-Forwarded-For/-Proto, believed only from the reverse proxy's addresses
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level.lower(),
         log_config=None,  # uvicorn's lines go through our handler: plain or JSON, with request id
     )
@@ -309,6 +315,29 @@ def outbox_command(
             print(f"  failed #{message_id} {topic} after {attempts} attempts: {error}")
 
 
+keys_app = typer.Typer(
+    help="The key-encryption keys that wrap every pupil's key (ADVIESTRAJECT_KEY_FILE).",
+    no_args_is_help=True,
+)
+
+
+@keys_app.command("rewrap")
+def keys_rewrap_command() -> None:
+    """Wrap every pupil's key with the first key of the key file (after a rotation, or for keys
+    stored before wrapping existed); then the old line can leave the file."""
+    with _container() as container:
+        _require_schema(container)
+        store = container.store
+        if not isinstance(store, SqlStore):
+            raise _fail("rewrap needs the database's store")
+        try:
+            changed = store.rewrap_keys()
+        except KeyFileError as error:
+            raise _fail(str(error)) from None
+        print(f"{changed} pupil keys wrapped with key {store.keyring.current_id!r}")
+
+
+app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="user")
 app.add_typer(clients_app, name="client")
 app.add_typer(schools_app, name="school")

@@ -23,7 +23,7 @@ _MAGIC = b"KW1"
 _RAW_KEY_LENGTH = 32
 
 
-class KeyFileError(Exception):
+class KeyFileError(ValueError):
     """The key-encryption key file is missing, unreadable or malformed."""
 
 

@@ -243,11 +243,8 @@ class PostgresStore(SqlStore):
 
     def translate(self, error: Exception) -> Exception:
         diag = getattr(error, "diag", None)
-        constraint = getattr(diag, "constraint_name", None)
-        if constraint == "uq_events_stream_version":
-            return ConcurrencyError("?", -1, -1)
-        if constraint == "idempotency_keys_pkey":
-            return KeyTakenError("?")
+        if getattr(diag, "constraint_name", None) == "idempotency_keys_pkey":
+            return KeyTakenError(str(getattr(diag, "message_detail", "") or error))
         return error
 
 

@@ -28,7 +28,6 @@ from service.store.events import Fact, StoredEvent
 from service.store.hashing import chain
 from service.store.keys import KeyRing
 from service.store.port import (
-    ConcurrencyError,
     KeyTakenError,
     Loaded,
     UnitOfWork,
@@ -220,13 +219,12 @@ class SqlStore:
         return stored, per_append
 
     def translate(self, error: Exception) -> Exception:
-        """A driver error as the store's own: the unique indexes are the second line of defence
-        behind the lock (a conflict is always an error, never a silent success)."""
+        """A driver error as the store's own. The unique (stream, version) index is the second
+        line of defence behind the lock: its violation means something bypassed the lock, and
+        surfaces as the bug it is (never a conflict, never a silent success)."""
         text = str(error)
-        if "UNIQUE constraint failed: events.stream_id, events.stream_version" in text:
-            return ConcurrencyError("?", -1, -1)
         if "UNIQUE constraint failed: idempotency_keys.key" in text:
-            return KeyTakenError("?")
+            return KeyTakenError(text)
         return error
 
     # -- reads ----------------------------------------------------------------------------------
