@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
+from typer.testing import CliRunner
+
+from service.cli import app
 
 CLI = str(Path(sys.executable).parent / "adviestraject")
 LOOPBACK = "127.0.0.1"
@@ -305,6 +308,7 @@ class Service:
         self.server_log = workdir / "serve.log"
         self.worker_log = workdir / "worker.log"
         self._engine: Engine | None = None
+        self.in_process = False  # run CLI commands in this process (setup in the test suite)
 
     @property
     def base(self) -> str:
@@ -313,6 +317,8 @@ class Service:
     def cli(
         self, *args: str, stdin: str | None = None, timeout: float = 180
     ) -> subprocess.CompletedProcess[str]:
+        if self.in_process:
+            return self._cli_in_process(list(args), stdin)
         return subprocess.run(
             [CLI, *args],
             env=self.env,
@@ -323,6 +329,14 @@ class Service:
             timeout=timeout,
             check=False,
         )
+
+    def _cli_in_process(
+        self, args: list[str], stdin: str | None
+    ) -> subprocess.CompletedProcess[str]:
+        """The same command in this process (no interpreter start-up): for the suite's setup."""
+        ours = {k: v for k, v in self.env.items() if k.startswith("ADVIESTRAJECT_")}
+        result = CliRunner().invoke(app, args, input=stdin, env=ours)
+        return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
     def must(self, *args: str, stdin: str | None = None) -> str:
         done = self.cli(*args, stdin=stdin)

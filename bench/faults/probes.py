@@ -86,21 +86,30 @@ class Env:
     service's processes; pupils are made on demand through the API."""
 
     def __init__(
-        self, backend: str, root: Path, cleanup: Cleanup, options: Options, disk_mb: int = 0
+        self,
+        backend: str,
+        root: Path,
+        cleanup: Cleanup,
+        options: Options,
+        disk_mb: int = 0,
+        url: str | None = None,
+        in_process: bool = False,
     ) -> None:
+        """A new private database for `backend`, or the (empty) database at `url`."""
         self.backend, self.options, self.cleanup = backend, options, cleanup
         self.pg: PrivatePostgres | None = None
         self.disk: SmallDisk | None = None
-        if backend == "postgres":
+        if url is None and backend == "postgres":
             self.pg = PrivatePostgres(root / "pg", cleanup)
             url = self.pg.url
-        elif disk_mb:
+        elif url is None and disk_mb:
             self.disk = SmallDisk(root / "disk", disk_mb, cleanup)
             url = f"sqlite:///{self.disk.path / 'faults.db'}"
-        else:
+        elif url is None:
             (root / "sqlite").mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{root / 'sqlite' / 'faults.db'}"
         self.svc = Service(url, root / f"service-{backend}{'-disk' if disk_mb else ''}", cleanup)
+        self.svc.in_process = in_process
         self.svc.must("migrate")
         self.svc.must("seed-demo")
         self.svc.must("user", "add", IB, "--name", "IB Fouten", "--role", "ib", "--school", BRIN)
