@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.accounts.access import sees_school
 from service.accounts.roles import Role
@@ -30,6 +30,7 @@ router = APIRouter(prefix="/api/v1", tags=["enrolment"])
 
 ENROLLERS = frozenset({Role.IB, Role.DIRECTIE})
 MAX_BULK = 500
+MAX_FAMILY_NAME = 100  # the register's column
 _ERRORS = problem_responses(
     {
         400: "A malformed header",
@@ -46,11 +47,40 @@ class EnrolmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     given_name: str = Field(min_length=1, max_length=100, examples=["Noor"])
-    family_name: str = Field(min_length=1, max_length=100, examples=["de Vries"])
+    family_name: str = Field(
+        min_length=1,
+        max_length=100,
+        examples=["van het Hof"],
+        description="The surname as written, with its voorvoegsel (a voorvoegsel given apart "
+        "and missing here is put in front)",
+    )
+    voorvoegsel: str | None = Field(
+        default=None,
+        max_length=10,
+        examples=["van het"],
+        description="The tussenvoegsel (NEN 1888), as the test providers' Deelnemerslijst sends "
+        'it; "" for none. Left out: read from the surname\'s leading words',
+    )
     class_name: str = Field(min_length=1, max_length=20, examples=["8A"])
     groep: int = Field(ge=7, le=8, examples=[8])
     school_year: str = Field(pattern=r"^\d{4}-\d{4}$", examples=["2026-2027"])
     enrolled_on: date = Field(description="The first day of the pupil in this groep")
+
+    def surname(self) -> tuple[str, str | None]:
+        """The surname as the register keeps it (with its voorvoegsel), and the voorvoegsel."""
+        family = " ".join(self.family_name.split())
+        if self.voorvoegsel is None:
+            return family, None
+        prefix = " ".join(self.voorvoegsel.split())
+        if prefix and not family.casefold().startswith(prefix.casefold() + " "):
+            family = f"{prefix} {family}"
+        return family, prefix
+
+    @model_validator(mode="after")
+    def _surname_fits(self) -> EnrolmentIn:
+        if len(self.surname()[0]) > MAX_FAMILY_NAME:
+            raise ValueError(f"voorvoegsel en achternaam samen langer dan {MAX_FAMILY_NAME} tekens")
+        return self
 
 
 class BulkEnrolmentIn(BaseModel):
@@ -94,7 +124,8 @@ def _command(school_id: str, body: EnrolmentIn) -> EnrolPupil:
 
 
 def _pupil(school_id: str, body: EnrolmentIn) -> Pupil:
-    return Pupil(str(uuid.uuid4()), school_id, body.given_name, body.family_name, body.class_name)
+    family, prefix = body.surname()
+    return Pupil(str(uuid.uuid4()), school_id, body.given_name, family, body.class_name, prefix)
 
 
 def _enrol_all(

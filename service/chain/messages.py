@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, select
 
 from service.intake.standard import VERSION, errors_in
-from service.schools.register import split_surname
+from service.schools.register import surname_parts
 from service.store.schema import pupils, schools, trajectories
 
 AUTHOR = "adviestraject"
@@ -62,6 +62,7 @@ class ChainPupil:
     family_name: str
     class_name: str
     groep: int
+    surname_prefix: str | None
     initials: str | None
     birth_date: date | None
     sex: int | None
@@ -121,6 +122,7 @@ def _chain_rows(engine: Engine, where: Any) -> list[tuple[ChainPupil, str, str]]
                 family_name=r.family_name,
                 class_name=r.class_name,
                 groep=r.groep,
+                surname_prefix=r.surname_prefix,
                 initials=r.initials,
                 birth_date=r.birth_date,
                 sex=r.sex,
@@ -180,7 +182,7 @@ def participants_list(
         }
     participants = []
     for pupil in sent:
-        prefix, surname = split_surname(pupil.family_name)
+        prefix, surname = surname_parts(pupil.family_name, pupil.surname_prefix)
         entry: dict[str, Any] = {
             "label": "Leerling",
             "deelnemerref": _ref(pupil),
@@ -195,8 +197,8 @@ def participants_list(
                 "geslacht": pupil.sex if pupil.sex in (1, 2, 9) else 9,
             },
         }
-        if prefix:
-            entry["voorvoegsel"] = prefix[:10]
+        if prefix:  # at most 10 characters: the register's column, or split_surname's limit
+            entry["voorvoegsel"] = prefix
         participants.append(entry)
     message = _header(school, school_year, now, "Toetsdeelnemers") | {
         "groepen": list(groups.values()),

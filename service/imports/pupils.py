@@ -1,9 +1,12 @@
 """Pupils and their parents from a school administration's export (`adviestraject import pupils`).
 
 One row per pupil: leerlingnummer, names, groep (7 or 8) and class, optionally the date of
-enrolment and up to two parents (name, e-mail, phone). A new pupil gets a register entry and a
-trajectory (`EnrolPupil`); a pupil already imported keeps the trajectory and gets the register's
-names, class and parents brought up to date; a row that says nothing new changes nothing.
+enrolment and up to two parents (name, e-mail, phone). The tussenvoegsel (Voorvoegsel,
+Tussenvoegsel, Tussenv.) is kept as the register's voorvoegsel, so the Deelnemerslijst sends it as
+given ("van het", "uit den") instead of guessing it back from the surname. A new pupil gets a
+register entry and a trajectory (`EnrolPupil`); a pupil already imported keeps the trajectory and
+gets the register's names, class and parents brought up to date; a row that says nothing new
+changes nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from service.imports.running import (
     row_error,
     school_of,
 )
-from service.schools.register import School
+from service.schools.register import MAX_PREFIX, School, register_rows
+from service.store import log
 from workflows.calendar import SchoolYear
 from workflows.commands import EnrolPupil
 
@@ -40,7 +44,7 @@ DOMAIN_FIELDS = {"enrolled_on": "inschrijfdatum", "groep": "groep"}
 FIELDS = (
     Field("leerlingnummer", ("leerlingnr", "leerling nummer", "leerlingid", "id"), required=True),
     Field("voornaam", ("roepnaam", "voornamen", "roep naam"), required=True),
-    Field("tussenvoegsel", ("tussenvoegsels", "voorvoegsel", "voorvoegsels")),
+    Field("tussenvoegsel", ("tussenvoegsels", "voorvoegsel", "voorvoegsels", "tussenv", "voorv")),
     Field("achternaam", ("familienaam", "geslachtsnaam", "achter naam"), required=True),
     Field("groep", ("jaargroep", "leerjaar"), required=True),
     Field("klas", ("groepsnaam", "stamgroep", "klasnaam")),
@@ -76,7 +80,8 @@ class _Pupil:
     school: School
     number: str
     given_name: str
-    family_name: str
+    family_name: str  # as written: tussenvoegsel and achternaam
+    surname_prefix: str | None  # the tussenvoegsel ("" none); None: the file has no such column
     class_name: str
     groep: int
     enrolled_on: date
@@ -138,6 +143,12 @@ def _parse(
     groep = _GROEP.match(v.get("groep", ""))
     if groep is None:
         wrong("groep", f"{v.get('groep', '')!r} is geen groep 7 of 8")
+    prefix = " ".join(v["tussenvoegsel"].split()) if "tussenvoegsel" in v else None
+    if prefix and len(prefix) > MAX_PREFIX:
+        wrong("tussenvoegsel", f"{prefix!r}: langer dan {MAX_PREFIX} tekens")
+    family = f"{prefix or ''} {v.get('achternaam', '')}".strip()
+    if len(family) > 100 and len(v.get("achternaam", "")) <= 100:
+        wrong("achternaam", "tussenvoegsel en achternaam samen langer dan 100 tekens")
     enrolled_on = date_of(v, "inschrijfdatum", year.first_day, wrong)
     parents = _parents(v, wrong)
     demographics = _demographics(v, wrong)
@@ -151,7 +162,6 @@ def _parse(
         errors.extend(bad)
         return None
     pupil_id = pupil_id_for(school.id, v["leerlingnummer"])
-    family = f"{v.get('tussenvoegsel', '')} {v['achternaam']}".strip()
     return _Pupil(
         line=row.line,
         id=pupil_id,
@@ -159,6 +169,7 @@ def _parse(
         number=v["leerlingnummer"],
         given_name=v["voornaam"],
         family_name=family,
+        surname_prefix=prefix,
         class_name=(v.get("klas") or groep.group(0)).upper()[:20],
         groep=int(groep.group(1)),
         enrolled_on=enrolled_on,
@@ -222,7 +233,7 @@ def _store(
     """Register rows and enrolments of one chunk, in the import's transaction."""
     io = batch.io
     streams = [trajectory_stream(p.id) for p in pupils]
-    versions = io.stream_versions(streams) if streams else {}
+    versions = log.stream_versions(io, streams) if streams else {}
     known = _register_rows(batch, [str(p.id) for p in pupils])
     items, lines = [], []
     for pupil, stream in zip(pupils, streams, strict=True):
@@ -275,11 +286,16 @@ def _merged(pupil: _Pupil, before: tuple[Any, ...] | None) -> tuple[Any, ...]:
         pupil.family_name,
         pupil.class_name,
         *pupil.demographics,
+        pupil.surname_prefix,
     ]
     if before is not None:
         for field, index in _KEPT.items():
             if field not in pupil.columns:
                 row[index] = before[index]
+        if pupil.surname_prefix is None and before[7]:
+            # no tussenvoegsel column: the one known stays while the surname still starts with it
+            starts = pupil.family_name.casefold().startswith(before[7].casefold() + " ")
+            row[7] = before[7] if starts else None
     return tuple(row)
 
 
@@ -297,15 +313,16 @@ def _parents_gone(pupil: _Pupil, old: dict[str, tuple[str, str, str]]) -> list[s
 def _register_rows(
     batch: Batch, pupil_ids: list[str]
 ) -> dict[str, tuple[tuple[Any, ...], dict[str, tuple[str, str, str]]]]:
-    """What the register holds of these pupils: (school, names, class, demographics) and
-    parents by id."""
+    """What the register holds of these pupils: (school, names, class, demographics,
+    voorvoegsel) and parents by id."""
     found: dict[str, tuple[tuple[Any, ...], dict[str, tuple[str, str, str]]]] = {}
     if not pupil_ids:
         return found
-    rows, parent_rows = batch.io.register_rows(pupil_ids)
+    rows, parent_rows = register_rows(batch.io, pupil_ids)
     for r in rows:
         born = r[6] if r[6] is None or isinstance(r[6], date) else date.fromisoformat(r[6])
-        found[str(r[0])] = ((str(r[1]), str(r[2]), str(r[3]), str(r[4]), r[5], born, r[7]), {})
+        row = (str(r[1]), str(r[2]), str(r[3]), str(r[4]), r[5], born, r[7], r[8])
+        found[str(r[0])] = (row, {})
     for r in parent_rows:
         if str(r[1]) in found:
             found[str(r[1])][1][str(r[0])] = (str(r[2]), str(r[3] or ""), str(r[4] or ""))
@@ -317,17 +334,21 @@ def _write_register(
 ) -> None:
     io = batch.io
     born = register[5]
-    values = (*register[:5], born.isoformat() if born and not io.postgres else born, register[6])
+    values = (
+        *register[:5],
+        born.isoformat() if born and not io.postgres else born,
+        *register[6:8],
+    )
     if before is None:
         io.run(
             "INSERT INTO pupils (id, school_id, given_name, family_name, class_name, initials, "
-            "birth_date, sex) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "birth_date, sex, surname_prefix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (str(pupil.id), *values),
         )
     else:
         io.run(
             "UPDATE pupils SET school_id = ?, given_name = ?, family_name = ?, class_name = ?, "
-            "initials = ?, birth_date = ?, sex = ? WHERE id = ?",
+            "initials = ?, birth_date = ?, sex = ?, surname_prefix = ? WHERE id = ?",
             (*values, str(pupil.id)),
         )
     old = before[1] if before else {}

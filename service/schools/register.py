@@ -13,36 +13,53 @@ from service.store.engine import single_statements
 from service.store.schema import parents, pupils, schools
 from service.store.sql import driver_of
 
-# Dutch surnames sort without their tussenvoegsels: "de Vries" sorts under V.
-_TUSSENVOEGSELS = (
-    "van der ",
-    "van den ",
-    "van de ",
-    "van 't ",
-    "in 't ",
-    "op de ",
-    "van ",
-    "den ",
-    "der ",
-    "de ",
-    "ten ",
-    "ter ",
-    "te ",
-    "'t ",
+# Dutch surnames sort without their voorvoegsel (tussenvoegsel): "de Vries" sorts under V.
+# `family_name` is the surname as written ("van het Hof"); `surname_prefix` is the voorvoegsel
+# as the school administration gave it ("van het"; "" for none; None when not given). Without
+# it, the leading words of the surname that voorvoegsels are made of (NEN 1888) are read as one;
+# "El" and "Al" are not among them: in Arabic surnames they are part of the name (El Amrani: E).
+_PREFIX_WORDS = frozenset(
+    (
+        *("van", "de", "den", "der", "het", "'t", "te", "ten", "ter", "in", "op", "uit"),
+        *("uijt", "uyt", "aan", "bij", "onder", "over", "voor", "tot", "'s", "d'", "l'"),
+        *("la", "le", "les", "du", "des", "di", "da", "del", "della", "do", "dos", "das"),
+        *("von", "vom", "zu", "zum", "zur", "am", "auf", "aus", "im"),
+    )
 )
+MAX_PREFIX = 10  # the Deelnemerslijst's voorvoegsel (and NEN 1888): at most 10 characters
 
 
-def surname_sort_key(family_name: str) -> str:
-    return split_surname(family_name)[1].casefold()
+def surname_sort_key(family_name: str, prefix: str | None = None) -> str:
+    return surname_parts(family_name, prefix)[1].casefold()
+
+
+def surname_parts(family_name: str, prefix: str | None) -> tuple[str, str]:
+    """(voorvoegsel, achternaam): the register's own voorvoegsel when the school gave one,
+    else `split_surname`'s reading of the surname."""
+    name = " ".join(family_name.split())
+    if prefix is None:
+        return split_surname(name)
+    prefix = " ".join(prefix.split())
+    if name.casefold().startswith(prefix.casefold() + " "):
+        return prefix, name[len(prefix) + 1 :]
+    return prefix, name  # "" (none), or a surname stored without it
+
+
+def _word(word: str) -> str:
+    return word.casefold().replace("\u2019", "'")  # 't typed with a typographic apostrophe
 
 
 def split_surname(family_name: str) -> tuple[str, str]:
-    """("van der", "Berg") from "van der Berg": the voorvoegsel and the achternaam."""
-    name = family_name.strip()
-    for particle in _TUSSENVOEGSELS:
-        if name.casefold().startswith(particle) and len(name) > len(particle):
-            return name[: len(particle) - 1], name[len(particle) :].strip()
-    return "", name
+    """("van het", "Hof") from "van het Hof": the leading voorvoegsel words and the rest; a
+    surname of one word, or whose leading words would pass 10 characters, is not split."""
+    words = family_name.split()
+    count = 0
+    while count < len(words) - 1 and _word(words[count]) in _PREFIX_WORDS:
+        count += 1
+    prefix = " ".join(words[:count])
+    if not prefix or len(prefix) > MAX_PREFIX:
+        return "", " ".join(words)
+    return prefix, " ".join(words[count:])
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,7 @@ class Pupil:
     given_name: str
     family_name: str
     class_name: str = ""  # e.g. "8A"; "" while the school has not placed the pupil in a class
+    surname_prefix: str | None = None  # the voorvoegsel, when the school gave it ("" for none)
 
     @property
     def display_name(self) -> str:
@@ -145,6 +163,7 @@ class Register:
             given_name=r.given_name,
             family_name=r.family_name,
             class_name=r.class_name,
+            surname_prefix=r.surname_prefix,
         )
 
     def erase_pupil(self, pupil_id: str) -> bool:
@@ -160,7 +179,11 @@ class Register:
         with single_statements(self._engine).connect() as conn:
             found = conn.execute(select(pupils).where(pupils.c.school_id == school_id)).all()
         rows = sorted(
-            found, key=lambda r: (surname_sort_key(r.family_name), r.given_name.casefold())
+            found,
+            key=lambda r: (
+                surname_sort_key(r.family_name, r.surname_prefix),
+                r.given_name.casefold(),
+            ),
         )
         return [
             Pupil(
@@ -169,6 +192,7 @@ class Register:
                 given_name=r.given_name,
                 family_name=r.family_name,
                 class_name=r.class_name,
+                surname_prefix=r.surname_prefix,
             )
             for r in rows
         ]
@@ -186,7 +210,10 @@ def schools_of_pupils(driver: Driver, pupil_ids: list[str]) -> dict[str, str]:
 def register_rows(driver: Driver, pupil_ids: list[str]) -> tuple[list[Any], list[Any]]:
     """The register's rows of these pupils and of their parents (an import compares)."""
     where, ids = driver.any_of("id", pupil_ids)
-    columns = "id, school_id, given_name, family_name, class_name, initials, birth_date, sex"
+    columns = (
+        "id, school_id, given_name, family_name, class_name, initials, birth_date, sex, "
+        "surname_prefix"
+    )
     found = driver.all(f"SELECT {columns} FROM pupils WHERE {where}", (ids,))  # noqa: S608
     where, ids = driver.any_of("pupil_id", pupil_ids)
     parent_rows = driver.all(

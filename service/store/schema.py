@@ -102,8 +102,10 @@ pupils = Table(
     Column("id", String(36), primary_key=True),
     Column("school_id", String(36), ForeignKey("schools.id"), nullable=False, index=True),
     Column("given_name", String(100), nullable=False),
-    Column("family_name", String(100), nullable=False),
+    Column("family_name", String(100), nullable=False),  # as written: "van het Hof"
     Column("class_name", String(20), nullable=False, server_default=""),
+    # the voorvoegsel as the school administration gave it ("van het"; "" none; NULL not given)
+    Column("surname_prefix", String(10)),
     # what the chain's Deelnemerslijst needs (Demografisch): voorletters, birth date, geslacht
     Column("initials", String(6)),
     Column("birth_date", Date),

@@ -262,3 +262,43 @@ def test_a_later_export_updates_what_it_has_and_keeps_what_it_lacks(
     assert (code, out.strip()) == (0, "1 regel opgeslagen (1 bijgewerkt)")
     with cli.engine.connect() as conn:
         assert list(conn.scalars(select(parents.c.name))) == ["Els de Vries"]
+
+
+def test_the_tussenvoegsel_is_kept_as_its_own_field_whatever_the_export_calls_it(
+    cli: Container, tmp_path: Path
+) -> None:
+    export = (
+        "Leerlingnummer;Roepnaam;Tussenv.;Achternaam;Groep;Klas\n"
+        "2001;Noor;van het;Hof;8;8A\n"
+        "2002;Daan;uit  den;Bogaard;8;8A\n"
+        "2003;Sem;;Van Dijk;8;8A\n"
+    )
+    assert run("pupils", write(tmp_path, "a.csv", export), "--school", "01AA", *YEAR)[0] == 0
+    with cli.engine.connect() as conn:
+        stored = conn.execute(
+            select(pupils.c.family_name, pupils.c.surname_prefix).order_by(pupils.c.family_name)
+        ).all()
+    assert sorted(map(tuple, stored)) == [
+        ("Van Dijk", ""),  # the administration says: no tussenvoegsel
+        ("uit den Bogaard", "uit den"),
+        ("van het Hof", "van het"),
+    ]
+
+    # a later export without the column keeps what is known while the surname still fits it
+    short = "Leerlingnummer;Roepnaam;Achternaam;Groep\n2001;Noor;van het Hof;8\n2002;Daan;Smit;8\n"
+    code, out, _ = run("pupils", write(tmp_path, "b.csv", short), "--school", "01AA", *YEAR)
+    assert (code, out.strip()) == (0, "2 regels opgeslagen (1 bijgewerkt, 1 ongewijzigd)")
+    with cli.engine.connect() as conn:
+        prefixes = dict(conn.execute(select(pupils.c.family_name, pupils.c.surname_prefix)).all())
+    assert prefixes["van het Hof"] == "van het"
+    assert prefixes["Smit"] is None
+
+
+def test_a_tussenvoegsel_longer_than_the_chain_takes_is_a_bad_row(
+    cli: Container, tmp_path: Path
+) -> None:
+    export = "Leerlingnummer;Roepnaam;Voorvoegsel;Achternaam;Groep\n3001;Noor;van der van;Berg;8\n"
+    code, _, err = run("pupils", write(tmp_path, "a.csv", export), "--school", "01AA", *YEAR)
+    assert code == 2
+    assert "regel 2 (tussenvoegsel): 'van der van': langer dan 10 tekens" in err
+    assert count(cli, pupils) == 0

@@ -341,6 +341,33 @@ def test_the_command_line_sends_every_advice_and_says_so_when_the_provider_is_do
     assert "127.0.0.1:9" in down.stderr
 
 
+def test_an_imported_tussenvoegsel_reaches_the_deelnemerslijst_as_the_voorvoegsel(
+    chain: Container, provider: Provider, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Leerlingnr;Roepnaam;Tussenv.;Achternaam;Groep;Klas;Geboortedatum\n"
+        "11;Fenna;van het;Hof;8;8A;01-02-2014\n"
+        "12;Mees;uit den;Bogaard;8;8A;02-03-2014\n"
+        "13;Lieke;;Van Dijk;8;8A;03-04-2014\n",
+        encoding="utf-8",
+    )
+    assert import_pupils(chain, path, school=SCHOOL.brin, school_year=YEAR).committed
+    worker = chain.outbox_worker()
+    while worker.run_once():
+        pass
+    sent = {
+        body["deelnemers"][0]["roepnaam"]: body["deelnemers"][0] for *_, body in provider.received
+    }
+    assert all(errors_in("Deelnemerslijst", body) == [] for *_, body in provider.received)
+    named = {name: (p.get("voorvoegsel"), p["achternaam"]) for name, p in sent.items()}
+    assert named == {
+        "Fenna": ("van het", "Hof"),
+        "Mees": ("uit den", "Bogaard"),
+        "Lieke": (None, "Van Dijk"),
+    }
+
+
 def test_the_pupil_import_keeps_what_the_deelnemerslijst_needs(chain: Container) -> None:
     with chain.engine.connect() as conn:
         stored = conn.execute(select(pupils.c.initials, pupils.c.sex).order_by(pupils.c.id)).all()

@@ -22,7 +22,9 @@ def school(school_id: str) -> ChainSchool:
     return ChainSchool(school_id, "01AA", "De Eerste School", None, None, CODES, None)
 
 
-def pupil(pupil_id: str, class_name: str, family_name: str = "Jansen") -> ChainPupil:
+def pupil(
+    pupil_id: str, class_name: str, family_name: str = "Jansen", prefix: str | None = None
+) -> ChainPupil:
     return ChainPupil(
         id=pupil_id,
         given_name="Noor",
@@ -33,6 +35,7 @@ def pupil(pupil_id: str, class_name: str, family_name: str = "Jansen") -> ChainP
         birth_date=date(2013, 5, 12),
         sex=2,
         provisional_advice=None,
+        surname_prefix=prefix,
     )
 
 
@@ -69,3 +72,34 @@ def test_the_same_class_written_in_another_case_is_one_group() -> None:
     )
     assert len(message["groepen"]) == 1
     assert message["deelnemers"][0]["groep"] == message["deelnemers"][1]["groep"]
+
+
+def names(*pupils: ChainPupil) -> list[tuple[str | None, str]]:
+    message: Any
+    message, _ = participants_list(school("school-1"), list(pupils), "2025-2026", NOW)
+    return [(p.get("voorvoegsel"), p["achternaam"]) for p in message["deelnemers"]]
+
+
+def test_the_voorvoegsel_the_school_gave_is_sent_as_the_standards_own_field() -> None:
+    assert names(
+        pupil("p1", "8A", "van het Hof", prefix="van het"),
+        pupil("p2", "8A", "uit den Bogaard", prefix="uit den"),
+        pupil("p3", "8A", "Van Dijk", prefix=""),  # the school says: none
+        pupil("p4", "8A", "Smit", prefix="de"),  # stored without it: still sent apart
+    ) == [("van het", "Hof"), ("uit den", "Bogaard"), (None, "Van Dijk"), ("de", "Smit")]
+
+
+def test_without_a_voorvoegsel_from_the_school_the_surnames_leading_words_are_read() -> None:
+    assert names(
+        pupil("p1", "8A", "van het Hof"),
+        pupil("p2", "8A", "uit den Bogaard"),
+        pupil("p3", "8A", "in \u2019t Veld"),
+        pupil("p4", "8A", "El Amrani"),
+        pupil("p5", "8A", "Van"),
+    ) == [
+        ("van het", "Hof"),
+        ("uit den", "Bogaard"),
+        ("in \u2019t", "Veld"),
+        (None, "El Amrani"),
+        (None, "Van"),
+    ]
