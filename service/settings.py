@@ -39,16 +39,6 @@ class Settings(BaseSettings):
     """The reverse proxy's addresses (comma-separated IPs or networks) whose X-Forwarded-For
     and X-Forwarded-Proto `serve` believes; the login throttle counts per client address."""
 
-    max_body_bytes: int = 1024 * 1024
-    """The largest request body the JSON API and the web forms accept (413 above it)."""
-    max_chain_body_bytes: int = 2 * 1024 * 1024
-    """The largest body the chain standard's endpoint accepts (one pupil's result: a few KB)."""
-    body_timeout: float = 30.0
-    """Seconds a request body may take to arrive whole (408 after it: no trickling clients)."""
-    forwarded_allow_ips: str = "127.0.0.1"
-    """The reverse proxy's addresses (comma-separated IPs or networks) whose X-Forwarded-For
-    and X-Forwarded-Proto `serve` believes; the login throttle counts per client address."""
-
     database_connect_timeout: float = 5.0
     """Seconds to wait for a new PostgreSQL connection: a frozen server cannot hang requests."""
     database_statement_timeout: float = 30.0
