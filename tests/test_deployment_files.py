@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -66,3 +67,24 @@ def test_the_image_runs_as_a_non_root_user_and_migrates_before_serving() -> None
     assert "adviestraject migrate" in entrypoint
     assert 'exec "$@"' in entrypoint
     assert any("adviestraject" in line and "serve" in line for line in lines if "CMD" in line)
+
+
+def test_the_proxy_passes_each_clients_own_address_and_the_app_believes_only_the_proxy() -> None:
+    compose: dict[str, Any] = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    proxy, app = compose["services"]["proxy"], compose["services"]["app"]
+    proxy_ip = proxy["networks"]["front"]["ipv4_address"]
+    subnet = compose["networks"]["front"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(proxy_ip) in ipaddress.ip_network(subnet)
+    # uvicorn (serve) believes X-Forwarded-For from exactly the proxy, nobody else
+    assert app["environment"]["ADVIESTRAJECT_FORWARDED_ALLOW_IPS"] == proxy_ip
+    assert "front" in app["networks"]
+    assert "ports" not in app, "clients reach the app through the proxy only"
+    assert {p.split(":")[-1] for p in proxy["ports"]} == {"80", "443"}
+
+    mounted = {v.split(":")[1]: v.split(":")[0] for v in proxy["volumes"]}
+    caddyfile = (COMPOSE.parent / mounted["/etc/caddy/Caddyfile"]).read_text(encoding="utf-8")
+    directives = [line.split("#")[0].strip() for line in caddyfile.splitlines()]
+    assert "reverse_proxy app:8000 {" in directives
+    # the address the connection came from, replacing whatever a client wrote there
+    assert "header_up X-Forwarded-For {remote_host}" in directives
+    assert proxy["image"].startswith("caddy:")
