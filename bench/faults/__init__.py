@@ -12,10 +12,11 @@ with the demo school, an IB account and pupils made through the CLI and the API:
                   every delivered result stored exactly once.
 - import-kill     `import results` killed half-way: nothing or everything; rerun stores each once.
 - pg-crash        kill -9 the postmaster under load, restart: 503 + Retry-After meanwhile (no 500,
-                  no dropped connection, no request longer than --hang-limit), 2xx after without
-                  restarting the service, the worker alive and processing new deliveries.
+                  no dropped connection, no request longer than the service's database timeouts,
+                  set to 2 s connect and 4 s statement, + 3 s), 2xx after without restarting the
+                  service, the worker alive and processing new deliveries.
 - pg-stop         pg_ctl stop -m fast under load, start again: as pg-crash.
-- pg-freeze       SIGSTOP the postmaster and its backends for 12 s under load, SIGCONT: as pg-crash.
+- pg-freeze       SIGSTOP the postmaster and its backends for 14 s under load, SIGCONT: as pg-crash.
 - pg-restart      pg_ctl restart -m fast while idle: the first requests after it do not fail.
 - race-bulk       one bulk enrolment with one Idempotency-Key sent 6x at once (3 rounds): no 5xx,
                   one set of pupils in the register and the log.

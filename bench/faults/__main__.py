@@ -123,7 +123,9 @@ def main() -> int:
     parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
     parser.add_argument("--only", help=f"comma-separated probes: {', '.join(PROBES)}")
     parser.add_argument("--clients", type=int, default=12)
-    parser.add_argument("--hang-limit", type=float, default=10.0)
+    parser.add_argument(
+        "--hang-limit", type=float, help="seconds (default: the service's DB timeouts + 3)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
     parser.add_argument(
         "--ref",
@@ -136,7 +138,9 @@ def main() -> int:
         unknown = [n for n in names if n not in PROBES]
         if unknown:
             parser.error(f"unknown probe(s) {', '.join(unknown)}; known: {', '.join(PROBES)}")
-    options = Options(clients=args.clients, hang_limit=args.hang_limit)
+    options = Options(clients=args.clients)
+    if args.hang_limit:
+        options.hang_limit = args.hang_limit
     backends = ["postgres", "sqlite"] if args.backend == "both" else [args.backend]
     signal.signal(signal.SIGTERM, _interrupted)
     rows: list[Row] = []

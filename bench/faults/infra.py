@@ -29,6 +29,8 @@ from service.cli import app
 
 CLI = str(Path(sys.executable).parent / "adviestraject")
 LOOPBACK = "127.0.0.1"
+CONNECT_TIMEOUT = 2.0  # seconds, given to the service's processes
+STATEMENT_TIMEOUT = 4.0
 
 
 class ProbeError(RuntimeError):
@@ -155,7 +157,7 @@ class PrivatePostgres:
             conf.write(
                 f"\nport = {self.port}\nlisten_addresses = '{LOOPBACK}'\n"
                 f"unix_socket_directories = '{root}'\nshared_buffers = 64MB\n"
-                "max_connections = 60\nlog_min_messages = warning\n"
+                "max_connections = 150\nlog_min_messages = warning\n"
             )
         cleanup.push("private PostgreSQL", self.destroy)
         self.start()
@@ -301,6 +303,10 @@ class Service:
             "ADVIESTRAJECT_DATABASE_URL": database_url,
             "ADVIESTRAJECT_MAIL_DIR": str(workdir / "mail"),
             "PYTHONUNBUFFERED": "1",
+            # short database timeouts, so that "no hang beyond the configured timeouts" is
+            # measurable within a probe (the defaults are 5 s and 30 s)
+            "ADVIESTRAJECT_DATABASE_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
+            "ADVIESTRAJECT_DATABASE_STATEMENT_TIMEOUT": str(STATEMENT_TIMEOUT),
         }
         self.port = free_port()
         self.server: subprocess.Popen[bytes] | None = None

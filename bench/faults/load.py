@@ -26,7 +26,7 @@ import httpx2
 
 from bench.faults.infra import Service
 
-GIVE_UP_AFTER = 40.0  # seconds one command is retried before the client gives up on it
+GIVE_UP_AFTER = 75.0  # seconds one command is retried before the client gives up on it
 RETRY_CAP = 1.0  # seconds at most between retries, whatever Retry-After says
 REQUEST_TIMEOUT = 25.0  # the client's own limit per request: longer than any fault lasts
 REQUESTS_PER_CONNECTION = 50
@@ -402,6 +402,7 @@ class Reconciled:
     register_missing: int = 0  # an acknowledged enrolment without its register row
     orphans: int = 0  # register rows of the probe's class with no trajectory
     examples: list[str] = field(default_factory=list)
+    unanswered_last: Counter[str] = field(default_factory=Counter)  # their last attempts
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -426,6 +427,14 @@ class Reconciled:
         if self.orphans:
             found.append(f"{self.orphans} register rows without a trajectory (half an enrolment)")
         return found + self.examples[:3]
+
+    def notes(self) -> list[str]:
+        if not self.unanswered:
+            return []
+        return [
+            f"{self.unanswered} commands unanswered when the client gave up (last attempts "
+            f"{compact(self.unanswered_last)}; {self.unanswered_stored} of them stored, once)"
+        ]
 
 
 def in_register(service: Service, pupils: list[str]) -> int:
@@ -462,6 +471,8 @@ def reconcile(service: Service, ledger: Ledger, orphan_class: str | None = "8F")
         else:
             result.unanswered += 1
             result.unanswered_stored += bool(count)
+            if command.attempts:
+                result.unanswered_last[label(command.attempts[-1])] += 1
             result.doubled += count > 2  # one command's events are one or two here
     result.register_missing = len(enrolled) - in_register(service, enrolled)
     if orphan_class is not None:

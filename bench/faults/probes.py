@@ -23,6 +23,8 @@ from typing import Any
 import httpx2
 
 from bench.faults.infra import (
+    CONNECT_TIMEOUT,
+    STATEMENT_TIMEOUT,
     Cleanup,
     PrivatePostgres,
     ProbeError,
@@ -54,6 +56,7 @@ from workflows.calendar import SchoolYear
 BRIN = "99ZZ"  # the demo school `seed-demo` adds
 IB = "ib@faults.test"
 PROVIDER = "toets@faults.test"
+HEALTH_LIMIT = 45.0  # seconds after space is freed until /health must say 200 again
 
 
 @dataclass
@@ -75,9 +78,10 @@ class Row:
 @dataclass
 class Options:
     clients: int = 12
-    hang_limit: float = 10.0  # a request slower than this during a fault counts as a hang
-    freeze_seconds: float = 12.0
-    outage_seconds: float = 8.0
+    # a request slower than this counts as a hang: the service's database timeouts plus slack
+    hang_limit: float = CONNECT_TIMEOUT + STATEMENT_TIMEOUT + 3.0
+    freeze_seconds: float = 14.0
+    outage_seconds: float = 6.0
     recovery_limit: float = 20.0  # seconds after the database is back until a 2xx at the latest
 
 
@@ -288,6 +292,7 @@ def _reconciled(env: Env, ledger: Ledger, row: Row) -> None:
     result = reconcile(env.svc, ledger)
     row.figures.update(result.figures())
     row.failures += result.problems()
+    row.notes += result.notes()
 
 
 # --- the server killed under load ---------------------------------------------------------
@@ -321,7 +326,7 @@ def serve_kill(env: Env) -> Row:
                 env.svc.kill_server()
             restarts.append(env.svc.start_server())
             ledger.phase = f"after{kill}"
-            time.sleep(6)
+            time.sleep(4)
     finally:
         load.stop()
     row.figures["kills"] = 3
@@ -348,7 +353,7 @@ def _wait(condition: Callable[[], bool], limit: float, step: float = 0.05) -> bo
     return condition()
 
 
-def worker_kill(env: Env, pupils_n: int = 1200) -> Row:
+def worker_kill(env: Env, pupils_n: int = 1100) -> Row:
     """`adviestraject worker` killed with -9 right after its 1st and 2nd batch commit (500
     deliveries each, so the next batch is in flight), restarted; each result stored once."""
     row = Row("worker-kill", env.backend)
@@ -402,7 +407,7 @@ def worker_kill(env: Env, pupils_n: int = 1200) -> Row:
     return row
 
 
-def import_kill(env: Env, pupils_n: int = 600) -> Row:
+def import_kill(env: Env, pupils_n: int = 400) -> Row:
     """`import results` killed with -9 half-way through its transaction: nothing or everything
     is stored; run again it stores each result once; a third run changes nothing."""
     row = Row("import-kill", env.backend)
@@ -478,7 +483,9 @@ def _outage(
         time.sleep(4)
         ledger.phase = "outage"
         recover = inject()
-        time.sleep(hold)
+        time.sleep(2)
+        health_during = _health(env)
+        time.sleep(max(0.0, hold - 2))
         ledger.phase = "recovery"
         recover_s = recover()
         back = time.monotonic()
@@ -502,6 +509,9 @@ def _outage(
             "2xx_after_s": round(first_2xx - back, 1) if first_2xx else None,
         }
     )
+    row.figures["health_during"] = health_during
+    if health_during.startswith("200"):
+        row.failures.append("/health answered 200 while the database was down")
     if not any(a.status == 503 and a.retry_after for a in during):
         row.failures.append("never 503 + Retry-After during the outage")
     bad = _five_hundreds(ledger)
@@ -528,18 +538,35 @@ def _outage(
     else:
         row.figures["worker"] = "alive"
     if late_pupils:
-        first = env.last_delivery_id()
-        env.deliver(late_pupils)
-        caught_up = worker.poll() is None and _wait(
-            lambda: env.deliveries_by_state(first).get("pending", 0) == 0, 30, 0.2
-        )
-        states = env.deliveries_by_state(first)
-        row.figures["late_deliveries"] = compact(states)
-        if not caught_up:
-            row.failures.append(
-                f"the worker did not catch up within 30 s after the outage: {compact(states)}"
-            )
+        _caught_up(env, row, worker, late_pupils)
     return row
+
+
+def _caught_up(env: Env, row: Row, worker: subprocess.Popen[bytes], pupils: list[str]) -> None:
+    """New deliveries after the outage: the worker turns them into events within 30 s."""
+    first = env.last_delivery_id()
+    env.deliver(pupils)
+    caught_up = worker.poll() is None and _wait(
+        lambda: env.deliveries_by_state(first).get("pending", 0) == 0, 30, 0.2
+    )
+    states = env.deliveries_by_state(first)
+    row.figures["late_deliveries"] = compact(states)
+    if not caught_up:
+        row.failures.append(
+            f"the worker did not catch up within 30 s after the outage: {compact(states)}"
+        )
+
+
+def _health(env: Env) -> str:
+    """/health's status (and Retry-After), or what went wrong asking."""
+    try:
+        answer = httpx2.get(f"{env.svc.base}/health", timeout=env.options.hang_limit)
+    except httpx2.TimeoutException:
+        return "timeout"
+    except httpx2.TransportError as error:
+        return type(error).__name__
+    retry = answer.headers.get("retry-after")
+    return f"{answer.status_code}{'+RA' if retry else ''}"
 
 
 def _postgres(env: Env) -> PrivatePostgres:
@@ -555,7 +582,7 @@ def pg_crash(env: Env) -> Row:
         pg.crash()
         return pg.start
 
-    return _outage(env, "pg-crash", inject, env.options.outage_seconds, deliveries=200)
+    return _outage(env, "pg-crash", inject, env.options.outage_seconds, deliveries=100)
 
 
 def pg_stop(env: Env) -> Row:
@@ -727,6 +754,12 @@ def race_first_key(env: Env, pupils_n: int = 3, senders: int = 60) -> Row:
         run_async(burst(env.svc.base, env.token, commands))
     answers = ledger.attempts()
     row.figures.update({"requests": len(answers), "answers": compact(tally(answers))})
+    conflicts = sum(a.status == 409 for a in answers)
+    if conflicts:
+        row.notes.append(
+            f"{conflicts} of {len(answers)} answered 409 version_conflict although no If-Match "
+            "was sent (the losers of the race must retry themselves)"
+        )
     if any(is_5xx(a) for a in answers):
         row.failures += _five_hundreds(ledger)
         _server_errors(env, since, row)
@@ -842,14 +875,26 @@ def _while_full(env: Env, row: Row, answers: list[Attempt], csv: Path) -> None:
 def _after_freeing(env: Env, row: Row, again: list[Command], csv: Path) -> None:
     svc = env.svc
     row.figures["writes_freed"] = compact(tally([c.attempts[-1] for c in again]))
+    freed = time.monotonic()
     health = httpx2.get(f"{svc.base}/health", timeout=10)
-    row.figures["health_freed"] = health.status_code
+    while health.status_code != 200 and time.monotonic() - freed < HEALTH_LIMIT:
+        time.sleep(1)
+        health = httpx2.get(f"{svc.base}/health", timeout=10)
+    waited = time.monotonic() - freed
+    row.figures["health_freed"] = f"{health.status_code} after {waited:.0f} s"
+    if health.status_code == 200 and waited > 2:
+        row.notes.append(
+            f"/health stayed 503 for {waited:.0f} s after space was freed, while writes "
+            "already succeeded"
+        )
     imported = svc.cli("import", "pupils", str(csv), "--school", BRIN)
     row.figures["import_freed"] = f"exit {imported.returncode}"
     if not all(c.answer is not None for c in again):
         row.failures.append(f"writes after freeing space: {row.figures['writes_freed']}")
     if health.status_code != 200:
-        row.failures.append(f"/health after freeing space: {health.status_code}")
+        row.failures.append(
+            f"/health after freeing space: {health.status_code} for {HEALTH_LIMIT:.0f} s"
+        )
     if imported.returncode != 0:
         row.failures.append(f"import pupils after freeing space: exit {imported.returncode}")
 
