@@ -228,6 +228,7 @@ OUTCOME_LABELS = {
     "reconsideration_lapsed": "heroverweging vervallen (gecorrigeerde uitslag)",
     "result_review_required": "uitslag beoordelen",
     "final_advice_given": "definitief advies vastgesteld",
+    "automatic_final_advice_withdrawn": "automatisch definitief advies ingetrokken",
 }
 
 
