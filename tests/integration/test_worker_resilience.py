@@ -8,6 +8,8 @@ status the worker writes for `/health` and `adviestraject worker status` shows t
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 import uuid
@@ -18,9 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import insert
+from typer.testing import CliRunner
 
+from service import logs
+from service.api.app import create_app
 from service.bootstrap import Container
+from service.cli import app as cli_app
 from service.intake import processing
 from service.intake.processing import MAX_ATTEMPTS
 from service.outbox.outbox import Message, OutboxWorker
@@ -68,6 +75,12 @@ def eventually(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
 def the_report(directory: Path) -> WorkerReport:
     [report] = read_reports(directory)
     return report
+
+
+def failures(directory: Path, loop: str) -> int:
+    reports = read_reports(directory)
+    status = reports[0].loops.get(loop) if reports else None
+    return status.failures_in_a_row if status else 0
 
 
 def states(container: Container) -> dict[str, tuple[str, str | None]]:
@@ -127,6 +140,8 @@ def test_an_intake_round_that_raises_is_retried_and_the_deliveries_still_arrive(
     monkeypatch.setattr(container.inbox, "pending", pending)
     with running(container):
         assert eventually(lambda: states(container)[str(pupil)][0] == "processed")
+        # the round that processed it reports its success as it ends
+        assert eventually(lambda: the_report(status_dir).loops["intake"].failures_in_a_row == 0)
         report = the_report(status_dir)
     intake = report.loops["intake"]
     assert intake.last_error == "RuntimeError: inbox unreadable"
@@ -303,3 +318,76 @@ def test_the_status_shows_the_backlog_from_the_tables(
     work(container, stopping, once=True, interval=0.01, backoff_start=0.01)
     after = backlog(container.engine)
     assert (after.deliveries_pending, after.events_behind) == (0, 0)
+
+
+def test_health_and_worker_status_show_each_loops_last_success_last_error_and_backlog(
+    container: Container,
+    clock: Clock,
+    status_dir: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    container.register.add_school(SCHOOL)
+    pupil = pupil_with_advice(container, clock, SchoolAdvice.HAVO)
+    container.inbox.accept(SCHOOL.id, "provider", delivery(pupil, "vwo"))
+
+    def broken() -> int:
+        raise RuntimeError("mail server gone")
+
+    def only(board: StatusBoard) -> list[Loop]:
+        return [Loop("outbox", broken, 0.01), Loop("housekeeping", lambda: 0, 3600)]
+
+    with running(container, only=only):
+        assert eventually(lambda: failures(status_dir, "outbox") > 1)
+        with TestClient(create_app(container)) as client:
+            body = client.get("/health").json()
+        monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
+        monkeypatch.setenv("ADVIESTRAJECT_WORKER_STATUS_DIR", str(status_dir))
+        shown = CliRunner().invoke(cli_app, ["worker", "status"])
+
+    assert body["status"] == "ok"
+    assert body["backlog"]["deliveries_pending"] == 1
+    [worker] = body["workers"]
+    assert worker["stale"] is False
+    outbox_loop = worker["loops"]["outbox"]
+    assert outbox_loop["last_error"] == "RuntimeError: mail server gone"
+    assert outbox_loop["failures_in_a_row"] > 1
+    assert outbox_loop["backlog"] == body["backlog"]["outbox_pending"]
+    assert worker["loops"]["housekeeping"]["last_success_at"] is not None
+
+    assert shown.exit_code == 0, shown.output
+    assert "backlog: 1 deliveries pending" in shown.stdout
+    assert "housekeeping: last success 20" in shown.stdout
+    assert "outbox: last success never" in shown.stdout
+    assert "RuntimeError: mail server gone" in shown.stdout
+
+
+def test_json_log_lines_carry_the_request_id_of_the_request_that_logged_them(
+    container: Container, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = create_app(container)
+
+    @app.get("/probe-log")
+    def probe() -> dict[str, str]:
+        logging.getLogger("adviestraject.probe").warning("handling %s", "probe")
+        return {}
+
+    root = logging.getLogger()
+    level = root.level
+    logs.configure("json")
+    try:
+        with TestClient(app) as client:
+            answer = client.get("/probe-log", headers={"X-Request-ID": "req-42"})
+        logging.getLogger("adviestraject.probe").warning("outside a request")
+    finally:
+        for handler in [h for h in root.handlers if isinstance(h, logs._Handler)]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+    assert answer.headers["X-Request-ID"] == "req-42"
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    inside = [line for line in lines if line["message"] == "handling probe"]
+    assert [line["request_id"] for line in inside] == ["req-42"]
+    assert inside[0]["level"] == "WARNING"
+    assert inside[0]["logger"] == "adviestraject.probe"
+    [outside] = [line for line in lines if line["message"] == "outside a request"]
+    assert "request_id" not in outside
