@@ -350,6 +350,12 @@ class Load:
         if self.error is not None:
             raise self.error
 
+    def abort(self) -> None:
+        """Stop at once (the probe is failing or interrupted): no command is finished."""
+        self.stopping.set()
+        self.aborting.set()
+        self.thread.join(timeout=2)
+
     def _run(self) -> None:
         try:
             asyncio.run(self._all())

@@ -327,8 +327,10 @@ def serve_kill(env: Env) -> Row:
             restarts.append(env.svc.start_server())
             ledger.phase = f"after{kill}"
             time.sleep(4)
-    finally:
-        load.stop()
+    except BaseException:
+        load.abort()
+        raise
+    load.stop()
     row.figures["kills"] = 3
     row.figures["restart_s"] = round(max(restarts), 1) if restarts else None
     row.figures["requests"] = len(ledger.attempts())
@@ -491,8 +493,10 @@ def _outage(
         back = time.monotonic()
         ledger.phase = "after"
         time.sleep(10)
-    finally:
-        load.stop()
+    except BaseException:
+        load.abort()
+        raise
+    load.stop()
     during = ledger.attempts("outage") + ledger.attempts("recovery")
     after = ledger.attempts("after")
     late = [a for a in after if a.started >= back]
