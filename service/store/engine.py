@@ -64,8 +64,9 @@ def _postgres_engine(
     url: URL, connect_timeout: float, statement_timeout: float, **kwargs: Any
 ) -> Engine:
     connect_args = dict(kwargs.pop("connect_args", {}))
-    # libpq counts whole seconds and reads anything below 2 as 2
-    connect_args.setdefault("connect_timeout", max(2, math.ceil(connect_timeout)))
+    if "connect_timeout" not in url.query:  # one written in the URL wins
+        # libpq counts whole seconds and reads anything below 2 as 2
+        connect_args.setdefault("connect_timeout", max(2, math.ceil(connect_timeout)))
     if statement_timeout > 0:
         given = url.query.get("options")  # e.g. a search_path; connect_args would replace it
         limit = f"-c statement_timeout={int(statement_timeout * 1000)}"
