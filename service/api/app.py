@@ -36,8 +36,8 @@ from service.bootstrap import Container, bootstrap
 from service.intake import api as intake_api
 from service.intake import report_api
 from service.intake import standard as chain_standard
-from service.settings import Settings
 from service.logs import REQUEST_ID
+from service.settings import Settings
 from service.web import deliveries, home, login
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
