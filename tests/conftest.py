@@ -119,7 +119,13 @@ def clock() -> Clock:
 
 @pytest.fixture
 def container(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Container]:
-    settings = Settings(database_url=database_url, mail_dir=tmp_path / "mail")
+    settings = Settings(
+        database_url=database_url,
+        mail_dir=tmp_path / "mail",
+        key_file=tmp_path / "keys.kek",
+        anchor_dir=tmp_path / "anchors",
+        worker_status_dir=tmp_path / "worker",
+    )
     c = bootstrap(settings, clock=clock)
     upgrade(c.engine)
     yield c
