@@ -31,9 +31,10 @@ HSTS = "max-age=31536000; includeSubDomains"
 _DOCS = ("/docs", "/redoc")
 _CDN = "https://cdn.jsdelivr.net"
 _DOCS_POLICY = (
-    f"default-src 'none'; script-src {_CDN} 'unsafe-inline'; style-src {_CDN} 'unsafe-inline'; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; worker-src blob:; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    f"default-src 'none'; script-src {_CDN} 'unsafe-inline'; "
+    f"style-src {_CDN} https://fonts.googleapis.com 'unsafe-inline'; "
+    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "connect-src 'self'; worker-src blob:; frame-ancestors 'none'; base-uri 'none'"
 )
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 

@@ -437,6 +437,7 @@ def test_security_headers_are_on_pages_api_answers_and_errors(
             "422": client.post("/api/v1/oauth/token", data={}),
             "413": client.post("/api/v1/users", content=b"{" * (2 * MB)),
             "500": client.get("/api/v1/boom"),
+            "docs": client.get("/docs"),
         }
     assert {name: r.status_code for name, r in answers.items()} == {
         "page": 200,
@@ -446,6 +447,7 @@ def test_security_headers_are_on_pages_api_answers_and_errors(
         "422": 422,
         "413": 413,
         "500": 500,
+        "docs": 200,
     }
     for response in answers.values():
         assert_secured(response)
@@ -457,6 +459,9 @@ def test_security_headers_are_on_pages_api_answers_and_errors(
     digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
     assert f"'sha256-{digest}'" in page_policy
     assert "unsafe-inline" not in page_policy
+    # the interactive docs load Swagger UI from FastAPI's CDN: only they may
+    assert "https://cdn.jsdelivr.net" in answers["docs"].headers["content-security-policy"]
+    assert "https://cdn.jsdelivr.net" not in page_policy
 
 
 def test_hsts_is_sent_in_production_only(container: Container, app: FastAPI) -> None:
