@@ -474,9 +474,7 @@ class Service:
             return list(conn.execute(text(sql), params))
 
 
-_EXCEPTION_LINE = re.compile(
-    r"^([A-Za-z_][\w.]*(?:Error|Exception|Violation|Full|Timeout)\w*)(:.*)?$"
-)
+_EXCEPTION_LINE = re.compile(r"^((?:[a-z_]\w*\.)+[A-Z]\w*|[A-Z]\w*(?:Error|Exception))(:.*)?$")
 
 
 def exceptions_in(log: Path, since: int = 0) -> tuple[Counter[str], int]:
@@ -501,7 +499,7 @@ def exceptions_in(log: Path, since: int = 0) -> tuple[Counter[str], int]:
 
 
 def where_raised(log: Path, exception: str, since: int = 0) -> str:
-    """The last frame inside the service's own code of the first traceback that ended in
+    """The last three frames inside the service's own code of the first traceback that ended in
     `exception`: where in our code the failure surfaced."""
     try:
         with log.open("rb") as handle:
@@ -520,7 +518,7 @@ def where_raised(log: Path, exception: str, since: int = 0) -> str:
             function = stripped.rsplit(" in ", 1)[-1]
             frames.append(f"{path.split('/service/', 1)[1]}:{number} {function}")
         if not line.startswith(" ") and line.startswith(exception.split(":", 1)[0]) and frames:
-            return "service/" + frames[-1]
+            return " -> ".join(f"service/{f}" for f in frames[-3:])
     return ""
 
 

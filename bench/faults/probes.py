@@ -629,7 +629,7 @@ def pg_restart(env: Env) -> Row:
     ledger = Ledger()
     ledger.phase = "warm"
     run_async(send_all(env.svc.base, env.token, warm, env.options.clients, ledger))
-    time.sleep(1)
+    time.sleep(3)  # idle: the pooled connections rest longer than the service pings after
     row.figures["restart_s"] = round(pg.restart("fast"), 1)
     ledger.phase = "after"
     first = [traffic.command(rnd, traffic.pupils[k % len(traffic.pupils)]) for k in range(24)]
