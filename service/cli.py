@@ -45,7 +45,7 @@ from service.schools.demo import (
     seed_demo_users,
 )
 from service.store import migrate as migrations
-from service.store.keys import KeyFileError
+from service.store.keys import KeyFileError, KeyRing
 from service.store.sql import SqlStore
 from service.worker import work
 from service.worker_status import backlog, read_reports
@@ -319,6 +319,20 @@ keys_app = typer.Typer(
     help="The key-encryption keys that wrap every pupil's key (ADVIESTRAJECT_KEY_FILE).",
     no_args_is_help=True,
 )
+
+
+@keys_app.command("new")
+def keys_new_command(
+    path: Annotated[Path, typer.Argument(help="Where to write the new key file (mode 0600)")],
+) -> None:
+    """Write a new key file with one key-encryption key (before a first start in production)."""
+    if path.exists():
+        raise _fail(f"{path} exists already: rotate by adding a line to it (docs/event-store.md)")
+    try:
+        KeyRing.from_file(path, create=True)
+    except OSError as error:
+        raise _fail(f"cannot write {path}: {error}") from None
+    print(f"key file written to {path}; keep a copy apart from the database's backups")
 
 
 @keys_app.command("rewrap")

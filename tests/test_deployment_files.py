@@ -88,3 +88,15 @@ def test_the_proxy_passes_each_clients_own_address_and_the_app_believes_only_the
     # the address the connection came from, replacing whatever a client wrote there
     assert "header_up X-Forwarded-For {remote_host}" in directives
     assert proxy["image"].startswith("caddy:")
+
+
+def test_compose_gives_the_app_and_the_worker_the_key_file_as_a_secret_and_one_status_volume() -> (
+    None
+):
+    compose = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
+    services = compose["services"]
+    for name in ("app", "worker"):
+        assert services[name]["environment"]["ADVIESTRAJECT_KEY_FILE"] == "/run/secrets/pupil_keys"
+        assert "pupil_keys" in services[name]["secrets"]
+        assert "workerstatus:/app/var/worker" in services[name]["volumes"]
+    assert compose["secrets"]["pupil_keys"]["file"] == "./secrets/pupil-keys.kek"

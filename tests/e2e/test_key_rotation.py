@@ -107,3 +107,14 @@ def test_production_refuses_to_start_without_a_key_file(
     result = runner.invoke(app, ["keys", "rewrap"])
     assert result.exit_code == 2
     assert "no key-encryption key file" in result.output
+
+
+def test_keys_new_writes_a_private_key_file_once(tmp_path: Path) -> None:
+    path = tmp_path / "secrets" / "pupil-keys.kek"
+    made = runner.invoke(app, ["keys", "new", str(path)])
+    assert made.exit_code == 0, made.output
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert KeyRing.from_file(path).current_id == "k1"
+    again = runner.invoke(app, ["keys", "new", str(path)])
+    assert again.exit_code == 2
+    assert "exists already" in again.output
