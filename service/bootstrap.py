@@ -12,8 +12,8 @@ from service.accounts.clients import MachineClients
 from service.accounts.sessions import Sessions
 from service.accounts.throttle import LoginThrottle
 from service.advice.trajectories import Clock, Trajectories
-from service.intake.inbox import Inbox
 from service.handlers import default_handlers
+from service.intake.inbox import Inbox
 from service.outbox.mail import FileMailer
 from service.outbox.outbox import OutboxWorker
 from service.schools.register import Register
