@@ -5,8 +5,10 @@ both databases (the full probes, with kills and outages, are `python -m bench.fa
   answered without a 5xx, all with the same pupils, and the class is in the register and the
   log once (PostgreSQL answered 5 of 6 with 500 on `pupils_pkey` before enrolment owned its
   atomicity).
-- The first free-text command of a fresh pupil (its sealing key is made then) raced 60x: no
-  5xx, and every acknowledged command is stored exactly once, found back by its request id.
+- The first free-text command of a fresh pupil (its sealing key is made then) raced 30x (60x in
+  `bench.faults`, on its private cluster: here the shared test server's 100 connections are
+  shared with other tests, and 60 requests at once open up to 60): no 5xx, and every
+  acknowledged command is stored exactly once, found back by its request id.
 """
 
 from __future__ import annotations
@@ -37,13 +39,13 @@ def test_racing_senders_of_one_bulk_key_and_of_a_first_free_text_get_no_5xx_and_
     served: Env,
 ) -> None:
     bulk = race_bulk(served, rounds=1, senders=6, size=10)
-    first = race_first_key(served, pupils_n=1, senders=60)
+    first = race_first_key(served, pupils_n=1, senders=30)
 
     assert bulk.failures == [], bulk.figures
     assert bulk.figures["register"] == "10/10"
     assert bulk.figures["enrolled_events"] == "10/10"
     assert bulk.figures["pupil_sets"] == "1"
     assert first.failures == [], first.figures
-    assert first.figures["requests"] == 60
+    assert first.figures["requests"] == 30
     assert first.figures["lost"] == first.figures["doubled"] == 0
     assert first.figures["acked"] >= 1
