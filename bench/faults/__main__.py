@@ -27,7 +27,9 @@ def _interrupted(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run_backend(backend: str, names: list[str], root: Path, options: Options) -> list[Row]:
+def run_backend(
+    backend: str, names: list[str], root: Path, options: Options, repeat: int = 1
+) -> list[Row]:
     rows: list[Row] = []
     wanted = [n for n in names if backend in PROBES[n][1]]
     shared = [n for n in wanted if n != "disk-full"]
@@ -37,7 +39,7 @@ def run_backend(backend: str, names: list[str], root: Path, options: Options) ->
             started = time.monotonic()
             env = Env(backend, root / backend, cleanup, options)
             print(f"[{backend}] setup {time.monotonic() - started:.1f} s", file=sys.stderr)
-            for name in shared:
+            for name in [n for n in shared for _ in range(repeat)]:
                 rows.append(_one(name, backend, lambda n=name: PROBES[n][0](env)))
         except KeyboardInterrupt:
             raise
@@ -127,6 +129,7 @@ def main() -> int:
         "--hang-limit", type=float, help="seconds (default: the service's DB timeouts + 3)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
+    parser.add_argument("--repeat", type=int, default=1, help="run each probe N times")
     parser.add_argument(
         "--ref",
         help="run the service from this commit (git archive) instead of the work tree, e.g. HEAD",
@@ -149,7 +152,7 @@ def main() -> int:
         if args.ref:
             os.environ["PYTHONPATH"] = str(snapshot(args.ref, root / "source"))
         for backend in backends:
-            rows += run_backend(backend, names, root, options)
+            rows += run_backend(backend, names, root, options, args.repeat)
     print(table(rows))
     print(f"\n{len(rows)} probes in {time.monotonic() - started:.0f} s", flush=True)
     return 1 if any(row.failures for row in rows) else 0

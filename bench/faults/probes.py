@@ -508,6 +508,7 @@ def _outage(
         {
             "during": compact(tally(during)),
             "after": compact(tally(after)),
+            "5xx_not_503": sum(is_5xx(a) and a.status != 503 for a in everything),
             "max_s": round(max((a.seconds for a in during), default=0.0), 1),
             "db_back_s": round(recover_s, 1),
             "2xx_after_s": round(first_2xx - back, 1) if first_2xx else None,
