@@ -6,7 +6,7 @@ session loads the stream (with the remembered answer for an idempotency key and 
 the domain decides with the time from the injected clock, and one unit of work is committed:
 events, the `trajectories` read-model row, the outbox rows and the answer under the key. Without
 If-Match a writer who came in between means deciding again on the fresh stream (the domain is
-pure, so that is safe); with one it is the caller's 409. Nothing is written when the domain says
+pure, so that is safe; the last attempt decides under the lock); with one it is the caller's 409. Nothing is written when the domain says
 no. How the store makes that one round trip (PostgreSQL) or one locked transaction (SQLite) is
 the adapter's business.
 """
@@ -103,8 +103,12 @@ class Trajectories:
         """
         assume_new = item.expected_version == 0 and item.idempotency_key is None
         for attempt in range(MAX_ATTEMPTS):
+            # Without If-Match the last attempt decides under the log's lock, where no other
+            # writer can come in between: a busy pupil gets an answer, never a 409 it did not ask
+            # for (with If-Match a writer in between is exactly the 409 the caller asked for).
+            exclusive = item.expected_version is None and attempt == MAX_ATTEMPTS - 1
             try:
-                with self._store.session() as session:
+                with self._store.session(exclusive=exclusive) as session:
                     batch = Batch(session, self._decider, self._clock())
                     if assume_new:
                         batch.assume(item, Loaded({}, {}, {}))

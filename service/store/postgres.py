@@ -101,14 +101,21 @@ class PostgresStore(SqlStore):
     def reading(self) -> Iterator[Driver]:
         """Autocommit: no BEGIN/ROLLBACK round trips around single statements."""
         pooled = self.engine.raw_connection()
+        raw: Any = pooled.driver_connection
         try:
-            raw: Any = pooled.driver_connection
             raw.autocommit = True
-            try:
-                yield PgDriver(raw)
-            finally:
-                raw.autocommit = False
+            yield PgDriver(raw)
         finally:
+            # A connection the server dropped (a restart, a crash) is closed and never given
+            # back to the pool, and the error that ended the block is the one that surfaces
+            # (setting autocommit on a lost connection would raise and hide it).
+            if raw.closed or raw.broken:
+                pooled.invalidate()
+            else:
+                try:
+                    raw.autocommit = False
+                except psycopg.Error:
+                    pooled.invalidate()
             pooled.close()
 
     @contextmanager
@@ -123,7 +130,10 @@ class PostgresStore(SqlStore):
                 else:
                     yield SqlSession(self, driver, locked=False)
             except psycopg.Error as error:
-                raise self.translate(error) from error
+                translated = self.translate(error)
+                if translated is error:
+                    raise
+                raise translated from error
 
     def commit_unlocked(self, session: SqlSession, unit: UnitOfWork) -> list[StoredEvent]:
         if self._fits_function(unit):

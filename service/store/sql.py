@@ -200,7 +200,10 @@ class SqlStore:
             try:
                 raw.execute("COMMIT")
             except Exception as error:
-                raise self.translate(error) from error
+                translated = self.translate(error)
+                if translated is error:
+                    raise
+                raise translated from error
         finally:
             pooled.close()
 

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+import psycopg
 import pytest
 
-from service.advice.trajectories import Actor, CommandContext, trajectory_stream
+from service.advice.trajectories import MAX_ATTEMPTS, Actor, CommandContext, trajectory_stream
 from service.audit.verify import verify
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
@@ -42,13 +43,15 @@ def pg(postgres_schema_url: str) -> Iterator[Container]:
 def a_colleague_writes_after_every_read(
     pg: Container, monkeypatch: pytest.MonkeyPatch, times: int = 1
 ) -> list[int]:
-    """After the handler's read, a colleague records the voorlopig advies first."""
+    """After the handler's read, a colleague records the voorlopig advies first (only where she
+    can: a read under the log's lock, in a transaction, keeps her waiting until it is done)."""
     read = log.read_for_command
     raced: list[int] = []
 
     def read_then_race(io: Driver, stream_id: str, *args: Any) -> Any:
         result = read(io, stream_id, *args)
-        if len(raced) < times:
+        locked = io.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        if len(raced) < times and not locked:
             raced.append(1)
             version = len(result[0])
             append(
@@ -90,6 +93,18 @@ def test_without_if_match_the_command_is_decided_again_on_the_fresh_stream(
     monkeypatch.undo()
     actors = [e.metadata["actor"] for e in pg.store.read_stream(trajectory_stream(pupil))]
     assert actors == ["t", "collega"]
+    assert verify(pg.store).ok
+
+
+def test_without_if_match_a_pupil_raced_on_every_read_is_decided_under_the_lock_at_last(
+    pg: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pupil = enrolled_pupil(pg)
+    raced = a_colleague_writes_after_every_read(pg, monkeypatch, times=10)
+    with pytest.raises(DomainError) as raised:  # an answer on the real stream, not a 409
+        pg.trajectories.execute(pupil, GIVE, CTX)
+    assert raised.value.code == "not_allowed_in_state"
+    assert len(raced) == MAX_ATTEMPTS - 1, "only the optimistic reads could be raced"
     assert verify(pg.store).ok
 
 
