@@ -6,9 +6,9 @@ session loads the stream (with the remembered answer for an idempotency key and 
 the domain decides with the time from the injected clock, and one unit of work is committed:
 events, the `trajectories` read-model row, the outbox rows and the answer under the key. Without
 If-Match a writer who came in between means deciding again on the fresh stream (the domain is
-pure, so that is safe; the last attempt decides under the lock); with one it is the caller's 409. Nothing is written when the domain says
-no. How the store makes that one round trip (PostgreSQL) or one locked transaction (SQLite) is
-the adapter's business.
+pure, so that is safe; the last attempt decides under the lock); with one it is the caller's
+409. Nothing is written when the domain says no. How the store makes that one round trip
+(PostgreSQL) or one locked transaction (SQLite) is the adapter's business.
 """
 
 from __future__ import annotations
