@@ -9,6 +9,7 @@ so too, and the CLI exits 2 with one line.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import threading
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -43,7 +45,24 @@ from tests.private_postgres import PrivatePostgres, private_postgres
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PrivatePostgres]:
-    yield from private_postgres()
+    for running in private_postgres():
+        yield running
+        close_left_over_connections(running)
+
+
+def close_left_over_connections(cluster: PrivatePostgres) -> None:
+    """Close what a pool still holds to this cluster once its tests are done.
+
+    Known open end (issue 12's note): after these outage tests a pool record still holds one
+    open connection to the private cluster, collected much later in an unrelated test as an
+    unclosed-connection warning. Which pool keeps it is not found yet; it is closed here so the
+    warning cannot land elsewhere, and it is a test-harness cleanup only.
+    """
+    gc.collect()
+    port = make_url(cluster.url).port
+    for found in gc.get_objects():
+        if isinstance(found, psycopg.Connection) and not found.closed and found.info.port == port:
+            found.close()
 
 
 @pytest.fixture
