@@ -239,9 +239,10 @@ class PostgresStore(SqlStore):
         with _copying_events(driver) as send:
             stored: list[StoredEvent] = []
             per_append: list[list[StoredEvent]] = []
+            texts: dict[int, str] = {}  # metadata and times shared by many events: dumped once
             unsent = 0
             for part_and_version in planned:
-                more, mine = session.chain_planned([part_and_version], recorded_at)
+                more, mine = session.chain_planned([part_and_version], recorded_at, texts)
                 stored += more
                 per_append += mine
                 if len(stored) - unsent >= COPY_CHUNK:

@@ -151,16 +151,20 @@ class SqlSession:
         self._known.clear()
 
     def chain_planned(
-        self, planned: Sequence[tuple[Any, int]], recorded_at: datetime
+        self,
+        planned: Sequence[tuple[Any, int]],
+        recorded_at: datetime,
+        texts: dict[int, str] | None = None,
     ) -> tuple[list[StoredEvent], list[list[StoredEvent]]]:
         """Hash-chain planned appends after the head and move it: the one place where events
-        get their positions and hashes."""
+        get their positions and hashes. `texts` keeps the JSON of shared metadata and times
+        across calls (by object id: the caller keeps `planned` alive meanwhile)."""
         if self._head is None:
             raise RuntimeError("events are chained under the append lock only")
         position, digest = self._head
         stored: list[StoredEvent] = []
         per_append: list[list[StoredEvent]] = []
-        texts: dict[int, str] = {}
+        texts = {} if texts is None else texts
         for part, version in planned:
             mine = chain(digest, position, part.stream_id, version, part.events, recorded_at, texts)
             if mine:
