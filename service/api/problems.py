@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.dbfaults import NOT_WRITABLE, outage
+from service.dbfaults import NOT_WRITABLE, is_driver_error, outage
 from service.store.events import ConcurrencyError, IdempotencyConflictError
 from workflows.errors import DomainError
 
@@ -213,6 +213,14 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _driver_or_unexpected(request: Request, exc: Exception) -> Response:
+    """A driver's own error (the store runs statements on the driver connection, outside
+    SQLAlchemy's wrapping) is an outage when it says so; anything else is a bug."""
+    if is_driver_error(exc):
+        return await _database(request, exc)
+    return await _unexpected(request, exc)
+
+
 _OUTAGE_TEXT = {  # code: (title, what a client or a person can do)
     "database_unavailable": (
         "De database is even niet bereikbaar",
@@ -280,4 +288,4 @@ def install(app: FastAPI) -> None:
     _on(app, StarletteHTTPException, _http)
     _on(app, SQLAlchemyError, _database)
     _on(app, sqlite3.Error, _database)  # raised by an engine hook, outside SQLAlchemy's wrapping
-    _on(app, Exception, _unexpected)
+    _on(app, Exception, _driver_or_unexpected)
