@@ -20,9 +20,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 
 from service.store.hashing import canonical, parse
+from service.store.watchdog import Watchdog
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PING_AFTER_IDLE = 2.0  # seconds a pooled PostgreSQL connection rests before it is pinged
+SUSPECT_AFTER = 2.0  # seconds in use before the watchdog asks whether the server still answers
 
 
 def make_engine(
@@ -72,6 +74,11 @@ def _postgres_engine(
         limit = f"-c statement_timeout={int(statement_timeout * 1000)}"
         connect_args["options"] = f"{given} {limit}" if isinstance(given, str) else limit
     engine = create_engine(url, pool_size=10, max_overflow=20, connect_args=connect_args, **kwargs)
+    # Before the ping's listener: a ping to a frozen server is watched like any other statement.
+    # A connection in use longer than SUSPECT_AFTER seconds makes the watchdog ask the server.
+    given = url.query.get("connect_timeout", connect_args.get("connect_timeout", 2))
+    wait = max(2, math.ceil(float(given if isinstance(given, (int, float, str)) else 2)))
+    Watchdog(engine, connect_args, suspect_after=SUSPECT_AFTER, probe_timeout=wait + 1.0)
     _ping_when_idle(engine)
     return engine
 

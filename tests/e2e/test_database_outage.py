@@ -200,6 +200,52 @@ def test_a_frozen_server_cannot_hang_a_new_connection_beyond_the_connect_timeout
     assert client.get(trajectory, headers=auth).status_code == 200
 
 
+@pytest.mark.postgres  # a private cluster, not the shared test server
+def test_a_frozen_server_cannot_hang_a_request_on_a_pooled_connection(
+    served: tuple[TestClient, Container, dict[str, str], str], cluster: PrivatePostgres
+) -> None:
+    """The server's statement timeout cannot fire in a frozen server: the watchdog's can."""
+    client, _, auth, trajectory = served
+    assert client.get(trajectory, headers=auth).status_code == 200  # a pooled connection
+    postmaster = int((cluster.data / "postmaster.pid").read_text().splitlines()[0])
+    frozen = [postmaster, *cluster._children(postmaster)]
+
+    def thaw() -> None:
+        for pid in frozen:
+            os.kill(pid, 18)  # SIGCONT
+
+    for pid in frozen:
+        os.kill(pid, 19)  # SIGSTOP: the postmaster and every backend, as a hung host would be
+    thawing = threading.Timer(15, thaw)  # without a watchdog the request waits for this
+    thawing.start()
+    try:
+        started = time.monotonic()
+        answer = client.get(trajectory, headers=auth)
+        waited = time.monotonic() - started
+    finally:
+        thawing.cancel()
+        thaw()
+    assert is_503_to_retry(answer), (answer.status_code, answer.text)
+    # suspected after 2 s, then a probe that gets no answer within the connect timeout + 1 s
+    assert waited < 8, f"broken off by the watchdog, not held for the freeze ({waited:.1f} s)"
+    assert client.get(trajectory, headers=auth).status_code == 200
+
+
+@pytest.mark.postgres  # a private cluster, not the shared test server
+def test_a_slow_statement_on_a_live_server_is_left_to_the_statement_timeout(
+    database: str, tmp_path: Path, clock: Clock
+) -> None:
+    """The watchdog only breaks off when the server gives no answer: a live server that is busy
+    for longer than the watchdog's suspicion keeps its connection and finishes the work."""
+    container = opened(database, tmp_path, clock, database_statement_timeout=0)
+    try:
+        with container.engine.connect() as conn:
+            slept = conn.execute(text("SELECT pg_sleep(3.5), 7")).one()[1]
+        assert slept == 7
+    finally:
+        container.close()
+
+
 def eventually(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
