@@ -10,6 +10,7 @@ are installed.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -17,6 +18,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,6 +85,29 @@ class PrivatePostgres:
         # and the next start would take the lock file for a running server's.
         (self.data / "postmaster.pid").unlink(missing_ok=True)
         (self.directory / f".s.PGSQL.{self.port}.lock").unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def frozen(self, *, backends: bool, thaw_after: float = 15.0) -> Iterator[None]:
+        """SIGSTOP the postmaster (and with `backends` every backend, as a hung host would be):
+        the port still accepts and nobody answers. Thawed at the end, or after `thaw_after`
+        seconds at the latest, so a test that would hang fails instead."""
+        postmaster = int((self.data / "postmaster.pid").read_text().splitlines()[0])
+        pids = [postmaster, *(self._children(postmaster) if backends else [])]
+
+        def thaw() -> None:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        timer = threading.Timer(thaw_after, thaw)
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            thaw()
 
     def running(self) -> bool:
         pid_file = self.data / "postmaster.pid"

@@ -10,7 +10,6 @@ so too, and the CLI exits 2 with one line.
 from __future__ import annotations
 
 import gc
-import os
 import subprocess
 import threading
 import time
@@ -181,21 +180,21 @@ def test_a_statement_held_up_by_a_lock_ends_at_the_statement_timeout_as_a_503(
     assert client.get(trajectory, headers=auth).status_code == 200
 
 
+def timed(request: Callable[[], object]) -> tuple[object, float]:
+    started = time.monotonic()
+    answer = request()
+    return answer, time.monotonic() - started
+
+
 @pytest.mark.postgres  # a private cluster, not the shared test server
 def test_a_frozen_server_cannot_hang_a_new_connection_beyond_the_connect_timeout(
     served: tuple[TestClient, Container, dict[str, str], str], cluster: PrivatePostgres
 ) -> None:
     client, container, auth, trajectory = served
     container.engine.dispose()  # no pooled connection: the next request must connect
-    postmaster = int((cluster.data / "postmaster.pid").read_text().splitlines()[0])
-    os.kill(postmaster, 19)  # SIGSTOP: the port still accepts, nobody answers
-    try:
-        started = time.monotonic()
-        answer = client.get(trajectory, headers=auth)
-        waited = time.monotonic() - started
-    finally:
-        os.kill(postmaster, 18)  # SIGCONT
-    assert is_503_to_retry(answer), (answer.status_code, answer.text)
+    with cluster.frozen(backends=False):
+        answer, waited = timed(lambda: client.get(trajectory, headers=auth))
+    assert is_503_to_retry(answer), answer
     assert waited < 10, "given up after the connect timeout (libpq's minimum, 2 s)"
     assert client.get(trajectory, headers=auth).status_code == 200
 
@@ -207,25 +206,9 @@ def test_a_frozen_server_cannot_hang_a_request_on_a_pooled_connection(
     """The server's statement timeout cannot fire in a frozen server: the watchdog's can."""
     client, _, auth, trajectory = served
     assert client.get(trajectory, headers=auth).status_code == 200  # a pooled connection
-    postmaster = int((cluster.data / "postmaster.pid").read_text().splitlines()[0])
-    frozen = [postmaster, *cluster._children(postmaster)]
-
-    def thaw() -> None:
-        for pid in frozen:
-            os.kill(pid, 18)  # SIGCONT
-
-    for pid in frozen:
-        os.kill(pid, 19)  # SIGSTOP: the postmaster and every backend, as a hung host would be
-    thawing = threading.Timer(15, thaw)  # without a watchdog the request waits for this
-    thawing.start()
-    try:
-        started = time.monotonic()
-        answer = client.get(trajectory, headers=auth)
-        waited = time.monotonic() - started
-    finally:
-        thawing.cancel()
-        thaw()
-    assert is_503_to_retry(answer), (answer.status_code, answer.text)
+    with cluster.frozen(backends=True):  # thawed after 15 s: without a watchdog, that long
+        answer, waited = timed(lambda: client.get(trajectory, headers=auth))
+    assert is_503_to_retry(answer), answer
     # suspected after 2 s, then a probe that gets no answer within the connect timeout + 1 s
     assert waited < 8, f"broken off by the watchdog, not held for the freeze ({waited:.1f} s)"
     assert client.get(trajectory, headers=auth).status_code == 200

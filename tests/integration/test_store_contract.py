@@ -24,7 +24,7 @@ from service.audit.verify import verify
 from service.outbox.outbox import insert_rows
 from service.projections.trajectories import TRAJECTORIES, row
 from service.store.events import ConcurrencyError, NewEvent, StoredEvent
-from service.store.hashing import GENESIS_HASH, chain_hash
+from service.store.hashing import GENESIS_HASH, rehash
 from service.store.keys import KeyRing
 from service.store.memory import InMemoryEventStore
 from service.store.port import (
@@ -145,16 +145,7 @@ class StoreContract:
         commit(store, Append("b", 0, [new(2), new(3)]), Append("a", 1, [new(4)]))
         previous = GENESIS_HASH
         for event in store.read_all():
-            assert event.hash == chain_hash(
-                previous,
-                stream_id=event.stream_id,
-                stream_version=event.stream_version,
-                event_type=event.event_type,
-                schema_version=event.schema_version,
-                data=event.data,
-                metadata=event.metadata,
-                recorded_at=event.recorded_at,
-            )
+            assert event.hash == rehash(event, previous)
             previous = event.hash
         assert store.head() == (store.read_all()[-1].position, previous)
 
