@@ -57,6 +57,7 @@ class Watchdog:
         event.listen(engine, "checkin", self._forget)
         event.listen(engine, "close", self._forget)
         event.listen(engine, "invalidate", self._invalidated)
+        event.listen(engine, "detach", self._forget)  # the pool lets go of it: so do we
 
     def _checked_out(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         with self.lock:
