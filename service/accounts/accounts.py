@@ -7,13 +7,24 @@ exists, so a lost token is revoked and replaced, never shown again.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from service.accounts.access import READERS
 from service.accounts.roles import Principal, Role, Scope
@@ -25,10 +36,28 @@ from service.accounts.secrets import (
     token_digest,
 )
 from service.store.engine import single_statements
-from service.store.schema import api_tokens, schools, user_schools, users
+from service.store.schema import (
+    api_tokens,
+    invitations,
+    schools,
+    user_schools,
+    users,
+    web_sessions,
+)
 
 MAX_TOKEN_DAYS = 365
 CLI_ISSUER = "cli"  # `api_tokens.issued_by` of a token made on the server's command line
+INVITATION_LIFETIME = timedelta(hours=72)  # a link in an e-mail: long enough for a weekend
+# Why a link cannot be used (Dutch, for the person who clicked it), by its state.
+INVITATION_REFUSED = {
+    "unknown": "deze link kennen wij niet; gebruik de hele link uit de e-mail, of vraag uw "
+    "beheerder om een nieuwe uitnodiging",
+    "used": "deze link is al gebruikt; log in met het wachtwoord dat u toen koos, of vraag uw "
+    "beheerder om een nieuwe link",
+    "expired": "deze link is verlopen; vraag uw beheerder om een nieuwe uitnodiging",
+    "revoked": "deze link geldt niet meer: er is een nieuwere verstuurd, of het account is "
+    "uitgeschakeld; gebruik de nieuwste e-mail of vraag uw beheerder",
+}
 
 
 class AccountError(Exception):
@@ -60,6 +89,129 @@ class Account:
     active: bool
 
 
+@dataclass(frozen=True)
+class Invited:
+    principal: Principal
+    token: str  # the link's secret: in the e-mail only, never stored
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class InvitationState:
+    state: str  # open | used | expired | revoked | unknown
+    principal: Principal | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewUser:
+    email: str
+    name: str
+    role: Role
+    scopes: tuple[Scope, ...]
+    password: str | None
+
+
+def check_new_user(
+    email: str, name: str, role: Role, scopes: Sequence[Scope], password: str | None
+) -> NewUser:
+    """The account as it will be stored, or the first `AccountError` that refuses it."""
+    email = normalise_email(email)
+    if not name.strip():
+        raise AccountError("name_missing", "geef de naam van de gebruiker")
+    if len(name.strip()) > 200:
+        raise AccountError("name_too_long", "een naam heeft hoogstens 200 tekens")
+    if role.needs_school and not scopes:
+        raise AccountError("school_missing", f"een {role.label} hoort bij een school")
+    if role.needs_class and any(not s.class_name for s in scopes):
+        raise AccountError("class_missing", "een leerkracht hoort bij een klas (bijv. 8A)")
+    if any(len(s.class_name) > 20 for s in scopes):
+        raise AccountError("class_too_long", "een klas heeft hoogstens 20 tekens (bijv. 8A)")
+    if role is Role.BEHEER and scopes:
+        raise AccountError("scope_not_allowed", "beheer hoort niet bij een school")
+    if password is not None and (problem := password_problem(password)):
+        raise AccountError("password_too_weak", problem)
+    return NewUser(email, name.strip(), role, tuple(dict.fromkeys(scopes)), password)
+
+
+def insert_user(conn: Connection, new: NewUser, now: datetime) -> Principal:
+    """The account into the caller's transaction; refused when the address is taken or a
+    school is unknown (nothing written then)."""
+    user_id = str(uuid.uuid4())
+    if conn.execute(select(users.c.id).where(users.c.email == new.email)).first():
+        raise AccountError("email_taken", f"er is al een gebruiker met {new.email}")
+    known = _known_schools(conn, {s.school_id for s in new.scopes})
+    if unknown := sorted({s.school_id for s in new.scopes} - known):
+        raise AccountError("school_unknown", f"onbekende school: {', '.join(unknown)}")
+    conn.execute(
+        insert(users).values(
+            id=user_id,
+            email=new.email,
+            name=new.name,
+            role=new.role.value,
+            password_hash=hash_password(new.password) if new.password is not None else None,
+            active=True,
+            created_at=now,
+        )
+    )
+    for scope in new.scopes:
+        conn.execute(
+            insert(user_schools).values(
+                user_id=user_id, school_id=scope.school_id, class_name=scope.class_name
+            )
+        )
+    return Principal(user_id, new.email, new.name, new.role, frozenset(new.scopes))
+
+
+def _new_invitation(
+    conn: Connection, user_id: str, now: datetime, lifetime: timedelta, by: Principal | None
+) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    conn.execute(
+        insert(invitations).values(
+            id=str(uuid.uuid4()),
+            user_id=user_id,
+            token_hash=token_digest(token),
+            created_at=now,
+            expires_at=now + lifetime,
+            created_by=by.user_id if by is not None else CLI_ISSUER,
+        )
+    )
+    return token, now + lifetime
+
+
+def _revoke_invitations(conn: Connection, user_id: str, now: datetime) -> None:
+    conn.execute(
+        update(invitations)
+        .where(
+            invitations.c.user_id == user_id,
+            invitations.c.used_at.is_(None),
+            invitations.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+
+
+def _invitation_row(conn: Connection, token: str) -> Row[Any] | None:
+    if not token or len(token) > 200:
+        return None
+    return conn.execute(
+        select(invitations, users.c.active)
+        .join(users, users.c.id == invitations.c.user_id)
+        .where(invitations.c.token_hash == token_digest(token))
+    ).first()
+
+
+def _link_state(row: Row[Any], now: datetime) -> str:
+    if row.used_at is not None:
+        return "used"
+    if row.revoked_at is not None or not row.active:
+        return "revoked"
+    if row.expires_at <= now:
+        return "expired"
+    return "open"
+
+
 class Accounts:
     def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
         self._engine = engine
@@ -73,42 +225,119 @@ class Accounts:
         scopes: Sequence[Scope] = (),
         password: str | None = None,
     ) -> Principal:
-        email = normalise_email(email)
-        if not name.strip():
-            raise AccountError("name_missing", "geef de naam van de gebruiker")
-        if role.needs_school and not scopes:
-            raise AccountError("school_missing", f"een {role.label} hoort bij een school")
-        if role.needs_class and any(not s.class_name for s in scopes):
-            raise AccountError("class_missing", "een leerkracht hoort bij een klas (bijv. 8A)")
-        if role is Role.BEHEER and scopes:
-            raise AccountError("scope_not_allowed", "beheer hoort niet bij een school")
-        if password is not None and (problem := password_problem(password)):
-            raise AccountError("password_too_weak", problem)
-        user_id = str(uuid.uuid4())
+        new = check_new_user(email, name, role, scopes, password)
         with self._engine.begin() as conn:
-            if conn.execute(select(users.c.id).where(users.c.email == email)).first():
-                raise AccountError("email_taken", f"er is al een gebruiker met {email}")
-            known = _known_schools(conn, {s.school_id for s in scopes})
-            if unknown := sorted({s.school_id for s in scopes} - known):
-                raise AccountError("school_unknown", f"onbekende school: {', '.join(unknown)}")
+            return insert_user(conn, new, self._clock())
+
+    def invite(
+        self,
+        email: str,
+        name: str,
+        role: Role,
+        scopes: Sequence[Scope],
+        *,
+        invited_by: Principal | None,
+        lifetime: timedelta = INVITATION_LIFETIME,
+    ) -> Invited:
+        """A new account without a password, and the one-time link with which its owner
+        chooses one (`invited_by` None: the server's command line)."""
+        new = check_new_user(email, name, role, scopes, None)
+        now = self._clock()
+        with self._engine.begin() as conn:
+            added = insert_user(conn, new, now)
+            token, expires_at = _new_invitation(conn, added.user_id, now, lifetime, invited_by)
+        return Invited(added, token, expires_at)
+
+    def reset(
+        self, user_id: str, *, by: Principal | None, lifetime: timedelta = INVITATION_LIFETIME
+    ) -> Invited:
+        """A new link for an active account: its password, its web sessions and every earlier
+        link stop working at once (API tokens are managed apart and stay)."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            row = conn.execute(select(users.c.active).where(users.c.id == user_id)).first()
+            if row is None:
+                raise AccountError("user_unknown", "deze gebruiker bestaat niet")
+            if not row.active:
+                raise AccountError(
+                    "user_disabled", "dit account is uitgeschakeld; schakel het eerst in"
+                )
+            conn.execute(update(users).where(users.c.id == user_id).values(password_hash=None))
+            conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+            _revoke_invitations(conn, user_id, now)
+            token, expires_at = _new_invitation(conn, user_id, now, lifetime, by)
+            rows = conn.execute(principal_select().where(users.c.id == user_id)).all()
+        return Invited(principal_from_rows(rows), token, expires_at)
+
+    def invitation(self, token: str) -> InvitationState:
+        """What a link is: open (with its account), used, expired, revoked, or unknown."""
+        with single_statements(self._engine).connect() as conn:
+            found = _invitation_row(conn, token)
+            if found is None:
+                return InvitationState("unknown", None, None)
+            rows = conn.execute(principal_select().where(users.c.id == found.user_id)).all()
+        return InvitationState(
+            _link_state(found, self._clock()), principal_from_rows(rows), found.expires_at
+        )
+
+    def accept_invitation(self, token: str, password: str) -> Principal:
+        """Set the password chosen through an open link, and use the link up (once: two
+        requests with one link at the same moment set one password, the other is refused)."""
+        now = self._clock()
+        if problem := password_problem(password):
+            raise AccountError("password_too_weak", problem)
+        password_hash = hash_password(password)  # ~50 ms of CPU, outside the transaction
+        with self._engine.begin() as conn:
+            found = _invitation_row(conn, token)
+            state = "unknown" if found is None else _link_state(found, now)
+            if found is None or state != "open":
+                raise AccountError(f"invitation_{state}", INVITATION_REFUSED[state])
+            used = conn.execute(
+                update(invitations)
+                .where(invitations.c.id == found.id, invitations.c.used_at.is_(None))
+                .values(used_at=now)
+            ).rowcount
+            if not used:
+                raise AccountError("invitation_used", INVITATION_REFUSED["used"])
             conn.execute(
-                insert(users).values(
-                    id=user_id,
-                    email=email,
-                    name=name.strip(),
-                    role=role.value,
-                    password_hash=hash_password(password) if password is not None else None,
-                    active=True,
-                    created_at=self._clock(),
-                )
+                update(users).where(users.c.id == found.user_id).values(password_hash=password_hash)
             )
-            for scope in dict.fromkeys(scopes):
+            _revoke_invitations(conn, found.user_id, now)
+            rows = conn.execute(principal_select().where(users.c.id == found.user_id)).all()
+        return principal_from_rows(rows)
+
+    def enable(self, email: str) -> None:
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(users).where(users.c.email == normalise_email(email)).values(active=True)
+            ).rowcount
+        if not done:
+            raise AccountError("user_unknown", f"geen gebruiker {email}")
+
+    def account_states(self) -> dict[str, str]:
+        """Per user id: "actief", "uitgeschakeld", "uitgenodigd" (an open link, no password
+        yet) or "zonder wachtwoord" (API only, or a link that expired)."""
+        now = self._clock()
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(users.c.id, users.c.active, users.c.password_hash)).all()
+            pending = set(
                 conn.execute(
-                    insert(user_schools).values(
-                        user_id=user_id, school_id=scope.school_id, class_name=scope.class_name
+                    select(invitations.c.user_id).where(
+                        invitations.c.used_at.is_(None),
+                        invitations.c.revoked_at.is_(None),
+                        invitations.c.expires_at > now,
                     )
-                )
-        return Principal(user_id, email, name.strip(), role, frozenset(scopes))
+                ).scalars()
+            )
+        states = {}
+        for r in rows:
+            if not r.active:
+                states[r.id] = "uitgeschakeld"
+            elif r.password_hash is not None:
+                states[r.id] = "actief"
+            else:
+                states[r.id] = "uitgenodigd" if r.id in pending else "zonder wachtwoord"
+        return states
 
     def set_password(self, email: str, password: str) -> None:
         if problem := password_problem(password):
@@ -140,10 +369,16 @@ class Accounts:
             return _principal(conn, row)
 
     def disable(self, email: str) -> None:
+        """Switch the account off: password, sessions, tokens and open links stop working."""
         with self._engine.begin() as conn:
+            row = conn.execute(
+                select(users.c.id).where(users.c.email == normalise_email(email))
+            ).first()
             done = conn.execute(
                 update(users).where(users.c.email == normalise_email(email)).values(active=False)
             ).rowcount
+            if row is not None:
+                _revoke_invitations(conn, row.id, self._clock())
         if not done:
             raise AccountError("user_unknown", f"geen gebruiker {email}")
 

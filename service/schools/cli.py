@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from service.accounts.onboarding import SchoolInputError, add_school, check_school
 from service.bootstrap import Container
 from service.chain.messages import (
     ADVICE_PATH,
@@ -31,13 +32,73 @@ _ROUTE = re.compile(r"^[0-9A-Za-z]{20}$")
 
 @schools_app.command("list")
 def list_command() -> None:
-    """Every school with its BRIN and chain routing."""
+    """Every school: BRIN, id (for the API), name and chain routing."""
     with container() as opened:
         require_schema(opened)
         for school in opened.register.schools():
             route = opened.register.routing_of(school.id)
             where = f"edu-to={route[0]} edu-from={route[1]}" if route else "geen ketenroutering"
-            print(f"{school.brin}  {school.name}  {where}")
+            print(f"{school.brin}  {school.id}  {school.name}  {where}")
+
+
+_FLAGS = {
+    "brin": "BRIN",
+    "name": "NAME",
+    "provider_url": "--provider-url",
+    "edu_route": "--edu-to",
+    "oin": "--oin",
+}
+CodeOpt = Annotated[str | None, typer.Option(help="Zie 'school chain'")]
+
+
+@schools_app.command("add")
+def add_command(
+    brin: Annotated[str, typer.Argument(help="BRIN-nummer: 2 cijfers en 2 letters, bijv. 12AB")],
+    name: Annotated[str, typer.Argument(help='Naam van de school, bijv. "OBS De Regenboog"')],
+    vestigingscode: Annotated[
+        str | None, typer.Option(help="Vestigingscode (2 cijfers), bijv. 00")
+    ] = None,
+    onderwijsaanbiedercode: Annotated[
+        str | None, typer.Option(help="OnderwijsaanbiederID uit RIO, bijv. 123A123")
+    ] = None,
+    onderwijslocatiecode: Annotated[
+        str | None, typer.Option(help="Onderwijslocatiecode uit RIO, bijv. 123X123")
+    ] = None,
+    administratienr: Annotated[
+        str | None, typer.Option(help="Administratienummer in het LAS (2 cijfers)")
+    ] = None,
+    provider_url: Annotated[
+        str | None, typer.Option(help="Basis-URL van de keten-API van de toetsaanbieder")
+    ] = None,
+    edu_to: Annotated[
+        str | None, typer.Option(help="Routeringskenmerk van de schooladministratie (20 tekens)")
+    ] = None,
+    oin: Annotated[str | None, typer.Option(help="OIN van de school (edu-from, 20 tekens)")] = None,
+) -> None:
+    """Add a school; its chain codes now or later ('school chain', 'school routing')."""
+    codes = {
+        "vestigingscode": vestigingscode,
+        "onderwijsaanbiedercode": onderwijsaanbiedercode,
+        "onderwijslocatiecode": onderwijslocatiecode,
+        "administratienr": administratienr,
+    }
+    try:
+        new = check_school(brin, name, codes, provider_url, edu_to, oin)
+    except SchoolInputError as error:
+        raise fail(_one_line(error)) from None
+    with container() as opened:
+        require_schema(opened)
+        try:
+            school = add_school(opened.engine, new)
+        except SchoolInputError as error:
+            raise fail(_one_line(error)) from None
+    print(f"school {school.brin} added: {school.name}, id {school.id}")
+
+
+def _one_line(error: SchoolInputError) -> str:
+    return "; ".join(
+        f"{_FLAGS.get(name, '--' + name)}: {text}" for name, text in error.errors.items()
+    )
 
 
 @schools_app.command("routing")

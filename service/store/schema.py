@@ -278,6 +278,19 @@ web_sessions = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the link's token
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),  # replaced by a newer link, or the account disabled
+    Column("created_by", String(64), nullable=False),  # a user id, or "cli"
+)
+
 login_attempts = Table(
     "login_attempts",
     metadata,
