@@ -1,0 +1,178 @@
+"""The school's worklist pages through the real app, on SQLite and PostgreSQL: the heroverweging
+worklist (content and scope), the Toetsuitslagen page listing CSV-imported results, the CSV
+upload with its dry-run preview and all-or-nothing commit, and the year rollover groep 7 -> 8."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.accounts.roles import Role, Scope
+from service.advice.trajectories import Actor, CommandContext
+from service.api.app import create_app
+from service.audit.access_log import reads_of
+from service.bootstrap import Container
+from service.imports.results import import_results
+from service.schools.register import Pupil, School
+from tests.conftest import Clock, enrolled_pupil
+from workflows.commands import (
+    GiveProvisionalAdvice,
+    PlanConversation,
+    ReceiveTestResult,
+    RecordConversationDeclined,
+)
+from workflows.scale import SchoolAdvice, TestAdvice
+
+PASSWORD = "een-lang-wachtwoord"
+SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
+OTHER = School(id="school-2", brin="02BB", name="De Andere School")
+TEACHER = CommandContext(actor=Actor("juf-1", "leerkracht"))
+
+
+@pytest.fixture
+def school(container: Container, clock: Clock) -> Container:
+    container.register.add_school(SCHOOL)
+    container.register.add_school(OTHER)
+    for email, role, scope in (
+        ("ib@school.nl", Role.IB, Scope(SCHOOL.id)),
+        ("directie@school.nl", Role.DIRECTIE, Scope(SCHOOL.id)),
+        ("juf@school.nl", Role.LEERKRACHT, Scope(SCHOOL.id, "8A")),
+        ("ib@andere.nl", Role.IB, Scope(OTHER.id)),
+    ):
+        container.accounts.add_user(email, email.split("@")[0].upper(), role, [scope], PASSWORD)
+    return container
+
+
+def browse(container: Container, email: str | None) -> TestClient:
+    client = TestClient(create_app(container), follow_redirects=False)
+    if email is not None:
+        form = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token
+        answer = client.post(
+            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
+        )
+        assert answer.status_code == 303
+    return client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+def pupil_with_result(
+    container: Container,
+    clock: Clock,
+    name: str,
+    class_name: str,
+    test_advice: TestAdvice,
+    school: School = SCHOOL,
+) -> uuid.UUID:
+    clock.now = datetime(2026, 1, 20, 10, tzinfo=UTC)
+    pupil = enrolled_pupil(container)
+    container.register.add_pupil(Pupil(str(pupil), school.id, name, "Jansen", class_name))
+    give = GiveProvisionalAdvice(advice=SchoolAdvice.VMBO_GLTL, given_on=date(2026, 1, 15))
+    container.trajectories.execute(pupil, give, TEACHER)
+    clock.now = datetime(2026, 3, 12, 10, tzinfo=UTC)
+    result = ReceiveTestResult(
+        provider="IEP",
+        delivery_id=f"d-{pupil}",
+        test_advice=test_advice,
+        received_on=date(2026, 3, 11),
+    )
+    container.trajectories.execute(pupil, result, TEACHER)
+    return pupil
+
+
+def rows_of(html: str) -> dict[str, str]:
+    """Each table row of the worklist by the pupil's name: the row's text."""
+    found = {}
+    for row in re.findall(r"<tr class=\"utrecht-table__row\">(.*?)</tr>", html, re.S):
+        name = re.search(r'<a href="/leerlingen/[^"]+">([^<]+)</a>', row)
+        if name:
+            found[name.group(1)] = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+    return found
+
+
+# -- the heroverweging worklist ------------------------------------------------------------------
+
+
+def test_the_worklist_shows_open_heroverwegingen_with_deadline_and_conversation_by_scope(
+    school: Container, clock: Clock
+) -> None:
+    noor = pupil_with_result(school, clock, "Noor", "8A", TestAdvice.HAVO_VWO)
+    daan = pupil_with_result(school, clock, "Daan", "8A", TestAdvice.VMBO_KB_VMBO_GLTL)  # lower
+    sem = pupil_with_result(school, clock, "Sem", "8A", TestAdvice.VMBO_GLTL_HAVO)
+    sara = pupil_with_result(school, clock, "Sara", "8B", TestAdvice.VWO)
+    pupil_with_result(school, clock, "Ali", "8A", TestAdvice.VWO, school=OTHER)
+    plan = PlanConversation(planned_at=datetime(2026, 3, 16, 14, tzinfo=UTC))
+    school.trajectories.execute(noor, plan, TEACHER)
+    decline = RecordConversationDeclined(declined_on=date(2026, 3, 12), notes=None)
+    school.trajectories.execute(sem, decline, TEACHER)
+    clock.now = datetime(2026, 3, 17, 9, tzinfo=UTC)
+
+    with browse(school, "ib@school.nl") as ib:
+        page = ib.get("/heroverwegingen")
+    assert page.status_code == 200
+    rows = rows_of(page.text)
+    assert set(rows) == {"Noor Jansen", "Sem Jansen", "Sara Jansen"}  # not Daan, not Ali
+    assert "8A vmbo-gt havo/vwo 24-03-2026 nog 7 dagen gepland" in rows["Noor Jansen"]
+    assert "afgezien" in rows["Sem Jansen"]
+    assert "8B vmbo-gt vwo 24-03-2026 nog 7 dagen niet gepland" in rows["Sara Jansen"]
+    assert f'href="/leerlingen/{noor}"' in page.text
+    assert f'href="/leerlingen/{noor}/acties/advies-bijstellen"' in page.text
+    assert f'href="/leerlingen/{sara}/acties/gesprek-plannen"' in page.text
+    assert f'href="/leerlingen/{noor}/acties/gesprek-plannen"' not in page.text  # planned
+    assert str(daan) not in page.text
+    assert page.headers["cache-control"] == "no-store"
+    assert "heroverwegingslijst" in [r[3] for r in reads_of(school.engine, str(noor))]
+    assert "heroverwegingslijst" not in [r[3] for r in reads_of(school.engine, str(daan))]
+
+    with browse(school, "juf@school.nl") as juf:
+        own = rows_of(juf.get("/heroverwegingen").text)
+    assert set(own) == {"Noor Jansen", "Sem Jansen"}  # 8A only
+    with browse(school, "ib@andere.nl") as other:
+        assert set(rows_of(other.get("/heroverwegingen").text)) == {"Ali Jansen"}
+    clock.now = datetime(2026, 3, 26, 9, tzinfo=UTC)
+    with browse(school, "directie@school.nl") as directie:
+        late = rows_of(directie.get("/heroverwegingen").text)
+    assert "2 dagen te laat" in late["Sara Jansen"]
+    with browse(school, None) as visitor:
+        answer = visitor.get("/heroverwegingen")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/login")
+
+
+# -- Toetsuitslagen lists CSV-imported results ---------------------------------------------------
+
+
+def test_toetsuitslagen_lists_results_imported_from_a_csv_file_with_source_time_and_person(
+    school: Container, clock: Clock, tmp_path: Path
+) -> None:
+    clock.now = datetime(2026, 1, 20, 10, tzinfo=UTC)
+    noor = enrolled_pupil(school)
+    school.register.add_pupil(Pupil(str(noor), SCHOOL.id, "Noor", "de Vries", "8A"))
+    give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
+    school.trajectories.execute(noor, give, TEACHER)
+    clock.now = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
+    csv = tmp_path / "iep-uitslagen.csv"
+    csv.write_text(f"Leerling;Toetsadvies;Toets\n{noor};havo/vwo;IEP\n", encoding="utf-8")
+    report = import_results(school, csv, school="01AA", actor="import:marieke")
+    assert report.committed, report.errors
+
+    with browse(school, "ib@school.nl") as ib:
+        text = ib.get("/toetsuitslagen").text
+    imported = text.split("<h4>Ingelezen uit CSV-bestanden</h4>")[1]
+    assert "iep-uitslagen.csv sha256:" in imported
+    assert "regel 2" in imported
+    assert "12-03-2026 10:30" in imported
+    assert "marieke" in imported
+    assert "Noor de Vries" in imported
+    assert "havo/vwo" in imported
+    assert "toetsuitslagen" in [r[3] for r in reads_of(school.engine, str(noor))]
