@@ -16,6 +16,7 @@ from service.handlers import default_handlers
 from service.intake.inbox import Inbox
 from service.outbox.mail import FileMailer
 from service.outbox.outbox import OutboxWorker
+from service.schools.policies import SchoolPolicies
 from service.schools.register import Register
 from service.settings import Settings
 from service.store.engine import make_engine
@@ -41,6 +42,7 @@ class Container:
     clients: MachineClients
     inbox: Inbox
     clock: Clock
+    policies: SchoolPolicies
 
     def close(self) -> None:
         self.engine.dispose()
@@ -73,11 +75,12 @@ def bootstrap(
     if store is None:
         store = make_store(engine, keyring(settings))
     accounts = Accounts(engine, clock)
+    policies = SchoolPolicies(store, clock)
     return Container(
         settings=settings,
         engine=engine,
         store=store,
-        trajectories=Trajectories(store, clock),
+        trajectories=Trajectories(store, clock, policies),
         register=Register(engine),
         accounts=accounts,
         sessions=Sessions(engine, clock),
@@ -85,6 +88,7 @@ def bootstrap(
         clients=MachineClients(engine, accounts, clock),
         inbox=Inbox(engine, clock),
         clock=clock,
+        policies=policies,
     )
 
 

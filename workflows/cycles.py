@@ -26,6 +26,22 @@ class RoundKind(Enum):
     OKR = "okr"
     FINAL_ADVICE = "final_advice"
 
+    @property
+    def label(self) -> str:
+        """The kind in Dutch, as directie reads it."""
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    RoundKind.START: "startgesprek",
+    RoundKind.GOALS: "doelengesprek",
+    RoundKind.PROGRESS: "voortgangsgesprek",
+    RoundKind.ORIENTATION_ADVICE: "oriënterend advies",
+    RoundKind.PROVISIONAL_ADVICE: "voorlopig schooladvies",
+    RoundKind.OKR: "OKR-gesprek",
+    RoundKind.FINAL_ADVICE: "definitief schooladvies",
+}
+
 
 @dataclass(frozen=True)
 class MonthDay:
@@ -36,6 +52,9 @@ class MonthDay:
         """The date in `year` (August to December in its first calendar year, the rest after)."""
         calendar_year = year.start_year if self.month >= 8 else year.start_year + 1
         return date(calendar_year, self.month, self.day)
+
+    def __str__(self) -> str:
+        return f"{self.day:02d}-{self.month:02d}"
 
 
 @dataclass(frozen=True)
@@ -58,7 +77,7 @@ class SchoolCycle:
     conversation_required: bool = True
 
     def policy(self) -> SchoolPolicy:
-        return SchoolPolicy(conversation_required=self.conversation_required)
+        return SchoolPolicy(conversation_required=self.conversation_required, rounds=self.rounds)
 
     def round(self, kind: RoundKind, groep: int = 8) -> ConversationRound | None:
         return next((r for r in self.rounds if r.kind is kind and r.groep == groep), None)

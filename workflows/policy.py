@@ -1,11 +1,53 @@
-"""What a school sets for itself within the law: the heroverweging conversation, test windows."""
+"""What a school sets for itself within the law: the heroverweging conversation, its own
+conversation rounds, the test window, and who gets which notice.
+
+A school's policy is stored per school and per school year (`service.schools.policies`) and
+every decision takes the pupil's school's policy. `SchoolPolicy()` is the legal minimum with the
+domain's defaults: the legal calendar, no rounds of its own, the conversation on (every seed
+school holds one), a heroverweging notice to the class teacher(s) and the intern begeleider.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import TYPE_CHECKING
 
 from workflows.calendar import DateWindow, LegalCalendar, SchoolYear, legal_calendar
+
+if TYPE_CHECKING:
+    from workflows.cycles import ConversationRound
+
+
+class Notice(Enum):
+    """A notice the service sends to people of the school."""
+
+    RECONSIDERATION_REQUIRED = "reconsideration_required"
+
+    @property
+    def label(self) -> str:
+        return _NOTICE_LABELS[self]
+
+
+_NOTICE_LABELS = {Notice.RECONSIDERATION_REQUIRED: "Heroverweging nodig (toetsadvies hoger)"}
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who of the school gets a notice: by role (found per pupil), plus fixed addresses."""
+
+    class_teachers: bool = True
+    """The pupil's class teacher(s): every leerkracht with the pupil's class in scope."""
+    ib: bool = True
+    """The school's intern begeleider(s)."""
+    directie: bool = False
+    extra: tuple[str, ...] = ()
+    """Further e-mail addresses (e.g. a shared mailbox of the groep 8 team)."""
+
+
+def default_notices() -> dict[Notice, Recipients]:
+    return {notice: Recipients() for notice in Notice}
 
 
 @dataclass(frozen=True)
@@ -16,10 +58,21 @@ class SchoolPolicy:
     test_windows: Mapping[SchoolYear, DateWindow] = field(default_factory=dict)
     """The doorstroomtoets window per school year, once the school or ministry knows it."""
 
+    rounds: tuple[ConversationRound, ...] = ()
+    """The school's own conversation rounds (`workflows.cycles`), checked against the law."""
+
+    notices: Mapping[Notice, Recipients] = field(default_factory=default_notices)
+    """Who gets which notice."""
+
     def calendar(self, year: SchoolYear) -> LegalCalendar:
         calendar = legal_calendar(year)
         window = self.test_windows.get(year)
         return replace(calendar, test_window=window) if window else calendar
 
+    def recipients(self, notice: Notice) -> Recipients:
+        return self.notices.get(notice, Recipients())
+
 
 DEFAULT_POLICY = SchoolPolicy()
+"""The domain's default value, for tests and the domain's own defaults; the service never falls
+back on it at run time (`service.schools.policies.SchoolPolicies` answers per school)."""

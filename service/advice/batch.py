@@ -14,7 +14,8 @@ few hundred milliseconds for 500 pupils), and no decision is made on a stale str
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -27,26 +28,45 @@ from service.store.driver import Driver
 from service.store.events import ConcurrencyError, IdempotencyConflictError
 from service.store.port import Append, Loaded, Session, UnitOfWork
 from service.store.streams import trajectory_stream
+from workflows.calendar import SchoolYear
 from workflows.codec import Event
-from workflows.commands import Command
+from workflows.commands import Command, EnrolPupil, MoveToGroep8
 from workflows.decide import decide_on
 from workflows.errors import DomainError
 from workflows.policy import SchoolPolicy
 from workflows.trajectory import Trajectory, fold
 
+PolicyLookup = Callable[[str, SchoolYear], SchoolPolicy]
+"""The policy of a school in a school year (`service.schools.policies.SchoolPolicies`)."""
+
 
 class Decider:
-    """The domain's decision for one pupil's commands, in turn, with the school's policy."""
+    """The domain's decision for one pupil's commands, in turn, with the policy of the pupil's
+    school in the pupil's school year (an enrolment's or move's own school and year)."""
 
-    def __init__(self, policy: SchoolPolicy) -> None:
-        self._policy = policy
+    def __init__(self, policy: SchoolPolicy | PolicyLookup) -> None:
+        self._lookup: PolicyLookup = (
+            (lambda _school, _year: policy) if isinstance(policy, SchoolPolicy) else policy
+        )
+
+    def policy_of(self, state: Trajectory, command: Command) -> SchoolPolicy:
+        school, year = state.school_id, state.school_year
+        if isinstance(command, EnrolPupil | MoveToGroep8):
+            with suppress(DomainError):  # a bad year: the rule refuses it with this error
+                year = SchoolYear.parse(command.school_year)
+        if isinstance(command, EnrolPupil):
+            school = command.school_id
+        if school is None or year is None:
+            return SchoolPolicy()  # not enrolled: only an enrolment is decided, on the law
+        return self._lookup(school, year)
 
     def __call__(
         self, state: Trajectory, commands: Sequence[Command], now: datetime
     ) -> tuple[list[Event], Trajectory]:
         new_events: list[Event] = []
         for command in commands:
-            decided = decide_on(state, command, now, policy=self._policy)
+            policy = self.policy_of(state, command)
+            decided = decide_on(state, command, now, policy=policy)
             new_events += decided
             state = fold(decided, start=state)
         return new_events, state

@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from service.advice.batch import PolicyLookup
+from service.schools.policies import read_settings
 from service.schools.register import Pupil, Register
 from service.store.engine import single_statements
 from service.store.schema import trajectories
-from workflows.calendar import SchoolYear
+from workflows.calendar import LegalCalendar, SchoolYear
 from workflows.deadlines import Due, next_due
 from workflows.lifecycle import Status
-from workflows.policy import DEFAULT_POLICY
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,24 @@ def class_overview(
     limit: int,
     offset: int,
     overdue_on: date | None = None,
+    policies: PolicyLookup | None = None,
 ) -> OverviewPage:
     """`classes` None: every class of the school; `overdue_on`: only pupils whose next
-    deadline passed before that day."""
+    deadline passed before that day. Deadlines follow the school's policy of each pupil's
+    school year: from `policies` (the container's cached `SchoolPolicies`) or, without it, the
+    school's settings read once for this call."""
     pupils = [
         p for p in register.pupils_of(school_id) if classes is None or p.class_name in classes
     ]
     states = _read_model(engine, [p.id for p in pupils])
+    if policies is None:
+        history = read_settings(engine, school_id)
+        policies = lambda _school, year: history.policy_for(year)  # noqa: E731
+    calendars: dict[str, LegalCalendar] = {}
     rows = []
     for pupil in pupils:
         found = states.get(pupil.id)
-        row = _row(pupil, found)
+        row = _row(pupil, found, school_id, policies, calendars)
         if status is not None and row.status is not status:
             continue
         if overdue_on is not None and not (row.next_due and row.next_due.overdue_on(overdue_on)):
@@ -81,13 +89,22 @@ def _read_model(engine: Engine, pupil_ids: list[str]) -> dict[str, Any]:
     return {streams[r.stream_id]: r for r in found}
 
 
-def _row(pupil: Pupil, found: Any) -> OverviewRow:
+def _row(
+    pupil: Pupil,
+    found: Any,
+    school_id: str,
+    policies: PolicyLookup,
+    calendars: dict[str, LegalCalendar],
+) -> OverviewRow:
     if found is None:
         return OverviewRow(pupil, Status.NOT_ENROLLED, None, None, None, None, ())
     status = Status(found.status)
     due = None
     if found.school_year:
-        calendar = DEFAULT_POLICY.calendar(SchoolYear.parse(found.school_year))
+        calendar = calendars.get(found.school_year)
+        if calendar is None:
+            year = SchoolYear.parse(found.school_year)
+            calendar = calendars[found.school_year] = policies(school_id, year).calendar(year)
         due = next_due(status, calendar, found.reconsideration_deadline)
     return OverviewRow(
         pupil=pupil,

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from service.advice.batch import Batch, BatchItem, Decider
+from service.advice.batch import Batch, BatchItem, Decider, PolicyLookup
 from service.shared.context import Actor, CommandContext, CommandResult, fingerprint
 from service.store import personal
 from service.store.events import ConcurrencyError, StoredEvent
@@ -27,7 +27,7 @@ from service.store.port import EventStore, KeyTakenError, Loaded
 from service.store.streams import trajectory_stream
 from workflows.codec import Event
 from workflows.commands import Command
-from workflows.policy import DEFAULT_POLICY, SchoolPolicy
+from workflows.policy import SchoolPolicy
 from workflows.trajectory import Trajectory, fold
 
 Clock = Callable[[], datetime]
@@ -46,11 +46,13 @@ __all__ = [
 
 class Trajectories:
     def __init__(
-        self, store: EventStore, clock: Clock, policy: SchoolPolicy = DEFAULT_POLICY
+        self, store: EventStore, clock: Clock, policies: SchoolPolicy | PolicyLookup
     ) -> None:
+        """`policies`: each school's policy per school year (`SchoolPolicies`); one fixed
+        `SchoolPolicy` only where every pupil is at one school (tests of the rules)."""
         self._store = store
         self._clock = clock
-        self._decider = Decider(policy)
+        self._decider = Decider(policies)
 
     @property
     def store(self) -> EventStore:
