@@ -38,7 +38,7 @@ from service.intake import report_api
 from service.intake import standard as chain_standard
 from service.logs import REQUEST_ID
 from service.settings import Settings
-from service.web import deliveries, home, login
+from service.web import assets, deliveries, home, login
 from service.web import worklist as web_worklist
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -114,6 +114,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(users_api.router)
     app.include_router(login.router)
     app.include_router(home.router)
+    app.mount("/static", assets.static_files(), name="static")
     app.include_router(deliveries.router)
     app.include_router(web_worklist.router)
     _document_problem(app)

@@ -22,6 +22,7 @@ from service.accounts.accounts import AccountError, normalise_email
 from service.accounts.sessions import SESSION_LIFETIME
 from service.api.deps import SESSION_COOKIE, ContainerDep
 from service.bootstrap import Container
+from service.schools.demo import DEMO_DIRECTOR, DEMO_PASSWORD, DEMO_TEACHER
 from service.web.pages import page, session_of
 
 router = APIRouter(include_in_schema=False)
@@ -32,6 +33,19 @@ _WRONG = "Dit e-mailadres en wachtwoord horen niet bij elkaar, of het account is
 
 def _secure(request: Request, container: Container) -> bool:
     return container.settings.environment == "production" or request.url.scheme == "https"
+
+
+def _demo_accounts(container: Container) -> list[tuple[str, str]]:
+    """In development, the demo school's accounts that exist (for the login page); none in
+    production, whatever the database holds."""
+    if container.settings.environment != "development":
+        return []
+    present = {user.email: user for user in container.accounts.list_users()}
+    return [
+        (email, f"{present[email].name}, {present[email].role.label}")
+        for email in (DEMO_TEACHER, DEMO_DIRECTOR)
+        if email in present
+    ]
 
 
 def _address(request: Request) -> str:
@@ -48,7 +62,15 @@ def _login_form(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
-    response = page("login.html", status, login_csrf=token, message=message, email=email)
+    response = page(
+        "login.html",
+        status,
+        login_csrf=token,
+        message=message,
+        email=email,
+        demo_accounts=_demo_accounts(container),
+        demo_password=DEMO_PASSWORD,
+    )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,

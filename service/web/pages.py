@@ -1,7 +1,15 @@
-"""Rendering the Dutch web pages, and reading who is logged in from the session cookie."""
+"""Rendering the Dutch web pages, and reading who is logged in from the session cookie.
+
+Every page extends `base.html` (skip link, header with the user and a navigation that shows
+only what the role may use, main landmark, footer) and may import `macros.html`. Static files
+are linked through `static(path)`, which adds a version derived from the files' contents, so
+that the browser may cache them for a year and still gets a new file the moment one changes.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -9,14 +17,56 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from service.accounts.roles import Principal, Role
 from service.accounts.sessions import SessionUser
 from service.api.deps import SESSION_COOKIE
 from service.bootstrap import Container
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+_PUPIL_READERS = frozenset({Role.LEERKRACHT, Role.IB, Role.DIRECTIE, Role.BESTUUR})
+_SCHOOL_STAFF = frozenset({Role.IB, Role.DIRECTIE})
+# (href, label, roles that may use it), in the order of the menu; the URL contract of issue 13
+NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
+    ("/", "Startpagina", frozenset(Role)),
+    ("/klassen", "Klassen", _PUPIL_READERS),
+    ("/heroverwegingen", "Heroverwegingen", frozenset({Role.LEERKRACHT, *_SCHOOL_STAFF})),
+    ("/toetsuitslagen", "Toetsuitslagen", frozenset({*_SCHOOL_STAFF, Role.BESTUUR})),
+    ("/import", "Importeren", _SCHOOL_STAFF),
+    ("/jaarovergang", "Jaarovergang", _SCHOOL_STAFF),
+    ("/instellingen", "Instellingen", frozenset({Role.DIRECTIE})),
+    ("/beheer/scholen", "Scholen", frozenset({Role.BEHEER})),
+    ("/beheer/accounts", "Accounts", frozenset({Role.BEHEER})),
+)
+
+
+def nav_links(who: Principal | None) -> list[tuple[str, str]]:
+    """The menu for `who`: only the pages their role may open."""
+    if who is None:
+        return []
+    return [(href, label) for href, label, roles in NAVIGATION if who.role in roles]
+
+
+@cache
+def static_version() -> str:
+    """A short fingerprint of every static file (read once per process)."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(STATIC_DIR).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def static(path: str) -> str:
+    return f"/static/{path}?v={static_version()}"
+
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
+_templates.globals.update(static=static, nav_links=nav_links)
 
 
 def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -28,3 +78,8 @@ def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
 def session_of(request: Request, container: Container) -> SessionUser | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     return container.sessions.authenticate(cookie) if cookie else None
+
+
+def school_names(container: Container, who: Principal) -> list[str]:
+    """The names of the schools `who` works at, for the page header."""
+    return [s.name for s in container.register.schools() if s.id in who.school_ids]
