@@ -1,0 +1,32 @@
+"""The pages every user meets, in chromium: the login and a wrong password. Each passes axe-core
+(WCAG 2.2 A/AA) with zero violations at desktop width and at 360 px, does not scroll sideways at
+360 px, and has nothing refused by the Content-Security-Policy."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from service.schools.demo import DEMO_TEACHER
+from tests.browser.helpers import assert_accessible_at_both_widths, log_in
+from tests.browser.served import Served
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_login_page_is_accessible_and_shows_no_pupil_data(page: Page) -> None:
+    page.goto("/login")
+    expect(page).to_have_title("Inloggen – Adviestraject groep 8")
+    expect(page.get_by_role("heading", name="Inloggen")).to_be_visible()
+    expect(page.get_by_text("Noor de Vries")).to_have_count(0)
+    assert_accessible_at_both_widths(page)
+
+
+def test_a_wrong_password_says_so_in_dutch_beside_the_form(page: Page, served: Served) -> None:
+    log_in(page, DEMO_TEACHER, "niet-het-wachtwoord")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Dit e-mailadres en wachtwoord horen niet bij elkaar"
+    )
+    expect(page.get_by_label("E-mailadres")).to_have_value(DEMO_TEACHER)
+    assert page.url == served.url("/login")
+    assert_accessible_at_both_widths(page)
