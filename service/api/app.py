@@ -39,6 +39,7 @@ from service.intake import standard as chain_standard
 from service.logs import REQUEST_ID
 from service.settings import Settings
 from service.web import assets, deliveries, home, login
+from service.web import uploads as web_uploads
 from service.web import worklist as web_worklist
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -117,6 +118,7 @@ def create_app(container: Container) -> FastAPI:
     app.mount("/static", assets.static_files(), name="static")
     app.include_router(deliveries.router)
     app.include_router(web_worklist.router)
+    app.include_router(web_uploads.router)
     _document_problem(app)
     return app
 

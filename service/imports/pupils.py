@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -99,11 +99,14 @@ def import_pupils(
     school_year: SchoolYear | None = None,
     mapping: dict[str, str] | None = None,
     actor: str = "import",
+    role: str = "beheer",
     dry_run: bool = False,
     progress: Progress | None = None,
+    allowed: Collection[str] | None = None,
 ) -> ImportReport:
-    """Import the file; every bad row is reported and nothing is stored unless all are right."""
-    file = ImportFile.read(container, path, FIELDS, mapping, school)
+    """Import the file; every bad row is reported and nothing is stored unless all are right.
+    `allowed`: the only schools the file may name (a web user's); `actor`/`role`: who imports."""
+    file = ImportFile.read(container, path, FIELDS, mapping, school, allowed)
     year = school_year or SchoolYear.containing(container.clock().date())
     report = ImportReport(rows=len(file.rows), dry_run=dry_run)
     seen: dict[tuple[str, str], int] = {}
@@ -114,7 +117,7 @@ def import_pupils(
                 parsed = _parse(row, file.default_school, file.schools, year, seen, report.errors)
                 if parsed is not None:
                     pupils.append(parsed)
-            _store(batch, pupils, year, actor, file.source, report)
+            _store(batch, pupils, year, Actor(actor, role), file.source, report)
             if progress is not None:
                 progress(len(chunk), len(file.rows))
     return report
@@ -226,7 +229,7 @@ def _store(
     batch: Batch,
     pupils: Sequence[_Pupil],
     year: SchoolYear,
-    actor: str,
+    actor: Actor,
     source: str,
     report: ImportReport,
 ) -> None:
@@ -238,9 +241,7 @@ def _store(
     items, lines = [], []
     for pupil, stream in zip(pupils, streams, strict=True):
         if versions.get(stream, 0) == 0:
-            context = CommandContext(
-                actor=Actor(actor, "beheer"), extra={"import": source, "line": pupil.line}
-            )
+            context = CommandContext(actor=actor, extra={"import": source, "line": pupil.line})
             enrol = EnrolPupil(
                 school_id=pupil.school.id,
                 school_year=str(year),
@@ -261,16 +262,16 @@ def _store(
         register = _merged(pupil, before[0] if before else None)
         gone = _parents_gone(pupil, before[1] if before else {})
         if before is None:
-            report.counts["nieuw"] += 1
+            report.count(pupil.line, "nieuw")
         elif (
             before[0] == register
             and not gone
             and all(before[1].get(p[0]) == p[1:] for p in pupil.parents)
         ):
-            report.counts["ongewijzigd"] += 1
+            report.count(pupil.line, "ongewijzigd")
             continue
         else:
-            report.counts["bijgewerkt"] += 1
+            report.count(pupil.line, "bijgewerkt")
         _write_register(batch, pupil, register, before, gone)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -71,11 +71,14 @@ def import_results(
     provider: str | None = None,
     mapping: dict[str, str] | None = None,
     actor: str = "import",
+    role: str = "beheer",
     dry_run: bool = False,
     progress: Progress | None = None,
+    allowed: Collection[str] | None = None,
 ) -> ImportReport:
-    """Import the file; every bad row is reported and nothing is stored unless all are right."""
-    file = ImportFile.read(container, path, FIELDS, mapping, school)
+    """Import the file; every bad row is reported and nothing is stored unless all are right.
+    `allowed`: the only schools the file may name (a web user's); `actor`/`role`: who imports."""
+    file = ImportFile.read(container, path, FIELDS, mapping, school, allowed)
     today = container.clock().date()
     report = ImportReport(rows=len(file.rows), dry_run=dry_run)
     seen: dict[uuid.UUID, int] = {}
@@ -99,17 +102,17 @@ def import_results(
                         RowError(result.line, "leerling", f"geen leerling van {result.school.name}")
                     )
                     continue
-                items.append(_item(result, actor, file.source))
+                items.append(_item(result, Actor(actor, role), file.source))
                 results.append(result)
             for result, outcome in zip(results, batch.execute(items), strict=True):
                 if outcome.error is not None:
                     report.errors.append(row_error(result.line, outcome.error, DOMAIN_FIELDS))
                 elif "reconsideration_required" in outcome.event_types:
-                    report.counts["heroverweging nodig"] += 1
+                    report.count(result.line, "heroverweging nodig")
                 elif outcome.event_types:
-                    report.counts["verwerkt"] += 1
+                    report.count(result.line, "verwerkt")
                 else:
-                    report.counts["ongewijzigd"] += 1
+                    report.count(result.line, "ongewijzigd")
             if progress is not None:
                 progress(len(chunk), len(file.rows))
     return report
@@ -170,7 +173,7 @@ def _levels(v: dict[str, str], wrong: Callable[[str, str], None]) -> list[Refere
     return levels
 
 
-def _item(result: _Result, actor: str, source: str) -> BatchItem:
+def _item(result: _Result, actor: Actor, source: str) -> BatchItem:
     content = "|".join(
         [result.provider, str(result.pupil), result.advice.value]
         + [f"{lv.domain}={lv.level}" for lv in result.levels]
@@ -182,7 +185,5 @@ def _item(result: _Result, actor: str, source: str) -> BatchItem:
         received_on=result.received_on,
         reference_levels=result.levels,
     )
-    context = CommandContext(
-        actor=Actor(actor, "beheer"), extra={"import": source, "line": result.line}
-    )
+    context = CommandContext(actor=actor, extra={"import": source, "line": result.line})
     return BatchItem(result.pupil, [command], context)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,6 +48,11 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     dry_run: bool = False
+    outcomes: dict[int, str] = field(default_factory=dict)  # line -> what became of it
+
+    def count(self, line: int, what: str) -> None:
+        self.counts[what] += 1
+        self.outcomes[line] = what
 
     @property
     def committed(self) -> bool:
@@ -98,10 +103,16 @@ class ImportFile:
         fields: Sequence[Field],
         mapping: dict[str, str] | None,
         school: str | None,
+        allowed: Collection[str] | None = None,
     ) -> ImportFile:
+        """`allowed`: the ids of the only schools the file may name (a web user's); None: all."""
         rows = read_rows(path, fields, mapping or {})
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        schools = schools_by_code(container)
+        schools = {
+            code: found
+            for code, found in schools_by_code(container).items()
+            if allowed is None or found.id in allowed
+        }
         given = None
         if school is not None:
             given = schools.get(school.strip().upper())

@@ -8,9 +8,11 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext
@@ -18,7 +20,9 @@ from service.api.app import create_app
 from service.audit.access_log import reads_of
 from service.bootstrap import Container
 from service.imports.results import import_results
+from service.imports.running import pupil_id_for
 from service.schools.register import Pupil, School
+from service.store.schema import events, parents, pupils
 from tests.conftest import Clock, enrolled_pupil
 from workflows.commands import (
     GiveProvisionalAdvice,
@@ -176,3 +180,135 @@ def test_toetsuitslagen_lists_results_imported_from_a_csv_file_with_source_time_
     assert "Noor de Vries" in imported
     assert "havo/vwo" in imported
     assert "toetsuitslagen" in [r[3] for r in reads_of(school.engine, str(noor))]
+
+
+# -- CSV upload: dry-run preview, then commit ----------------------------------------------------
+
+BAD_PUPILS = (
+    "Leerlingnummer;Roepnaam;Tussenvoegsel;Achternaam;Groep;Klas;Naam ouder 1;E-mail ouder 1\n"
+    "1001;Noor;de;Vries;8;8A;Els de Vries;els@example.nl\n"
+    "1002;Daan;;Jansen;groep 9;8B;;\n"
+    "1003;Sem;van der;Berg;8;8A;Piet van der Berg;piet@example.nl\n"
+)
+GOOD_PUPILS = BAD_PUPILS.replace("groep 9", "groep 8")
+
+
+def stored(container: Container) -> tuple[int, int, int]:
+    """(register pupils, parents, events): what the store holds."""
+    with container.engine.connect() as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in (pupils, parents, events)
+        )
+
+
+def upload(client: TestClient, text: str, name: str = "parnassys.csv", **form: str) -> Any:
+    token = csrf_of(client.get("/import").text)
+    data = {"soort": "leerlingen", "school": SCHOOL.id, "schooljaar": "2025-2026"} | form
+    return client.post(
+        "/import",
+        data={**data, "csrf_token": token},
+        files={"bestand": (name, text.encode("utf-8"), "text/csv")},
+    )
+
+
+def hidden(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+def test_a_bad_line_is_shown_with_its_reason_nothing_stored_then_the_fixed_file_is_stored(
+    school: Container, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 1, 10, 9, tzinfo=UTC)
+    before = stored(school)
+    with browse(school, "ib@school.nl") as ib:
+        preview = upload(ib, BAD_PUPILS)
+        assert preview.status_code == 422
+        text = re.sub(r"\s+", " ", preview.text)
+        assert "1 van de 3 regels kloppen niet. Er is niets opgeslagen." in text
+        assert "regel 3</a> (groep): &#39;groep 9&#39; is geen groep 7 of 8" in text
+        assert "Noor de Vries" in text
+        assert "Sem van der Berg" in text
+        assert 'action="/import/opslaan"' not in text  # nothing to commit
+        assert stored(school) == before
+
+        fixed = upload(ib, GOOD_PUPILS)
+        assert fixed.status_code == 200
+        text = re.sub(r"\s+", " ", fixed.text)
+        assert "proefrun: 3 regels in orde (3 nieuw); niets opgeslagen" in text
+        assert text.count("wordt: nieuw") == 3
+        assert stored(school) == before  # the preview stores nothing
+        form = hidden(fixed.text)
+        committed = ib.post("/import/opslaan", data=form)
+    assert committed.status_code == 200, committed.text
+    assert "3 regels opgeslagen (3 nieuw)" in committed.text
+    count, parent_count, event_count = stored(school)
+    assert (count, parent_count) == (3, 2)
+    assert event_count == before[2] + 3  # one pupil_enrolled each
+    noor = school.register.pupil(str(pupil_id_for(SCHOOL.id, "1001")))
+    assert noor is not None
+    assert (noor.family_name, noor.class_name) == ("de Vries", "8A")
+    trail = school.trajectories.audit_trail(uuid.UUID(noor.id))
+    ib_user = next(u for u in school.accounts.list_users() if u.email == "ib@school.nl")
+    assert (trail[0][0].metadata["actor"], trail[0][0].metadata["role"]) == (ib_user.user_id, "ib")
+    assert trail[0][0].metadata["import"].startswith("parnassys.csv sha256:")
+    with browse(school, "ib@school.nl") as ib:  # the kept file is gone after the commit
+        again = ib.post(
+            "/import/opslaan", data=form | {"csrf_token": csrf_of(ib.get("/import").text)}
+        )
+    assert again.status_code == 422
+    assert "lever het bestand opnieuw aan" in again.text
+
+
+def test_the_upload_refuses_a_missing_csrf_token_a_teacher_another_school_and_a_headerless_file(
+    school: Container, clock: Clock
+) -> None:
+    before = stored(school)
+    with browse(school, "ib@school.nl") as ib:
+        forged = ib.post(
+            "/import",
+            data={"soort": "leerlingen", "school": SCHOOL.id, "schooljaar": "2025-2026"},
+            files={"bestand": ("a.csv", GOOD_PUPILS.encode(), "text/csv")},
+        )
+        assert forged.status_code == 403
+        other = upload(ib, GOOD_PUPILS, school=OTHER.id)
+        assert other.status_code == 422
+        assert 'id="veld-school-fout"' in other.text
+        assert "Kies een van uw scholen." in other.text
+        brin = upload(ib, "Leerlingnummer;Roepnaam;Achternaam;Groep;Brin\n9;Ali;Bos;8;02BB\n")
+        assert brin.status_code == 422
+        assert "regel 2</a> (brin)" in brin.text
+        empty = upload(ib, "Leerlingnummer;Roepnaam;Achternaam;Groep\n")
+        assert empty.status_code == 422
+        assert 'id="veld-bestand-fout"' in empty.text
+        assert "geen regels onder de kopregel" in empty.text
+        assert 'aria-describedby="veld-bestand-hint veld-bestand-fout"' in empty.text
+    with browse(school, "juf@school.nl") as juf:
+        assert juf.get("/import").status_code == 403
+    assert stored(school) == before
+
+
+def test_a_results_upload_previews_the_heroverweging_and_commits_it(
+    school: Container, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 1, 20, 10, tzinfo=UTC)
+    noor = enrolled_pupil(school)
+    school.register.add_pupil(Pupil(str(noor), SCHOOL.id, "Noor", "de Vries", "8A"))
+    give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
+    school.trajectories.execute(noor, give, TEACHER)
+    clock.now = datetime(2026, 3, 12, 10, tzinfo=UTC)
+    text = f"Leerling;Toetsadvies\n{noor};havo/vwo\n"
+    with browse(school, "directie@school.nl") as directie:
+        preview = upload(directie, text, "iep.csv", soort="uitslagen", toets="IEP")
+        assert preview.status_code == 200
+        assert "wordt: heroverweging nodig" in preview.text
+        assert "Noor de Vries" in preview.text
+        assert school.trajectories.load(noor).test_advice is None
+        done = directie.post("/import/opslaan", data=hidden(preview.text))
+        assert done.status_code == 200
+        assert school.trajectories.load(noor).test_advice is TestAdvice.HAVO_VWO
+        listed = directie.get("/toetsuitslagen").text.split("Ingelezen uit CSV-bestanden")[1]
+        assert "iep.csv sha256:" in listed
+        assert "DIRECTIE" in listed
+        assert "Noor Jansen" not in listed
+        assert "Noor de Vries" in listed
