@@ -1,13 +1,14 @@
-"""The pages every user meets, in chromium: the login and a wrong password. Each passes axe-core
-(WCAG 2.2 A/AA) with zero violations at desktop width and at 360 px, does not scroll sideways at
-360 px, and has nothing refused by the Content-Security-Policy."""
+"""The pages every user meets, in chromium: the login, a wrong password, and the Toetsuitslagen
+page reached from the menu. Each passes axe-core (WCAG 2.2 A/AA) with zero violations at desktop
+width and at 360 px, does not scroll sideways at 360 px, and has nothing refused by the
+Content-Security-Policy."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from service.schools.demo import DEMO_TEACHER
+from service.schools.demo import DEMO_DIRECTOR, DEMO_PASSWORD, DEMO_TEACHER
 from tests.browser.helpers import assert_accessible_at_both_widths, log_in
 from tests.browser.served import Served
 
@@ -29,4 +30,13 @@ def test_a_wrong_password_says_so_in_dutch_beside_the_form(page: Page, served: S
     )
     expect(page.get_by_label("E-mailadres")).to_have_value(DEMO_TEACHER)
     assert page.url == served.url("/login")
+    assert_accessible_at_both_widths(page)
+
+
+def test_directie_opens_the_toetsuitslagen_page_from_the_menu(page: Page) -> None:
+    log_in(page, DEMO_DIRECTOR, DEMO_PASSWORD)
+    page.get_by_role("navigation").get_by_role("link", name="Toetsuitslagen").click()
+    page.wait_for_url("**/toetsuitslagen")
+    expect(page.get_by_role("heading", name="Toetsuitslagen").first).to_be_visible()
+    expect(page.get_by_role("heading", name="OBS De Vuurtoren (demo) (BRIN 99ZZ)")).to_be_visible()
     assert_accessible_at_both_widths(page)
