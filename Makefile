@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck install clean diagram
+.PHONY: run test lint typecheck install clean diagram screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: lint typecheck
 
 diagram: $(STAMP)
 	$(BIN)/adviestraject diagram --write docs/state-machine.md
+
+# PNGs of the main pages per role at 1280 and 360 px (needs Debian's chromium)
+screenshots: $(STAMP)
+	$(BIN)/python -m bench.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,143 @@
+"""PNGs of the main pages, per role, at 1280 px and 360 px wide, into docs/screenshots/.
+
+Starts the real service as `make run` does (migrate, seed-demo, serve, worker; on a throw-away
+SQLite file), adds an IB and a beheer account to the demo school, sends one toets result through
+the chain (Noor de Vries: havo, toetsadvies vwo, so she needs a heroverweging), logs in per role
+in Debian's chromium and writes `<role>-<page>-<width>.png` (the whole page, not just the
+viewport). A page the service does not have yet (404) is left out and named in the output; old
+PNGs of pages no longer taken are removed.
+
+Run: make screenshots   (or .venv/bin/python -m bench.screenshots [DIR])
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+from service.schools.demo import (
+    DEMO_CLASS,
+    DEMO_DIRECTOR,
+    DEMO_EDU_TO,
+    DEMO_OIN,
+    DEMO_PASSWORD,
+    DEMO_SCHOOL,
+    DEMO_TEACHER,
+    demo_pupil_id,
+)
+from tests.browser.chain import mandated_provider
+from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, log_in
+from tests.browser.served import Served, serve
+
+IB = "ib@demo.adviestraject.nl"
+BEHEER = "beheer@demo.adviestraject.nl"
+NOOR = str(demo_pupil_id("Noor", "de Vries"))
+LUUK = str(demo_pupil_id("Luuk", "Bakker"))
+SCHOOL = DEMO_SCHOOL.id
+# (role, who logs in, [(page name, path)]); None logs in nobody
+PAGES: list[tuple[str, str | None, list[tuple[str, str]]]] = [
+    ("bezoeker", None, [("inloggen", "/login")]),
+    (
+        "leerkracht",
+        DEMO_TEACHER,
+        [
+            ("start", "/"),
+            ("klas", f"/klassen?school={SCHOOL}&klas={DEMO_CLASS}"),
+            ("leerling", f"/leerlingen/{NOOR}"),
+            ("leerling-zonder-advies", f"/leerlingen/{LUUK}"),
+            ("voorlopig-advies-klas", f"/klassen/voorlopig?school={SCHOOL}&klas={DEMO_CLASS}"),
+            ("heroverwegingen", "/heroverwegingen"),
+        ],
+    ),
+    (
+        "ib",
+        IB,
+        [
+            ("start", "/"),
+            ("import", "/import"),
+            ("toetsuitslagen", "/toetsuitslagen"),
+            ("jaarovergang", "/jaarovergang"),
+        ],
+    ),
+    (
+        "directie",
+        DEMO_DIRECTOR,
+        [("start", "/"), ("instellingen", "/instellingen"), ("toetsuitslagen", "/toetsuitslagen")],
+    ),
+    (
+        "beheer",
+        BEHEER,
+        [("start", "/"), ("scholen", "/beheer/scholen"), ("accounts", "/beheer/accounts")],
+    ),
+]
+
+
+def prepare(served: Served) -> None:
+    """An IB and a beheer account; Noor's toetsadvies vwo through the chain, processed."""
+    served.cli(
+        "user", "add", IB, "--name", "Ina de Boer (IB)", "--role", "ib", "--school", "99ZZ",
+        "--password-stdin", stdin=DEMO_PASSWORD + "\n",
+    )  # fmt: skip
+    served.cli(
+        "user", "add", BEHEER, "--name", "Bert Beheer", "--role", "beheer", "--password-stdin",
+        stdin=DEMO_PASSWORD + "\n",
+    )  # fmt: skip
+    provider = mandated_provider(served, DEMO_SCHOOL.brin, DEMO_EDU_TO, DEMO_OIN)
+    status = provider.deliver(NOOR, "vwo")
+    if status != 202:
+        raise SystemExit(f"the chain refused the delivery: {status}")
+    time.sleep(2)  # the worker polls every 0.2 s
+
+
+def shoot(page: Page, path: str, stem: Path) -> bool:
+    page.set_viewport_size(DESKTOP)
+    answer = page.goto(path)
+    if answer is None or answer.status == 404:
+        return False
+    page.screenshot(path=f"{stem}-1280.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=f"{stem}-360.png", full_page=True)
+    return True
+
+
+def main(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    written: set[Path] = set()
+    missing: list[str] = []
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        serve(Path(directory)) as served,
+        sync_playwright() as driver,
+    ):
+        prepare(served)
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for role, email, pages in PAGES:
+            context = browser.new_context(
+                viewport=DESKTOP, locale="nl-NL", base_url=served.base_url
+            )
+            page = context.new_page()
+            if email is not None:
+                log_in(page, email, DEMO_PASSWORD)
+            for name, path in pages:
+                stem = out / f"{role}-{name}"
+                if shoot(page, path, stem):
+                    written |= {Path(f"{stem}-1280.png"), Path(f"{stem}-360.png")}
+                    print(f"{role:10} {path:60} -> {stem.name}-{{1280,360}}.png")
+                else:
+                    missing.append(f"{role} {path}")
+            context.close()
+        browser.close()
+    for stale in set(out.glob("*.png")) - written:
+        stale.unlink()
+    for path in missing:
+        print(f"not there yet (404): {path}")
+    print(f"{len(written)} PNGs in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")))
