@@ -128,7 +128,7 @@ def test_the_log_stays_verifiable_and_read_models_rebuild_beside_settings(
     )
     container.trajectories.execute(pupil, enrol, ctx)
     change(container, "school-1", SchoolPolicy(), 1)
-    assert verify(container.store).ok  # type: ignore[arg-type]
+    assert verify(container.store).ok
     assert rebuild(container.engine, "trajectories") == 1
     assert rebuild(container.engine, "compliance") == 3
 
