@@ -39,6 +39,8 @@ from service.intake import standard as chain_standard
 from service.logs import REQUEST_ID
 from service.settings import Settings
 from service.web import assets, deliveries, home, login
+from service.web import commands as web_commands
+from service.web import grid as web_grid
 from service.web import settings as web_settings
 from service.web import uploads as web_uploads
 from service.web import worklist as web_worklist
@@ -120,6 +122,8 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(deliveries.router)
     app.include_router(web_worklist.router)
     app.include_router(web_uploads.router)
+    app.include_router(web_commands.router)
+    app.include_router(web_grid.router)
     app.include_router(web_settings.router)
     _document_problem(app)
     return app

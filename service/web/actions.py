@@ -92,17 +92,22 @@ SYSTEM_TRIGGERS = frozenset(
 """Triggers only the service's own paths fire (enrolment, the chain's results, the worker)."""
 
 
-def allowed(state: Trajectory, trigger: str, policy: SchoolPolicy = DEFAULT_POLICY) -> bool:
-    """Whether the machine lets `trigger` happen in this state (guards and conversation too)."""
+def refusal(state: Trajectory, trigger: str, policy: SchoolPolicy = DEFAULT_POLICY) -> str | None:
+    """Why the machine does not let `trigger` happen in this state (its Dutch words), or None."""
     if state.status is Status.NOT_ENROLLED:
-        return False
+        return "deze leerling volgt geen adviestraject"
     try:
         fire(state, trigger, policy)
         if trigger in CONVERSATION_TRIGGERS:
             fire_conversation(state.conversation, trigger)
-    except DomainError:
-        return False
-    return True
+    except DomainError as error:
+        return error.message
+    return None
+
+
+def allowed(state: Trajectory, trigger: str, policy: SchoolPolicy = DEFAULT_POLICY) -> bool:
+    """Whether the machine lets `trigger` happen in this state (guards and conversation too)."""
+    return refusal(state, trigger, policy) is None
 
 
 def href(pupil_id: UUID | str, key: str) -> str:
@@ -125,3 +130,33 @@ def available_actions(
         for kind in KINDS
         if role in kind.roles and allowed(state, kind.trigger, policy)
     ]
+
+
+DONE = {
+    "orienterend-advies": "Het oriënterend advies is vastgelegd.",
+    "groep-8": "De overgang naar groep 8 is vastgelegd.",
+    "voorlopig-advies": "Het voorlopig advies is vastgelegd.",
+    "voorlopig-advies-corrigeren": "Het voorlopig advies is gecorrigeerd.",
+    "vrijstelling": "De vrijstelling is vastgelegd.",
+    "verhindering": "De verhindering is vastgelegd.",
+    "inhaaltoets": "De inhaaltoets is gepland.",
+    "geen-uitslag": "Vastgelegd dat er geen uitslag komt.",
+    "gesprek-plannen": "Het gesprek is gepland.",
+    "gesprek-verzetten": "Het gesprek is verzet.",
+    "gesprek-afzeggen": "Het gesprek is afgezegd.",
+    "gesprek-gevoerd": "Het gevoerde gesprek is vastgelegd.",
+    "gesprek-afgezien": "Vastgelegd dat de ouders afzien van een gesprek.",
+    "advies-bijstellen": "Het advies is bijgesteld.",
+    "advies-handhaven": "Het advies is gehandhaafd.",
+    "definitief-advies": "Het definitief advies is vastgelegd.",
+    "okr-gesprek": "Het OKR-gesprek is vastgelegd.",
+    "verzoek-ouders": "Het verzoek van de ouders is vastgelegd.",
+    "verzoek-beslissen": "Het besluit op het verzoek van de ouders is vastgelegd.",
+    "vertrek": "Het vertrek van school is vastgelegd.",
+    "duo-aanlevering": "De aanlevering aan DUO is vastgelegd.",
+}
+
+
+def confirmation(key: str | None) -> str | None:
+    """The Dutch confirmation for `?gedaan=<key>` on the pupil page after a form succeeded."""
+    return DONE.get(key or "")

@@ -7,7 +7,14 @@ from datetime import UTC, date, datetime
 import pytest
 
 from service.accounts.roles import Role
-from service.web.actions import BY_KEY, KINDS, SYSTEM_TRIGGERS, available_actions
+from service.web.actions import (
+    BY_KEY,
+    DONE,
+    KINDS,
+    SYSTEM_TRIGGERS,
+    available_actions,
+    confirmation,
+)
 from tests.unit.walk import Walk
 from workflows.commands import (
     EnrolPupil,
@@ -194,3 +201,10 @@ def test_every_trigger_of_the_machine_is_an_action_with_a_command_or_a_system_st
     commanded = {trigger for trigger, _rule in RULES.values()}
     assert action_triggers <= commanded
     assert len(BY_KEY) == len(KINDS)
+
+
+def test_every_action_has_a_dutch_confirmation_for_the_pupil_page() -> None:
+    assert set(DONE) == set(BY_KEY)
+    assert confirmation("voorlopig-advies") == "Het voorlopig advies is vastgelegd."
+    assert confirmation("onzin") is None
+    assert confirmation(None) is None
