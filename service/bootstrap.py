@@ -14,7 +14,7 @@ from service.accounts.throttle import LoginThrottle
 from service.advice.trajectories import Clock, Trajectories
 from service.handlers import default_handlers
 from service.intake.inbox import Inbox
-from service.outbox.mail import FileMailer
+from service.outbox.mail import mailer_from
 from service.outbox.outbox import OutboxWorker
 from service.schools.policies import SchoolPolicies
 from service.schools.register import Register
@@ -48,13 +48,13 @@ class Container:
         self.engine.dispose()
 
     def outbox_worker(self) -> OutboxWorker:
-        mailer = FileMailer(self.settings.mail_dir, self.settings.mail_from)
         handlers = default_handlers(
-            mailer,
+            mailer_from(self.settings),
             self.register,
-            self.settings.notify_email,
             engine=self.engine,
             clock=self.clock,
+            policies=self.policies,
+            public_url=self.settings.public_url,
             chain_token=self.settings.chain_token,
             chain_timeout=self.settings.chain_timeout,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine
 
@@ -21,34 +21,12 @@ from service.chain.messages import (
 )
 from service.chain.sending import send
 from service.outbox.mail import Mailer
+from service.outbox.notices import MAIL_TOPIC, fan_out_reconsideration, send_notice
 from service.outbox.outbox import GiveUpError, Handler, Message
+from service.schools.policies import PolicyLookup
 from service.schools.register import Register
-from workflows.scale import SchoolAdvice, TestAdvice
 
 log = logging.getLogger("adviestraject.outbox")
-
-
-def notify_reconsideration_required(mailer: Mailer, register: Register, to: str) -> Handler:
-    def handle(message: Message) -> None:
-        data = message.payload["data"]
-        pupil_id = message.stream_id.removeprefix("trajectory-")
-        pupil = register.pupil(pupil_id)
-        who = pupil.display_name if pupil else "een leerling (gegevens gewist)"
-        deadline = date.fromisoformat(data["deadline"])
-        current = SchoolAdvice(data["current_advice"]).label
-        test = TestAdvice(data["test_advice"]).label
-        mailer.send(
-            f"outbox-{message.id}",
-            to,
-            f"Heroverweging nodig: {who}",
-            f"Het toetsadvies van {who} ({test}) is hoger dan het schooladvies ({current}).\n\n"
-            "De school moet het advies heroverwegen en bijstellen, tenzij dat niet in het belang "
-            "van de leerling is; leg dan de moverende redenen vast. Voer het gesprek met de "
-            f"ouders en de leerling. Het definitief advies is uiterlijk {deadline:%d-%m-%Y} nodig."
-            "\n",
-        )
-
-    return handle
 
 
 def _chain_target(engine: Engine, message: Message) -> tuple[ChainSchool, str, ChainPupil] | None:
@@ -109,17 +87,21 @@ def send_provisional_advice(
 def default_handlers(
     mailer: Mailer,
     register: Register,
-    notify_to: str,
     *,
     engine: Engine,
     clock: Callable[[], datetime],
+    policies: PolicyLookup,
+    public_url: str,
     chain_token: str | None = None,
     chain_timeout: float = 30.0,
 ) -> dict[str, Handler]:
     return {
-        "notify_reconsideration_required": notify_reconsideration_required(
-            mailer, register, notify_to
+        # a heroverweging: one e-mail per teacher of the class and IB of the school
+        # (service/outbox/notices.py), each its own outbox message
+        "notify_reconsideration_required": fan_out_reconsideration(
+            engine, register, policies, clock
         ),
+        MAIL_TOPIC: send_notice(mailer, public_url),
         "chain_participant": send_participant(engine, clock, chain_token, chain_timeout),
         "chain_provisional_advice": send_provisional_advice(
             engine, clock, chain_token, chain_timeout

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "adviestraject.db"
@@ -21,8 +21,25 @@ class Settings(BaseSettings):
     mail_dir: Path = Path("var") / "mail"
     """Where the file mailer drops outgoing e-mail (one .eml per message) for an MTA to pick up."""
     mail_from: str = "adviestraject@localhost"
-    notify_email: str = "directie@localhost"
-    """Who is told when a heroverweging is needed (until schools have their own contacts)."""
+    public_url: str = "http://127.0.0.1:8000"
+    """Where people open the service (https://adviestraject.bestuur.nl): the links in e-mail."""
+
+    smtp_host: str | None = None
+    """The mail server that sends e-mail; unset, e-mail goes to `.eml` files in `mail_dir`."""
+    smtp_port: int | None = None
+    """Default by `smtp_security`: 587 for starttls, 465 for ssl, 25 for none."""
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    """starttls: plain connection upgraded to TLS (required); ssl: TLS from the first byte
+    (SMTPS); none: no TLS at all (a mail catcher or relay on the same host only)."""
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout: float = 30.0
+    """Seconds to wait for the mail server; a server that does not answer is tried again later."""
+
+    embedded_worker: Literal["auto", "on", "off"] = "auto"
+    """Whether `serve` runs the worker (results in, e-mail out) beside itself. auto: on for
+    SQLite (the single-machine default of `make run`), off for PostgreSQL, where `worker` runs
+    as its own process."""
 
     chain_token: str | None = None
     """Bearer token for the test providers' chain APIs (the Schooladviezenlijst and the
@@ -71,3 +88,16 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @property
+    def smtp_port_or_default(self) -> int:
+        if self.smtp_port is not None:
+            return self.smtp_port
+        return {"starttls": 587, "ssl": 465, "none": 25}[self.smtp_security]
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        """Whether `serve` runs the worker beside itself (see `embedded_worker`)."""
+        if self.embedded_worker == "auto":
+            return self.database_url.startswith("sqlite")
+        return self.embedded_worker == "on"

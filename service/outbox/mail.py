@@ -2,7 +2,8 @@
 
 `FileMailer` writes one `.eml` file per message id (atomically, by rename), so delivering the same
 outbox message twice leaves one e-mail. It is the development and test mailer and the drop folder
-for an MTA; an SMTP mailer plugs in behind the same port.
+for an MTA. `SmtpMailer` (service/outbox/smtp.py) sends through a mail server; `mailer_from`
+picks the one the settings ask for.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import os
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
+
+from service.outbox.smtp import SmtpMailer
+from service.settings import Settings
 
 
 class Mailer(Protocol):
@@ -32,3 +36,19 @@ class FileMailer:
         temporary = target.with_suffix(".tmp")
         temporary.write_bytes(mail.as_bytes())
         os.replace(temporary, target)
+
+
+def mailer_from(settings: Settings) -> Mailer:
+    """SMTP when ADVIESTRAJECT_SMTP_HOST is set, else `.eml` files in ADVIESTRAJECT_MAIL_DIR."""
+    if not settings.smtp_host:
+        return FileMailer(settings.mail_dir, settings.mail_from)
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return SmtpMailer(
+        settings.smtp_host,
+        settings.smtp_port_or_default,
+        settings.mail_from,
+        security=settings.smtp_security,
+        user=settings.smtp_user,
+        password=password,
+        timeout=settings.smtp_timeout,
+    )

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
+from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext, trajectory_stream
 from service.audit.verify import verify
 from service.bootstrap import Container
@@ -194,17 +195,23 @@ def test_the_worker_mails_the_school_once_when_a_heroverweging_is_needed(
     container: Container, clock: Clock
 ) -> None:
     container.register.add_school(School("school-1", "99ZZ", "Testschool"))
+    container.accounts.add_user("ib@school.nl", "Ilse Bakker", Role.IB, [Scope("school-1")])
     pupil = enrolled_pupil(container)
     container.register.add_pupil(Pupil(str(pupil), "school-1", "Daan", "Jansen"))
     heroverweging(container, clock, pupil)
     worker = container.outbox_worker()
-    assert worker.run_once() == 3  # the mail; enrolment and advice: no chain link, nothing sent
+    # the notice (one mail per recipient: tests/e2e/test_notices.py); enrolment and advice:
+    # no chain link, nothing sent
+    assert worker.run_once() == 3
+    assert worker.run_once() == 1  # the IB's mail
     assert worker.run_once() == 0
     [mail] = sorted(container.settings.mail_dir.glob("*.eml"))
     text = mail.read_text(encoding="utf-8")
-    assert "Subject: Heroverweging nodig: Daan Jansen" in text
+    assert "To: ib@school.nl" in text
+    assert "Subject: Heroverweging nodig: een leerling (Testschool)" in text
+    assert "Jansen" not in text
     assert "24-03-2026" in text
-    assert worker.status().done == 3
+    assert worker.status().done == 4
 
 
 def test_enrolling_with_expected_version_zero_refuses_a_pupil_who_already_has_a_history(
