@@ -41,6 +41,7 @@ from service.settings import Settings
 from service.web import assets, deliveries, home, login
 from service.web import commands as web_commands
 from service.web import grid as web_grid
+from service.web import rollover as web_rollover
 from service.web import settings as web_settings
 from service.web import uploads as web_uploads
 from service.web import worklist as web_worklist
@@ -122,6 +123,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(deliveries.router)
     app.include_router(web_worklist.router)
     app.include_router(web_uploads.router)
+    app.include_router(web_rollover.router)
     app.include_router(web_commands.router)
     app.include_router(web_grid.router)
     app.include_router(web_settings.router)

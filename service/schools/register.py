@@ -234,3 +234,12 @@ def insert_pupils(driver: Driver, new: list[Pupil]) -> None:
         f"VALUES ({', '.join('?' for _ in columns)})",
         [tuple(getattr(p, c) for c in columns) for p in new],
     )
+
+
+def move_to_class(driver: Driver, school_id: str, pupil_ids: list[str], class_name: str) -> None:
+    """Pupils of a school into another class inside a use case's unit of work (the rollover
+    from groep 7 to groep 8: the class changes with the pupils' events, in one commit)."""
+    driver.run_many(
+        "UPDATE pupils SET class_name = ? WHERE id = ? AND school_id = ?",
+        [(class_name, pupil_id, school_id) for pupil_id in pupil_ids],
+    )

@@ -92,6 +92,7 @@ def _form(
     return page(
         "w_import.html",
         status=status,
+        active="/import",
         who=session.principal,
         csrf_token=session.csrf_token,
         school_options=[(s.id, f"{s.name} (BRIN {s.brin})") for s in schools],
@@ -278,6 +279,7 @@ def _report_page(
     return page(
         "w_import_report.html",
         status=422 if report.errors else 200,
+        active="/import",
         who=session.principal,
         csrf_token=session.csrf_token,
         report=report,

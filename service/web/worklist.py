@@ -148,6 +148,7 @@ def worklist_page(request: Request, container: ContainerDep) -> Response:
     return page(
         "w_worklist.html",
         who=who,
+        active="/heroverwegingen",
         csrf_token=session.csrf_token,
         schools=schools,
         today=today,

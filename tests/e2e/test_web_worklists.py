@@ -19,12 +19,14 @@ from service.advice.trajectories import Actor, CommandContext
 from service.api.app import create_app
 from service.audit.access_log import reads_of
 from service.bootstrap import Container
+from service.chain.messages import group_id
 from service.imports.results import import_results
 from service.imports.running import pupil_id_for
 from service.schools.register import Pupil, School
 from service.store.schema import events, parents, pupils
 from tests.conftest import Clock, enrolled_pupil
 from workflows.commands import (
+    GiveOrientationAdvice,
     GiveProvisionalAdvice,
     PlanConversation,
     ReceiveTestResult,
@@ -99,7 +101,7 @@ def rows_of(html: str) -> dict[str, str]:
     """Each table row of the worklist by the pupil's name: the row's text."""
     found = {}
     for row in re.findall(r"<tr class=\"utrecht-table__row\">(.*?)</tr>", html, re.S):
-        name = re.search(r'<a href="/leerlingen/[^"]+">([^<]+)</a>', row)
+        name = re.search(r'<a class="utrecht-link" href="/leerlingen/[^"/]+">([^<]+)</a>', row)
         if name:
             found[name.group(1)] = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
     return found
@@ -312,3 +314,90 @@ def test_a_results_upload_previews_the_heroverweging_and_commits_it(
         assert "DIRECTIE" in listed
         assert "Noor Jansen" not in listed
         assert "Noor de Vries" in listed
+
+
+# -- year rollover: a groep 7 class to groep 8 ---------------------------------------------------
+
+
+def groep_7_class(container: Container, clock: Clock) -> list[uuid.UUID]:
+    """Three pupils in 7A in 2025-2026, two with an oriënterend advies."""
+    clock.now = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    found = []
+    for name, advice in (("Noor", SchoolAdvice.HAVO), ("Daan", None), ("Sem", SchoolAdvice.VWO)):
+        pupil = enrolled_pupil(container, groep=7)
+        container.register.add_pupil(Pupil(str(pupil), SCHOOL.id, name, "Jansen", "7A"))
+        if advice is not None:
+            given = GiveOrientationAdvice(advice=advice, given_on=date(2026, 2, 20))
+            container.trajectories.execute(pupil, given, TEACHER)
+        found.append(pupil)
+    return found
+
+
+def test_the_rollover_moves_a_groep_7_class_to_groep_8_in_one_action_keeping_the_orienting_advice(
+    school: Container, clock: Clock
+) -> None:
+    noor, daan, sem = groep_7_class(school, clock)
+    clock.now = datetime(2026, 8, 24, 9, tzinfo=UTC)
+    with browse(school, "directie@school.nl") as directie:
+        start = directie.get("/jaarovergang")
+        assert start.status_code == 200
+        assert "klas=7A&amp;jaar=2025-2026" in start.text
+        preview = directie.get(f"/jaarovergang?school={SCHOOL.id}&klas=7A&jaar=2025-2026")
+        assert preview.status_code == 200
+        text = re.sub(r"\s+", " ", preview.text)
+        assert "groep 8, klas 8A, schooljaar 2026-2027" in text
+        assert "havo (20-02-2026)" in text
+        assert "vwo (20-02-2026)" in text
+        assert group_id(SCHOOL.id, "2026-2027", "8A") in text
+        assert "Overzetten: 3 leerlingen naar groep 8" in text
+        assert school.trajectories.load(noor).groep == 7  # a preview moves nobody
+        form = hidden(preview.text) | {"nieuwe_klas": "8A", "datum": "2026-08-24"}
+
+        bad = directie.post("/jaarovergang", data=form | {"datum": "2026-07-20"})
+        assert bad.status_code == 422
+        assert 'id="veld-datum-fout"' in bad.text
+        assert "valt niet in schooljaar 2026-2027" in bad.text
+        assert school.trajectories.load(noor).groep == 7
+        no_token = directie.post("/jaarovergang", data=form | {"csrf_token": "x"})
+        assert no_token.status_code == 403
+
+        done = directie.post("/jaarovergang", data=form)
+    assert done.status_code == 200, done.text
+    assert (
+        "3 leerlingen van klas 7A zitten nu in groep 8, klas 8A, schooljaar 2026-2027" in done.text
+    )
+    for pupil in (noor, daan, sem):
+        state = school.trajectories.load(pupil)
+        assert (state.groep, str(state.school_year)) == (8, "2026-2027")
+        registered = school.register.pupil(str(pupil))
+        assert registered is not None
+        assert registered.class_name == "8A"
+    kept = school.trajectories.load(noor).orientation_advice
+    assert kept is not None
+    assert kept.advice is SchoolAdvice.HAVO
+    assert school.trajectories.load(daan).orientation_advice is None
+
+
+def test_a_class_that_changed_after_the_preview_is_not_moved_at_all_and_a_teacher_cannot(
+    school: Container, clock: Clock
+) -> None:
+    noor, _, _ = groep_7_class(school, clock)
+    clock.now = datetime(2026, 8, 24, 9, tzinfo=UTC)
+    with browse(school, "ib@school.nl") as ib:
+        preview = ib.get(f"/jaarovergang?school={SCHOOL.id}&klas=7A&jaar=2025-2026")
+        form = hidden(preview.text) | {"nieuwe_klas": "8A", "datum": "24-08-2026"}
+        given = GiveOrientationAdvice(advice=SchoolAdvice.VWO, given_on=date(2026, 7, 10))
+        clock.now = datetime(2026, 8, 24, 9, tzinfo=UTC)
+        school.trajectories.execute(noor, given, TEACHER)  # someone else, after the preview
+        stale = ib.post("/jaarovergang", data=form)
+        assert stale.status_code == 409
+        assert "Intussen gewijzigd" in stale.text
+        assert "vwo (10-07-2026)" in stale.text  # the fresh state
+        assert {school.trajectories.load(p).groep for p in groep_members(school)} == {7}
+        assert {p.class_name for p in school.register.pupils_of(SCHOOL.id)} == {"7A"}
+    with browse(school, "juf@school.nl") as juf:
+        assert juf.get("/jaarovergang").status_code == 403
+
+
+def groep_members(container: Container) -> list[uuid.UUID]:
+    return [uuid.UUID(p.id) for p in container.register.pupils_of(SCHOOL.id)]
