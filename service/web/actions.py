@@ -57,7 +57,7 @@ KINDS: tuple[ActionKind, ...] = (
     ActionKind("record_test_missed", "verhindering", "Verhindering bij de toets vastleggen"),
     ActionKind("plan_catch_up_test", "inhaaltoets", "Inhaaltoets plannen"),
     ActionKind("record_no_test_result", "geen-uitslag", "Vastleggen dat er geen uitslag komt"),
-    ActionKind("plan_conversation", "gesprek-plannen", "Heroverwegingsgesprek plannen"),
+    ActionKind("plan_conversation", "gesprek-plannen", "Gesprek plannen"),
     ActionKind("move_conversation", "gesprek-verzetten", "Gesprek verzetten"),
     ActionKind("cancel_conversation", "gesprek-afzeggen", "Gesprek afzeggen"),
     ActionKind("hold_conversation", "gesprek-gevoerd", "Gevoerd gesprek vastleggen"),

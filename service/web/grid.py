@@ -149,7 +149,7 @@ def _render(
     rows: list[Row],
     *,
     status: int = 200,
-    given_on: str = "",
+    given_on: str | None = None,
     given_on_error: str = "",
     form_error: str = "",
     saved: int | None = None,
@@ -168,7 +168,11 @@ def _render(
         class_name=class_name,
         rows=rows,
         advices=[(a.value, a.label) for a in SchoolAdvice],
-        given_on=given_on or container.clock().astimezone(AMSTERDAM).date().isoformat(),
+        given_on=(
+            container.clock().astimezone(AMSTERDAM).date().isoformat()
+            if given_on is None
+            else given_on
+        ),
         given_on_error=given_on_error,
         form_error=form_error,
         saved=saved,
