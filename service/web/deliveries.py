@@ -132,6 +132,7 @@ def deliveries_page(request: Request, container: ContainerDep) -> Response:
     return page(
         "deliveries.html",
         who=who,
+        active="/toetsuitslagen",
         csrf_token=session.csrf_token,
         schools=schools,
         labels=STATE_LABELS,

@@ -174,7 +174,7 @@ def test_toetsuitslagen_lists_results_imported_from_a_csv_file_with_source_time_
 
     with browse(school, "ib@school.nl") as ib:
         text = ib.get("/toetsuitslagen").text
-    imported = text.split("<h4>Ingelezen uit CSV-bestanden</h4>")[1]
+    imported = text.split('<h3 class="utrecht-heading-3">Ingelezen uit CSV-bestanden</h3>')[1]
     assert "iep-uitslagen.csv sha256:" in imported
     assert "regel 2" in imported
     assert "12-03-2026 10:30" in imported
