@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from service.outbox.outbox import OUTBOX
@@ -40,16 +41,36 @@ PolicyLookup = Callable[[str, SchoolYear], SchoolPolicy]
 """The policy of a school in a school year (`service.schools.policies.SchoolPolicies`)."""
 
 
+class PolicySource(Protocol):
+    """Each school's policy per school year (`SchoolPolicies`). `driver`: the deciding
+    session's own connection, for the rare read a stale cache entry needs, so that a decision
+    never waits for a second pooled connection while it holds one."""
+
+    def policy_for(
+        self, school_id: str, school_year: SchoolYear, *, driver: Driver | None = None
+    ) -> SchoolPolicy: ...
+
+
+class _Fixed:
+    def __init__(self, policy: SchoolPolicy) -> None:
+        self._policy = policy
+
+    def policy_for(
+        self, school_id: str, school_year: SchoolYear, *, driver: Driver | None = None
+    ) -> SchoolPolicy:
+        return self._policy
+
+
 class Decider:
     """The domain's decision for one pupil's commands, in turn, with the policy of the pupil's
     school in the pupil's school year (an enrolment's or move's own school and year)."""
 
-    def __init__(self, policy: SchoolPolicy | PolicyLookup) -> None:
-        self._lookup: PolicyLookup = (
-            (lambda _school, _year: policy) if isinstance(policy, SchoolPolicy) else policy
-        )
+    def __init__(self, policy: SchoolPolicy | PolicySource) -> None:
+        self._source = _Fixed(policy) if isinstance(policy, SchoolPolicy) else policy
 
-    def policy_of(self, state: Trajectory, command: Command) -> SchoolPolicy:
+    def policy_of(
+        self, state: Trajectory, command: Command, driver: Driver | None = None
+    ) -> SchoolPolicy:
         school, year = state.school_id, state.school_year
         if isinstance(command, EnrolPupil | MoveToGroep8):
             with suppress(DomainError):  # a bad year: the rule refuses it with this error
@@ -58,14 +79,18 @@ class Decider:
             school = command.school_id
         if school is None or year is None:
             return SchoolPolicy()  # not enrolled: only an enrolment is decided, on the law
-        return self._lookup(school, year)
+        return self._source.policy_for(school, year, driver=driver)
 
     def __call__(
-        self, state: Trajectory, commands: Sequence[Command], now: datetime
+        self,
+        state: Trajectory,
+        commands: Sequence[Command],
+        now: datetime,
+        driver: Driver | None = None,
     ) -> tuple[list[Event], Trajectory]:
         new_events: list[Event] = []
         for command in commands:
-            policy = self.policy_of(state, command)
+            policy = self.policy_of(state, command, driver)
             decided = decide_on(state, command, now, policy=policy)
             new_events += decided
             state = fold(decided, start=state)
@@ -203,7 +228,9 @@ class Batch:
         if item.expected_version is not None and item.expected_version != version:
             return _refused(version, ConcurrencyError(stream, item.expected_version, version)), None
         try:
-            new_events, new_state = self._decide(state, item.commands, self.now)
+            new_events, new_state = self._decide(
+                state, item.commands, self.now, self._session.driver
+            )
         except DomainError as error:
             return _refused(version, error), None
         if not new_events and not key:

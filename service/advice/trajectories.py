@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from service.advice.batch import Batch, BatchItem, Decider, PolicyLookup
+from service.advice.batch import Batch, BatchItem, Decider, PolicySource
 from service.shared.context import Actor, CommandContext, CommandResult, fingerprint
 from service.store import personal
 from service.store.events import ConcurrencyError, StoredEvent
@@ -46,7 +46,7 @@ __all__ = [
 
 class Trajectories:
     def __init__(
-        self, store: EventStore, clock: Clock, policies: SchoolPolicy | PolicyLookup
+        self, store: EventStore, clock: Clock, policies: SchoolPolicy | PolicySource
     ) -> None:
         """`policies`: each school's policy per school year (`SchoolPolicies`); one fixed
         `SchoolPolicy` only where every pupil is at one school (tests of the rules)."""

@@ -26,6 +26,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from service.store import log
+from service.store.driver import Driver
 from service.store.events import ConcurrencyError, NewEvent, StoredEvent
 from service.store.port import Append, EventStore, UnitOfWork
 from service.store.sql import driver_of
@@ -94,13 +95,18 @@ class SchoolPolicies:
     def __call__(self, school_id: str, school_year: SchoolYear) -> SchoolPolicy:
         return self.policy_for(school_id, school_year)
 
-    def policy_for(self, school_id: str, school_year: SchoolYear | str) -> SchoolPolicy:
+    def policy_for(
+        self, school_id: str, school_year: SchoolYear | str, *, driver: Driver | None = None
+    ) -> SchoolPolicy:
         """The policy in force at `school_id` in `school_year`; the legal minimum when the
-        school set nothing."""
+        school set nothing. `driver`: a connection the caller holds, to read on when the cache
+        must be checked (a decision in a store session reads on its own transaction)."""
         year = SchoolYear.parse(school_year) if isinstance(school_year, str) else school_year
-        return self.settings(school_id).history.policy_for(year)
+        return self.settings(school_id, driver=driver).history.policy_for(year)
 
-    def settings(self, school_id: str, *, fresh: bool = False) -> SchoolSettings:
+    def settings(
+        self, school_id: str, *, fresh: bool = False, driver: Driver | None = None
+    ) -> SchoolSettings:
         """The school's settings (from the cache unless `fresh`, or too old to trust)."""
         now = self._monotonic()
         with self._lock:
@@ -108,16 +114,26 @@ class SchoolPolicies:
         if cached is not None and not fresh and now - cached[0] < self._refresh_after:
             return cached[1]
         stream = settings_stream(school_id)
-        if cached is not None and self._store.stream_version(stream) == cached[1].version:
+        version = (
+            log.stream_version(driver, stream)
+            if driver is not None
+            else self._store.stream_version(stream)
+        )
+        if cached is not None and version == cached[1].version:
             found = cached[1]
         else:
-            found = self._read(school_id)
+            found = self._read(school_id, driver)
         with self._lock:
             self._cache[school_id] = (now, found)
         return found
 
-    def _read(self, school_id: str) -> SchoolSettings:
-        stored = self._store.read_stream(settings_stream(school_id))
+    def _read(self, school_id: str, driver: Driver | None = None) -> SchoolSettings:
+        stream = settings_stream(school_id)
+        stored = (
+            log.read_stream(driver, stream)
+            if driver is not None
+            else self._store.read_stream(stream)
+        )
         history = SettingsHistory.of(_decode(e) for e in stored if e.event_type == EVENT_TYPE)
         return SchoolSettings(school_id, stored[-1].stream_version if stored else 0, history)
 

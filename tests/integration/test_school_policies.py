@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from service.advice.batch import BatchItem
-from service.advice.trajectories import Actor, CommandContext
+from service.advice.trajectories import Actor, CommandContext, Trajectories
 from service.audit.verify import verify
 from service.bootstrap import Container
 from service.projections.rebuild import rebuild
@@ -180,3 +180,39 @@ def test_one_batch_decides_each_pupil_with_their_own_schools_policy(
     container: Container, clock: Clock
 ) -> None:
     two_schools_in_one_batch(container, clock)
+
+
+def test_a_stale_cache_entry_is_checked_on_the_deciding_sessions_own_connection(
+    container: Container, clock: Clock
+) -> None:
+    """Another process (here: its own `SchoolPolicies` and `Trajectories`) decides with a
+    change once its entry is checked again, which happens inside the deciding session."""
+    ticks = [100.0]
+    other = SchoolPolicies(container.store, clock, refresh_after=2.0, monotonic=lambda: ticks[0])
+    theirs = Trajectories(container.store, clock, other)
+    ctx = CommandContext(actor=Actor("t", "leerkracht"))
+    pupil = uuid.uuid4()
+    clock.now = datetime(2026, 1, 15, 10, tzinfo=UTC)
+    enrol = EnrolPupil(
+        school_id="relaxed", school_year="2025-2026", groep=8, enrolled_on=date(2025, 8, 25)
+    )
+    give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
+    theirs.execute_all(pupil, [enrol, give], ctx)  # caches "relaxed": nothing set
+    change(container, "relaxed", RELAXED, 0)
+    ticks[0] += 3
+    clock.now = datetime(2026, 3, 16, 10, tzinfo=UTC)
+    result = theirs.execute_all(
+        pupil,
+        [
+            ReceiveTestResult(
+                provider="IEP",
+                delivery_id="d-1",
+                test_advice=TestAdvice.HAVO_VWO,
+                received_on=date(2026, 3, 16),
+            ),
+            RaiseAdvice(advice=SchoolAdvice.HAVO_TM_VWO, decided_on=date(2026, 3, 16)),
+            GiveFinalAdvice(given_on=date(2026, 3, 16)),
+        ],
+        ctx,
+    )
+    assert result.event_types[-1] == "final_advice_given"
