@@ -94,6 +94,7 @@ class Invited:
     principal: Principal
     token: str  # the link's secret: in the e-mail only, never stored
     expires_at: datetime
+    invitation_id: str
 
 
 @dataclass(frozen=True)
@@ -165,11 +166,12 @@ def insert_user(conn: Connection, new: NewUser, now: datetime) -> Principal:
 
 def _new_invitation(
     conn: Connection, user_id: str, now: datetime, lifetime: timedelta, by: Principal | None
-) -> tuple[str, datetime]:
+) -> tuple[str, datetime, str]:
     token = secrets.token_urlsafe(32)
+    invitation_id = str(uuid.uuid4())
     conn.execute(
         insert(invitations).values(
-            id=str(uuid.uuid4()),
+            id=invitation_id,
             user_id=user_id,
             token_hash=token_digest(token),
             created_at=now,
@@ -177,7 +179,7 @@ def _new_invitation(
             created_by=by.user_id if by is not None else CLI_ISSUER,
         )
     )
-    return token, now + lifetime
+    return token, now + lifetime, invitation_id
 
 
 def _revoke_invitations(conn: Connection, user_id: str, now: datetime) -> None:
@@ -245,8 +247,10 @@ class Accounts:
         now = self._clock()
         with self._engine.begin() as conn:
             added = insert_user(conn, new, now)
-            token, expires_at = _new_invitation(conn, added.user_id, now, lifetime, invited_by)
-        return Invited(added, token, expires_at)
+            token, expires_at, link = _new_invitation(
+                conn, added.user_id, now, lifetime, invited_by
+            )
+        return Invited(added, token, expires_at, link)
 
     def reset(
         self, user_id: str, *, by: Principal | None, lifetime: timedelta = INVITATION_LIFETIME
@@ -265,9 +269,9 @@ class Accounts:
             conn.execute(update(users).where(users.c.id == user_id).values(password_hash=None))
             conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
             _revoke_invitations(conn, user_id, now)
-            token, expires_at = _new_invitation(conn, user_id, now, lifetime, by)
+            token, expires_at, link = _new_invitation(conn, user_id, now, lifetime, by)
             rows = conn.execute(principal_select().where(users.c.id == user_id)).all()
-        return Invited(principal_from_rows(rows), token, expires_at)
+        return Invited(principal_from_rows(rows), token, expires_at, link)
 
     def invitation(self, token: str) -> InvitationState:
         """What a link is: open (with its account), used, expired, revoked, or unknown."""

@@ -4,7 +4,11 @@ The same operations as `adviestraject user …`, for an IT admin who works from 
 script. Only the `beheer` role reaches them (403 for every other); no route here shows a pupil.
 A new token is in the answer once and never again; a password is never shown. Beheer makes no
 token for an account that sees pupils (leerkracht, IB, directie, bestuur): 403
-`token_not_allowed`, so that it cannot read pupils through someone else's token.
+`token_not_allowed`, so that it cannot read pupils through someone else's token. For the same
+reason beheer chooses no password for such an account (403 `password_not_allowed`): the account
+is added without one and `POST /users/{id}/invitation` e-mails its owner a one-time link to
+choose it (the website's accounts page does the same). The command line keeps `user add
+--password` for the first account of an installation.
 """
 
 from __future__ import annotations
@@ -15,19 +19,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.accounts.access import READERS
 from service.accounts.accounts import MAX_TOKEN_DAYS, Account, AccountError
+from service.accounts.invitation_mail import send_invitation
 from service.accounts.roles import Principal, Role, Scope
 from service.api.deps import ContainerDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
 from service.bootstrap import Container
+from service.outbox.mail import mailer_from
 
 router = APIRouter(prefix="/api/v1", tags=["beheer"])
 
 _ERRORS = problem_responses(
     {
         401: UNAUTHENTICATED_401,
-        403: "Only beheer manages accounts; beheer makes no token for an account that sees "
-        "pupils (token_not_allowed)",
+        403: "Only beheer manages accounts; beheer makes no token (token_not_allowed) and "
+        "chooses no password (password_not_allowed) for an account that sees pupils",
         404: "No such user or token",
         409: "An account with this e-mail address exists",
         422: "Invalid input, or a rule for accounts that says no (the code says which)",
@@ -38,6 +45,8 @@ _STATUS = {
     "token_unknown": 404,
     "email_taken": 409,
     "token_not_allowed": 403,
+    "password_not_allowed": 403,
+    "user_disabled": 409,
 }
 UserId = Annotated[str, Path(max_length=36, description="The user's id")]
 
@@ -80,7 +89,8 @@ class UserIn(BaseModel):
         default=None,
         min_length=12,
         max_length=1000,
-        description="A first password for the website (at least 12 characters); none: API only",
+        description="A first password for the website (at least 12 characters), only for an "
+        "account that sees no pupils (beheer, toetsaanbieder); others get an invitation",
     )
 
 
@@ -164,6 +174,15 @@ def list_users(
 
 @router.post("/users", status_code=201, responses=_ERRORS, summary="Add an account (beheer)")
 def add_user(body: UserIn, _who: BeheerDep, container: ContainerDep, response: Response) -> UserOut:
+    if body.password is not None and body.role in READERS:
+        raise ProblemError(
+            403,
+            "password_not_allowed",
+            "Geen toegang",
+            f"beheer kiest geen wachtwoord voor een {body.role.label}: voeg het account toe "
+            "zonder wachtwoord en stuur een uitnodiging (POST /api/v1/users/{id}/invitation)",
+            field="password",
+        )
     try:
         added = container.accounts.add_user(
             body.email,
@@ -243,3 +262,62 @@ def revoke_token(
     except AccountError as error:
         raise refused(error) from None
     return Response(status_code=204)
+
+
+@router.post(
+    "/users/{user_id}/enable",
+    responses=_ERRORS,
+    summary="Switch an account on again (its password works again; earlier links do not)",
+)
+def enable_user(user_id: UserId, _who: BeheerDep, container: ContainerDep) -> UserOut:
+    account = _account(container, user_id)
+    container.accounts.enable(account.principal.email)
+    return UserOut.of(_account(container, user_id))
+
+
+class InvitationOut(BaseModel):
+    email: str = Field(description="Where the link was sent")
+    expires_at: datetime = Field(description="The link works once, until then")
+
+
+@router.post(
+    "/users/{user_id}/invitation",
+    status_code=202,
+    responses=problem_responses(
+        {
+            401: UNAUTHENTICATED_401,
+            403: "Only beheer manages accounts",
+            404: "No such user",
+            409: "The account is disabled (user_disabled): enable it first",
+            503: "The e-mail could not be sent (mail_failed); the account has no password "
+            "now: try again",
+        }
+    ),
+    summary="E-mail the account's owner a one-time link (72 hours) to choose a password; "
+    "the account's password, web sessions and earlier links stop working at once",
+)
+def send_invitation_link(user_id: UserId, who: BeheerDep, container: ContainerDep) -> InvitationOut:
+    _account(container, user_id)
+    had_password = container.accounts.account_states().get(user_id) == "actief"
+    try:
+        invited = container.accounts.reset(user_id, by=who)
+    except AccountError as error:
+        raise refused(error) from None
+    names = {s.id: s.name for s in container.register.schools()}
+    try:
+        send_invitation(
+            mailer_from(container.settings),
+            invited,
+            by=who.name,
+            where=sorted(names.get(i, i) for i in invited.principal.school_ids),
+            public_url=container.settings.public_url,
+            reset=had_password,
+        )
+    except OSError:
+        raise ProblemError(
+            503,
+            "mail_failed",
+            "E-mail niet verstuurd",
+            "de uitnodiging kon niet worden verstuurd; probeer het later opnieuw",
+        ) from None
+    return InvitationOut(email=invited.principal.email, expires_at=invited.expires_at)

@@ -19,7 +19,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import logs
-from service.accounts import token_api, users_api
+from service.accounts import me_api, token_api, users_api
 from service.advice import api as advice_api
 from service.advice import (
     enrolment_api,
@@ -39,8 +39,10 @@ from service.intake import standard as chain_standard
 from service.logs import REQUEST_ID
 from service.settings import Settings
 from service.web import assets, deliveries, home, login
+from service.web import beheer as web_beheer
 from service.web import commands as web_commands
 from service.web import grid as web_grid
+from service.web import invitations as web_invitations
 from service.web import rollover as web_rollover
 from service.web import settings as web_settings
 from service.web import uploads as web_uploads
@@ -117,10 +119,13 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(intake_api.router)
     app.include_router(report_api.router)
     app.include_router(users_api.router)
+    app.include_router(me_api.router)
     app.include_router(login.router)
     app.include_router(home.router)
     app.mount("/static", assets.static_files(), name="static")
     app.include_router(deliveries.router)
+    app.include_router(web_beheer.router)
+    app.include_router(web_invitations.router)
     app.include_router(web_worklist.router)
     app.include_router(web_uploads.router)
     app.include_router(web_rollover.router)

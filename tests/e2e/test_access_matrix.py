@@ -37,7 +37,8 @@ OTHER = School(id="school-2", brin="02BB", name="De Andere School")
     ADMIN,
     INTAKE,
     DELIVERIES,
-) = range(10)
+    SELF,
+) = range(11)
 KINDS: dict[tuple[str, str], int] = {
     ("GET", "/api/v1/pupils/{pupil_id}/trajectory"): PUPIL_READ,
     ("GET", "/api/v1/pupils/{pupil_id}/events"): PUPIL_READ,
@@ -73,6 +74,10 @@ KINDS: dict[tuple[str, str], int] = {
     ("POST", "/api/v1/tokens/{token_id}/revoke"): ADMIN,
     ("POST", "/doorstroomtoetsketen/v1.1/leerlingresultaat"): INTAKE,
     ("GET", "/api/v1/schools/{school_id}/deliveries"): DELIVERIES,
+    ("GET", "/api/v1/me"): SELF,
+    ("GET", "/api/v1/schools"): SELF,
+    ("POST", "/api/v1/users/{user_id}/enable"): ADMIN,
+    ("POST", "/api/v1/users/{user_id}/invitation"): ADMIN,
     ("POST", "/api/v1/users/{user_id}/disable"): ADMIN,  # last: beheer switches itself off
 }
 # The chain standard's own endpoint answers as the standard says: application/json with a
@@ -82,6 +87,8 @@ EDU_TO, EDU_FROM = "0000000700011BB00530", "0000000700011BB00000"
 # Past the gate, these answer otherwise than 200 (GET) or the empty body's 422 (POST).
 GATE_PASSED = {
     ("POST", "/api/v1/users/{user_id}/disable"): 200,  # no body: done
+    ("POST", "/api/v1/users/{user_id}/enable"): 200,
+    ("POST", "/api/v1/users/{user_id}/invitation"): 202,  # a link for beheer's own account
     ("POST", "/api/v1/tokens/{token_id}/revoke"): 404,  # an unknown token
 }
 # Reached without a principal: the token endpoint authenticates a machine client's own
@@ -90,20 +97,21 @@ PUBLIC = {"/api/v1/oauth/token", "/health"}  # and the load balancer's health ch
 
 OK = 0  # passed the gate: 200 for a read, the empty body's 422 for a command
 # role, school, class: expected per kind (PUPIL_READ, SCHOOL_READ, WRITE, STAFF_WRITE,
-# DIRECTIE_WRITE, ENROL, AUDIT, ADMIN, INTAKE, DELIVERIES). The pupil is in class 8A of OWN.
-NONE = (404,) * 7 + (403, 401, 404)
+# DIRECTIE_WRITE, ENROL, AUDIT, ADMIN, INTAKE, DELIVERIES, SELF). The pupil is in class 8A of
+# OWN. Every account may ask who it is and which schools it sees (SELF).
+NONE = (404,) * 7 + (403, 401, 404, OK)
 MATRIX = [
-    ("leerkracht", OWN.id, "8A", (OK, OK, OK, 403, 403, 403, 403, 403, 401, 403)),
-    ("leerkracht", OWN.id, "8B", (404, OK, 404, 404, 404, 403, 404, 403, 401, 403)),
+    ("leerkracht", OWN.id, "8A", (OK, OK, OK, 403, 403, 403, 403, 403, 401, 403, OK)),
+    ("leerkracht", OWN.id, "8B", (404, OK, 404, 404, 404, 403, 404, 403, 401, 403, OK)),
     ("leerkracht", OTHER.id, "8A", NONE),
-    ("ib", OWN.id, "", (OK, OK, OK, OK, 403, OK, 403, 403, 401, OK)),
+    ("ib", OWN.id, "", (OK, OK, OK, OK, 403, OK, 403, 403, 401, OK, OK)),
     ("ib", OTHER.id, "", NONE),
-    ("directie", OWN.id, "", (OK, OK, OK, OK, OK, OK, OK, 403, 401, OK)),
+    ("directie", OWN.id, "", (OK, OK, OK, OK, OK, OK, OK, 403, 401, OK, OK)),
     ("directie", OTHER.id, "", NONE),
-    ("bestuur", OWN.id, "", (OK, OK, 403, 403, 403, 403, 403, 403, 401, OK)),  # never writes
+    ("bestuur", OWN.id, "", (OK, OK, 403, 403, 403, 403, 403, 403, 401, OK, OK)),  # never writes
     ("bestuur", OTHER.id, "", NONE),
-    ("beheer", None, "", (404,) * 7 + (OK, 401, 404)),  # users and settings, never pupils
-    ("toetsaanbieder", OWN.id, "", (*NONE[:8], OK, 404)),  # only the results intake
+    ("beheer", None, "", (404,) * 7 + (OK, 401, 404, OK)),  # users and settings, never pupils
+    ("toetsaanbieder", OWN.id, "", (*NONE[:8], OK, 404, OK)),  # only the results intake
     ("toetsaanbieder", OTHER.id, "", NONE),  # a school that did not mandate it
 ]
 

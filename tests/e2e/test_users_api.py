@@ -18,7 +18,6 @@ TEACHER = {
     "name": "Anna de Groot",
     "role": "leerkracht",
     "scopes": [{"school_id": SCHOOL.id, "class_name": "8A"}],
-    "password": "een-lang-wachtwoord",
 }
 
 
@@ -47,7 +46,19 @@ def test_beheer_adds_a_teacher_who_can_then_log_in(admin: TestClient, container:
     )
     assert user["scopes"] == [{"school_id": SCHOOL.id, "class_name": "8A"}]
     assert "password" not in added.text
-    assert container.accounts.check_password("juf.anna@school.nl", "een-lang-wachtwoord")
+    # beheer chooses no password for an account that sees pupils: the owner gets a link
+    with_password = admin.post(
+        "/api/v1/users", json=TEACHER | {"email": "b@school.nl", "password": "een-lang-wachtwoord"}
+    )
+    assert (with_password.status_code, with_password.json()["code"]) == (
+        403,
+        "password_not_allowed",
+    )
+    link = admin.post(f"/api/v1/users/{user['id']}/invitation")
+    assert link.status_code == 202, link.text
+    assert link.json()["email"] == "juf.anna@school.nl"
+    (mail,) = container.settings.mail_dir.glob("uitnodiging-*.eml")
+    assert "/uitnodiging/" in mail.read_text()
     assert admin.get(f"/api/v1/users/{user['id']}").json() == user
 
     listed = admin.get("/api/v1/users", params={"role": "leerkracht"}).json()

@@ -1,0 +1,535 @@
+"""A real school starts: beheer adds the school (command line or browser), invites its people,
+who choose a password through the link in the invitation e-mail; /api/v1/me and /schools tell
+each role who it is and where it works. Through the real app, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx2
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from service.accounts.roles import Role, Scope
+from service.api.app import create_app
+from service.bootstrap import Container
+from service.cli import app as cli
+from service.schools.register import School
+from service.store.schema import invitations, schools, users
+from tests.conftest import Clock
+
+ADMIN, ADMIN_PASSWORD = "it@bestuur.nl", "beheer-wachtwoord-1"
+NEW_PASSWORD = "mijn eigen goede zin"
+OTHER = School(id="school-2", brin="02BB", name="De Tweede School")
+runner = CliRunner()
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def migrated(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    return database_url
+
+
+def test_a_school_added_on_the_command_line_takes_users_and_pupils(
+    migrated: str, tmp_path: Path
+) -> None:
+    added = runner.invoke(
+        cli,
+        [
+            *("school", "add", "12ab", "OBS  De Regenboog", "--vestigingscode", "00"),
+            *("--onderwijsaanbiedercode", "123A123", "--administratienr", "01"),
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    school_id = re.search(r"id ([0-9a-f-]{36})", added.output)
+    assert school_id, added.output
+    listed = runner.invoke(cli, ["school", "list"])
+    assert f"12AB  {school_id[1]}  OBS De Regenboog  geen ketenroutering" in listed.output
+
+    teacher = runner.invoke(
+        cli,
+        [
+            *("user", "add", "juf@regenboog.nl", "--name", "Juf Anna", "--role", "leerkracht"),
+            *("--school", "12AB", "--class", "8A"),
+        ],
+    )
+    assert teacher.exit_code == 0, teacher.output
+    assert (
+        "juf@regenboog.nl  leerkracht  Juf Anna  12AB/8A"
+        in runner.invoke(cli, ["user", "list"]).output
+    )
+
+    csv = tmp_path / "leerlingen.csv"
+    csv.write_text(
+        "Leerlingnummer;Roepnaam;Tussenvoegsel;Achternaam;Groep;Klas\n"
+        "5001;Fenna;van;Dijk;8;8A\n5002;Milan;;Bos;8;8A\n",
+        encoding="utf-8",
+    )
+    imported = runner.invoke(cli, ["import", "pupils", str(csv), "--school", "12AB"])
+    assert imported.exit_code == 0, imported.output
+    assert "2 regels opgeslagen (2 nieuw)" in imported.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["12A", "School"], "BRIN: een BRIN-nummer is 2 cijfers en 2 letters"),
+        (["12AB", "  "], "NAME: geef de naam van de school"),
+        (["12AB", "School", "--vestigingscode", "0"], "--vestigingscode: de vestigingscode is"),
+        (["12AB", "School", "--onderwijsaanbiedercode", "1234567"], "3 cijfers, de letter A"),
+        (["12AB", "School", "--provider-url", "ftp://x"], "--provider-url: geef het adres"),
+        (["12AB", "School", "--edu-to", "0000000700012AB00530"], "--oin: geef het"),
+        (["99ZZ", "Nog een"], "BRIN: BRIN 99ZZ is al van De Eerste"),
+    ],
+)
+def test_a_bad_school_is_one_line_exit_2_and_nothing_is_stored(
+    migrated: str, arguments: list[str], message: str
+) -> None:
+    assert runner.invoke(cli, ["school", "add", "99zz", "De Eerste"]).exit_code == 0
+    result = runner.invoke(cli, ["school", "add", *arguments])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    listed = runner.invoke(cli, ["school", "list"]).output.strip().splitlines()
+    assert len(listed) == 1
+    assert listed[0].startswith("99ZZ  ")
+
+
+# --- the browser -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def browser(container: Container) -> Iterator[TestClient]:
+    container.accounts.add_user(ADMIN, "IT van het bestuur", Role.BEHEER, [], ADMIN_PASSWORD)
+    with TestClient(
+        create_app(container), raise_server_exceptions=False, follow_redirects=False
+    ) as client:
+        yield client
+
+
+def hidden(html: str, name: str = "csrf_token") -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def log_in(browser: TestClient, address: str, password: str) -> httpx2.Response:
+    browser.cookies.clear()
+    form = browser.get("/login")
+    return browser.post(
+        "/login", data={"email": address, "password": password, "csrf_token": hidden(form.text)}
+    )
+
+
+def post_form(browser: TestClient, path: str, data: dict[str, object]) -> httpx2.Response:
+    form = "/beheer/accounts" if path.startswith("/beheer/accounts") else "/beheer/scholen"
+    token = hidden(browser.get(form).text)
+    return browser.post(path, data={**data, "csrf_token": token})
+
+
+def mails(container: Container) -> list[email.message.EmailMessage]:
+    found = sorted(Path(container.settings.mail_dir).glob("uitnodiging-*.eml"))
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in found]
+
+
+def link_in(message: email.message.EmailMessage) -> str:
+    body = message.get_content()
+    found = re.search(r"https?://\S+(/uitnodiging/[A-Za-z0-9_-]+)", body)
+    assert found, body
+    return found.group(1)
+
+
+def count(container: Container, table: object) -> int:
+    with container.engine.connect() as conn:
+        total: int = conn.execute(select(func.count()).select_from(table)).scalar_one()  # type: ignore[arg-type]
+        return total
+
+
+def add_school_in_browser(browser: TestClient) -> str:
+    done = post_form(browser, "/beheer/scholen", {"brin": "12ab", "name": "OBS De Regenboog"})
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == "/beheer/scholen?toegevoegd=12AB"
+    page = browser.get(done.headers["location"])
+    assert "School 12AB is toegevoegd" in page.text
+    found = re.search(
+        r"12AB</td>\s*<td[^>]*>OBS De Regenboog<br><span[^>]*>id <code>([^<]+)", page.text
+    )
+    assert found, page.text
+    return found.group(1)
+
+
+def invite(browser: TestClient, **fields: object) -> httpx2.Response:
+    return post_form(browser, "/beheer/accounts", fields)
+
+
+def test_beheer_adds_a_school_invites_a_teacher_who_sets_a_password_and_logs_in(
+    browser: TestClient, container: Container
+) -> None:
+    assert log_in(browser, ADMIN, ADMIN_PASSWORD).status_code == 303
+    school_id = add_school_in_browser(browser)
+
+    sent = invite(
+        browser,
+        name="Anna de Groot",
+        email="Anna@Regenboog.nl",
+        role="leerkracht",
+        school=[school_id],
+        classes="8A, 8B",
+    )
+    assert sent.status_code == 303, sent.text
+    listing = browser.get(sent.headers["location"])
+    assert "De uitnodiging is verstuurd naar anna@regenboog.nl" in listing.text
+    assert "12AB OBS De Regenboog: 8A, 8B" in listing.text
+    assert "uitgenodigd" in listing.text
+    (mail,) = mails(container)
+    assert mail["To"] == "anna@regenboog.nl"
+    assert "als leerkracht bij OBS De Regenboog" in mail.get_content()
+    link = link_in(mail)
+    token = link.rsplit("/", 1)[1]
+    with container.engine.connect() as conn:  # only the link's hash is stored
+        stored = conn.execute(select(invitations.c.token_hash)).scalars().all()
+        assert len(stored) == 1
+        assert token not in stored[0]
+        assert (
+            conn.execute(
+                select(users.c.password_hash).where(users.c.email == "anna@regenboog.nl")
+            ).scalar()
+            is None
+        )
+
+    browser.cookies.clear()
+    form = browser.get(link)
+    assert form.status_code == 200
+    assert "Welkom, Anna de Groot" in form.text
+    short = browser.post(
+        link,
+        data={"password": "kort", "password_again": "kort", "csrf_token": hidden(form.text)},
+    )
+    assert short.status_code == 422
+    assert "minstens 12 tekens" in short.text
+    assert 'aria-invalid="true"' in short.text
+    different = browser.post(
+        link,
+        data={
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD + "!",
+            "csrf_token": hidden(short.text),
+        },
+    )
+    assert different.status_code == 422
+    assert "niet gelijk" in different.text
+    done = browser.post(
+        link,
+        data={
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+            "csrf_token": hidden(different.text),
+        },
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/"
+    me = browser.get("/api/v1/me").json()
+    assert (me["email"], me["role"], me["name"]) == (
+        "anna@regenboog.nl",
+        "leerkracht",
+        "Anna de Groot",
+    )
+    assert me["schools"] == [
+        {
+            "id": school_id,
+            "brin": "12AB",
+            "name": "OBS De Regenboog",
+            "whole_school": False,
+            "classes": ["8A", "8B"],
+        }
+    ]
+
+    again = browser.get(link)  # the link works once
+    assert again.status_code == 410
+    assert "al gebruikt" in again.text
+    assert "<form" not in again.text.split("<main", 1)[1].split("</main>")[0]
+    assert log_in(browser, "anna@regenboog.nl", NEW_PASSWORD).status_code == 303
+
+
+def test_an_expired_unknown_or_forged_link_is_refused_with_a_dutch_page(
+    browser: TestClient, container: Container, clock: Clock
+) -> None:
+    container.register.add_school(OTHER)
+    invited = container.accounts.invite(
+        "ib@tweede.nl", "Ilse Bakker", Role.IB, [Scope(OTHER.id)], invited_by=None
+    )
+    link = f"/uitnodiging/{invited.token}"
+    form = browser.get(link)
+    assert form.status_code == 200
+    forged = browser.post(
+        link, data={"password": NEW_PASSWORD, "password_again": NEW_PASSWORD, "csrf_token": "x"}
+    )
+    assert forged.status_code == 400
+    assert "Het formulier was verlopen" in forged.text
+
+    clock.now += timedelta(hours=72, seconds=1)
+    expired = browser.get(link)
+    assert expired.status_code == 410
+    assert "Deze link is verlopen" in expired.text
+    late = browser.post(
+        link,
+        data={
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+            "csrf_token": hidden(form.text),
+        },
+    )
+    assert late.status_code == 410
+    assert container.accounts.check_password("ib@tweede.nl", NEW_PASSWORD) is None
+
+    unknown = browser.get("/uitnodiging/bestaat-niet")
+    assert unknown.status_code == 404
+    assert "Deze link kennen wij niet" in unknown.text
+
+
+def test_disable_enable_and_reset_from_the_accounts_page(
+    browser: TestClient, container: Container
+) -> None:
+    container.register.add_school(OTHER)
+    container.accounts.add_user(
+        "juf@tweede.nl", "Juf Tess", Role.LEERKRACHT, [Scope(OTHER.id, "8A")], "oud-wachtwoord-1"
+    )
+    teacher_id = container.accounts.accounts()[1].principal.user_id  # by e-mail: it@, juf@
+    teacher = TestClient(create_app(container), follow_redirects=False)
+    assert log_in(teacher, "juf@tweede.nl", "oud-wachtwoord-1").status_code == 303
+    assert teacher.get("/api/v1/me").status_code == 200
+
+    assert log_in(browser, ADMIN, ADMIN_PASSWORD).status_code == 303
+    off = post_form(browser, f"/beheer/accounts/{teacher_id}/uitschakelen", {})
+    assert off.status_code == 303
+    assert "is uitgeschakeld" in browser.get(off.headers["location"]).text
+    assert teacher.get("/api/v1/me").status_code == 401  # the open session ended at once
+    assert log_in(teacher, "juf@tweede.nl", "oud-wachtwoord-1").status_code == 401
+    refused = post_form(browser, f"/beheer/accounts/{teacher_id}/nieuwe-link", {})
+    assert refused.status_code == 409
+    assert "schakel het eerst in" in refused.text
+
+    on = post_form(browser, f"/beheer/accounts/{teacher_id}/inschakelen", {})
+    assert on.status_code == 303
+    assert log_in(teacher, "juf@tweede.nl", "oud-wachtwoord-1").status_code == 303
+
+    reset = post_form(browser, f"/beheer/accounts/{teacher_id}/nieuwe-link", {})
+    assert reset.status_code == 303
+    assert "nieuwe link verstuurd naar juf@tweede.nl" in browser.get(reset.headers["location"]).text
+    assert teacher.get("/api/v1/me").status_code == 401  # sessions ended
+    assert log_in(teacher, "juf@tweede.nl", "oud-wachtwoord-1").status_code == 401  # password gone
+    first = link_in(mails(container)[0])
+    reset_again = post_form(browser, f"/beheer/accounts/{teacher_id}/nieuwe-link", {})
+    assert reset_again.status_code == 303
+    links = {link_in(m) for m in mails(container)}
+    assert len(links) == 2
+    assert teacher.get(first).status_code == 410  # the older link was replaced
+    (newest,) = links - {first}
+    form = teacher.get(newest)
+    chosen = teacher.post(
+        newest,
+        data={
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+            "csrf_token": hidden(form.text),
+        },
+    )
+    assert chosen.status_code == 303
+    assert teacher.get("/api/v1/me").json()["email"] == "juf@tweede.nl"
+
+    own = post_form(
+        browser,
+        f"/beheer/accounts/{container.accounts.accounts()[0].principal.user_id}/uitschakelen",
+        {},
+    )
+    assert own.status_code == 403
+
+
+def test_bad_input_on_the_beheer_pages_is_422_beside_the_field_and_stores_nothing(
+    browser: TestClient, container: Container
+) -> None:
+    assert log_in(browser, ADMIN, ADMIN_PASSWORD).status_code == 303
+    container.register.add_school(OTHER)
+    before = (count(container, schools), count(container, users), count(container, invitations))
+
+    bad_school = post_form(browser, "/beheer/scholen", {"brin": "1", "name": "", "oin": "x"})
+    assert bad_school.status_code == 422
+    assert 'id="veld-brin-fout"' in bad_school.text
+    assert "2 cijfers en 2 letters" in bad_school.text
+    assert 'aria-describedby="veld-brin-hint veld-brin-fout"' in bad_school.text
+    taken = post_form(browser, "/beheer/scholen", {"brin": "02bb", "name": "Dubbel"})
+    assert taken.status_code == 422
+    assert "BRIN 02BB is al van De Tweede School" in taken.text
+
+    cases: list[tuple[dict[str, object], str, str]] = [
+        ({"role": "leerkracht", "school": [OTHER.id]}, "classes", "hoort bij een klas"),
+        ({"role": "ib", "classes": ""}, "school", "kies de school"),
+        ({"role": "ib", "school": [OTHER.id], "classes": "8A"}, "classes", "alleen een leerkracht"),
+        ({"role": "ib", "school": ["nergens"]}, "school", "onbekende school"),
+        ({"role": "koning", "school": [OTHER.id]}, "role", "kies een rol"),
+        ({"role": "ib", "school": [OTHER.id], "email": "geen-adres"}, "email", "geen e-mailadres"),
+        ({"role": "ib", "school": [OTHER.id], "email": ADMIN}, "email", "er is al een gebruiker"),
+        ({"role": "beheer", "school": [OTHER.id]}, "school", "beheer hoort niet bij een school"),
+    ]
+    for fields, where, text in cases:
+        sent = invite(browser, **{"name": "Iemand", "email": "iemand@tweede.nl", **fields})
+        assert sent.status_code == 422, (fields, sent.text)
+        assert f'id="veld-{where}-fout"' in sent.text, fields
+        assert text in sent.text, fields
+    no_csrf = browser.post("/beheer/scholen", data={"brin": "03CC", "name": "Zonder token"})
+    assert no_csrf.status_code == 403
+    assert before == (
+        count(container, schools),
+        count(container, users),
+        count(container, invitations),
+    )
+    assert mails(container) == []
+
+
+def test_directie_invites_its_own_teachers_and_nothing_else(
+    browser: TestClient, container: Container
+) -> None:
+    container.register.add_school(OTHER)
+    mine = School(id="school-3", brin="03CC", name="De Derde School")
+    container.register.add_school(mine)
+    container.accounts.add_user(
+        "directie@derde.nl", "Dirk Directeur", Role.DIRECTIE, [Scope(mine.id)], ADMIN_PASSWORD
+    )
+    container.accounts.add_user(
+        "juf@tweede.nl", "Juf Tess", Role.LEERKRACHT, [Scope(OTHER.id, "8A")], None
+    )
+    assert log_in(browser, "directie@derde.nl", ADMIN_PASSWORD).status_code == 303
+    assert browser.get("/beheer/scholen").status_code == 403
+    page = browser.get("/beheer/accounts")
+    assert page.status_code == 200
+    assert "Juf Tess" not in page.text  # another school's account
+    assert '<option value="directie"' not in page.text
+
+    ok = invite(
+        browser,
+        name="Meester Bas",
+        email="bas@derde.nl",
+        role="leerkracht",
+        school=[mine.id],
+        classes="8A",
+    )
+    assert ok.status_code == 303, ok.text
+    for fields, where in [
+        ({"role": "directie", "school": [mine.id]}, "role"),
+        ({"role": "ib", "school": [OTHER.id]}, "school"),
+    ]:
+        refused = invite(browser, name="X", email="x@derde.nl", **fields)
+        assert refused.status_code == 422
+        assert f'id="veld-{where}-fout"' in refused.text
+    other_teacher = next(
+        a.principal.user_id for a in container.accounts.accounts() if a.principal.name == "Juf Tess"
+    )
+    assert (
+        post_form(browser, f"/beheer/accounts/{other_teacher}/uitschakelen", {}).status_code == 404
+    )
+    bas = next(a for a in container.accounts.accounts() if a.principal.email == "bas@derde.nl")
+    assert (
+        post_form(browser, f"/beheer/accounts/{bas.principal.user_id}/uitschakelen", {}).status_code
+        == 303
+    )
+    teacher = TestClient(create_app(container), follow_redirects=False)
+    assert log_in(teacher, "juf@tweede.nl", "").status_code in (401, 422)
+    assert browser.get("/beheer/accounts").status_code == 200
+
+
+def test_other_roles_and_strangers_reach_no_beheer_page(
+    browser: TestClient, container: Container
+) -> None:
+    container.register.add_school(OTHER)
+    container.accounts.add_user("ib@tweede.nl", "Ilse", Role.IB, [Scope(OTHER.id)], ADMIN_PASSWORD)
+    assert browser.get("/beheer/accounts").status_code == 303  # to the login
+    assert browser.post("/beheer/accounts", data={}).status_code == 303
+    assert log_in(browser, "ib@tweede.nl", ADMIN_PASSWORD).status_code == 303
+    for path in ("/beheer/accounts", "/beheer/scholen"):
+        assert browser.get(path).status_code == 403
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def test_me_and_schools_per_role(container: Container) -> None:
+    first = School(id="school-1", brin="01AA", name="De Eerste School")
+    for school in (first, OTHER):
+        container.register.add_school(school)
+    people = [
+        ("leerkracht@x.nl", Role.LEERKRACHT, [Scope(first.id, "8A"), Scope(first.id, "8B")]),
+        ("ib@x.nl", Role.IB, [Scope(first.id)]),
+        ("directie@x.nl", Role.DIRECTIE, [Scope(OTHER.id)]),
+        ("bestuur@x.nl", Role.BESTUUR, [Scope(first.id), Scope(OTHER.id)]),
+        ("beheer@x.nl", Role.BEHEER, []),
+    ]
+    tokens = {}
+    for address, role, scopes in people:
+        container.accounts.add_user(address, address.split("@")[0].title(), role, scopes)
+        tokens[role] = container.accounts.issue_token(address, "t", 7).token
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+
+        def get(role: Role, path: str) -> dict[str, object]:
+            answer = client.get(path, headers={"Authorization": f"Bearer {tokens[role]}"})
+            assert answer.status_code == 200, answer.text
+            body: dict[str, object] = answer.json()
+            return body
+
+        teacher = get(Role.LEERKRACHT, "/api/v1/me")
+        assert (teacher["role"], teacher["role_label"], teacher["email"]) == (
+            "leerkracht",
+            "leerkracht",
+            "leerkracht@x.nl",
+        )
+        assert teacher["schools"] == [
+            {
+                "id": first.id,
+                "brin": "01AA",
+                "name": first.name,
+                "whole_school": False,
+                "classes": ["8A", "8B"],
+            }
+        ]
+        ib = get(Role.IB, "/api/v1/me")
+        assert ib["schools"] == [
+            {
+                "id": first.id,
+                "brin": "01AA",
+                "name": first.name,
+                "whole_school": True,
+                "classes": [],
+            }
+        ]
+        assert get(Role.BEHEER, "/api/v1/me")["schools"] == []
+
+        def brins(role: Role) -> list[object]:
+            items = get(role, "/api/v1/schools")["items"]
+            assert isinstance(items, list)
+            return [item["brin"] for item in items]
+
+        assert brins(Role.LEERKRACHT) == ["01AA"]
+        assert brins(Role.DIRECTIE) == ["02BB"]
+        assert brins(Role.BESTUUR) == ["01AA", "02BB"]  # by name: De Eerste, De Tweede
+        assert brins(Role.BEHEER) == ["01AA", "02BB"]
+
+        stranger = client.get("/api/v1/me")
+        assert stranger.status_code == 401
+        assert stranger.headers["content-type"] == "application/problem+json"
+        assert client.get("/api/v1/schools").json()["code"] == "unauthenticated"
+
+        spec = client.get("/api/v1/openapi.json").json()
+        for path in ("/api/v1/me", "/api/v1/schools"):
+            responses = spec["paths"][path]["get"]["responses"]
+            assert "401" in responses
+            assert "application/problem+json" in responses["401"]["content"]
