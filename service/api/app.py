@@ -38,7 +38,7 @@ from service.intake import report_api
 from service.intake import standard as chain_standard
 from service.logs import REQUEST_ID
 from service.settings import Settings
-from service.web import assets, deliveries, home, login
+from service.web import assets, classes, deliveries, home, login, pupil
 from service.web import beheer as web_beheer
 from service.web import commands as web_commands
 from service.web import grid as web_grid
@@ -122,6 +122,8 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(me_api.router)
     app.include_router(login.router)
     app.include_router(home.router)
+    app.include_router(classes.router)
+    app.include_router(pupil.router)
     app.mount("/static", assets.static_files(), name="static")
     app.include_router(deliveries.router)
     app.include_router(web_beheer.router)

@@ -1,27 +1,49 @@
-"""The start page, in Dutch. Logged in, it lists the pupils the user may see (each appearance in
-the access log); not logged in, it shows no pupil data in production, and the demo school's
-pupils in development (the demo says so on the page)."""
+"""The start page: what needs my attention now, per role, for the current school year.
+
+A visitor is sent to the login (no pupil data without login, in every environment). A teacher
+sees the pupils of the own classes that wait for something: deadlines passed, heroverwegingen
+open, voorlopig advies still to give; IB and directie the same for the whole school, with counts
+per state that link to the class page; the board the counts of its schools; beheer the pages for
+schools and accounts and no pupil data. Every pupil named on the page is in the access log.
+"""
 
 from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service.accounts.access import sees_school, visible_classes
-from service.accounts.sessions import SessionUser
-from service.advice.overview import OverviewRow, class_overview
+from service.accounts.access import READERS, sees_school, visible_classes
+from service.accounts.roles import Role
 from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
-from service.bootstrap import Container
-from service.web.deliveries import READERS
-from service.web.pages import page, session_of
-from workflows.scale import SchoolAdvice
+from service.schools.register import School
+from service.web.classes import ClassRow, class_rows, read_class
+from service.web.pages import page, school_names, session_of
+from workflows.calendar import SchoolYear
+from workflows.lifecycle import Status
 
 router = APIRouter(include_in_schema=False)
 
+REVIEW = (Status.RECONSIDERATION_REQUIRED, Status.RESULT_REVIEW_REQUIRED)
+NAMED_FOR_ALL = 50  # a school-wide list stops here and links to the class page
 
-def _label(code: str | None) -> str:
-    return SchoolAdvice(code).label if code else "–"
+
+@dataclass
+class SchoolAttention:
+    school: School
+    counts: Counter[Status]
+    total: int
+    overdue: list[ClassRow] = field(default_factory=list)
+    review: list[ClassRow] = field(default_factory=list)
+    provisional: list[ClassRow] = field(default_factory=list)
+
+    @property
+    def named(self) -> list[ClassRow]:
+        return self.overdue + self.review + self.provisional
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -29,32 +51,44 @@ def home(request: Request, container: ContainerDep) -> Response:
     session = session_of(request, container)
     if session is None:  # no pupil data without login, in every environment
         return RedirectResponse("/login", status_code=303)
-    return _own_pupils(request, container, session)
-
-
-def _own_pupils(request: Request, container: Container, session: SessionUser) -> HTMLResponse:
     who = session.principal
-    overview: list[tuple[object, list[OverviewRow]]] = []
+    today = container.clock().date()
+    year = str(SchoolYear.containing(today))
+    common: dict[str, Any] = {
+        "who": who,
+        "csrf_token": session.csrf_token,
+        "active": "/",
+        "school_label": ", ".join(school_names(container, who)),
+        "year": year,
+    }
+    if who.role not in READERS:
+        return page("home.html", schools=[], pupils_visible=False, **common)
+    teacher = who.role is Role.LEERKRACHT
+    attention = []
     for school in container.register.schools():
         if not sees_school(who, school.id):
             continue
-        rows = class_overview(
-            container.engine,
-            container.register,
-            school.id,
-            classes=visible_classes(who, school.id),
-            status=None,
-            limit=10_000,
-            offset=0,
-        ).rows
-        log_reads(container, who, [row.pupil.id for row in rows], "startpagina", request)
-        overview.append((school, rows))
+        classes = visible_classes(who, school.id)
+        raw = read_class(container.engine, school.id, year, classes=classes, with_unenrolled=False)
+        rows = class_rows(container, school.id, raw, today)
+        found = SchoolAttention(school, Counter(r.status for r in rows), len(rows))
+        if who.role is not Role.BESTUUR:  # the board gets the counts, not the names
+            found.overdue = [r for r in rows if r.overdue][:NAMED_FOR_ALL]
+            found.review = [r for r in rows if r.status in REVIEW and not r.overdue]
+            found.review = found.review[:NAMED_FOR_ALL]
+            if teacher:
+                found.provisional = [
+                    r
+                    for r in rows
+                    if r.status is Status.AWAITING_PROVISIONAL_ADVICE and not r.overdue
+                ]
+        log_reads(container, who, [r.pupil_id for r in found.named], "startpagina", request)
+        attention.append(found)
     return page(
         "home.html",
-        who=who,
-        csrf_token=session.csrf_token,
-        overview=overview,
-        label=_label,
-        today=container.clock().date(),
-        deliveries_link=who.role in READERS,
+        schools=attention,
+        pupils_visible=True,
+        teacher=teacher,
+        statuses=[s for s in Status if s is not Status.NOT_ENROLLED],
+        **common,
     )

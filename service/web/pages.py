@@ -9,9 +9,11 @@ that the browser may cache them for a year and still gets a new file the moment 
 from __future__ import annotations
 
 import hashlib
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -21,8 +23,10 @@ from service.accounts.roles import Principal, Role
 from service.accounts.sessions import SessionUser
 from service.api.deps import SESSION_COOKIE
 from service.bootstrap import Container
+from workflows.scale import SchoolAdvice
 
 STATIC_DIR = Path(__file__).parent / "static"
+DUTCH = ZoneInfo("Europe/Amsterdam")
 
 _PUPIL_READERS = frozenset({Role.LEERKRACHT, Role.IB, Role.DIRECTIE, Role.BESTUUR})
 _SCHOOL_STAFF = frozenset({Role.IB, Role.DIRECTIE})
@@ -67,6 +71,28 @@ _templates = Environment(
     autoescape=select_autoescape(["html"]),
 )
 _templates.globals.update(static=static, nav_links=nav_links)
+
+
+def _date(value: date | datetime | None) -> str:
+    """A Dutch date (31-01-2026); a moment also gets its time in the Dutch zone."""
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return value.astimezone(DUTCH).strftime("%d-%m-%Y %H:%M")
+    return value.strftime("%d-%m-%Y")
+
+
+def _advice(code: str | None) -> str:
+    """A schooladvies (its DUO code) or a toetsadvies, as a teacher writes it."""
+    if not code:
+        return "–"
+    try:
+        return SchoolAdvice(code).label
+    except ValueError:
+        return code
+
+
+_templates.filters.update(datum=_date, advies=_advice)
 
 
 def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
