@@ -29,7 +29,7 @@ from service.advice import (
     reconsideration_api,
     transfer_test_api,
 )
-from service.api import headers, health, problems
+from service.api import docs, headers, health, problems
 from service.api.limits import BodyLimitMiddleware, BodyLimits
 from service.api.nul_guard import NulGuardMiddleware
 from service.bootstrap import Container, bootstrap
@@ -93,6 +93,8 @@ def create_app(container: Container) -> FastAPI:
         summary="Het schooladviestraject van groep 8",
         version="0.1.0",
         openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # /docs and /redoc from our own static files: service/api/docs.py
+        redoc_url=None,
         lifespan=lifespan,
     )
     app.state.container = container
@@ -108,6 +110,7 @@ def create_app(container: Container) -> FastAPI:
     headers.install(app, production=settings.environment == "production")  # around it all
 
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(advice_api.router)
     app.include_router(overview_api.router)
     app.include_router(enrolment_api.router)

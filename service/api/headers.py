@@ -8,7 +8,7 @@ the answer to an unhandled error carries them. A header a route set itself is le
   `<script>`, `<style>` or `style=""` anywhere, no eval: htmx is configured without it), no
   plugins, no `<base>`, forms post only here, and no framing (`frame-ancestors 'none'`, with
   `X-Frame-Options: DENY` for old browsers). The interactive API docs (`/docs`, `/redoc`) load
-  their scripts from the CDN FastAPI uses; they get a policy of their own.
+  their scripts from /static too; they get policies of their own (`_DOCS_POLICY`).
 - X-Content-Type-Options: nosniff; Referrer-Policy: no-referrer (pupil ids are in our URLs);
   Cross-Origin-Opener-Policy: same-origin.
 - Strict-Transport-Security only in production (in development the service runs on plain
@@ -23,12 +23,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HSTS = "max-age=31536000; includeSubDomains"
 _DOCS = ("/docs", "/redoc")
-_CDN = "https://cdn.jsdelivr.net"
+# The API docs (service/api/docs.py) load Swagger UI and Redoc from /static: no other origin,
+# no inline script, no eval. Redoc writes its styles into <style> elements from script
+# (styled-components) and searches in a worker made from a blob: `/redoc` sets REDOC_POLICY
+# itself, with inline styles allowed on that page only.
 _DOCS_POLICY = (
-    f"default-src 'none'; script-src {_CDN} 'unsafe-inline'; "
-    f"style-src {_CDN} https://fonts.googleapis.com 'unsafe-inline'; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "connect-src 'self'; worker-src blob:; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; form-action 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+REDOC_POLICY = _DOCS_POLICY.replace("style-src 'self';", "style-src 'self' 'unsafe-inline';") + (
+    "; worker-src blob:"
 )
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
