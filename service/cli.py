@@ -47,7 +47,7 @@ from service.schools.demo import (
 from service.store import migrate as migrations
 from service.store.keys import KeyFileError, KeyRing
 from service.store.sql import SqlStore
-from service.worker import work
+from service.worker import wait_for_database, work
 from service.worker_status import backlog, read_reports
 from workflows.diagram import mermaid_document
 
@@ -255,7 +255,10 @@ def worker_command(
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with _container(statement_timeout=True) as container:
-        _require_schema(container)
+        if once:
+            _require_schema(container)
+        elif not wait_for_database(lambda: _require_schema(container), stopping):
+            return
         board = work(container, stopping, once=once, interval=interval)
         status = container.outbox_worker().status()
         print(f"outbox: {status.pending} pending, {status.done} done, {status.failed} failed")

@@ -118,6 +118,40 @@ def work(
     return board
 
 
+def wait_for_database(
+    ready: Callable[[], object],
+    stopping: threading.Event,
+    *,
+    backoff_start: float = 0.5,
+    backoff_cap: float = 30.0,
+) -> bool:
+    """Call `ready` until the database answers it; False when stopped first.
+
+    A worker started while the database is restarting (compose starting both, a failover)
+    waits for it as its loops would, instead of exiting; an error that is not an outage (no
+    schema, a wrong password) is raised at once.
+    """
+    failures = 0
+    while not stopping.is_set():
+        try:
+            ready()
+            return True
+        except Exception as error:
+            down = outage(error)
+            if down is None:
+                raise
+            failures += 1
+            delay = backoff(failures, backoff_start, backoff_cap)
+            log.warning(
+                "database unavailable at start (%s), try %d, next in %.1f s",
+                down.reason,
+                failures,
+                delay,
+            )
+            stopping.wait(delay)
+    return False
+
+
 def backoff(failures: int, start: float, cap: float) -> float:
     """Seconds to wait after `failures` failures in a row: doubling from `start`, at most `cap`."""
     return min(cap, start * 2.0 ** min(failures - 1, 64))

@@ -30,11 +30,12 @@ from service.api import health as health_module
 from service.api.app import create_app
 from service.bootstrap import Container, bootstrap
 from service.cli import app as cli_app
+from service.clitools import require_schema
 from service.schools.register import Pupil
 from service.settings import Settings
 from service.store import engine as engine_module
 from service.store.migrate import upgrade
-from service.worker import work
+from service.worker import wait_for_database, work
 from service.worker_status import read_reports
 from tests.conftest import Clock, enrolled_pupil, sqlite_url
 from tests.e2e.intake import SCHOOL, pupil_with_advice
@@ -212,6 +213,36 @@ def test_a_frozen_server_cannot_hang_a_request_on_a_pooled_connection(
     # suspected after 2 s, then a probe that gets no answer within the connect timeout + 1 s
     assert waited < 8, f"broken off by the watchdog, not held for the freeze ({waited:.1f} s)"
     assert client.get(trajectory, headers=auth).status_code == 200
+
+
+@pytest.mark.postgres  # a private cluster, not the shared test server
+def test_a_worker_started_while_the_database_is_down_waits_for_it(
+    database: str, tmp_path: Path, clock: Clock, cluster: PrivatePostgres
+) -> None:
+    """As `adviestraject worker` starts: the schema check waits for the database, with backoff,
+    instead of exiting (bench/faults pg-crash: a worker started as the server crashed exited 2)."""
+    container = opened(database, tmp_path, clock)
+    stopping = threading.Event()
+    outcome: list[bool] = []
+    cluster.stop()
+    try:
+        waiting = threading.Thread(
+            target=lambda: outcome.append(
+                wait_for_database(
+                    lambda: require_schema(container), stopping, backoff_start=0.1, backoff_cap=0.5
+                )
+            )
+        )
+        waiting.start()
+        time.sleep(1.0)
+        assert waiting.is_alive(), "still waiting while the database is down"
+        assert not outcome
+        cluster.start()
+        waiting.join(timeout=20)
+        assert outcome == [True]
+    finally:
+        stopping.set()
+        container.close()
 
 
 @pytest.mark.postgres  # a private cluster, not the shared test server
