@@ -353,9 +353,7 @@ def _body_data(form: Form, posted: Any) -> dict[str, Any]:
             data[f.name] = posted.getlist(f.name)
             continue
         raw = str(posted.get(f.name) or "").strip()
-        if not raw:
-            if f.required:
-                data[f.name] = None if f.kind in ("date", "datetime", "yesno") else ""
+        if not raw:  # left out: the body says "missing" for a required one
             continue
         if f.kind == "yesno":
             data[f.name] = {"ja": True, "nee": False}.get(raw, raw)
@@ -405,11 +403,17 @@ def _dutch(error: Mapping[str, Any]) -> str:
     return _MESSAGES.get(kind, "Deze waarde is ongeldig.")
 
 
-def field_errors(error: ValidationError) -> dict[str, str]:
+CHOICES = frozenset({"advice", "choice", "yesno", "checkboxes"})
+
+
+def field_errors(error: ValidationError, form: Form) -> dict[str, str]:
+    """The body's complaints in Dutch, by field (the first one of each)."""
+    kinds = {f.name: f.kind for f in form.fields}
     found: dict[str, str] = {}
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else ""
-        found.setdefault(name, _dutch(item))
+        missing = item["type"] == "missing" and kinds.get(name) in CHOICES
+        found.setdefault(name, "Maak een keuze." if missing else _dutch(item))
     return found
 
 
@@ -609,7 +613,12 @@ def _submit(
         body = screen.form.body.model_validate(_body_data(screen.form, posted))
     except ValidationError as error:
         return _render(
-            screen, request, container, status=422, values=values, errors=field_errors(error)
+            screen,
+            request,
+            container,
+            status=422,
+            values=values,
+            errors=field_errors(error, screen.form),
         )
     command = PupilCommand(
         container,

@@ -370,7 +370,7 @@ def test_the_stored_advice_is_the_one_chosen_in_the_form(
 @pytest.mark.parametrize(
     ("data", "field_name", "message"),
     [
-        ({"advice": "", "given_on": "2026-01-15"}, "advice", "Vul dit veld in."),
+        ({"advice": "", "given_on": "2026-01-15"}, "advice", "Maak een keuze."),
         ({"advice": "mavo-plus", "given_on": "2026-01-15"}, "advice", ""),
         ({"advice": "HAVO", "given_on": "15 januari"}, "given_on", "Geef een geldige datum."),
         ({"advice": "HAVO", "given_on": "2026-02-15"}, "given_on", "ligt in de toekomst"),
@@ -708,3 +708,27 @@ def test_a_correction_in_the_grid_needs_a_reason_and_is_stored_as_a_correction(
     assert done.status_code == 303
     assert events(school, pupils[0])[-1] == "provisional_advice_corrected"
     assert events(school, pupils[1])[-1] == "provisional_advice_given"  # unchanged: untouched
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.key)
+def test_each_form_sent_empty_answers_422_in_dutch_beside_a_field_and_stores_nothing(
+    browser: TestClient, school: Container, clock: Clock, case: Case
+) -> None:
+    pupil_id = prepared(school, clock, case)
+    log_in(browser, case.who)
+    before = events(school, pupil_id)
+
+    refused = submit(browser, pupil_id, case.key, {})
+
+    assert refused.status_code == 422, refused.text
+    errors = re.findall(r'id="veld-(\w+)-fout">([^<]+)<', refused.text)
+    assert errors, refused.text
+    required = {f.name for f in FORMS[case.key].fields if f.required}
+    assert {name for name, _ in errors} <= required
+    assert all(message.endswith(".") and message[0].isupper() for _, message in errors)
+    assert {message for _, message in errors} <= {
+        "Vul dit veld in.",
+        "Maak een keuze.",
+        "Kies ten minste één.",
+    }
+    assert events(school, pupil_id) == before
