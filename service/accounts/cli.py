@@ -1,4 +1,5 @@
-"""`adviestraject user …`: add, list and disable users, set passwords, issue and revoke tokens.
+"""`adviestraject user …`: add, invite, list, disable and enable users, set passwords, issue and
+revoke tokens.
 
 Schools are named by BRIN. Passwords are typed at a hidden prompt or read from stdin
 (`--password-stdin`, for scripts), never taken as an argument that would end up in the shell's
@@ -14,11 +15,13 @@ from typing import Annotated
 
 import typer
 
-from service.accounts.accounts import AccountError
+from service.accounts.accounts import AccountError, Invited, normalise_email
 from service.accounts.clients import IssuedClient
+from service.accounts.invitation_mail import send_invitation
 from service.accounts.roles import Role, Scope
 from service.bootstrap import Container
 from service.clitools import container, fail, require_schema
+from service.outbox.mail import mailer_from
 
 users_app = typer.Typer(help="Gebruikers en API-tokens beheren.", no_args_is_help=True)
 
@@ -67,6 +70,59 @@ def add_command(
     print(f"user {added.email} added as {added.role.value}")
 
 
+@users_app.command("invite")
+def invite_command(
+    email: Annotated[str, typer.Argument(help="E-mailadres, ook de inlognaam")],
+    name: Annotated[str, typer.Option(help="Naam zoals collega's die zien")],
+    role: Annotated[Role, typer.Option(help="Rol")],
+    school: Annotated[list[str], typer.Option(help="BRIN van een school (herhaalbaar)")] = [],  # noqa: B006
+    class_name: Annotated[str, typer.Option("--class", help="Klas, voor een leerkracht")] = "",
+) -> None:
+    """Add a user without a password and e-mail a one-time link (72 hours) to choose one."""
+    with _accounts() as opened:
+        scopes = _scopes(opened, school, class_name)
+        invited = opened.accounts.invite(email, name, role, scopes, invited_by=None)
+        _mail_link(opened, invited, reset=False)
+    print(f"user {invited.principal.email} invited as {invited.principal.role.value}")
+
+
+@users_app.command("link")
+def link_command(email: str) -> None:
+    """E-mail a new one-time link: the password, web sessions and earlier links stop working."""
+    with _accounts() as opened:
+        address = normalise_email(email)
+        found = [a for a in opened.accounts.accounts() if a.principal.email == address]
+        if not found:
+            raise fail(f"geen gebruiker {email}")
+        user_id = found[0].principal.user_id
+        had_password = opened.accounts.account_states().get(user_id) == "actief"
+        invited = opened.accounts.reset(user_id, by=None)
+        _mail_link(opened, invited, reset=had_password)
+    print(f"new link for {invited.principal.email} sent")
+
+
+def _mail_link(opened: Container, invited: Invited, *, reset: bool) -> None:
+    names = {s.id: s.name for s in opened.register.schools()}
+    try:
+        send_invitation(
+            mailer_from(opened.settings),
+            invited,
+            by="De beheerder",
+            where=sorted(names.get(i, i) for i in invited.principal.school_ids),
+            public_url=opened.settings.public_url,
+            reset=reset,
+        )
+    except OSError as error:
+        raise fail(
+            f"the e-mail to {invited.principal.email} was not sent ({error}); "
+            f"try again with 'adviestraject user link {invited.principal.email}'"
+        ) from None
+    print(
+        f"link valid until {invited.expires_at:%Y-%m-%d %H:%M} UTC, mailed to the user",
+        file=sys.stderr,
+    )
+
+
 @users_app.command("list")
 def list_command() -> None:
     """List every user with role, schools and whether the account is active."""
@@ -93,6 +149,14 @@ def passwd_command(
     with _accounts() as opened:
         opened.accounts.set_password(email, _password(password_stdin))
     print(f"password of {email} set")
+
+
+@users_app.command("enable")
+def enable_command(email: str) -> None:
+    """Switch an account on again (its password works again; earlier links do not)."""
+    with _accounts() as opened:
+        opened.accounts.enable(email)
+    print(f"user {email} enabled")
 
 
 @users_app.command("disable")

@@ -262,6 +262,8 @@ def _accounts_page(
             "id": a.principal.user_id,
             "name": a.principal.name,
             "email": a.principal.email,
+            "email_local": a.principal.email.partition("@")[0],
+            "email_domain": a.principal.email.partition("@")[2],
             "role": a.principal.role.label,
             "where": _where(a.principal, names),
             "state": states.get(a.principal.user_id, "actief"),

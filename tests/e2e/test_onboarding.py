@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import shlex
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -79,6 +80,64 @@ def test_a_school_added_on_the_command_line_takes_users_and_pupils(
     imported = runner.invoke(cli, ["import", "pupils", str(csv), "--school", "12AB"])
     assert imported.exit_code == 0, imported.output
     assert "2 regels opgeslagen (2 nieuw)" in imported.output
+
+
+def test_the_command_line_invites_and_sends_a_new_link(
+    migrated: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVIESTRAJECT_MAIL_DIR", str(tmp_path / "mail"))
+    monkeypatch.setenv("ADVIESTRAJECT_PUBLIC_URL", "https://adviestraject.bestuur.nl")
+    assert runner.invoke(cli, ["school", "add", "12AB", "OBS De Regenboog"]).exit_code == 0
+    invited = runner.invoke(
+        cli,
+        [
+            *("user", "invite", "dirk@regenboog.nl", "--name", "Dirk", "--role", "directie"),
+            *("--school", "12AB"),
+        ],
+    )
+    assert invited.exit_code == 0, invited.output
+    assert "dirk@regenboog.nl  directie  Dirk  12AB" in runner.invoke(cli, ["user", "list"]).output
+    (first,) = (tmp_path / "mail").glob("uitnodiging-*.eml")
+    message = email.message_from_bytes(first.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    assert "https://adviestraject.bestuur.nl/uitnodiging/" in message.get_content()
+    assert "als directie bij OBS De Regenboog" in message.get_content()
+
+    again = runner.invoke(cli, ["user", "link", "Dirk@Regenboog.nl"])
+    assert again.exit_code == 0, again.output
+    assert len(list((tmp_path / "mail").glob("uitnodiging-*.eml"))) == 2
+    unknown = runner.invoke(cli, ["user", "link", "niemand@regenboog.nl"])
+    assert unknown.exit_code == 2
+    assert "geen gebruiker" in unknown.output
+    assert runner.invoke(cli, ["user", "disable", "dirk@regenboog.nl"]).exit_code == 0
+    disabled = runner.invoke(cli, ["user", "link", "dirk@regenboog.nl"])
+    assert disabled.exit_code == 2
+    assert "uitgeschakeld" in disabled.output
+    assert runner.invoke(cli, ["user", "enable", "dirk@regenboog.nl"]).exit_code == 0
+
+
+def test_the_readme_section_a_real_school_starts_runs_as_written(
+    migrated: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("## A real school starts", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0].replace("\\\n", " ")
+    csv = text.split("```csv\n", 1)[1].split("```", 1)[0]  # the README's pupil export
+    (tmp_path / "leerlingen.csv").write_text(csv, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ADVIESTRAJECT_MAIL_DIR", str(tmp_path / "mail"))
+    ran = 0
+    for line in block.splitlines():
+        words = shlex.split(line, comments=True)
+        if not words or words[0] != ".venv/bin/adviestraject" or words[1] == "migrate":
+            continue
+        typed = "een-lang-wachtwoord\n" * 2 if "--password" in words else None
+        result = runner.invoke(cli, words[1:], input=typed)
+        assert result.exit_code == 0, (line, result.output)
+        ran += 1
+    assert ran == 4
+    assert "school 12AB added: OBS De Regenboog" in section
+    assert len(list((tmp_path / "mail").glob("uitnodiging-*.eml"))) == 1
 
 
 @pytest.mark.parametrize(
@@ -163,7 +222,7 @@ def add_school_in_browser(browser: TestClient) -> str:
     page = browser.get(done.headers["location"])
     assert "School 12AB is toegevoegd" in page.text
     found = re.search(
-        r"12AB</td>\s*<td[^>]*>OBS De Regenboog<br><span[^>]*>id <code>([^<]+)", page.text
+        r"12AB</td>\s*<td[^>]*>OBS De Regenboog<br>\s*<span[^>]*>id <code>([^<]+)", page.text
     )
     assert found, page.text
     return found.group(1)
