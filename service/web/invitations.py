@@ -6,12 +6,15 @@ gets a Dutch page that says which and what to do (404 unknown, 410 the others), 
 The form carries a one-time token that must match a cookie set with the form (double submit,
 as the login form): another site cannot post a password of its choosing into someone's link,
 nor log a browser into an account of its choosing with its own link. The password rules are
-the login's (`password_problem`).
+the login's (`password_problem`). The link's token is kept out of the access log (the server's
+log readers must not be able to use a link before its owner does), and pages send no Referer.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
+import re
 import secrets
 from typing import Annotated
 
@@ -26,6 +29,23 @@ from service.bootstrap import Container
 from service.web.pages import page
 
 router = APIRouter(include_in_schema=False)
+
+_TOKEN_IN_PATH = re.compile(r"/uitnodiging/[^/?\s\"]+")
+
+
+class HideInvitationTokens(logging.Filter):
+    """Writes `/uitnodiging/…` instead of the link's token in uvicorn's access log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_PATH.sub("/uitnodiging/…", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
+
+
+logging.getLogger("uvicorn.access").addFilter(HideInvitationTokens())
 
 INVITE_CSRF_COOKIE = "adviestraject_invite_csrf"
 Token = Annotated[str, Path(max_length=200)]

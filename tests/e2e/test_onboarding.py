@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import re
 import shlex
 from collections.abc import Iterator
@@ -355,6 +356,17 @@ def test_an_expired_unknown_or_forged_link_is_refused_with_a_dutch_page(
     unknown = browser.get("/uitnodiging/bestaat-niet")
     assert unknown.status_code == 404
     assert "Deze link kennen wij niet" in unknown.text
+
+
+def test_the_access_log_does_not_show_a_links_token(caplog: pytest.LogCaptureFixture) -> None:
+    import service.web.invitations  # noqa: F401, PLC0415 - installs the filter, as the app does
+
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d', "10.0.0.1", "GET", "/uitnodiging/geheim123", "1.1", 200
+        )
+    assert "geheim123" not in caplog.text
+    assert '"GET /uitnodiging/… HTTP/1.1" 200' in caplog.text
 
 
 def test_disable_enable_and_reset_from_the_accounts_page(
