@@ -11,10 +11,10 @@ under the lock and replays it instead of inserting the rows again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from service.advice.batch import BatchItem, BatchOutcome
+from service.advice.batch import Batch, BatchItem, BatchOutcome
 from service.advice.trajectories import Trajectories
 from service.schools.register import Pupil, insert_pupils
 from service.shared.context import CommandContext, fingerprint
@@ -78,7 +78,7 @@ def enrol(
             )
         )
     with trajectories.batch() as batch:
-        outcomes = batch.execute(items)
+        outcomes = enrol_in(batch, list(zip(pupils, items, strict=True)))
         refusals = [
             (i, o.error) for i, o in enumerate(outcomes) if isinstance(o.error, DomainError)
         ]
@@ -87,7 +87,26 @@ def enrol(
         for outcome in outcomes:
             if outcome.error is not None:
                 raise outcome.error
-        insert_pupils(
-            batch.io, [p for p, o in zip(pupils, outcomes, strict=True) if not o.replayed]
-        )
     return [Enrolled(i.pupil_id, o) for i, o in zip(items, outcomes, strict=True)]
+
+
+def enrol_in(
+    batch: Batch,
+    enrolments: Sequence[tuple[Pupil, BatchItem]],
+    registered: Collection[str] = (),
+) -> list[BatchOutcome]:
+    """The enrolment step of every entry point (one pupil, a class, a CSV file), inside the
+    caller's unit of work: the domain decides each pupil's `EnrolPupil` item, and each accepted
+    pupil that is new (not a replayed answer, not among `registered`, the ids the register
+    already holds) gets its register row in the same commit. Refused items are the caller's
+    to report; it decides whether the unit commits."""
+    outcomes = batch.execute([item for _, item in enrolments])
+    insert_pupils(
+        batch.io,
+        [
+            pupil
+            for (pupil, _), outcome in zip(enrolments, outcomes, strict=True)
+            if outcome.accepted and not outcome.replayed and pupil.id not in registered
+        ],
+    )
+    return outcomes

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from service.advice.batch import Batch, BatchItem
+from service.advice.enrolment import enrol_in
 from service.advice.trajectories import Actor, CommandContext, trajectory_stream
 from service.bootstrap import Container
 from service.imports.csvfile import Field, Row, RowError
@@ -34,7 +35,15 @@ from service.imports.running import (
     row_error,
     school_of,
 )
-from service.schools.register import MAX_PREFIX, School, register_rows
+from service.schools.register import (
+    MAX_PREFIX,
+    Pupil,
+    School,
+    insert_pupils,
+    register_rows,
+    update_pupil,
+    write_parents,
+)
 from service.store import log
 from workflows.calendar import SchoolYear
 from workflows.commands import EnrolPupil
@@ -238,7 +247,18 @@ def _store(
     streams = [trajectory_stream(p.id) for p in pupils]
     versions = log.stream_versions(io, streams) if streams else {}
     known = _register_rows(batch, [str(p.id) for p in pupils])
-    items, lines = [], []
+    entries = {
+        pupil.id: Pupil(
+            str(pupil.id),
+            pupil.school.id,
+            pupil.given_name,
+            pupil.family_name,
+            pupil.class_name,
+            pupil.surname_prefix,
+        )
+        for pupil in pupils
+    }
+    new, lines = [], []
     for pupil, stream in zip(pupils, streams, strict=True):
         if versions.get(stream, 0) == 0:
             context = CommandContext(actor=actor, extra={"import": source, "line": pupil.line})
@@ -248,13 +268,19 @@ def _store(
                 groep=pupil.groep,
                 enrolled_on=pupil.enrolled_on,
             )
-            items.append(BatchItem(pupil.id, [enrol], context, expected_version=0))
+            new.append(
+                (entries[pupil.id], BatchItem(pupil.id, [enrol], context, expected_version=0))
+            )
             lines.append(pupil.line)
+    # The one enrolment step (service/advice/enrolment.py): trajectory and register row of each
+    # new pupil in this unit of work; what the file says beyond that is written below.
     refused = set()
-    for line, item, outcome in zip(lines, items, batch.execute(items), strict=True):
+    outcomes = enrol_in(batch, new, registered=known.keys())
+    for line, (_, item), outcome in zip(lines, new, outcomes, strict=True):
         if outcome.error is not None:
             report.errors.append(row_error(line, outcome.error, DOMAIN_FIELDS))
             refused.add(item.pupil_id)
+    enrolled = {str(item.pupil_id) for _, item in new}
     for pupil in pupils:
         if pupil.id in refused:
             continue
@@ -272,7 +298,13 @@ def _store(
             continue
         else:
             report.count(pupil.line, "bijgewerkt")
-        _write_register(batch, pupil, register, before, gone)
+        if before is None and str(pupil.id) not in enrolled:
+            # a trajectory without a register row (its names erased): the file brings them back
+            insert_pupils(batch.io, [entries[pupil.id]])
+        if before is not None or any(register[4:7]):
+            update_pupil(batch.io, str(pupil.id), register)
+        old = before[1] if before else {}
+        write_parents(batch.io, str(pupil.id), pupil.parents, old.keys(), gone)
 
 
 # optional fields: absent from the file, the register keeps what it has
@@ -328,41 +360,3 @@ def _register_rows(
         if str(r[1]) in found:
             found[str(r[1])][1][str(r[0])] = (str(r[2]), str(r[3] or ""), str(r[4] or ""))
     return found
-
-
-def _write_register(
-    batch: Batch, pupil: _Pupil, register: tuple[Any, ...], before: Any, gone: list[str]
-) -> None:
-    io = batch.io
-    born = register[5]
-    values = (
-        *register[:5],
-        born.isoformat() if born and not io.postgres else born,
-        *register[6:8],
-    )
-    if before is None:
-        io.run(
-            "INSERT INTO pupils (id, school_id, given_name, family_name, class_name, initials, "
-            "birth_date, sex, surname_prefix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (str(pupil.id), *values),
-        )
-    else:
-        io.run(
-            "UPDATE pupils SET school_id = ?, given_name = ?, family_name = ?, class_name = ?, "
-            "initials = ?, birth_date = ?, sex = ?, surname_prefix = ? WHERE id = ?",
-            (*values, str(pupil.id)),
-        )
-    old = before[1] if before else {}
-    for parent_id in gone:
-        io.run("DELETE FROM parents WHERE id = ?", (parent_id,))
-    for parent_id, name, email, phone in pupil.parents:
-        if parent_id in old:
-            io.run(
-                "UPDATE parents SET name = ?, email = ?, phone = ? WHERE id = ?",
-                (name, email or None, phone or None, parent_id),
-            )
-        else:
-            io.run(
-                "INSERT INTO parents (id, pupil_id, name, email, phone) VALUES (?, ?, ?, ?, ?)",
-                (parent_id, str(pupil.id), name, email or None, phone or None),
-            )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
@@ -234,6 +236,46 @@ def insert_pupils(driver: Driver, new: list[Pupil]) -> None:
         f"VALUES ({', '.join('?' for _ in columns)})",
         [tuple(getattr(p, c) for c in columns) for p in new],
     )
+
+
+def update_pupil(driver: Driver, pupil_id: str, row: Sequence[Any]) -> None:
+    """A pupil's register row brought up to date inside a use case's unit of work (an import):
+    `row` is (school_id, given_name, family_name, class_name, initials, birth_date, sex,
+    surname_prefix)."""
+    born = row[5]
+    driver.run(
+        "UPDATE pupils SET school_id = ?, given_name = ?, family_name = ?, class_name = ?, "
+        "initials = ?, birth_date = ?, sex = ?, surname_prefix = ? WHERE id = ?",
+        (*row[:5], _date_in(driver, born), *row[6:8], pupil_id),
+    )
+
+
+def write_parents(
+    driver: Driver,
+    pupil_id: str,
+    parents: Sequence[tuple[str, str, str, str]],
+    known: Collection[str],
+    gone: Sequence[str],
+) -> None:
+    """A pupil's parents as the school administration lists them: (id, name, email, phone)
+    each, updated where `known`, inserted otherwise; those `gone` deleted."""
+    for parent_id in gone:
+        driver.run("DELETE FROM parents WHERE id = ?", (parent_id,))
+    for parent_id, name, email, phone in parents:
+        if parent_id in known:
+            driver.run(
+                "UPDATE parents SET name = ?, email = ?, phone = ? WHERE id = ?",
+                (name, email or None, phone or None, parent_id),
+            )
+        else:
+            driver.run(
+                "INSERT INTO parents (id, pupil_id, name, email, phone) VALUES (?, ?, ?, ?, ?)",
+                (parent_id, pupil_id, name, email or None, phone or None),
+            )
+
+
+def _date_in(driver: Driver, day: date | None) -> Any:
+    return day.isoformat() if day is not None and not driver.postgres else day
 
 
 def move_to_class(driver: Driver, school_id: str, pupil_ids: list[str], class_name: str) -> None:
