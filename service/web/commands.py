@@ -39,6 +39,7 @@ from service.web.actions import BY_KEY, ActionKind, refusal
 from service.web.pages import page, session_of
 from workflows.enums import AdviceKind, ConversationParty, ExemptionGround, KeepReason
 from workflows.errors import DomainError
+from workflows.lifecycle import Status
 from workflows.policy import SchoolPolicy
 from workflows.scale import SchoolAdvice
 from workflows.trajectory import Trajectory
@@ -61,6 +62,8 @@ class Field:
     required: bool = True
     hint: str = ""
     choices: tuple[tuple[str, str], ...] = ()
+    only_when: Callable[[Trajectory], bool] | None = None
+    """Shown (and sent) only in states where it means something."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class Form:
     run: Callable[[Any, PupilCommand, Trajectory], Any]
     fixed: Mapping[str, Any] = field(default_factory=dict)
     defaults: Callable[[Trajectory], dict[str, Any]] | None = None
+
+    def fields_for(self, state: Trajectory) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.only_when is None or f.only_when(state))
 
 
 def _labelled(enum: Any) -> tuple[tuple[str, str], ...]:
@@ -259,8 +265,8 @@ FORMS: dict[str, Form] = {
         fixed={"outcome": "keep"},
     ),
     "definitief-advies": Form(
-        "Het definitief schooladvies volgt uit de toetsuitslag en de heroverweging; het uiterlijk "
-        "op 24 maart gegeven. Kies alleen een advies na beoordeling van de uitslag.",
+        "Het definitief schooladvies volgt uit de toetsuitslag en de heroverweging (zie de stand "
+        "van zaken hierboven) en wordt uiterlijk op 24 maart gegeven.",
         (
             _on("given_on", "Gegeven op"),
             Field(
@@ -268,7 +274,8 @@ FORMS: dict[str, Form] = {
                 "Advies",
                 "advice",
                 required=False,
-                hint="Alleen na beoordeling van de uitslag (vso, geen specifiek advies mogelijk).",
+                hint="Na beoordeling van de uitslag kiest de school het advies zelf.",
+                only_when=lambda state: state.status is Status.RESULT_REVIEW_REQUIRED,
             ),
         ),
         api.FinalAdviceIn,
@@ -342,10 +349,10 @@ FORMS: dict[str, Form] = {
 # -- parsing a posted form into the API's body ---------------------------------------------------
 
 
-def _body_data(form: Form, posted: Any) -> dict[str, Any]:
+def _body_data(form: Form, state: Trajectory, posted: Any) -> dict[str, Any]:
     """The posted strings as the JSON the API route takes (empty optional fields left out)."""
     data: dict[str, Any] = dict(form.fixed)
-    for f in form.fields:
+    for f in form.fields_for(state):
         if f.kind == "checkbox":
             data[f.name] = posted.get(f.name) == "ja"
             continue
@@ -543,6 +550,7 @@ def _render(
         state=screen.state,
         kind=screen.kind,
         form=screen.form,
+        fields=screen.form.fields_for(screen.state),
         values=values if values is not None else _initial_values(screen, container),
         errors=errors or {},
         form_error=form_error,
@@ -610,7 +618,7 @@ def _submit(
             form_error="Het formulier mist de versie waarop het gebaseerd was; open het opnieuw.",
         )
     try:
-        body = screen.form.body.model_validate(_body_data(screen.form, posted))
+        body = screen.form.body.model_validate(_body_data(screen.form, screen.state, posted))
     except ValidationError as error:
         return _render(
             screen,

@@ -333,7 +333,7 @@ def test_each_form_renders_in_dutch_and_stores_its_command(
     assert form.status_code == 200, form.text
     assert f'<h1 class="utrecht-heading-1">{BY_KEY[case.key].label}</h1>' in form.text
     assert "Noor de Vries" in form.text
-    for f in FORMS[case.key].fields:
+    for f in FORMS[case.key].fields_for(school.trajectories.load(pupil_id)):
         assert f'name="{f.name}"' in form.text
     assert any(what == "actieformulier" for *_, what in reads_of(school.engine, str(pupil_id)))
 
@@ -397,20 +397,38 @@ def test_a_bad_value_is_a_422_in_dutch_beside_the_field_and_nothing_is_stored(
     assert 'value="' + data["given_on"] + '"' in refused.text
 
 
-def test_a_rule_without_a_field_is_shown_above_the_form(
+def test_a_rule_of_the_domain_that_names_a_field_is_shown_beside_that_field(
     browser: TestClient, school: Container, clock: Clock
 ) -> None:
-    """Keeping the advice with a motivation the rules accept but the conversation not yet held
-    is fine; raising above the toetsadvies is not (the domain names the field: advice)."""
-    pupil_id = prepared(school, clock, CASES[13])  # advies-bijstellen, heroverweging open
+    """Raising above the toetsadvies (havo/vwo) is not foreseen anywhere: the domain says no."""
+    pupil_id = prepared(school, clock, next(c for c in CASES if c.key == "advies-bijstellen"))
     log_in(browser, TEACHER)
     before = events(school, pupil_id)
     refused = submit(
         browser, pupil_id, "advies-bijstellen", {"advice": "VWO", "decided_on": "2026-03-10"}
     )
     assert refused.status_code == 422
-    assert "app-field-error" in refused.text
+    assert re.search(r'id="veld-advice-fout">[^<]+<', refused.text), refused.text
     assert events(school, pupil_id) == before
+
+
+def test_what_the_machine_refuses_is_said_above_the_form_and_nothing_is_stored(
+    browser: TestClient, school: Container
+) -> None:
+    pupil_id = pupil_in(school)
+    log_in(browser, TEACHER)
+    form = browser.get(f"/leerlingen/{pupil_id}/acties/voorlopig-advies")
+    refused = browser.post(
+        f"/leerlingen/{pupil_id}/acties/inhaaltoets",
+        data={
+            "csrf_token": hidden(form.text, "csrf_token"),
+            "version": hidden(form.text, "version"),
+            "planned_on": "2026-01-20",
+        },
+    )
+    assert refused.status_code == 422
+    assert "Inhaaltoets plannen kan niet in de toestand" in refused.text
+    assert events(school, pupil_id) == ["pupil_enrolled"]
 
 
 def test_a_form_opened_before_someone_else_changed_the_pupil_says_so_and_stores_nothing(
@@ -732,3 +750,37 @@ def test_each_form_sent_empty_answers_422_in_dutch_beside_a_field_and_stores_not
         "Kies ten minste één.",
     }
     assert events(school, pupil_id) == before
+
+
+def test_after_a_result_review_the_definitief_advies_form_asks_for_the_advice(
+    browser: TestClient, school: Container, clock: Clock
+) -> None:
+    pupil_id = pupil_in(school)
+    given(
+        school, pupil_id, GiveProvisionalAdvice(advice=SchoolAdvice.VSO, given_on=date(2026, 1, 15))
+    )
+    clock.now = MAR_10
+    given(school, pupil_id, HIGHER)
+    log_in(browser, TEACHER)
+    shown = browser.get(f"/leerlingen/{pupil_id}/acties/definitief-advies")
+    assert 'name="advice"' in shown.text
+    refused = submit(browser, pupil_id, "definitief-advies", {"given_on": "2026-03-10"})
+    assert refused.status_code == 422
+    assert "Kies het definitief advies na beoordeling van de uitslag." in refused.text
+    done = submit(
+        browser, pupil_id, "definitief-advies", {"given_on": "2026-03-10", "advice": "HAVO"}
+    )
+    assert done.status_code == 303
+    trajectory = browser.get(f"/api/v1/pupils/{pupil_id}/trajectory").json()
+    assert trajectory["final_advice"]["advice"]["code"] == "HAVO"
+
+
+def test_without_a_result_review_the_definitief_advies_form_has_no_advice_to_choose(
+    browser: TestClient, school: Container, clock: Clock
+) -> None:
+    pupil_id = prepared(school, clock, next(c for c in CASES if c.key == "definitief-advies"))
+    log_in(browser, TEACHER)
+    shown = browser.get(f"/leerlingen/{pupil_id}/acties/definitief-advies")
+    assert shown.status_code == 200
+    assert 'name="advice"' not in shown.text
+    assert "bijgesteld naar havo/vwo" in shown.text
