@@ -37,6 +37,7 @@ from service.store.events import ConcurrencyError
 from service.store.streams import trajectory_stream
 from service.web.actions import BY_KEY, ActionKind, refusal
 from service.web.pages import page, session_of
+from workflows.calendar import SchoolYear
 from workflows.enums import AdviceKind, ConversationParty, ExemptionGround, KeepReason
 from workflows.errors import DomainError
 from workflows.lifecycle import Status
@@ -131,6 +132,11 @@ FORMS: dict[str, Form] = {
         ),
         api.Groep8In,
         _route(api.move_to_groep_8),
+        defaults=lambda state: (
+            {"school_year": str(SchoolYear(state.school_year.start_year + 1))}
+            if state.school_year
+            else {}
+        ),
     ),
     "voorlopig-advies": Form(
         "Het voorlopig schooladvies gaat tussen 10 en 31 januari naar ouders en leerling. Een "

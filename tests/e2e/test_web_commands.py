@@ -336,6 +336,8 @@ def test_each_form_renders_in_dutch_and_stores_its_command(
     for f in FORMS[case.key].fields_for(school.trajectories.load(pupil_id)):
         assert f'name="{f.name}"' in form.text
     assert any(what == "actieformulier" for *_, what in reads_of(school.engine, str(pupil_id)))
+    if case.key == "groep-8":  # the next school year is offered
+        assert 'value="2026-2027"' in form.text
 
     done = submit(browser, pupil_id, case.key, case.data)
     assert done.status_code == 303, done.text
@@ -602,6 +604,7 @@ def test_the_grid_commits_the_voorlopig_advies_of_28_pupils_in_one_transaction(
     shown = browser.get(GRID)
     assert shown.status_code == 200, shown.text
     assert shown.text.count('<select class="utrecht-select') == 28
+    assert any(w == "klas voorlopig advies" for *_, w in reads_of(school.engine, str(pupils[0])))
     assert "Kind00 Achternaam00" in shown.text
     assert str(other_class) not in shown.text
     head_before = school.trajectories.store.head()[0]
