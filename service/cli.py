@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -44,10 +45,11 @@ from service.schools.demo import (
     seed_demo,
     seed_demo_users,
 )
+from service.settings import Settings
 from service.store import migrate as migrations
 from service.store.keys import KeyFileError, KeyRing
 from service.store.sql import SqlStore
-from service.worker import wait_for_database, work
+from service.worker import beside_the_server, wait_for_database, work
 from service.worker_status import backlog, read_reports
 from workflows.diagram import mermaid_document
 
@@ -96,7 +98,8 @@ def serve_command(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
     workers: Annotated[int, typer.Option(help="Number of worker processes")] = 1,
 ) -> None:
-    """Start the HTTP service."""
+    """Start the HTTP service; on SQLite also the worker beside it (ADVIESTRAJECT_EMBEDDED_WORKER),
+    so delivered results become heroverwegingen and e-mail goes out without `worker`."""
     settings = _settings()
     with _container() as container:
         _require_schema(container)
@@ -107,6 +110,14 @@ def serve_command(
     print(f"  start:      {base}/")
     print(f"  API-docs:   {base}/docs")
     print(f"  health:     {base}/health")
+    embedded = settings.runs_embedded_worker
+    if embedded:
+        print("  worker:     draait mee (toetsuitslagen verwerken, e-mail versturen)")
+    with beside_the_server(settings) if embedded else nullcontext():
+        _serve(settings, host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "service.api.app:create_app_from_env",
         factory=True,

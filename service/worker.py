@@ -9,6 +9,11 @@ Three loops, each on its own thread, so none can hold another up:
 - **housekeeping**: ended sessions and old login attempts, purged hourly; the log's head
   anchored outside the database when it moved (ADVIESTRAJECT_ANCHOR_INTERVAL, checked hourly).
 
+`adviestraject worker` runs the loops in a process of their own (PostgreSQL, compose);
+`adviestraject serve` runs them beside the HTTP server in its own process when the database is
+SQLite (`beside_the_server`, ADVIESTRAJECT_EMBEDDED_WORKER), so that `make run` alone also turns
+delivered results into heroverwegingen and sends the e-mail.
+
 A loop survives every exception: it logs it with its traceback, records it on the status board
 (`service.worker_status`), waits (doubling from `backoff_start` up to `backoff_cap` while the
 failures go on) and tries again; a database that is down for an hour is caught up with when it
@@ -20,21 +25,24 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from service.audit.anchors import write_anchor_if_due
-from service.bootstrap import Container
+from service.bootstrap import Container, bootstrap
 from service.dbfaults import outage
 from service.intake.processing import Attempts, process_pending
 from service.projections.rebuild import CATCH_UP
 from service.projections.runner import catch_up
+from service.settings import Settings
 from service.worker_status import StatusBoard
 
 log = logging.getLogger("adviestraject.worker")
 
 HOUSEKEEPING_EVERY = 3600.0  # seconds between purges of ended sessions and old login attempts
 ONCE_GIVES_UP_AFTER = 3  # failures in a row after which `--once` stops trying
+STOP_WAITS = 30.0  # seconds `beside_the_server` waits for the loops to finish their step
 
 
 @dataclass(frozen=True)
@@ -204,3 +212,30 @@ def _run(
             return
         if not done:
             stopping.wait(loop.idle)
+
+
+@contextmanager
+def beside_the_server(settings: Settings, *, interval: float = 1.0) -> Iterator[threading.Event]:
+    """The worker's loops on threads of this process while the block runs (the HTTP server);
+    at its end they finish the step they are in and stop. Its own container: its own
+    connections, with the configured statement timeout. Yields the event that stops them."""
+    container = bootstrap(settings)
+    stopping = threading.Event()
+    thread = threading.Thread(
+        target=work,
+        args=(container, stopping),
+        kwargs={"interval": interval},
+        name="embedded-worker",
+        daemon=True,  # a step that hangs past STOP_WAITS does not keep the process alive
+    )
+    thread.start()
+    log.info("worker runs beside the server (ADVIESTRAJECT_EMBEDDED_WORKER)")
+    try:
+        yield stopping
+    finally:
+        stopping.set()
+        thread.join(timeout=STOP_WAITS)
+        if thread.is_alive():
+            log.warning("worker loops still busy after %.0f s: left behind", STOP_WAITS)
+        else:
+            container.close()

@@ -217,7 +217,7 @@ def reconsideration_mail(payload: dict[str, Any], public_url: str) -> tuple[str,
         because = f"als {Role(role).label} van de school"
     else:
         because = "omdat de school dit adres voor deze meldingen heeft opgegeven"
-    subject = f"Heroverweging nodig: {who}{where}"
+    subject = f"Heroverweging nodig: {who}"  # short: a folded Subject shows a leading space
     body = (
         f"Beste {payload.get('name') or 'collega'},\n\n"
         f"Voor {who}{where} is een heroverweging van het schooladvies nodig: het toetsadvies "

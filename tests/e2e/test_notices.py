@@ -189,9 +189,9 @@ def test_the_class_teachers_and_the_ib_each_get_one_dutch_e_mail_without_pupil_d
     anna = mails["anna@school.nl"]
     assert anna["From"] == "adviestraject@bestuur.nl"
     assert anna["To"] == "anna@school.nl"
-    assert anna["Subject"] == "Heroverweging nodig: een leerling van groep 8A (De Vuurtoren)"
+    assert anna["Subject"] == "Heroverweging nodig: een leerling van groep 8A"
     body = text_of(anna)
-    assert body.startswith("Beste Anna de Wit,\n")
+    assert body.startswith("Beste Anna de Wit,\n\nVoor een leerling van groep 8A (De Vuurtoren) ")
     assert "het toetsadvies van de doorstroomtoets is hoger dan het voorlopig" in body
     assert "uiterlijk 24-03-2026" in body
     assert f"https://adviestraject.bestuur.nl/leerlingen/{pupil}\n" in body

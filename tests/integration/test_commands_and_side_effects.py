@@ -208,7 +208,8 @@ def test_the_worker_mails_the_school_once_when_a_heroverweging_is_needed(
     [mail] = sorted(container.settings.mail_dir.glob("*.eml"))
     text = mail.read_text(encoding="utf-8")
     assert "To: ib@school.nl" in text
-    assert "Subject: Heroverweging nodig: een leerling (Testschool)" in text
+    assert "Subject: Heroverweging nodig: een leerling\n" in text
+    assert "Voor een leerling (Testschool) is een heroverweging" in text
     assert "Jansen" not in text
     assert "24-03-2026" in text
     assert worker.status().done == 4
