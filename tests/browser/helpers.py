@@ -85,9 +85,9 @@ def axe_violations(page: Page) -> list[str]:
     return lines
 
 
-def assert_accessible(page: Page) -> None:
-    """Zero axe-core violations (WCAG 2.2 A/AA), nothing refused by the CSP, no script error
-    and no failed request since the last check."""
+def accessibility_problems(page: Page) -> list[str]:
+    """axe-core's WCAG 2.2 A/AA violations, and what the browser reported since the last check:
+    CSP refusals, script errors, failed requests."""
     page.wait_for_load_state("load")
     problems = _PROBLEMS.get(id(page), PageProblems())
     before = len(problems.messages)
@@ -95,15 +95,49 @@ def assert_accessible(page: Page) -> None:
     during = [f"(while axe ran) {message}" for message in problems.messages[before:]]
     reported = [*found, *problems.messages[:before], *during]
     problems.messages.clear()
+    return reported
+
+
+def assert_accessible(page: Page) -> None:
+    """Zero axe-core violations (WCAG 2.2 A/AA), nothing refused by the CSP, no script error
+    and no failed request since the last check."""
+    reported = accessibility_problems(page)
     assert not reported, f"{page.url}: {len(reported)} problem(s):\n" + "\n".join(reported)
 
 
-def assert_fits(page: Page, width: int = PHONE["width"]) -> None:
-    """At this viewport width the page does not scroll sideways (a wide table may scroll
-    inside its own container); the viewport stays at this width."""
+def fit_problems(page: Page, width: int = PHONE["width"]) -> list[str]:
+    """At this viewport width, whatever makes the page scroll sideways (a wide table may
+    scroll inside its own container); the viewport stays at this width."""
     page.set_viewport_size({"width": width, "height": PHONE["height"]})
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"{page.url} is {scroll_width} px wide at a {width} px viewport"
+    if scroll_width <= width:
+        return []
+    wide = page.evaluate(_WIDE_ELEMENTS, width)
+    return [f"{scroll_width} px wide at a {width} px viewport; too wide: {', '.join(wide)}"]
+
+
+def assert_fits(page: Page, width: int = PHONE["width"]) -> None:
+    """At this viewport width the page does not scroll sideways."""
+    reported = fit_problems(page, width)
+    assert not reported, f"{page.url}: " + "\n".join(reported)
+
+
+# the innermost elements whose box or content (a long word, a URL) reaches past the right edge
+_WIDE_ELEMENTS = """(width) => {
+  const clips = (e) => ["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(e).overflowX);
+  const over = (e) => e.getBoundingClientRect().right > width + 1 ||
+    (e.scrollWidth > e.clientWidth + 1 && !clips(e));
+  const out = [];
+  for (const e of document.querySelectorAll("body *")) {
+    if (!over(e) || Array.from(e.children).some(over) || clips(e.parentElement)) continue;
+    const r = e.getBoundingClientRect();
+    const cls = typeof e.className === "string" ? e.className.trim().split(/ +/)[0] : "";
+    const name = e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (cls ? "." + cls : "");
+    const text = (e.textContent || "").trim().slice(0, 60);
+    out.push(`${name}: ${Math.round(r.width)} px box, ${e.scrollWidth} px content: ${text}`);
+  }
+  return out.slice(0, 8);
+}"""
 
 
 def assert_accessible_at_both_widths(page: Page) -> None:

@@ -57,43 +57,34 @@ class Served:
         return self.base_url + path
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
-        """Run `adviestraject ARGS` against the served database; its stdout."""
-        done = subprocess.run(
-            [CLI, *args],
-            env=self.env,
-            cwd=self.directory,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise ServiceError(f"adviestraject {' '.join(args)}:\n{done.stdout}{done.stderr}")
-        return done.stdout
-
-    def cli_in_process(self, *args: str) -> str:
-        """The same command run in this process (saves the CLI's start-up of a few seconds)."""
+        """`adviestraject ARGS` against the served database, run in this process (the same
+        command code; saves the CLI's start-up of a few seconds); its standard output."""
         own = {key: value for key, value in self.env.items() if key.startswith("ADVIESTRAJECT_")}
-        done = CliRunner().invoke(cli_app, list(args), env=own)
+        done = CliRunner().invoke(cli_app, list(args), input=stdin, env=own)
         if done.exit_code != 0:
-            raise ServiceError(f"adviestraject {' '.join(args)}:\n{done.output}{done.exception!r}")
-        return done.output
+            raise ServiceError(
+                f"adviestraject {' '.join(args)}: exit {done.exit_code}\n{done.output}"
+                f"{done.exception!r}"
+            )
+        return done.stdout
 
     def log_text(self) -> str:
         return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')}" for log in self.logs)
 
 
-def service_env(directory: Path, database_url: str) -> dict[str, str]:
+def service_env(directory: Path, database_url: str, base_url: str) -> dict[str, str]:
     return {
         **os.environ,
         "ADVIESTRAJECT_DATABASE_URL": database_url,
+        "ADVIESTRAJECT_PUBLIC_URL": base_url,  # the links in the invitation e-mails
         "ADVIESTRAJECT_ENVIRONMENT": "development",
         "ADVIESTRAJECT_MAIL_DIR": str(directory / "mail"),
         "ADVIESTRAJECT_KEY_FILE": str(directory / "keys" / "pupil-keys.kek"),
         "ADVIESTRAJECT_ANCHOR_DIR": str(directory / "anchors"),
         "ADVIESTRAJECT_WORKER_STATUS_DIR": str(directory / "worker"),
         "ADVIESTRAJECT_LOG_LEVEL": "WARNING",
+        # one worker, our own, polling every 0.2 s (serve's embedded one would be a second)
+        "ADVIESTRAJECT_EMBEDDED_WORKER": "off",
     }
 
 
@@ -142,9 +133,10 @@ def serve(
     directory.mkdir(parents=True, exist_ok=True)
     url = database_url or sqlite_file_url(directory / "served.db")
     port = free_port()
-    served = Served(f"http://127.0.0.1:{port}", service_env(directory, url), directory)
+    base = f"http://127.0.0.1:{port}"
+    served = Served(base, service_env(directory, url, base), directory)
     for step in ("migrate", "seed-demo") if seed else ("migrate",):
-        served.cli_in_process(step)
+        served.cli(step)
     processes = _Processes()
     try:
         server = processes.start(served, "serve", "serve", "--port", str(port))

@@ -1,7 +1,7 @@
-"""The pages every user meets, in chromium: the login, a wrong password, and the Toetsuitslagen
-page reached from the menu. Each passes axe-core (WCAG 2.2 A/AA) with zero violations at desktop
-width and at 360 px, does not scroll sideways at 360 px, and has nothing refused by the
-Content-Security-Policy."""
+"""The pages every user meets, in chromium: the login, a wrong password, the start page after
+logging in (and out again), and the Toetsuitslagen page reached from the menu. Each passes
+axe-core (WCAG 2.2 A/AA) with zero violations at desktop width and at 360 px, does not scroll
+sideways at 360 px, and has nothing refused by the Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -40,3 +40,15 @@ def test_directie_opens_the_toetsuitslagen_page_from_the_menu(page: Page) -> Non
     expect(page.get_by_role("heading", name="Toetsuitslagen").first).to_be_visible()
     expect(page.get_by_role("heading", name="OBS De Vuurtoren (demo) (BRIN 99ZZ)")).to_be_visible()
     assert_accessible_at_both_widths(page)
+
+
+def test_the_teacher_logs_in_sees_the_start_page_and_logs_out(page: Page) -> None:
+    log_in(page, DEMO_TEACHER, DEMO_PASSWORD)
+    expect(page.get_by_text("Juf Demi (demo)")).to_be_visible()
+    assert_accessible_at_both_widths(page)
+
+    page.get_by_role("button", name="Uitloggen").click()
+    page.wait_for_url("**/login")
+    expect(page.get_by_role("button", name="Uitloggen")).to_have_count(0)
+    page.goto("/klassen")
+    page.wait_for_url("**/login**")
