@@ -114,7 +114,8 @@ def fan_out_reconsideration(
         # directie is told
         class_name = pupil.class_name if pupil is not None else ""
         year = year or SchoolYear.containing(clock().date())
-        chosen = policies(school_id, year).recipients(Notice.RECONSIDERATION_REQUIRED)
+        policy = policies(school_id, year)
+        chosen = policy.recipients(Notice.RECONSIDERATION_REQUIRED)
         found = recipients(engine, school_id, class_name, chosen)
         if not found:
             raise GiveUpError(
@@ -134,6 +135,7 @@ def fan_out_reconsideration(
                 "class_name": class_name,
                 "school_name": school.name if school else "",
                 "deadline": data["deadline"],
+                "conversation_required": policy.conversation_required,
                 "source": message.id,
             }
             for who in found
@@ -217,14 +219,19 @@ def reconsideration_mail(payload: dict[str, Any], public_url: str) -> tuple[str,
         because = f"als {Role(role).label} van de school"
     else:
         because = "omdat de school dit adres voor deze meldingen heeft opgegeven"
+    if payload.get("conversation_required", True):
+        talk = (
+            "Voer vóór het besluit het gesprek met de ouders en de leerling (zo wil de school het)."
+        )
+    else:
+        talk = "Een gesprek met de ouders en de leerling vóór het besluit wordt aangeraden."
     subject = f"Heroverweging nodig: {who}"  # short: a folded Subject shows a leading space
     body = (
         f"Beste {payload.get('name') or 'collega'},\n\n"
         f"Voor {who}{where} is een heroverweging van het schooladvies nodig: het toetsadvies "
         "van de doorstroomtoets is hoger dan het voorlopig schooladvies.\n\n"
         "De school stelt het advies bij naar het toetsadvies, tenzij dat niet in het belang van "
-        "de leerling is; leg dan de moverende redenen vast. Plan zo nodig het gesprek met de "
-        "ouders en de leerling.\n"
+        f"de leerling is; leg dan de moverende redenen vast. {talk}\n"
         f"Het definitief advies is uiterlijk {deadline:%d-%m-%Y} nodig.\n\n"
         f"Bekijk de leerling (na inloggen):\n{link}\n\n"
         f"U krijgt dit bericht {because}. Naam en adviezen van de leerling staan bewust niet "

@@ -194,6 +194,7 @@ def test_the_class_teachers_and_the_ib_each_get_one_dutch_e_mail_without_pupil_d
     assert body.startswith("Beste Anna de Wit,\n\nVoor een leerling van groep 8A (De Vuurtoren) ")
     assert "het toetsadvies van de doorstroomtoets is hoger dan het voorlopig" in body
     assert "uiterlijk 24-03-2026" in body
+    assert "Voer vóór het besluit het gesprek met de ouders en de leerling" in body
     assert f"https://adviestraject.bestuur.nl/leerlingen/{pupil}\n" in body
     assert "als leerkracht van deze groep" in body
     assert "als intern begeleider van de school" in text_of(mails[IB])
@@ -236,7 +237,12 @@ def test_a_mail_server_that_refuses_or_is_down_delays_the_e_mail_and_loses_none(
 
     clock.now += timedelta(seconds=10)  # the second backoff
     drain(worker)
-    assert sorted(catcher.by_recipient()) == sorted([*TEACHERS_8A, IB])
+    mails = catcher.by_recipient()
+    assert sorted(mails) == sorted([*TEACHERS_8A, IB])
+    with school.engine.connect() as conn:
+        ids = conn.execute(select(outbox.c.id).where(outbox.c.topic == MAIL_TOPIC)).scalars()
+        expected = {f"<outbox-{i}@adviestraject>" for i in ids}
+    assert {m["Message-ID"] for m in mails.values()} == expected
     assert worker.status().pending == 0
     assert worker.status().failed == 0
 
@@ -317,7 +323,10 @@ def test_the_school_setting_decides_who_gets_the_notice_by_mail_and_on_the_start
     school.policies.change(
         SCHOOL.id,
         year,
-        SchoolPolicy(notices={Notice.RECONSIDERATION_REQUIRED: only_directie}),
+        SchoolPolicy(
+            conversation_required=False,
+            notices={Notice.RECONSIDERATION_REQUIRED: only_directie},
+        ),
         user_id="d-1",
         user_name="Dirk Mol",
         role="directie",
@@ -330,6 +339,9 @@ def test_the_school_setting_decides_who_gets_the_notice_by_mail_and_on_the_start
     assert sorted(mails) == ["directie@school.nl", "groep8@school.nl"]
     assert "als directie van de school" in text_of(mails["directie@school.nl"])
     assert "Beste collega," in text_of(mails["groep8@school.nl"])
+    assert "Een gesprek met de ouders en de leerling vóór het besluit wordt aangeraden." in (
+        text_of(mails["groep8@school.nl"])
+    )
 
     def notices_of(address: str) -> list[str]:
         [who] = [p for p in school.accounts.list_users() if p.email == address]
