@@ -1,11 +1,11 @@
 """PNGs of the main pages, per role, at 1280 px and 360 px wide, into docs/screenshots/.
 
 Starts the real service as `make run` does (migrate, seed-demo, serve, worker; on a throw-away
-SQLite file), adds an IB and a beheer account to the demo school, sends one toets result through
-the chain (Noor de Vries: havo, toetsadvies vwo, so she needs a heroverweging), logs in per role
-in Debian's chromium and writes `<role>-<page>-<width>.png` (the whole page, not just the
-viewport). A page the service does not have yet (404) is left out and named in the output; old
-PNGs of pages no longer taken are removed.
+SQLite file), adds an IB and a beheer account and a groep 7 class to the demo school, sends one
+toets result through the chain (Noor de Vries: havo, toetsadvies vwo, so she needs a
+heroverweging), logs in per role in Debian's chromium and writes `<role>-<page>-<width>.png`
+(the whole page, not just the viewport). A page the service does not have yet (404) is left out
+and named in the output; old PNGs of pages no longer taken are removed.
 
 Run: make screenshots   (or .venv/bin/python -m bench.screenshots [DIR])
 """
@@ -51,6 +51,8 @@ PAGES: list[tuple[str, str | None, list[tuple[str, str]]]] = [
             ("leerling-zonder-advies", f"/leerlingen/{LUUK}"),
             ("voorlopig-advies-klas", f"/klassen/voorlopig?school={SCHOOL}&klas={DEMO_CLASS}"),
             ("heroverwegingen", "/heroverwegingen"),
+            ("advies-bijstellen", f"/leerlingen/{NOOR}/acties/advies-bijstellen"),
+            ("gesprek-gevoerd", f"/leerlingen/{NOOR}/acties/gesprek-gevoerd"),
         ],
     ),
     (
@@ -58,6 +60,7 @@ PAGES: list[tuple[str, str | None, list[tuple[str, str]]]] = [
         IB,
         [
             ("start", "/"),
+            ("klassen", "/klassen"),
             ("import", "/import"),
             ("toetsuitslagen", "/toetsuitslagen"),
             ("jaarovergang", "/jaarovergang"),
@@ -77,7 +80,8 @@ PAGES: list[tuple[str, str | None, list[tuple[str, str]]]] = [
 
 
 def prepare(served: Served) -> None:
-    """An IB and a beheer account; Noor's toetsadvies vwo through the chain, processed."""
+    """An IB and a beheer account, a groep 7 class (for the year rollover), and Noor's
+    toetsadvies vwo through the chain, processed."""
     served.cli(
         "user", "add", IB, "--name", "Ina de Boer (IB)", "--role", "ib", "--school", "99ZZ",
         "--password-stdin", stdin=DEMO_PASSWORD + "\n",
@@ -86,6 +90,14 @@ def prepare(served: Served) -> None:
         "user", "add", BEHEER, "--name", "Bert Beheer", "--role", "beheer", "--password-stdin",
         stdin=DEMO_PASSWORD + "\n",
     )  # fmt: skip
+    groep7 = served.directory / "groep7.csv"
+    groep7.write_text(
+        "Leerlingnummer;Roepnaam;Tussenvoegsel;Achternaam;Groep;Klas\n"
+        "7001;Mila;;Hendriks;7;7A\n7002;Sem;van;Leeuwen;7;7A\n"
+        "7003;Julia;;Vos;7;7A\n7004;Finn;de;Graaf;7;7A\n",
+        encoding="utf-8",
+    )
+    served.cli("import", "pupils", str(groep7), "--school", DEMO_SCHOOL.brin)
     provider = mandated_provider(served, DEMO_SCHOOL.brin, DEMO_EDU_TO, DEMO_OIN)
     status = provider.deliver(NOOR, "vwo")
     if status != 202:
