@@ -2,9 +2,9 @@
 screenshots and the page benchmark.
 
 `serve(directory)` runs `adviestraject migrate` and `seed-demo` on a fresh SQLite file (or the
-database URL given), starts `serve` on a free port and the `worker` beside it, waits for /health
-and yields a `Served`. Every path the service writes (mail, keys, anchors, worker status) is in
-`directory`, never in the work tree.
+database URL given), starts `serve` on a free port (on SQLite with its embedded worker, as
+`make run`), waits for /health and yields a `Served`. Every path the service writes (mail,
+keys, anchors, worker status) is in `directory`, never in the work tree.
 """
 
 from __future__ import annotations
@@ -83,8 +83,6 @@ def service_env(directory: Path, database_url: str, base_url: str) -> dict[str, 
         "ADVIESTRAJECT_ANCHOR_DIR": str(directory / "anchors"),
         "ADVIESTRAJECT_WORKER_STATUS_DIR": str(directory / "worker"),
         "ADVIESTRAJECT_LOG_LEVEL": "WARNING",
-        # one worker, our own, polling every 0.2 s (serve's embedded one would be a second)
-        "ADVIESTRAJECT_EMBEDDED_WORKER": "off",
     }
 
 
@@ -129,18 +127,24 @@ def sqlite_file_url(path: Path) -> str:
 def serve(
     directory: Path, database_url: str | None = None, *, worker: bool = True, seed: bool = True
 ) -> Iterator[Served]:
-    """Migrate, seed the demo school, start `serve` (and `worker`); yield once /health answers."""
+    """Migrate, seed the demo school, start `serve`; yield once /health answers.
+
+    With `worker`, results and e-mail are processed as in production: on SQLite by the worker
+    `serve` runs beside itself (as `make run`), on PostgreSQL by `adviestraject worker` in its
+    own process (as the compose deployment). Without it, no worker runs at all."""
     directory.mkdir(parents=True, exist_ok=True)
     url = database_url or sqlite_file_url(directory / "served.db")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     served = Served(base, service_env(directory, url, base), directory)
+    embedded = worker and url.startswith("sqlite")
+    served.env["ADVIESTRAJECT_EMBEDDED_WORKER"] = "on" if embedded else "off"
     for step in ("migrate", "seed-demo") if seed else ("migrate",):
         served.cli(step)
     processes = _Processes()
     try:
         server = processes.start(served, "serve", "serve", "--port", str(port))
-        if worker:
+        if worker and not embedded:
             processes.start(served, "worker", "worker", "--interval", "0.2")
         deadline = time.monotonic() + 30
         while not healthy(served.base_url):
