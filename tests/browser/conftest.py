@@ -1,6 +1,6 @@
 """Fixtures of the browser tests: Debian's chromium, driven by Playwright, against the real
-service (tests/browser/served.py: migrate, seed-demo, serve and worker as subprocesses on a
-fresh SQLite file and a free port, once per test session).
+service (tests/browser/served.py: migrate and seed-demo, then `serve` with its embedded worker
+as a subprocess on a fresh SQLite file and a free port, once per test session).
 
 Chromium must be Debian's (/usr/bin/chromium, or ADVIESTRAJECT_CHROMIUM): Playwright's own
 browser download cannot work here. Without it the tests are skipped with that reason, except

@@ -1,4 +1,4 @@
-"""A school year in the browser, end to end, against the real service (serve + worker):
+"""A school year in the browser, end to end, against the real service (`serve` with its worker):
 
 beheer adds a school and invites its teacher, IB and directie, who each set a password from the
 link in their invitation e-mail; the IB uploads the pupils' CSV with one bad line, sees the line
