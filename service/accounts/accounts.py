@@ -1,8 +1,11 @@
-"""User accounts: add and disable users, set passwords, issue and revoke personal API tokens.
+"""User accounts: add, invite, disable, enable and reset users, set passwords, issue and revoke
+personal API tokens.
 
 Every refusal is an `AccountError` with a stable code and a Dutch message; nothing is written
 then. A token is returned in plain text exactly once, when it is made; afterwards only its hash
-exists, so a lost token is revoked and replaced, never shown again.
+exists, so a lost token is revoked and replaced, never shown again. An invitation is the same
+kind of secret: a link (256 random bits) that chooses the account's password once, within 72
+hours; the database keeps its sha256, who made it, and when it was used or replaced.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ its field and 422, and nothing is stored; a change ends with 303 to the list and
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 from typing import Annotated
 
@@ -45,6 +46,7 @@ from service.store.schema import schools
 from service.web.pages import page, session_of
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("adviestraject.accounts")
 
 SCHOOLS, ACCOUNTS = "/beheer/scholen", "/beheer/accounts"
 INVITABLE = (Role.LEERKRACHT, Role.IB, Role.DIRECTIE, Role.BESTUUR, Role.BEHEER)
@@ -210,6 +212,7 @@ def add_school_form(
         )
     except SchoolInputError as error:
         return _schools_page(container, opened, status=422, values=values, errors=error.errors)
+    log.info("school %s (%s) added by %s", school.brin, school.id, opened.principal.user_id)
     return RedirectResponse(f"{SCHOOLS}?toegevoegd={school.brin}", status_code=303)
 
 
@@ -411,6 +414,13 @@ def invite_form(
     if errors:
         return _accounts_page(container, opened, status=422, values=values, errors=errors)
     sent = _send(container, invited, who, reset=False)
+    log.info(
+        "account %s (%s) invited by %s; e-mail %s",
+        invited.principal.user_id,
+        chosen_role.value,
+        who.user_id,
+        "sent" if sent else "NOT sent",
+    )
     melding = "uitgenodigd" if sent else "mail-mislukt"
     return RedirectResponse(
         f"{ACCOUNTS}?melding={melding}&account={invited.principal.user_id}", status_code=303
@@ -466,4 +476,5 @@ def account_action(
         return _accounts_page(
             container, opened, status=409, notice=error.message, notice_kind="error"
         )
+    log.info("account %s: %s by %s", target.user_id, action, who.user_id)
     return RedirectResponse(f"{ACCOUNTS}?melding={melding}&account={target.user_id}", 303)
