@@ -323,7 +323,12 @@ def accounts_page(
         return opened
     notice, kind = "", "ok"
     if melding in _NOTICES and _USER_ID.match(account):
-        found = container.accounts.accounts(account)
+        found = [
+            a
+            for a in container.accounts.accounts(account)
+            if opened.principal.role is Role.BEHEER
+            or a.principal.school_ids & opened.principal.school_ids
+        ]
         if found:
             template, kind = _NOTICES[melding]
             who = found[0].principal

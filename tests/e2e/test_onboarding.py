@@ -509,6 +509,8 @@ def test_directie_invites_its_own_teachers_and_nothing_else(
     assert (
         post_form(browser, f"/beheer/accounts/{other_teacher}/uitschakelen", {}).status_code == 404
     )
+    peek = browser.get(f"/beheer/accounts?melding=uitgenodigd&account={other_teacher}")
+    assert "juf@tweede.nl" not in peek.text  # no notice about another school's account
     bas = next(a for a in container.accounts.accounts() if a.principal.email == "bas@derde.nl")
     assert (
         post_form(browser, f"/beheer/accounts/{bas.principal.user_id}/uitschakelen", {}).status_code
