@@ -299,13 +299,21 @@ class Accounts:
             state = "unknown" if found is None else _link_state(found, now)
             if found is None or state != "open":
                 raise AccountError(f"invitation_{state}", INVITATION_REFUSED[state])
-            used = conn.execute(
+            used = conn.execute(  # still open at the moment of writing: a reset, a disable
+                # or another use that committed meanwhile wins
                 update(invitations)
-                .where(invitations.c.id == found.id, invitations.c.used_at.is_(None))
+                .where(
+                    invitations.c.id == found.id,
+                    invitations.c.used_at.is_(None),
+                    invitations.c.revoked_at.is_(None),
+                )
                 .values(used_at=now)
             ).rowcount
             if not used:
-                raise AccountError("invitation_used", INVITATION_REFUSED["used"])
+                again = _invitation_row(conn, token)
+                state = "unknown" if again is None else _link_state(again, now)
+                state = "used" if state == "open" else state
+                raise AccountError(f"invitation_{state}", INVITATION_REFUSED[state])
             conn.execute(
                 update(users).where(users.c.id == found.user_id).values(password_hash=password_hash)
             )

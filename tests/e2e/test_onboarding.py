@@ -9,7 +9,9 @@ import email.policy
 import logging
 import re
 import shlex
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from service.accounts.accounts import AccountError
 from service.accounts.roles import Role, Scope
 from service.api.app import create_app
 from service.bootstrap import Container
@@ -367,6 +370,30 @@ def test_the_access_log_does_not_show_a_links_token(caplog: pytest.LogCaptureFix
         )
     assert "geheim123" not in caplog.text
     assert '"GET /uitnodiging/… HTTP/1.1" 200' in caplog.text
+
+
+def test_one_link_used_twice_at_once_sets_one_password(container: Container) -> None:
+    container.register.add_school(OTHER)
+    invited = container.accounts.invite(
+        "ib@tweede.nl", "Ilse Bakker", Role.IB, [Scope(OTHER.id)], invited_by=None
+    )
+    passwords = [f"wachtwoord-nummer-{n}" for n in range(4)]
+    start = threading.Barrier(len(passwords))
+
+    def use(password: str) -> str:
+        start.wait()
+        try:
+            container.accounts.accept_invitation(invited.token, password)
+        except AccountError as error:
+            return error.code
+        return "ok"
+
+    with ThreadPoolExecutor(len(passwords)) as pool:
+        outcomes = list(pool.map(use, passwords))
+    assert sorted(outcomes) == ["invitation_used"] * 3 + ["ok"]
+    chosen = passwords[outcomes.index("ok")]
+    assert container.accounts.check_password("ib@tweede.nl", chosen) is not None
+    assert container.accounts.invitation(invited.token).state == "used"
 
 
 def test_disable_enable_and_reset_from_the_accounts_page(
