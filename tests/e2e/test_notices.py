@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import socket
 import uuid
 from collections.abc import Iterator
@@ -16,10 +17,12 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext
+from service.api.app import create_app
 from service.bootstrap import Container
 from service.outbox.mail import FileMailer, mailer_from
 from service.outbox.notices import MAIL_TOPIC, fan_out_reconsideration, open_notices
@@ -406,3 +409,40 @@ def test_the_start_page_notices_are_the_open_heroverwegingen_in_my_scope(
     assert len(open_notices(school, anna)) == 1
     school.trajectories.execute(late, GiveFinalAdvice(given_on=date(2026, 3, 13)), CTX)
     assert open_notices(school, anna) == []
+
+
+def log_in(client: TestClient, email: str) -> None:
+    form = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token
+    answer = client.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def test_the_link_in_the_e_mail_opens_the_pupil_page_after_login_only_for_the_recipients(
+    school: Container, clock: Clock
+) -> None:
+    pupil = pupil_in(school, "8A")
+    heroverweging(school, clock, pupil)
+    drain(school.outbox_worker())
+    [file, *_] = sorted(school.settings.mail_dir.glob("*.eml"))
+    text = file.read_text(encoding="utf-8")
+    link = re.search(r"http://127\.0\.0\.1:8000(/leerlingen/[0-9a-f-]+)\n", text)
+    assert link
+    path = link.group(1)
+    app = create_app(school)
+    with TestClient(app, follow_redirects=False) as anonymous:
+        answer = anonymous.get(path)
+        assert (answer.status_code, answer.headers["location"]) == (303, "/login")
+        assert "Daan" not in answer.text
+    with TestClient(app, follow_redirects=False) as anna:
+        log_in(anna, "anna@school.nl")
+        page = anna.get(path)
+        assert page.status_code == 200
+        assert "Daan Jansen" in page.text
+    school.accounts.set_password("cor@school.nl", PASSWORD)  # a teacher of 8B
+    with TestClient(app, follow_redirects=False) as cor:
+        log_in(cor, "cor@school.nl")
+        assert cor.get(path).status_code == 404
