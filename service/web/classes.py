@@ -126,9 +126,7 @@ def school_years(engine: Engine, school_id: str) -> list[str]:
         found = conn.execute(
             select(trajectories.c.school_year)
             .distinct()
-            .where(
-                trajectories.c.school_id == school_id, trajectories.c.school_year.is_not(None)
-            )
+            .where(trajectories.c.school_id == school_id, trajectories.c.school_year.is_not(None))
         ).scalars()
         return [str(y) for y in found]
 
@@ -306,5 +304,6 @@ def class_page(request: Request, container: ContainerDep) -> Response:
         filters=filters,
         rows=rows,
         writer=who.role in WRITERS,
+        current_year=str(SchoolYear.containing(today)),
         **common,
     )

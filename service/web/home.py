@@ -1,6 +1,7 @@
 """The start page: what needs my attention now, per role, for the current school year.
 
-A visitor is sent to the login (no pupil data without login, in every environment). A teacher
+A visitor is sent to the login (no pupil data without login, in every environment). First the
+notices the school sends to this person (`open_notices`: heroverwegingen of their pupils). A teacher
 sees the pupils of the own classes that wait for something: deadlines passed, heroverwegingen
 open, voorlopig advies still to give; IB and directie the same for the whole school, with counts
 per state that link to the class page; the board the counts of its schools; beheer the pages for
@@ -20,6 +21,7 @@ from service.accounts.access import READERS, sees_school, visible_classes
 from service.accounts.roles import Role
 from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
+from service.outbox.notices import open_notices
 from service.schools.register import School
 from service.web.classes import ClassRow, class_rows, read_class
 from service.web.pages import page, school_names, session_of
@@ -64,6 +66,8 @@ def home(request: Request, container: ContainerDep) -> Response:
     if who.role not in READERS:
         return page("home.html", schools=[], pupils_visible=False, **common)
     teacher = who.role is Role.LEERKRACHT
+    notices = open_notices(container, who)
+    shown = {n.pupil_id: None for n in notices}  # each pupil named on the page, once
     attention = []
     for school in container.register.schools():
         if not sees_school(who, school.id):
@@ -82,13 +86,15 @@ def home(request: Request, container: ContainerDep) -> Response:
                     for r in rows
                     if r.status is Status.AWAITING_PROVISIONAL_ADVICE and not r.overdue
                 ]
-        log_reads(container, who, [r.pupil_id for r in found.named], "startpagina", request)
+        shown.update((r.pupil_id, None) for r in found.named)
         attention.append(found)
+    log_reads(container, who, list(shown), "startpagina", request)
     return page(
         "home.html",
         schools=attention,
         pupils_visible=True,
         teacher=teacher,
+        notices=notices,
         statuses=[s for s in Status if s is not Status.NOT_ENROLLED],
         **common,
     )

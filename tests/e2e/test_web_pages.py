@@ -215,6 +215,8 @@ def test_a_teacher_sees_the_own_class_only_and_other_pupils_are_not_found(world:
         page = juf.get("/klassen")
         assert page.status_code == 200
         assert names_on(page.text, world) == {"Noor", "Sem"}
+        assert f'href="/klassen/voorlopig?school={SCHOOL.id}&amp;klas=8A"' in page.text
+        assert "klas=8B" not in page.text
         assert juf.get("/klassen?klas=8B").status_code == 404
         assert juf.get(f"/klassen?school={OTHER.id}").status_code == 404
         for outside in ("Lotte", "Olaf"):
@@ -271,6 +273,7 @@ def test_the_board_reads_its_schools_without_actions_and_beheer_sees_no_pupils(
             "Sem",
             "Lotte",
         }
+        assert "/klassen/voorlopig" not in board.get("/klassen").text  # reading only
         page = board.get(f"/leerlingen/{world.pupils['Noor']}")
         assert page.status_code == 200
         assert actions_on(page.text) == set()
@@ -301,6 +304,7 @@ def test_the_timeline_names_who_recorded_each_fact_and_never_an_account_id(
     assert "Op 15-01-2026" in page
     assert "door Juf Anna (leerkracht)" in page
     assert "Ingeschreven in groep 8 (schooljaar 2025-2026)" in page
+    assert f'href="/klassen?jaar={THIS_YEAR}&amp;klas=8A&amp;school={SCHOOL.id}"' in page
     for user_id in world.users.values():
         assert user_id not in page
     assert [r[3] for r in reads_of(world.container.engine, noor)] == ["leerlingpagina"]
@@ -360,7 +364,7 @@ def test_the_start_page_shows_each_role_what_needs_attention_now(
         assert "Juf Anna (leerkracht)" in start
         waiting = start.split("Nog geen voorlopig advies")[1]
         assert names_on(waiting, world) == {"Sem"}
-        assert 'voorlopig schooladvies geven: 31-01-2026' in waiting
+        assert "voorlopig schooladvies geven: 31-01-2026" in waiting
         assert "Termijn verlopen" not in start
     clock.now = datetime(2026, 2, 3, 9, 0, tzinfo=UTC)  # a new school day: log in again
     with as_user(world, "juf") as juf:
@@ -379,6 +383,27 @@ def test_the_start_page_shows_each_role_what_needs_attention_now(
     reads = [r[3] for r in reads_of(container.engine, world.pupils["Sem"])]
     assert reads == ["startpagina", "startpagina", "startpagina"]
     assert reads_of(container.engine, world.pupils["Olaf"]) == []
+
+
+@SQLITE_ONLY
+def test_the_start_page_shows_the_notices_the_school_sends_to_me(
+    world: World, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    result = ReceiveTestResult(
+        provider="IEP", delivery_id="d-2", test_advice=TestAdvice.VWO, received_on=date(2026, 3, 2)
+    )
+    run(world.container, world.pupils["Noor"], result, Actor("iep", "toetsaanbieder"))
+    for who, told in (("juf", True), ("ib", True), ("meester", False)):
+        with as_user(world, who) as person:
+            start = person.get("/").text
+        notices = start.split('id="meldingen">Meldingen voor u</h2>')
+        assert (len(notices) == 2) is told, who
+        if told:
+            assert names_on(notices[1].split("</section>")[0], world) == {"Noor"}
+            assert "Heroverweging nodig" in notices[1]
+    noor_reads = reads_of(world.container.engine, world.pupils["Noor"])
+    assert {r[1] for r in noor_reads} == {world.users["juf"], world.users["ib"]}
 
 
 # --- the class page on both databases ---------------------------------------------------------
@@ -422,7 +447,7 @@ def test_the_class_page_shows_advices_deadlines_and_overdue(world: World, clock:
         for given in names_on(row, world)
     }
     assert "havo" in rows["Noor"]
-    assert 'toetsuitslag ontvangen: 15-03-2026' in rows["Noor"]
+    assert "toetsuitslag ontvangen: 15-03-2026" in rows["Noor"]
     assert "(verlopen)" not in rows["Noor"]
     assert "voorlopig schooladvies geven" in rows["Sem"]
     assert "(verlopen)" in rows["Sem"]
