@@ -169,10 +169,14 @@ def log_in(get: Callable[..., httpx2.Response], post: Callable[..., httpx2.Respo
         raise SystemExit(f"login failed: {answer.status_code}")
 
 
-def measure(get: Callable[[str], httpx2.Response], path: str, requests: int) -> dict[str, object]:
+def measure(
+    get: Callable[[str], httpx2.Response], path: str, requests: int, shows: str
+) -> dict[str, object]:
     first = get(path)
     if first.status_code == 404:
         return {"missing": True}
+    if shows not in first.text:
+        raise SystemExit(f"{path} does not show {shows!r}: not the page meant to be measured")
     times, statuses = [], set()
     for k in range(WARM_UP + requests):
         started = time.perf_counter()
@@ -216,15 +220,20 @@ def run(backend: str, pupils: int, requests: int, pg_url: str) -> None:
         container = bootstrap(settings_for(directory, url))
         try:
             pupil = fill_class(container, pupils)
+            # (path, what the page must show: the class's last pupil, the timeline's oldest fact)
             pages = {
-                "klas": f"/klassen?school={DEMO_SCHOOL.id}&klas={DEMO_CLASS}",
-                "leerling": f"/leerlingen/{pupil}",
-                "start": "/",
+                "klas": (
+                    f"/klassen?school={DEMO_SCHOOL.id}&klas={DEMO_CLASS}",
+                    f"Bench{pupils - 1:04d}",
+                ),
+                "leerling": (f"/leerlingen/{pupil}", "Ingeschreven in groep 8"),
+                "start": ("/", DEMO_SCHOOL.name),
             }
             with TestClient(create_app(container), base_url="http://127.0.0.1") as client:
                 log_in(client.get, client.post)
-                for name, path in pages.items():
-                    report(backend, "in-process", name, measure(client.get, path, requests))
+                for name, (path, shows) in pages.items():
+                    figures = measure(client.get, path, requests, shows)
+                    report(backend, "in-process", name, figures)
         finally:
             container.close()
         with (
@@ -232,8 +241,8 @@ def run(backend: str, pupils: int, requests: int, pg_url: str) -> None:
             httpx2.Client(base_url=served.base_url, timeout=30) as http,
         ):
             log_in(http.get, http.post)
-            for name, path in pages.items():
-                report(backend, "http", name, measure(http.get, path, requests))
+            for name, (path, shows) in pages.items():
+                report(backend, "http", name, measure(http.get, path, requests, shows))
 
 
 def main() -> None:
