@@ -31,6 +31,7 @@ from workflows.calendar import SchoolYear
 from workflows.commands import (
     Command,
     EnrolPupil,
+    GiveOrientationAdvice,
     GiveProvisionalAdvice,
     ReceiveTestResult,
     RecordLeaving,
@@ -68,12 +69,18 @@ def run(container: Container, pupil_id: str, command: Command, actor: Actor) -> 
 
 
 def add_pupil(
-    world: World, given: str, family: str, school: School, class_name: str, year: str
+    world: World,
+    given: str,
+    family: str,
+    school: School,
+    class_name: str,
+    year: str,
+    groep: int = 8,
 ) -> str:
     pupil_id = str(uuid.uuid4())
     world.container.register.add_pupil(Pupil(pupil_id, school.id, given, family, class_name))
     start = SchoolYear.parse(year).first_day
-    enrol = EnrolPupil(school_id=school.id, school_year=year, groep=8, enrolled_on=start)
+    enrol = EnrolPupil(school_id=school.id, school_year=year, groep=groep, enrolled_on=start)
     run(world.container, pupil_id, enrol, Actor("import", "beheer"))
     world.pupils[given] = pupil_id
     return pupil_id
@@ -438,6 +445,11 @@ def test_the_class_page_reads_sixty_pupils_in_as_many_statements_as_one(world: W
 
 
 def test_the_class_page_shows_advices_deadlines_and_overdue(world: World, clock: Clock) -> None:
+    gijs = add_pupil(world, "Gijs", "Groen", SCHOOL, "8A", THIS_YEAR, groep=7)
+    orientation = GiveOrientationAdvice(
+        advice=SchoolAdvice.VMBO_GLTL_TM_HAVO, given_on=date(2026, 1, 19)
+    )
+    run(world.container, gijs, orientation, Actor(world.users["juf"], "leerkracht"))
     clock.now = datetime(2026, 2, 3, 9, 0, tzinfo=UTC)
     with as_user(world, "juf") as juf:
         page = juf.get("/klassen").text
@@ -451,6 +463,8 @@ def test_the_class_page_shows_advices_deadlines_and_overdue(world: World, clock:
     assert "(verlopen)" not in rows["Noor"]
     assert "voorlopig schooladvies geven" in rows["Sem"]
     assert "(verlopen)" in rows["Sem"]
+    assert 'data-label="Oriënterend advies">vmbo-gt/havo</td>' in rows["Gijs"]
+    assert "groep 7" in rows["Gijs"]
     with as_user(world, "juf") as juf:
         overdue = juf.get("/klassen?termijn=verlopen").text
     assert names_on(overdue, world) == {"Sem"}
