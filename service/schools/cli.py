@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from service.accounts.onboarding import SchoolInputError, add_school, check_school
+from service.accounts.onboarding import CHAIN_CODES, SchoolInputError, add_school, check_school
 from service.bootstrap import Container
 from service.chain.messages import (
     ADVICE_PATH,
@@ -121,14 +121,6 @@ def routing_command(
     print(f"{school.brin}: edu-to={edu_to} edu-from={oin}")
 
 
-_CODES = {
-    "vestigingscode": re.compile(r"^[0-9]{2}$"),
-    "onderwijsaanbiedercode": re.compile(r"^[0-9A-Za-z]{1,8}$"),
-    "onderwijslocatiecode": re.compile(r"^[0-9A-Za-z]{1,8}$"),
-    "administratienr": re.compile(r"^[0-9A-Za-z]{1,10}$"),
-}
-
-
 @schools_app.command("chain")
 def chain_command(
     brin: str,
@@ -147,15 +139,20 @@ def chain_command(
         "onderwijslocatiecode": onderwijslocatiecode,
         "administratienr": administratienr,
     }
-    for name, value in codes.items():
-        if not _CODES[name].match(value):
-            raise fail(f"--{name}: {value!r} has the wrong form")
+    problems = {  # the same forms as 'school add': the standard's Deelnemersgroep
+        name: f"de {name} is {CHAIN_CODES[name][1]}"
+        for name, value in codes.items()
+        if not CHAIN_CODES[name][0].match(value.upper())
+    }
     if not provider_url.startswith(("https://", "http://")) or len(provider_url) > 500:
-        raise fail(f"--provider-url: {provider_url!r} is not an http(s) URL")
+        problems["provider_url"] = "geef het adres van de keten-API als https://…"
+    if problems:
+        raise fail(_one_line(SchoolInputError(problems)))
     with container() as opened:
         require_schema(opened)
         school = _school(opened, brin)
-        opened.register.set_chain_codes(school.id, codes, provider_url)
+        upper = {name: value.upper() for name, value in codes.items()}
+        opened.register.set_chain_codes(school.id, upper, provider_url)
     print(f"{school.brin}: keten naar {provider_url}")
 
 

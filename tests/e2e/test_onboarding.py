@@ -24,9 +24,11 @@ from typer.testing import CliRunner
 from service.accounts.accounts import AccountError
 from service.accounts.roles import Role, Scope
 from service.api.app import create_app
-from service.bootstrap import Container
+from service.bootstrap import Container, bootstrap
+from service.chain.messages import chain_school
 from service.cli import app as cli
 from service.schools.register import School
+from service.settings import Settings
 from service.store.schema import invitations, schools, users
 from tests.conftest import Clock
 
@@ -84,6 +86,35 @@ def test_a_school_added_on_the_command_line_takes_users_and_pupils(
     imported = runner.invoke(cli, ["import", "pupils", str(csv), "--school", "12AB"])
     assert imported.exit_code == 0, imported.output
     assert "2 regels opgeslagen (2 nieuw)" in imported.output
+
+
+def test_school_chain_takes_the_codes_in_the_standards_forms(migrated: str) -> None:
+    assert runner.invoke(cli, ["school", "add", "12AB", "OBS De Regenboog"]).exit_code == 0
+    codes = ["--vestigingscode", "00", "--onderwijsaanbiedercode", "123a123"]
+    codes += ["--onderwijslocatiecode", "123X123", "--administratienr", "01"]
+    url = ["--provider-url", "https://toets.example.nl/keten"]
+    wrong = runner.invoke(cli, ["school", "chain", "12AB", *codes[:-1], "ABC", *url])
+    assert wrong.exit_code == 2
+    assert (
+        wrong.output.strip()
+        == "adviestraject: --administratienr: de administratienr is 2 cijfers, bijv. 01"
+    )
+    done = runner.invoke(cli, ["school", "chain", "12AB", *codes, *url])
+    assert done.exit_code == 0, done.output
+    opened = bootstrap(Settings(database_url=migrated))
+    try:
+        school = next(s for s in opened.register.schools() if s.brin == "12AB")
+        found = chain_school(opened.engine, school.id)
+    finally:
+        opened.close()
+    assert found is not None
+    assert found.codes == {
+        "vestigingscode": "00",
+        "onderwijsaanbiedercode": "123A123",
+        "onderwijslocatiecode": "123X123",
+        "administratienr": "01",
+    }
+    assert found.provider_url == "https://toets.example.nl/keten"
 
 
 def test_the_command_line_invites_and_sends_a_new_link(
