@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import ConsoleMessage, Page, Request, Response, ViewportSize
@@ -18,6 +20,11 @@ DESKTOP = ViewportSize(width=1280, height=800)
 PHONE = ViewportSize(width=360, height=740)
 # axe-core's tags for WCAG 2.0, 2.1 and 2.2 at levels A and AA
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+def today() -> str:
+    """Today at the school (the served app's clock is the real one), for date fields."""
+    return datetime.now(ZoneInfo("Europe/Amsterdam")).date().isoformat()
 
 
 def chromium_present() -> bool:

@@ -19,16 +19,14 @@ import email.policy
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from service.imports.running import pupil_id_for
 from tests.browser.chain import mandated_provider
-from tests.browser.helpers import DESKTOP, accessibility_problems, fit_problems, log_in
+from tests.browser.helpers import DESKTOP, accessibility_problems, fit_problems, log_in, today
 from tests.browser.served import Served
 
 pytestmark = pytest.mark.browser
@@ -46,10 +44,6 @@ PUPILS_CSV = (
     f"5002;Liam;van;Dijk;8;{CLASS}\n"
     f"5003;Zoë;;Bakker;{{groep}};{CLASS}\n"
 )
-
-
-def today() -> str:
-    return datetime.now(ZoneInfo("Europe/Amsterdam")).date().isoformat()
 
 
 class Checks:
