@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 
 from service.store import log
 from service.store.driver import Driver
+from service.store.engine import single_statements
 from service.store.events import ConcurrencyError, NewEvent, StoredEvent
 from service.store.port import Append, EventStore, UnitOfWork
 from service.store.sql import driver_of
@@ -193,7 +194,7 @@ class SchoolPolicies:
 def read_settings(engine: Engine, school_id: str) -> SettingsHistory:
     """A school's settings read on `engine` directly (one statement), for readers that have no
     `SchoolPolicies` at hand."""
-    with engine.connect() as conn:
+    with single_statements(engine).connect() as conn:
         stored = log.read_stream(driver_of(conn), settings_stream(school_id))
     return SettingsHistory.of(_decode(e) for e in stored if e.event_type == EVENT_TYPE)
 
