@@ -167,6 +167,12 @@ def insert_user(conn: Connection, new: NewUser, now: datetime) -> Principal:
     return Principal(user_id, new.email, new.name, new.role, frozenset(new.scopes))
 
 
+def scopes_fingerprint(scopes: frozenset[Scope] | Sequence[Scope]) -> str:
+    """A short, stable digest of an account's schools and classes (for a form's stale check)."""
+    text = "|".join(sorted(f"{s.school_id}/{s.class_name}" for s in scopes))
+    return token_digest(text)[:16]
+
+
 def _new_invitation(
     conn: Connection, user_id: str, now: datetime, lifetime: timedelta, by: Principal | None
 ) -> tuple[str, datetime, str]:
@@ -320,6 +326,32 @@ class Accounts:
             _revoke_invitations(conn, found.user_id, now)
             rows = conn.execute(principal_select().where(users.c.id == found.user_id)).all()
         return principal_from_rows(rows)
+
+    def set_scopes(self, user_id: str, scopes: Sequence[Scope], *, expected: str) -> Principal:
+        """Replace the account's schools and classes (its role stays). `expected` is
+        `scopes_fingerprint` of the scopes the form showed: a change made meanwhile by someone
+        else refuses this one (`account_changed`), nothing is overwritten unseen."""
+        with self._engine.begin() as conn:
+            rows = conn.execute(principal_select().where(users.c.id == user_id)).all()
+            if not rows:
+                raise AccountError("user_unknown", "deze gebruiker bestaat niet")
+            current = principal_from_rows(rows)
+            if scopes_fingerprint(current.scopes) != expected:
+                raise AccountError(
+                    "account_changed", "dit account is intussen gewijzigd; bekijk de nieuwe stand"
+                )
+            new = check_new_user(current.email, current.name, current.role, scopes, None)
+            known = _known_schools(conn, {s.school_id for s in new.scopes})
+            if unknown := sorted({s.school_id for s in new.scopes} - known):
+                raise AccountError("school_unknown", f"onbekende school: {', '.join(unknown)}")
+            conn.execute(delete(user_schools).where(user_schools.c.user_id == user_id))
+            for scope in new.scopes:
+                conn.execute(
+                    insert(user_schools).values(
+                        user_id=user_id, school_id=scope.school_id, class_name=scope.class_name
+                    )
+                )
+        return Principal(user_id, current.email, current.name, current.role, frozenset(new.scopes))
 
     def enable(self, email: str) -> None:
         with self._engine.begin() as conn:

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from service.accounts.accounts import Account, AccountError, Invited
+from service.accounts.accounts import Account, AccountError, Invited, scopes_fingerprint
 from service.accounts.invitation_mail import send_invitation
 from service.accounts.onboarding import (
     CHAIN_CODES,
@@ -298,6 +298,7 @@ _NOTICES = {
     "uitgenodigd": ("De uitnodiging is verstuurd naar {email}.", "ok"),
     "uitgeschakeld": ("Het account van {name} is uitgeschakeld.", "ok"),
     "ingeschakeld": ("Het account van {name} is weer ingeschakeld.", "ok"),
+    "gewijzigd": ("De school en klassen van {name} zijn opgeslagen.", "ok"),
     "nieuwe-link": (
         "Er is een nieuwe link verstuurd naar {email}; het oude wachtwoord en eerdere links "
         "werken niet meer.",
@@ -483,3 +484,122 @@ def account_action(
         )
     log.info("account %s: %s by %s", target.user_id, action, who.user_id)
     return RedirectResponse(f"{ACCOUNTS}?melding={melding}&account={target.user_id}", 303)
+
+
+# --- one account: its schools and classes ------------------------------------------------
+
+
+def _managed(container: Container, session: SessionUser, user_id: str) -> Account | HTMLResponse:
+    """The account `user_id` if the session's user may change it, else the answer."""
+    who = session.principal
+    found = [a for a in _visible_accounts(container, who) if a.principal.user_id == user_id]
+    if not found:
+        return _message(session, 404, "Niet gevonden", "Dit account bestaat niet.")
+    target = found[0].principal
+    if target.user_id == who.user_id or not may_manage(who, target.role, target.school_ids):
+        return _message(
+            session,
+            403,
+            "Geen toegang",
+            f"Als {who.role.label} wijzigt u het account van {target.name} niet; vraag uw "
+            "beheerder.",
+        )
+    return found[0]
+
+
+def _account_page(
+    container: Container,
+    session: SessionUser,
+    account: Account,
+    *,
+    status: int = 200,
+    values: dict[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+) -> HTMLResponse:
+    who, target = session.principal, account.principal
+    every = container.register.schools()
+    own = every if who.role is Role.BEHEER else [s for s in every if s.id in who.school_ids]
+    current = {
+        "school": sorted(target.school_ids),
+        "classes": ", ".join(sorted({s.class_name for s in target.scopes if s.class_name})),
+    }
+    return page(
+        "o_account.html",
+        status,
+        who=who,
+        csrf_token=session.csrf_token,
+        active=ACCOUNTS,
+        account=target,
+        state=container.accounts.account_states().get(target.user_id, ""),
+        where=_where(target, {s.id: s for s in every}),
+        schools=[(s.id, _school_label(s)) for s in own],
+        values=values or current,
+        fingerprint=scopes_fingerprint(target.scopes),
+        errors=errors or {},
+        notice=notice,
+    )
+
+
+UserPath = Annotated[str, Path(max_length=36)]
+
+
+@router.get(f"{ACCOUNTS}/{{user_id}}", response_class=HTMLResponse)
+def account_page(user_id: UserPath, request: Request, container: ContainerDep) -> Response:
+    opened = _open(request, container, beheer_only=False)
+    if not isinstance(opened, SessionUser):
+        return opened
+    found = _managed(container, opened, user_id)
+    if not isinstance(found, Account):
+        return found
+    return _account_page(container, opened, found)
+
+
+@router.post(f"{ACCOUNTS}/{{user_id}}", response_class=HTMLResponse)
+def change_account(
+    user_id: UserPath,
+    request: Request,
+    container: ContainerDep,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    school: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies the default
+    classes: Text = "",
+    was: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    opened = _open(request, container, beheer_only=False)
+    if not isinstance(opened, SessionUser):
+        return opened
+    if refused := _csrf_refused(opened, csrf_token):
+        return refused
+    found = _managed(container, opened, user_id)
+    if not isinstance(found, Account):
+        return found
+    who, target = opened.principal, found.principal
+    values: dict[str, object] = {"school": school, "classes": classes}
+    own = {s.id for s in container.register.schools()}
+    if who.role is not Role.BEHEER:
+        own &= who.school_ids
+    scopes, errors = _scopes(who, target.role, list(dict.fromkeys(school)), classes, own)
+    errors.pop("role", None)
+    if not may_manage(who, target.role, {s.school_id for s in scopes}) and "school" not in errors:
+        errors["school"] = "kies alleen uw eigen school"
+    if errors:
+        return _account_page(container, opened, found, status=422, values=values, errors=errors)
+    try:
+        container.accounts.set_scopes(target.user_id, scopes, expected=was)
+    except AccountError as error:
+        if error.code != "account_changed":
+            field = _FIELD_OF_ERROR.get(error.code, "school")
+            return _account_page(
+                container, opened, found, status=422, values=values, errors={field: error.message}
+            )
+        fresh = container.accounts.accounts(target.user_id)
+        return _account_page(
+            container,
+            opened,
+            fresh[0] if fresh else found,
+            status=409,
+            notice="Dit account is intussen gewijzigd. Hieronder staat de nieuwe stand; "
+            "pas die zo nodig opnieuw aan.",
+        )
+    log.info("account %s: schools and classes changed by %s", target.user_id, who.user_id)
+    return RedirectResponse(f"{ACCOUNTS}?melding=gewijzigd&account={target.user_id}", 303)

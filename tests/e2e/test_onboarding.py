@@ -485,6 +485,54 @@ def test_disable_enable_and_reset_from_the_accounts_page(
     assert own.status_code == 403
 
 
+def test_a_teachers_classes_change_at_once_and_a_stale_form_overwrites_nothing(
+    browser: TestClient, container: Container
+) -> None:
+    container.register.add_school(OTHER)
+    container.accounts.add_user(
+        "juf@tweede.nl", "Juf Tess", Role.LEERKRACHT, [Scope(OTHER.id, "7A")], "oud-wachtwoord-1"
+    )
+    teacher_id = next(
+        a.principal.user_id for a in container.accounts.accounts() if a.principal.name == "Juf Tess"
+    )
+    teacher = TestClient(create_app(container), follow_redirects=False)
+    assert log_in(teacher, "juf@tweede.nl", "oud-wachtwoord-1").status_code == 303
+    assert log_in(browser, ADMIN, ADMIN_PASSWORD).status_code == 303
+    form = browser.get(f"/beheer/accounts/{teacher_id}")
+    assert form.status_code == 200
+    assert 'value="7A"' in form.text
+    was = hidden(form.text, "was")
+
+    def change(classes: str, stamp: str) -> httpx2.Response:
+        return browser.post(
+            f"/beheer/accounts/{teacher_id}",
+            data={
+                "csrf_token": hidden(form.text),
+                "was": stamp,
+                "school": [OTHER.id],
+                "classes": classes,
+            },
+        )
+
+    empty = change("", was)
+    assert empty.status_code == 422
+    assert 'id="veld-classes-fout"' in empty.text
+    done = change("8A, 8B", was)
+    assert done.status_code == 303
+    assert (
+        "De school en klassen van Juf Tess zijn opgeslagen"
+        in browser.get(done.headers["location"]).text
+    )
+    mine = teacher.get("/api/v1/me").json()["schools"]  # the open session sees it at once
+    assert mine[0]["classes"] == ["8A", "8B"]
+
+    stale = change("8C", was)  # a second tab still showing 7A
+    assert stale.status_code == 409
+    assert "intussen gewijzigd" in stale.text
+    assert 'value="8A, 8B"' in stale.text
+    assert teacher.get("/api/v1/me").json()["schools"][0]["classes"] == ["8A", "8B"]
+
+
 def test_bad_input_on_the_beheer_pages_is_422_beside_the_field_and_stores_nothing(
     browser: TestClient, container: Container
 ) -> None:
@@ -567,13 +615,27 @@ def test_directie_invites_its_own_teachers_and_nothing_else(
     assert (
         post_form(browser, f"/beheer/accounts/{other_teacher}/uitschakelen", {}).status_code == 404
     )
+    assert browser.get(f"/beheer/accounts/{other_teacher}").status_code == 404
+    bas_id = next(
+        a.principal.user_id
+        for a in container.accounts.accounts()
+        if a.principal.name == "Meester Bas"
+    )
+    bas_form = browser.get(f"/beheer/accounts/{bas_id}")
+    moved = browser.post(
+        f"/beheer/accounts/{bas_id}",
+        data={
+            "csrf_token": hidden(bas_form.text),
+            "was": hidden(bas_form.text, "was"),
+            "school": [OTHER.id],
+            "classes": "8A",
+        },
+    )
+    assert moved.status_code == 422
+    assert 'id="veld-school-fout"' in moved.text
     peek = browser.get(f"/beheer/accounts?melding=uitgenodigd&account={other_teacher}")
     assert "juf@tweede.nl" not in peek.text  # no notice about another school's account
-    bas = next(a for a in container.accounts.accounts() if a.principal.email == "bas@derde.nl")
-    assert (
-        post_form(browser, f"/beheer/accounts/{bas.principal.user_id}/uitschakelen", {}).status_code
-        == 303
-    )
+    assert post_form(browser, f"/beheer/accounts/{bas_id}/uitschakelen", {}).status_code == 303
     teacher = TestClient(create_app(container), follow_redirects=False)
     assert log_in(teacher, "juf@tweede.nl", "").status_code in (401, 422)
     assert browser.get("/beheer/accounts").status_code == 200
