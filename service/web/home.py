@@ -67,6 +67,7 @@ def home(request: Request, container: ContainerDep) -> Response:
         return page("home.html", schools=[], pupils_visible=False, **common)
     teacher = who.role is Role.LEERKRACHT
     notices = open_notices(container, who)
+    notified = {n.pupil_id for n in notices}  # not listed a second time below
     shown = {n.pupil_id: None for n in notices}  # each pupil named on the page, once
     attention = []
     for school in container.register.schools():
@@ -78,7 +79,11 @@ def home(request: Request, container: ContainerDep) -> Response:
         found = SchoolAttention(school, Counter(r.status for r in rows), len(rows))
         if who.role is not Role.BESTUUR:  # the board gets the counts, not the names
             found.overdue = [r for r in rows if r.overdue][:NAMED_FOR_ALL]
-            found.review = [r for r in rows if r.status in REVIEW and not r.overdue]
+            found.review = [
+                r
+                for r in rows
+                if r.status in REVIEW and not r.overdue and r.pupil_id not in notified
+            ]
             found.review = found.review[:NAMED_FOR_ALL]
             if teacher:
                 found.provisional = [

@@ -409,6 +409,7 @@ def test_the_start_page_shows_the_notices_the_school_sends_to_me(
         if told:
             assert names_on(notices[1].split("</section>")[0], world) == {"Noor"}
             assert "Heroverweging nodig" in notices[1]
+            assert start.count(f'href="/leerlingen/{world.pupils["Noor"]}"') == 1  # not twice
     noor_reads = reads_of(world.container.engine, world.pupils["Noor"])
     assert {r[1] for r in noor_reads} == {world.users["juf"], world.users["ib"]}
 
