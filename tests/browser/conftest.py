@@ -1,6 +1,7 @@
 """Fixtures of the browser tests: Debian's chromium, driven by Playwright, against the real
 service (tests/browser/served.py: migrate and seed-demo, then `serve` with its embedded worker
-as a subprocess on a fresh SQLite file and a free port, once per test session).
+as a subprocess on a fresh SQLite file and a free port). Server and browser are shared by the
+package's tests and stopped after its last one, not held while the rest of the suite runs.
 
 Chromium must be Debian's (/usr/bin/chromium, or ADVIESTRAJECT_CHROMIUM): Playwright's own
 browser download cannot work here. Without it the tests are skipped with that reason, except
@@ -31,9 +32,9 @@ def chromium_or_skip() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The service as `make run` starts it, with the demo school, for the whole session."""
+    """The service as `make run` starts it, with the demo school, for the browser tests."""
     chromium_or_skip()
     try:
         with serve(tmp_path_factory.mktemp("served")) as running:
@@ -42,14 +43,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         pytest.fail(str(error))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     chromium_or_skip()
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield launched

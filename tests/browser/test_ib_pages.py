@@ -29,7 +29,7 @@ def check(page: Page) -> None:
 
 @pytest.fixture
 def ib(served: Served, page: Page) -> Page:
-    """The demo school's IB, logged in; added once per test session."""
+    """The demo school's IB, logged in; the account is added by the first test that needs it."""
     if IB not in served.cli("user", "list"):
         served.cli(
             "user", "add", IB, "--name", "Iris IB", "--role", "ib", "--school",
