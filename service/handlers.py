@@ -20,8 +20,8 @@ from service.chain.messages import (
     participants_list,
 )
 from service.chain.sending import send
+from service.notices.reconsideration import MAIL_TOPIC, fan_out_reconsideration, send_notice
 from service.outbox.mail import Mailer
-from service.outbox.notices import MAIL_TOPIC, fan_out_reconsideration, send_notice
 from service.outbox.outbox import GiveUpError, Handler, Message
 from service.schools.policies import PolicyLookup
 from service.schools.register import Register
@@ -97,7 +97,7 @@ def default_handlers(
 ) -> dict[str, Handler]:
     return {
         # a heroverweging: one e-mail per teacher of the class and IB of the school
-        # (service/outbox/notices.py), each its own outbox message
+        # (service/notices/reconsideration.py), each its own outbox message
         "notify_reconsideration_required": fan_out_reconsideration(
             engine, register, policies, clock
         ),

@@ -21,7 +21,7 @@ from service.accounts.access import READERS, sees_school, visible_classes
 from service.accounts.roles import Role
 from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
-from service.outbox.notices import open_notices
+from service.notices.reconsideration import open_notices
 from service.schools.register import School
 from service.web.classes import ClassRow, class_rows, read_class
 from service.web.pages import page, school_names, session_of

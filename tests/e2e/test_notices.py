@@ -24,8 +24,8 @@ from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext
 from service.api.app import create_app
 from service.bootstrap import Container
+from service.notices.reconsideration import MAIL_TOPIC, fan_out_reconsideration, open_notices
 from service.outbox.mail import FileMailer, mailer_from
-from service.outbox.notices import MAIL_TOPIC, fan_out_reconsideration, open_notices
 from service.outbox.outbox import OutboxWorker
 from service.outbox.smtp import SmtpMailer
 from service.schools.register import Pupil, School
