@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
@@ -35,53 +36,81 @@ from tests.browser.served import Served, serve
 
 IB = "ib@demo.adviestraject.nl"
 BEHEER = "beheer@demo.adviestraject.nl"
+INVITED = "nina.nieuw@demo.adviestraject.nl"
 NOOR = str(demo_pupil_id("Noor", "de Vries"))
 LUUK = str(demo_pupil_id("Luuk", "Bakker"))
 SCHOOL = DEMO_SCHOOL.id
-# (role, who logs in, [(page name, path)]); None logs in nobody
-PAGES: list[tuple[str, str | None, list[tuple[str, str]]]] = [
-    ("bezoeker", None, [("inloggen", "/login")]),
-    (
-        "leerkracht",
-        DEMO_TEACHER,
-        [
-            ("start", "/"),
-            ("klas", f"/klassen?school={SCHOOL}&klas={DEMO_CLASS}"),
-            ("leerling", f"/leerlingen/{NOOR}"),
-            ("leerling-zonder-advies", f"/leerlingen/{LUUK}"),
-            ("voorlopig-advies-klas", f"/klassen/voorlopig?school={SCHOOL}&klas={DEMO_CLASS}"),
-            ("heroverwegingen", "/heroverwegingen"),
-            ("advies-bijstellen", f"/leerlingen/{NOOR}/acties/advies-bijstellen"),
-            ("gesprek-gevoerd", f"/leerlingen/{NOOR}/acties/gesprek-gevoerd"),
-        ],
-    ),
-    (
-        "ib",
-        IB,
-        [
-            ("start", "/"),
-            ("klassen", "/klassen"),
-            ("import", "/import"),
-            ("toetsuitslagen", "/toetsuitslagen"),
-            ("jaarovergang", "/jaarovergang"),
-        ],
-    ),
-    (
-        "directie",
-        DEMO_DIRECTOR,
-        [("start", "/"), ("instellingen", "/instellingen"), ("toetsuitslagen", "/toetsuitslagen")],
-    ),
-    (
-        "beheer",
-        BEHEER,
-        [("start", "/"), ("scholen", "/beheer/scholen"), ("accounts", "/beheer/accounts")],
-    ),
-]
+# a page: its path, or what the browser does to get there (a form sent)
+Visit = str | Callable[[Page], None]
 
 
-def prepare(served: Served) -> None:
-    """An IB and a beheer account, a groep 7 class (for the year rollover), and Noor's
-    toetsadvies vwo through the chain, processed."""
+def bad_pupils_csv(page: Page) -> None:
+    """The import's preview of a file with one bad line (nothing stored)."""
+    page.goto("/import")
+    page.get_by_label("CSV-bestand").set_input_files(
+        {
+            "name": "leerlingen-8b.csv",
+            "mimeType": "text/csv",
+            "buffer": (
+                "Leerlingnummer;Roepnaam;Tussenvoegsel;Achternaam;Groep;Klas\n"
+                "8101;Emma;;Jansen;8;8B\n8102;Liam;van;Dijk;8;8B\n8103;Zoë;;Bakker;9;8B\n"
+            ).encode(),
+        }
+    )
+    page.get_by_role("button", name="Controleren (nog niets opslaan)").click()
+    page.wait_for_load_state("load")
+
+
+def pages(invitation: str) -> list[tuple[str, str | None, list[tuple[str, Visit]]]]:
+    """(role, who logs in or None, [(page name, visit)])."""
+    return [
+        ("bezoeker", None, [("inloggen", "/login"), ("uitnodiging", invitation)]),
+        (
+            "leerkracht",
+            DEMO_TEACHER,
+            [
+                ("start", "/"),
+                ("klas", f"/klassen?school={SCHOOL}&klas={DEMO_CLASS}"),
+                ("leerling", f"/leerlingen/{NOOR}"),
+                ("leerling-zonder-advies", f"/leerlingen/{LUUK}"),
+                ("voorlopig-advies-klas", f"/klassen/voorlopig?school={SCHOOL}&klas={DEMO_CLASS}"),
+                ("heroverwegingen", "/heroverwegingen"),
+                ("advies-bijstellen", f"/leerlingen/{NOOR}/acties/advies-bijstellen"),
+                ("gesprek-gevoerd", f"/leerlingen/{NOOR}/acties/gesprek-gevoerd"),
+            ],
+        ),
+        (
+            "ib",
+            IB,
+            [
+                ("start", "/"),
+                ("klassen", "/klassen"),
+                ("import", "/import"),
+                ("import-voorbeeld-met-fout", bad_pupils_csv),
+                ("toetsuitslagen", "/toetsuitslagen"),
+                ("jaarovergang", "/jaarovergang"),
+            ],
+        ),
+        (
+            "directie",
+            DEMO_DIRECTOR,
+            [
+                ("start", "/"),
+                ("instellingen", "/instellingen"),
+                ("toetsuitslagen", "/toetsuitslagen"),
+            ],
+        ),
+        (
+            "beheer",
+            BEHEER,
+            [("start", "/"), ("scholen", "/beheer/scholen"), ("accounts", "/beheer/accounts")],
+        ),
+    ]
+
+
+def prepare(served: Served) -> str:
+    """An IB and a beheer account, a groep 7 class (for the year rollover), Noor's toetsadvies
+    vwo through the chain, processed, and a teacher invited; the invitation's link."""
     served.cli(
         "user", "add", IB, "--name", "Ina de Boer (IB)", "--role", "ib", "--school", "99ZZ",
         "--password-stdin", stdin=DEMO_PASSWORD + "\n",
@@ -102,14 +131,22 @@ def prepare(served: Served) -> None:
     status = provider.deliver(NOOR, "vwo")
     if status != 202:
         raise SystemExit(f"the chain refused the delivery: {status}")
-    time.sleep(2)  # the worker polls every 0.2 s
+    served.cli(
+        "user", "invite", INVITED, "--name", "Nina Nieuw", "--role", "leerkracht",
+        "--school", DEMO_SCHOOL.brin, "--class", DEMO_CLASS,
+    )  # fmt: skip
+    time.sleep(2)  # the worker beside serve handles the delivery and the e-mail
+    return served.mail_to(INVITED, r"/uitnodiging/[A-Za-z0-9_\-.~]+")
 
 
-def shoot(page: Page, path: str, stem: Path) -> bool:
+def shoot(page: Page, visit: Visit, stem: Path) -> bool:
     page.set_viewport_size(DESKTOP)
-    answer = page.goto(path)
-    if answer is None or answer.status == 404:
-        return False
+    if callable(visit):
+        visit(page)
+    else:
+        answer = page.goto(visit)
+        if answer is None or answer.status == 404:
+            return False
     page.screenshot(path=f"{stem}-1280.png", full_page=True)
     page.set_viewport_size(PHONE)
     page.screenshot(path=f"{stem}-360.png", full_page=True)
@@ -125,22 +162,23 @@ def main(out: Path) -> int:
         serve(Path(directory)) as served,
         sync_playwright() as driver,
     ):
-        prepare(served)
+        invitation = prepare(served)
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for role, email, pages in PAGES:
+        for role, email, visits in pages(invitation):
             context = browser.new_context(
                 viewport=DESKTOP, locale="nl-NL", base_url=served.base_url
             )
             page = context.new_page()
             if email is not None:
                 log_in(page, email, DEMO_PASSWORD)
-            for name, path in pages:
+            for name, visit in visits:
                 stem = out / f"{role}-{name}"
-                if shoot(page, path, stem):
+                where = visit if isinstance(visit, str) else visit.__name__
+                if shoot(page, visit, stem):
                     written |= {Path(f"{stem}-1280.png"), Path(f"{stem}-360.png")}
-                    print(f"{role:10} {path:60} -> {stem.name}-{{1280,360}}.png")
+                    print(f"{role:10} {where:60} -> {stem.name}-{{1280,360}}.png")
                 else:
-                    missing.append(f"{role} {path}")
+                    missing.append(f"{role} {where}")
             context.close()
         browser.close()
     for stale in set(out.glob("*.png")) - written:

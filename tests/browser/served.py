@@ -9,7 +9,10 @@ keys, anchors, worker status) is in `directory`, never in the work tree.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -67,6 +70,25 @@ class Served:
                 f"{done.exception!r}"
             )
         return done.stdout
+
+    def mail_to(self, address: str, pattern: str, timeout: float = 15) -> str:
+        """What `pattern` matches in the newest e-mail to this address that has it (the worker
+        sends the outbox; in development mails are .eml files in the mail dir)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            mails = sorted(self.mail_dir.rglob("*.eml"), key=lambda p: p.stat().st_mtime)
+            for eml in reversed(mails):
+                message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+                if address not in str(message["To"]):
+                    continue
+                body = message.get_body(preferencelist=("plain", "html"))
+                found = re.search(pattern, body.get_content()) if body is not None else None
+                if found:
+                    return found.group(0)
+            if time.monotonic() > deadline:
+                names = sorted(p.name for p in self.mail_dir.rglob("*"))
+                raise ServiceError(f"no e-mail to {address} with {pattern!r}: {names}")
+            time.sleep(0.2)
 
     def log_text(self) -> str:
         return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')}" for log in self.logs)

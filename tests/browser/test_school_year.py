@@ -15,8 +15,6 @@ by the Content-Security-Policy, and does not scroll sideways at 360 px.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 import time
 from collections.abc import Callable
@@ -39,6 +37,7 @@ TEACHER = ("meester.tim@kastanje.example", "Meester Tim")
 IB = ("ib.ilse@kastanje.example", "Ilse van der IB")
 DIRECTIE = ("directie.dora@kastanje.example", "Dora Directeur")
 PASSWORD = "een lange zin als wachtwoord"
+INVITATION = r"/uitnodiging/[A-Za-z0-9_\-.~]+"
 PUPILS_CSV = (
     "Leerlingnummer;Roepnaam;Tussenvoegsel;Achternaam;Groep;Klas\n"
     f"5001;Emma;;Jansen;8;{CLASS}\n"
@@ -64,28 +63,9 @@ class Checks:
 check = Checks()
 
 
-def mail_to(served: Served, address: str, pattern: str, timeout: float = 15) -> str:
-    """What `pattern` matches in the newest e-mail to this address that has it (the worker
-    sends the outbox; mails are .eml files in development)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for eml in sorted(served.mail_dir.rglob("*.eml"), key=lambda p: p.stat().st_mtime)[::-1]:
-            message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
-            if address not in str(message["To"]):
-                continue
-            body = message.get_body(preferencelist=("plain", "html"))
-            found = re.search(pattern, body.get_content()) if body is not None else None
-            if found:
-                return found.group(0)
-        if time.monotonic() > deadline:
-            listing = sorted(p.name for p in served.mail_dir.rglob("*"))
-            pytest.fail(f"no e-mail to {address} with {pattern!r} in {served.mail_dir}: {listing}")
-        time.sleep(0.2)
-
-
 def invitation_link(served: Served, address: str) -> str:
     """The path of the one-time link in the invitation e-mail to this address."""
-    return mail_to(served, address, r"/uitnodiging/[A-Za-z0-9_\-.~]+")
+    return served.mail_to(address, INVITATION)
 
 
 def beheer_adds_the_school_and_invites(page: Page, served: Served) -> str:
@@ -298,7 +278,7 @@ def test_a_school_year_in_the_browser(
 
     teacher_sees_the_pupil_on_the_worklist(teacher)
     for address in (TEACHER[0], IB[0]):  # the heroverweging notice, with a link to the pupil
-        mail_to(served, address, rf"/leerlingen/{emma}")
+        served.mail_to(address, rf"/leerlingen/{emma}")
     teacher_finds_the_pupil_on_the_start_page(teacher)
     directie_changes_the_conversation_setting(directie)
     teacher_records_conversation_decision_and_definitief_advies(teacher)
