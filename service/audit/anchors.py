@@ -32,7 +32,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
-from service.outbox.mail import FileMailer
+from service.outbox.mail import mailer_from
 from service.settings import Settings
 from service.store.events import StoredEvent
 
@@ -321,7 +321,7 @@ def mail_anchor(settings: Settings, anchor: Anchor) -> None:
         f"  adviestraject verify --anchor {anchor.printed}\n\n"
         "Met vriendelijke groet,\nadviestraject\n"
     )
-    mailer = FileMailer(settings.mail_dir, settings.mail_from)
+    mailer = mailer_from(settings)  # SMTP when configured, else .eml files
     mailer.send(
         f"anchor-{anchor.position}-{anchor.hash[:16]}",
         settings.anchor_mail_to,
