@@ -38,9 +38,9 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/toetsuitslagen", "Toetsuitslagen", frozenset({*_SCHOOL_STAFF, Role.BESTUUR})),
     ("/import", "Importeren", _SCHOOL_STAFF),
     ("/jaarovergang", "Jaarovergang", _SCHOOL_STAFF),
-    ("/instellingen", "Instellingen", frozenset({Role.DIRECTIE})),
+    ("/instellingen", "Instellingen", frozenset({Role.DIRECTIE, Role.IB, Role.BESTUUR})),
     ("/beheer/scholen", "Scholen", frozenset({Role.BEHEER})),
-    ("/beheer/accounts", "Accounts", frozenset({Role.BEHEER})),
+    ("/beheer/accounts", "Accounts", frozenset({Role.BEHEER, Role.DIRECTIE})),
 )
 
 
