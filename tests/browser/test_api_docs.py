@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
         ("/docs", "adviestraject – Swagger UI", "/api/v1/pupils/{pupil_id}/provisional-advice"),
         ("/redoc", "adviestraject – ReDoc", "Record the voorlopig schooladvies"),
     ],
+    ids=["docs", "redoc"],
 )
 def test_the_api_documentation_renders_without_the_internet(
     browser: Browser, served: Served, path: str, title: str, operation: str
