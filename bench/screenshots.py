@@ -4,8 +4,9 @@ Starts the real service as `make run` does (migrate, seed-demo, serve, worker; o
 SQLite file), adds an IB and a beheer account and a groep 7 class to the demo school, sends one
 toets result through the chain (Noor de Vries: havo, toetsadvies vwo, so she needs a
 heroverweging), logs in per role in Debian's chromium and writes `<role>-<page>-<width>.png`
-(the whole page, not just the viewport). A page the service does not have yet (404) is left out
-and named in the output; old PNGs of pages no longer taken are removed.
+(the whole page, not just the viewport), with what axe-core (WCAG 2.2 A/AA) and the 360 px check
+find on each page. A page the service does not have yet (404) is left out and named in the
+output; old PNGs of pages no longer taken are removed.
 
 Run: make screenshots   (or .venv/bin/python -m bench.screenshots [DIR])
 """
@@ -31,7 +32,15 @@ from service.schools.demo import (
     demo_pupil_id,
 )
 from tests.browser.chain import mandated_provider
-from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, log_in
+from tests.browser.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    accessibility_problems,
+    fit_problems,
+    log_in,
+    watch,
+)
 from tests.browser.served import Served, serve
 
 IB = "ib@demo.adviestraject.nl"
@@ -139,18 +148,22 @@ def prepare(served: Served) -> str:
     return served.mail_to(INVITED, r"/uitnodiging/[A-Za-z0-9_\-.~]+")
 
 
-def shoot(page: Page, visit: Visit, stem: Path) -> bool:
+def shoot(page: Page, visit: Visit, stem: Path) -> list[str] | None:
+    """The page at both widths into PNGs; what axe-core and the 360 px check found on it
+    (None: the page is not there)."""
     page.set_viewport_size(DESKTOP)
     if callable(visit):
         visit(page)
     else:
         answer = page.goto(visit)
         if answer is None or answer.status == 404:
-            return False
+            return None
     page.screenshot(path=f"{stem}-1280.png", full_page=True)
-    page.set_viewport_size(PHONE)
+    found = [f"1280: {line}" for line in accessibility_problems(page)]
+    found += [f"360: {line}" for line in fit_problems(page)]
     page.screenshot(path=f"{stem}-360.png", full_page=True)
-    return True
+    found += [f"360: {line}" for line in accessibility_problems(page)]
+    return found
 
 
 def main(out: Path) -> int:
@@ -168,17 +181,21 @@ def main(out: Path) -> int:
             context = browser.new_context(
                 viewport=DESKTOP, locale="nl-NL", base_url=served.base_url
             )
-            page = context.new_page()
+            page = watch(context.new_page())
             if email is not None:
                 log_in(page, email, DEMO_PASSWORD)
             for name, visit in visits:
                 stem = out / f"{role}-{name}"
                 where = visit if isinstance(visit, str) else visit.__name__
-                if shoot(page, visit, stem):
-                    written |= {Path(f"{stem}-1280.png"), Path(f"{stem}-360.png")}
-                    print(f"{role:10} {where:60} -> {stem.name}-{{1280,360}}.png")
-                else:
+                found = shoot(page, visit, stem)
+                if found is None:
                     missing.append(f"{role} {where}")
+                    continue
+                written |= {Path(f"{stem}-1280.png"), Path(f"{stem}-360.png")}
+                verdict = f"{len(found)} problem(s)" if found else "axe: 0 violations"
+                print(f"{role:10} {where:60} -> {stem.name}-{{1280,360}}.png  {verdict}")
+                for line in found:
+                    print(f"    {line.splitlines()[0]}")
             context.close()
         browser.close()
     for stale in set(out.glob("*.png")) - written:
