@@ -1,5 +1,6 @@
 """The pages every user meets, in chromium: the login, a wrong password, the start page after
-logging in (and out again), and the Toetsuitslagen page reached from the menu. Each passes
+logging in (and out again), the Toetsuitslagen page reached from the menu, and the class page's
+filter swapping only the results with htmx. Each passes
 axe-core (WCAG 2.2 A/AA) with zero violations at desktop width and at 360 px, does not scroll
 sideways at 360 px, and has nothing refused by the Content-Security-Policy."""
 
@@ -52,3 +53,25 @@ def test_the_teacher_logs_in_sees_the_start_page_and_logs_out(page: Page) -> Non
     expect(page.get_by_role("button", name="Uitloggen")).to_have_count(0)
     page.goto("/klassen")
     page.wait_for_url("**/login**")
+
+
+def test_the_class_page_filters_with_htmx_without_reloading_the_page(page: Page) -> None:
+    log_in(page, DEMO_TEACHER, DEMO_PASSWORD)
+    page.get_by_role("navigation").get_by_role("link", name="Klassen").click()
+    page.wait_for_url("**/klassen**")
+    expect(page.get_by_role("link", name="Luuk Bakker", exact=True)).to_be_visible()
+    page.evaluate("window.stillThisPage = true")
+
+    waiting = "groep 8, wacht op voorlopig advies"
+    page.get_by_label("Stand van zaken").select_option(label=waiting)
+    with page.expect_request(lambda r: r.headers.get("hx-request") == "true") as swapped:
+        page.get_by_role("button", name="Toon").click()
+    assert "status=" in swapped.value.url
+    page.wait_for_url("**status=**")  # the address follows the filter (hx-push-url)
+    expect(page.get_by_role("link", name="Luuk Bakker", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Sara El Amrani", exact=True)).to_have_count(0)
+    results = page.locator("#app-klas-resultaat tbody tr")
+    for row in range(results.count()):
+        expect(results.nth(row)).to_contain_text(waiting)
+    assert page.evaluate("window.stillThisPage === true"), "the whole page was loaded again"
+    assert_accessible_at_both_widths(page)
