@@ -1,8 +1,8 @@
 """The pages every user meets, in chromium: the login, a wrong password, the start page after
 logging in (and out again), the Toetsuitslagen page reached from the menu, and the class page's
-filter swapping only the results with htmx. Each passes
-axe-core (WCAG 2.2 A/AA) with zero violations at desktop width and at 360 px, does not scroll
-sideways at 360 px, and has nothing refused by the Content-Security-Policy."""
+filter swapping only the results with htmx. Each passes axe-core (WCAG 2.2 A/AA) with zero
+violations at desktop width and at 360 px, does not scroll sideways at 360 px, and has nothing
+refused by the Content-Security-Policy."""
 
 from __future__ import annotations
 
