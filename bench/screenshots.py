@@ -1,12 +1,12 @@
 """PNGs of the main pages, per role, at 1280 px and 360 px wide, into docs/screenshots/.
 
-Starts the real service as `make run` does (migrate, seed-demo, serve, worker; on a throw-away
-SQLite file), adds an IB and a beheer account and a groep 7 class to the demo school, sends one
-toets result through the chain (Noor de Vries: havo, toetsadvies vwo, so she needs a
-heroverweging), logs in per role in Debian's chromium and writes `<role>-<page>-<width>.png`
-(the whole page, not just the viewport), with what axe-core (WCAG 2.2 A/AA) and the 360 px check
-find on each page. A page the service does not have yet (404) is left out and named in the
-output; old PNGs of pages no longer taken are removed.
+Starts the real service as `make run` does (migrate, seed-demo, serve with its worker; on a
+throw-away SQLite file), adds IB, bestuur and beheer accounts and a groep 7 class to the demo
+school, sends one toets result through the chain (Noor de Vries: havo, toetsadvies vwo, so she
+needs a heroverweging), invites a teacher, logs in per role in Debian's chromium and writes
+`<role>-<page>-<width>.png` (the whole page, not just the viewport), with what axe-core (WCAG 2.2
+A/AA) and the 360 px check find on each page. A page the service does not have yet (404) is left
+out and named in the output; old PNGs of pages no longer taken are removed.
 
 Run: make screenshots   (or .venv/bin/python -m bench.screenshots [DIR])
 """
@@ -45,6 +45,7 @@ from tests.browser.served import Served, serve
 
 IB = "ib@demo.adviestraject.nl"
 BEHEER = "beheer@demo.adviestraject.nl"
+BESTUUR = "bestuur@demo.adviestraject.nl"
 INVITED = "nina.nieuw@demo.adviestraject.nl"
 NOOR = str(demo_pupil_id("Noor", "de Vries"))
 LUUK = str(demo_pupil_id("Luuk", "Bakker"))
@@ -110,6 +111,11 @@ def pages(invitation: str) -> list[tuple[str, str | None, list[tuple[str, Visit]
             ],
         ),
         (
+            "bestuur",
+            BESTUUR,
+            [("start", "/"), ("klassen", "/klassen"), ("instellingen", "/instellingen")],
+        ),
+        (
             "beheer",
             BEHEER,
             [("start", "/"), ("scholen", "/beheer/scholen"), ("accounts", "/beheer/accounts")],
@@ -118,11 +124,15 @@ def pages(invitation: str) -> list[tuple[str, str | None, list[tuple[str, Visit]
 
 
 def prepare(served: Served) -> str:
-    """An IB and a beheer account, a groep 7 class (for the year rollover), Noor's toetsadvies
-    vwo through the chain, processed, and a teacher invited; the invitation's link."""
+    """IB, bestuur and beheer accounts, a groep 7 class (for the year rollover), Noor's
+    toetsadvies vwo through the chain, processed, and a teacher invited; the invitation's link."""
     served.cli(
         "user", "add", IB, "--name", "Ina de Boer (IB)", "--role", "ib", "--school", "99ZZ",
         "--password-stdin", stdin=DEMO_PASSWORD + "\n",
+    )  # fmt: skip
+    served.cli(
+        "user", "add", BESTUUR, "--name", "Bas Bestuur", "--role", "bestuur", "--school",
+        DEMO_SCHOOL.brin, "--password-stdin", stdin=DEMO_PASSWORD + "\n",
     )  # fmt: skip
     served.cli(
         "user", "add", BEHEER, "--name", "Bert Beheer", "--role", "beheer", "--password-stdin",
