@@ -274,6 +274,8 @@ def _accounts_page(
             "active": a.active,
             "manage": may_manage(who, a.principal.role, a.principal.school_ids)
             and a.principal.user_id != who.user_id,
+            # a test provider's machine client logs in with its client secret, never a password
+            "invitable": a.principal.role is not Role.TOETSAANBIEDER,
         }
         for a in _visible_accounts(container, who)
     ]
@@ -458,6 +460,15 @@ def account_action(
             "Geen toegang",
             f"Als {who.role.label} beheert u het account van {target.name} niet; vraag uw "
             "beheerder.",
+        )
+    if action == "nieuwe-link" and target.role is Role.TOETSAANBIEDER:
+        return _message(
+            opened,
+            422,
+            "Geen link voor een koppeling",
+            f"{target.name} is de koppeling van een toetsaanbieder: die logt in met zijn eigen "
+            "sleutel, niet met een wachtwoord. Een nieuwe sleutel maakt de beheerder met "
+            "'adviestraject client'.",
         )
     if target.user_id == who.user_id:
         return _message(

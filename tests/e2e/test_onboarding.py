@@ -726,3 +726,27 @@ def test_me_and_schools_per_role(container: Container) -> None:
             responses = spec["paths"][path]["get"]["responses"]
             assert "401" in responses
             assert "application/problem+json" in responses["401"]["content"]
+
+
+def test_a_test_providers_machine_client_gets_no_password_link(
+    browser: TestClient, container: Container
+) -> None:
+    """A provider's client logs in with its own secret: the accounts page offers no
+    "Nieuwe link sturen" for it, and a forged POST is refused with nothing sent or reset."""
+    container.register.add_school(OTHER)
+    client = container.clients.add("koppeling@iep.nl", "IEP-koppeling", [OTHER.id])
+    client_id = next(
+        a.principal.user_id
+        for a in container.accounts.accounts()
+        if a.principal.email == "koppeling@iep.nl"
+    )
+    assert log_in(browser, ADMIN, ADMIN_PASSWORD).status_code == 303
+    listing = browser.get("/beheer/accounts").text
+    card = listing[listing.index("IEP-koppeling") :].split("</li>")[0]
+    assert "Nieuwe link sturen" not in card
+
+    refused = post_form(browser, f"/beheer/accounts/{client_id}/nieuwe-link", {})
+    assert refused.status_code == 422
+    assert "koppeling van een toetsaanbieder" in refused.text
+    assert mails(container) == []
+    assert container.clients.exchange(client.client_id, client.client_secret) is not None
