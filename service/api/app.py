@@ -49,6 +49,7 @@ from service.web import uploads as web_uploads
 from service.web import worklist as web_worklist
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class RequestIdMiddleware:
@@ -73,6 +74,9 @@ class RequestIdMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                if scope["method"] in _WRITES and 200 <= message["status"] < 300:
+                    # a write went through: storage works again, whatever failed before
+                    problems.record_storage_success(scope["app"].state)
             await send(message)
 
         token = REQUEST_ID.set(request_id)  # every log line of this request carries it

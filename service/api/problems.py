@@ -243,6 +243,13 @@ def record_storage_failure(request: Request) -> None:
     request.app.state.storage_failed_at = time.monotonic()
 
 
+def record_storage_success(state: Any) -> None:
+    """A write succeeded: /health no longer remembers an earlier failure (after space was
+    freed on a full disk it said 503 for another 30 s while writes already worked)."""
+    if getattr(state, "storage_failed_at", None) is not None:
+        state.storage_failed_at = None
+
+
 def storage_failed_within(request: Request, seconds: float) -> bool:
     """Whether a write failed on a full or broken disk in the last `seconds` (for /health)."""
     failed_at = getattr(request.app.state, "storage_failed_at", None)
