@@ -16,7 +16,6 @@ its field and 422, and nothing is stored; a change ends with 303 to the list and
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from typing import Annotated
@@ -43,7 +42,7 @@ from service.bootstrap import Container
 from service.outbox.mail import mailer_from
 from service.schools.register import School
 from service.store.schema import schools
-from service.web.pages import page, session_of
+from service.web.pages import page, session_of, tokens_match
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("adviestraject.accounts")
@@ -105,7 +104,7 @@ def _message(session: SessionUser, status: int, heading: str, text: str) -> HTML
 
 
 def _csrf_refused(session: SessionUser, sent: str) -> HTMLResponse | None:
-    if hmac.compare_digest(session.csrf_token.encode(), sent.encode()):
+    if tokens_match(session.csrf_token, sent):
         return None
     return _message(
         session,

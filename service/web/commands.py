@@ -11,7 +11,6 @@ gewijzigd door …" (409) instead of a silent overwrite. Success: 303 to the pup
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,7 +35,7 @@ from service.schools.register import Pupil
 from service.store.events import ConcurrencyError
 from service.store.streams import trajectory_stream
 from service.web.actions import BY_KEY, ActionKind, refusal
-from service.web.pages import page, session_of
+from service.web.pages import page, session_of, tokens_match
 from workflows.calendar import SchoolYear
 from workflows.enums import AdviceKind, ConversationParty, ExemptionGround, KeepReason
 from workflows.errors import DomainError
@@ -603,7 +602,7 @@ def _submit(
     if isinstance(screen, Response):
         return screen
     sent = str(posted.get("csrf_token") or "")
-    if not hmac.compare_digest(sent.encode(), screen.session.csrf_token.encode()):
+    if not tokens_match(screen.session.csrf_token, sent):
         return _message(
             screen.session,
             403,

@@ -12,7 +12,6 @@ its reason in Dutch.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -40,7 +39,7 @@ from service.store.events import ConcurrencyError
 from service.store.schema import trajectories
 from service.store.streams import trajectory_stream
 from service.web.commands import AMSTERDAM, changed_by, sentence
-from service.web.pages import page, session_of
+from service.web.pages import page, session_of, tokens_match
 from workflows.commands import Command, CorrectProvisionalAdvice, GiveProvisionalAdvice
 from workflows.errors import DomainError
 from workflows.lifecycle import Status
@@ -225,7 +224,7 @@ def _submit(
         return gate
     session = gate
     sent = str(posted.get("csrf_token") or "")
-    if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+    if not tokens_match(session.csrf_token, sent):
         return _message(
             session,
             403,

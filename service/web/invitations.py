@@ -12,7 +12,6 @@ log readers must not be able to use a link before its owner does), and pages sen
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 import secrets
@@ -26,7 +25,7 @@ from service.accounts.invitation_mail import local_time
 from service.accounts.sessions import SESSION_LIFETIME
 from service.api.deps import SESSION_COOKIE, ContainerDep
 from service.bootstrap import Container
-from service.web.pages import page
+from service.web.pages import page, tokens_match
 
 router = APIRouter(include_in_schema=False)
 
@@ -128,7 +127,7 @@ def choose_password(
     if found.state != "open" or found.principal is None:
         return _refused(found.state if found.state != "open" else "unknown")
     expected = request.cookies.get(INVITE_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
+    if not tokens_match(expected, csrf_token):
         return _form(
             request,
             container,

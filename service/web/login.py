@@ -11,7 +11,6 @@ school day. Logging out is a form post with the session's CSRF token.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from typing import Annotated
 
@@ -23,7 +22,7 @@ from service.accounts.sessions import SESSION_LIFETIME
 from service.api.deps import SESSION_COOKIE, ContainerDep
 from service.bootstrap import Container
 from service.schools.demo import DEMO_DIRECTOR, DEMO_PASSWORD, DEMO_TEACHER
-from service.web.pages import page, session_of
+from service.web.pages import page, session_of, tokens_match
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,7 +99,7 @@ def login(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
+    if not tokens_match(expected, csrf_token):
         return _login_form(
             request,
             container,
@@ -152,7 +151,7 @@ def logout(
 ) -> Response:
     session = session_of(request, container)
     if session is not None:
-        if not hmac.compare_digest(session.csrf_token.encode(), csrf_token.encode()):
+        if not tokens_match(session.csrf_token, csrf_token):
             return page("base.html", 403, who=session.principal, csrf_token=session.csrf_token)
         container.sessions.end(request.cookies[SESSION_COOKIE])
     response = RedirectResponse("/login", status_code=303)

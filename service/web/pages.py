@@ -9,6 +9,7 @@ that the browser may cache them for a year and still gets a new file the moment 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -99,6 +100,12 @@ def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     response = HTMLResponse(_templates.get_template(name).render(**context), status_code=status)
     response.headers["Cache-Control"] = "no-store"  # pages can hold pupil data
     return response
+
+
+def tokens_match(expected: str, sent: str) -> bool:
+    """A form's CSRF token against the one expected (the session's, or a double-submit
+    cookie's): in constant time, and never a match when nothing was expected."""
+    return bool(expected) and hmac.compare_digest(expected.encode(), sent.encode())
 
 
 def session_of(request: Request, container: Container) -> SessionUser | None:

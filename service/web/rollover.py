@@ -16,7 +16,6 @@ without storing anything.
 
 from __future__ import annotations
 
-import hmac
 import re
 import uuid
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ from service.shared.context import Actor, CommandContext
 from service.store.engine import single_statements
 from service.store.events import ConcurrencyError
 from service.store.schema import trajectories
-from service.web.pages import page, session_of
+from service.web.pages import page, session_of, tokens_match
 from workflows.calendar import SchoolYear
 from workflows.commands import MoveToGroep8
 from workflows.errors import DomainError
@@ -261,7 +260,7 @@ def rollover_confirm(
     who = session.principal
     found = _school_of(container, who, school)
     args: dict[str, Any] = {"klas": klas, "jaar": jaar, "nieuwe_klas": nieuwe_klas, "datum": datum}
-    if not hmac.compare_digest(session.csrf_token.encode(), csrf_token.encode()):
+    if not tokens_match(session.csrf_token, csrf_token):
         errors = {"form": "Het formulier was verlopen. Probeer het nog eens."}
         return _render(container, request, session, found, **args, errors=errors, status=403)
     errors = {}

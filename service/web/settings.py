@@ -17,7 +17,6 @@ school's settings stream (`SchoolPolicies.change`) and the next decision follows
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +31,7 @@ from service.api.deps import ContainerDep
 from service.bootstrap import Container
 from service.schools.policies import SchoolSettings, SettingsStaleError
 from service.schools.register import School
-from service.web.pages import page, session_of
+from service.web.pages import page, session_of, tokens_match
 from workflows.calendar import SchoolYear
 from workflows.cycles import RoundKind, Severity
 from workflows.errors import DomainError
@@ -305,7 +304,7 @@ def _post(container: Container, request: Request, form: FormData) -> Response:
     if not isinstance(where, Where):
         return where
     session = where.session
-    if not hmac.compare_digest(session.csrf_token.encode(), text("csrf_token").encode()):
+    if not tokens_match(session.csrf_token, text("csrf_token")):
         return _message(
             session,
             403,

@@ -13,7 +13,6 @@ a line is now refused, nothing is stored and the page says so.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import shutil
 import tempfile
@@ -37,7 +36,7 @@ from service.imports.results import FIELDS as RESULT_FIELDS
 from service.imports.results import import_results
 from service.imports.running import ImportReport, pupil_id_for
 from service.schools.register import School
-from service.web.pages import page, session_of
+from service.web.pages import page, session_of, tokens_match
 from workflows.calendar import SchoolYear
 
 router = APIRouter(include_in_schema=False)
@@ -121,7 +120,7 @@ def _check(
     schooljaar: str,
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if not hmac.compare_digest(session.csrf_token.encode(), csrf_token.encode()):
+    if not tokens_match(session.csrf_token, csrf_token):
         errors["form"] = "Het formulier was verlopen. Probeer het nog eens."
     if soort not in KINDS:
         errors["soort"] = "Kies wat het bestand bevat."
