@@ -12,17 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from service.accounts.access import sees_school
 from service.accounts.roles import Role
+from service.accounts.sessions import SessionUser
 from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
 from service.bootstrap import Container
 from service.intake.inbox import PENDING, PROCESSED, REFUSED, UNKNOWN_PUPIL
 from service.store.engine import single_statements
 from service.store.schema import events
-from service.web.pages import page, session_of
+from service.web.pages import page, signed_in
 from workflows.scale import TestAdvice
 
 router = APIRouter(include_in_schema=False)
@@ -95,20 +96,15 @@ def imported_results(container: Container, pupil_ids: list[str]) -> list[Importe
 
 @router.get("/toetsuitslagen", response_class=HTMLResponse)
 def deliveries_page(request: Request, container: ContainerDep) -> Response:
-    session = session_of(request, container)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+    session = signed_in(
+        request,
+        container,
+        READERS,
+        "Als {role} ziet u de leveringen van toetsaanbieders niet; vraag de intern begeleider.",
+    )
+    if not isinstance(session, SessionUser):
+        return session
     who = session.principal
-    if who.role not in READERS:
-        return page(
-            "message.html",
-            status=403,
-            who=who,
-            csrf_token=session.csrf_token,
-            heading="Geen toegang",
-            message=f"Als {who.role.label} ziet u de leveringen van toetsaanbieders niet; "
-            "vraag de intern begeleider.",
-        )
     schools = []
     shown: list[str] = []
     for school in container.register.schools():

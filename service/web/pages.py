@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Collection
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from service.accounts.roles import Principal, Role
@@ -100,6 +101,27 @@ def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     response = HTMLResponse(_templates.get_template(name).render(**context), status_code=status)
     response.headers["Cache-Control"] = "no-store"  # pages can hold pupil data
     return response
+
+
+def signed_in(
+    request: Request, container: Container, roles: Collection[Role], refusal: str
+) -> SessionUser | Response:
+    """The session of someone whose role may use this page; else the login (no session) or a
+    403 page saying why (`refusal`, with `{role}` for the visitor's role)."""
+    session = session_of(request, container)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    who = session.principal
+    if who.role not in roles:
+        return page(
+            "message.html",
+            status=403,
+            who=who,
+            csrf_token=session.csrf_token,
+            heading="Geen toegang",
+            message=refusal.format(role=who.role.label),
+        )
+    return session
 
 
 def tokens_match(expected: str, sent: str) -> bool:

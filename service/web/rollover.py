@@ -23,7 +23,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from service.accounts.roles import Principal, Role
@@ -39,7 +39,7 @@ from service.shared.context import Actor, CommandContext
 from service.store.engine import single_statements
 from service.store.events import ConcurrencyError
 from service.store.schema import trajectories
-from service.web.pages import page, session_of, tokens_match
+from service.web.pages import page, signed_in, tokens_match
 from workflows.calendar import SchoolYear
 from workflows.commands import MoveToGroep8
 from workflows.errors import DomainError
@@ -125,22 +125,13 @@ def groups_7(container: Container, school: School, *, orientation: bool) -> list
     ]
 
 
-def _session(request: Request, container: Container) -> tuple[SessionUser | None, Response]:
-    session = session_of(request, container)
-    if session is None:
-        return None, RedirectResponse("/login", status_code=303)
-    who = session.principal
-    if who.role not in MOVERS:
-        return None, page(
-            "message.html",
-            status=403,
-            who=who,
-            csrf_token=session.csrf_token,
-            heading="Geen toegang",
-            message=f"Als {who.role.label} zet u geen klas over naar groep 8; "
-            "vraag de intern begeleider of de directie.",
-        )
-    return session, Response()
+def _session(request: Request, container: Container) -> SessionUser | Response:
+    return signed_in(
+        request,
+        container,
+        MOVERS,
+        "Als {role} zet u geen klas over naar groep 8; vraag de intern begeleider of de directie.",
+    )
 
 
 def _render(
@@ -203,9 +194,9 @@ def rollover_page(
     klas: Annotated[str, Query(max_length=20)] = "",
     jaar: Annotated[str, Query(max_length=9)] = "",
 ) -> Response:
-    session, refused = _session(request, container)
-    if session is None:
-        return refused
+    session = _session(request, container)
+    if not isinstance(session, SessionUser):
+        return session
     found = _school_of(container, session.principal, school)
     return _render(container, request, session, found, klas=klas, jaar=jaar)
 
@@ -254,9 +245,9 @@ def rollover_confirm(
     versies: Annotated[str, Form(max_length=20_000)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    session, refused = _session(request, container)
-    if session is None:
-        return refused
+    session = _session(request, container)
+    if not isinstance(session, SessionUser):
+        return session
     who = session.principal
     found = _school_of(container, who, school)
     args: dict[str, Any] = {"klas": klas, "jaar": jaar, "nieuwe_klas": nieuwe_klas, "datum": datum}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from service.accounts.roles import Principal, Role
 from service.accounts.sessions import SessionUser
@@ -36,7 +36,7 @@ from service.imports.results import FIELDS as RESULT_FIELDS
 from service.imports.results import import_results
 from service.imports.running import ImportReport, pupil_id_for
 from service.schools.register import School
-from service.web.pages import page, session_of, tokens_match
+from service.web.pages import page, signed_in, tokens_match
 from workflows.calendar import SchoolYear
 
 router = APIRouter(include_in_schema=False)
@@ -49,22 +49,13 @@ _HASH = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _who(request: Request, container: Container) -> tuple[SessionUser | None, Response | None]:
-    session = session_of(request, container)
-    if session is None:
-        return None, RedirectResponse("/login", status_code=303)
-    who = session.principal
-    if who.role not in IMPORTERS:
-        return None, page(
-            "message.html",
-            status=403,
-            who=who,
-            csrf_token=session.csrf_token,
-            heading="Geen toegang",
-            message=f"Als {who.role.label} kunt u geen bestanden inlezen; "
-            "vraag de intern begeleider of de directie.",
-        )
-    return session, None
+def _who(request: Request, container: Container) -> SessionUser | Response:
+    return signed_in(
+        request,
+        container,
+        IMPORTERS,
+        "Als {role} kunt u geen bestanden inlezen; vraag de intern begeleider of de directie.",
+    )
 
 
 def _schools(container: Container, who: Principal) -> list[School]:
@@ -104,10 +95,9 @@ def _form(
 
 @router.get("/import", response_class=HTMLResponse)
 def upload_form(request: Request, container: ContainerDep) -> Response:
-    session, refused = _who(request, container)
-    if session is None:
-        assert refused is not None  # noqa: S101
-        return refused
+    session = _who(request, container)
+    if not isinstance(session, SessionUser):
+        return session
     return _form(container, session)
 
 
@@ -306,10 +296,9 @@ async def upload_preview(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """The dry run: check every line, show what would be stored, store nothing."""
-    session, refused = _who(request, container)
-    if session is None:
-        assert refused is not None  # noqa: S101
-        return refused
+    session = _who(request, container)
+    if not isinstance(session, SessionUser):
+        return session
     values = {"soort": soort, "school": school, "schooljaar": schooljaar, "toets": toets}
     errors = _check(container, session, csrf_token, soort, school, schooljaar)
     data = await bestand.read() if bestand is not None else b""
@@ -350,10 +339,9 @@ def upload_commit(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Store exactly the previewed file (by its hash), in one transaction: all or nothing."""
-    session, refused = _who(request, container)
-    if session is None:
-        assert refused is not None  # noqa: S101
-        return refused
+    session = _who(request, container)
+    if not isinstance(session, SessionUser):
+        return session
     values = {"soort": soort, "school": school, "schooljaar": schooljaar, "toets": toets}
     errors = _check(container, session, csrf_token, soort, school, schooljaar)
     path = _kept(bestand)

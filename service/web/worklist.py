@@ -13,10 +13,11 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from service.accounts.access import READERS, WRITERS, sees_school, visible_classes
+from service.accounts.sessions import SessionUser
 from service.advice.overview import OverviewRow, class_overview
 from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
@@ -24,7 +25,7 @@ from service.schools.register import School
 from service.store.engine import single_statements
 from service.store.schema import trajectories
 from service.web.actions import BY_KEY
-from service.web.pages import page, session_of
+from service.web.pages import page, signed_in
 from workflows.lifecycle import ConversationStatus, Status
 from workflows.scale import SchoolAdvice, TestAdvice
 
@@ -122,19 +123,15 @@ def worklist_of(
 
 @router.get("/heroverwegingen", response_class=HTMLResponse)
 def worklist_page(request: Request, container: ContainerDep) -> Response:
-    session = session_of(request, container)
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+    session = signed_in(
+        request,
+        container,
+        READERS,
+        "Als {role} ziet u geen leerlingen.",
+    )
+    if not isinstance(session, SessionUser):
+        return session
     who = session.principal
-    if who.role not in READERS:
-        return page(
-            "message.html",
-            status=403,
-            who=who,
-            csrf_token=session.csrf_token,
-            heading="Geen toegang",
-            message=f"Als {who.role.label} ziet u geen leerlingen.",
-        )
     today = container.clock().date()
     schools = []
     shown: list[str] = []
