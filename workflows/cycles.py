@@ -9,12 +9,12 @@ their own policy documents in `shared/seeds/`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 
 from workflows.calendar import DateWindow, LegalCalendar, SchoolYear
-from workflows.policy import SchoolPolicy
+from workflows.policy import SchoolPolicy, TalkSettings
 
 
 class RoundKind(Enum):
@@ -65,6 +65,8 @@ class ConversationRound:
     groep: int
     first: MonthDay
     last: MonthDay
+    talk: TalkSettings = field(default_factory=TalkSettings)
+    """How this round's talks are held (length, who attends, on site or online)."""
 
     def window(self, year: SchoolYear) -> DateWindow:
         return DateWindow(self.first.in_year(year), self.last.in_year(year))

@@ -50,6 +50,51 @@ def default_notices() -> dict[Notice, Recipients]:
     return {notice: Recipients() for notice in Notice}
 
 
+class Attendee(Enum):
+    """Who of the school attends a talk, found per pupil when a talk is requested."""
+
+    CLASS_TEACHER = "class_teacher"
+    """One of the pupil's class teachers (a duo: whichever works that day)."""
+    ALL_CLASS_TEACHERS = "all_class_teachers"
+    """Every teacher of the pupil's class (duo teachers together)."""
+    GROEP_7_TEACHER = "groep_7_teacher"
+    IB = "ib"
+    DIRECTIE = "directie"
+
+    @property
+    def label(self) -> str:
+        return _ATTENDEE_LABELS[self]
+
+
+_ATTENDEE_LABELS = {
+    Attendee.CLASS_TEACHER: "leerkracht van de groep",
+    Attendee.ALL_CLASS_TEACHERS: "beide leerkrachten (duo)",
+    Attendee.GROEP_7_TEACHER: "leerkracht van groep 7",
+    Attendee.IB: "intern begeleider",
+    Attendee.DIRECTIE: "directie",
+}
+
+
+@dataclass(frozen=True)
+class TalkSettings:
+    """How the talks of one kind are held: length, who attends, where, and the time rules."""
+
+    minutes: int = 30
+    attendees: frozenset[Attendee] = frozenset({Attendee.CLASS_TEACHER})
+    with_pupil: bool = True
+    online: bool = False
+    """Online (a video link) instead of on site: no room needed."""
+    margin_working_days: int = 1
+    """The talk ends at least this many working days before the deadline, so the decision can
+    still be recorded in time."""
+    answer_within_days: int = 2
+    """Parents who have not answered the invitation after this many days: directie is warned."""
+    reminder_days_before: int = 2
+    separate_parents: bool = False
+    """Parents with different addresses get two talks instead of one joint talk (the school's
+    default; a family can differ)."""
+
+
 @dataclass(frozen=True)
 class SchoolPolicy:
     conversation_required: bool = True
@@ -63,6 +108,9 @@ class SchoolPolicy:
 
     notices: Mapping[Notice, Recipients] = field(default_factory=default_notices)
     """Who gets which notice."""
+
+    reconsideration_talk: TalkSettings = field(default_factory=TalkSettings)
+    """How the heroverweging talk is held (its own rounds' talks are set per round)."""
 
     def calendar(self, year: SchoolYear) -> LegalCalendar:
         calendar = legal_calendar(year)
