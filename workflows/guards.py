@@ -67,8 +67,9 @@ GUARDS: dict[str, Guard] = {
     "conversation_settled": Guard(
         _conversation_settled,
         "conversation_not_held",
-        "het gesprek met ouders en leerling over de heroverweging is nog niet gevoerd, "
-        "en de ouders hebben er niet van afgezien",
+        "de school beslist over de heroverweging na het gesprek met ouders en leerling, en dat "
+        "is nog niet gevoerd: leg eerst vast dat het gesprek is gevoerd, of dat de ouders ervan "
+        "afzien",
     ),
     "final_advice_automatic": Guard(
         lambda s, _p: (

@@ -182,8 +182,10 @@ TRANSITIONS: list[dict[str, Any]] = [
     *_stay("cancel_conversation", [S.RECONSIDERATION_REQUIRED]),
     *_stay("hold_conversation", [S.RECONSIDERATION_REQUIRED]),
     *_stay("decline_conversation", [S.RECONSIDERATION_REQUIRED]),
-    *_stay("raise_advice", [S.RECONSIDERATION_REQUIRED]),
-    *_stay("keep_advice", [S.RECONSIDERATION_REQUIRED]),
+    # With the school's conversation setting on, the decision waits for the talk with parents
+    # and pupil: held, or declined by the parents (DOMAIN.md "Heroverweging").
+    *_stay("raise_advice", [S.RECONSIDERATION_REQUIRED], conditions=["conversation_settled"]),
+    *_stay("keep_advice", [S.RECONSIDERATION_REQUIRED], conditions=["conversation_settled"]),
     {
         "trigger": "give_final_advice",
         "source": S.AWAITING_TEST_RESULT,

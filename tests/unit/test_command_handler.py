@@ -18,8 +18,14 @@ from service.shared.context import Actor, CommandContext
 from service.store.events import ConcurrencyError, IdempotencyConflictError
 from service.store.memory import InMemoryEventStore
 from service.store.streams import trajectory_stream
-from workflows.commands import EnrolPupil, GiveProvisionalAdvice, KeepAdvice, ReceiveTestResult
-from workflows.enums import KeepReason
+from workflows.commands import (
+    EnrolPupil,
+    GiveProvisionalAdvice,
+    KeepAdvice,
+    ReceiveTestResult,
+    RecordConversationHeld,
+)
+from workflows.enums import ConversationParty, KeepReason
 from workflows.errors import DomainError
 from workflows.scale import SchoolAdvice, TestAdvice
 
@@ -132,6 +138,8 @@ def test_free_text_is_sealed_in_the_log_and_opened_for_the_history(
         provider="IEP", delivery_id="d1", test_advice=TestAdvice.VWO, received_on=date(2026, 3, 11)
     )
     memory.trajectories.execute(pupil, result, CTX)
+    held = RecordConversationHeld(held_on=date(2026, 3, 12), attendees=(ConversationParty.PARENTS,))
+    memory.trajectories.execute(pupil, held, CTX)
     secret = "Noor werkt hard maar thuis is het onrustig"
     keep = KeepAdvice(
         decided_on=date(2026, 3, 12), reason=KeepReason.WORK_ATTITUDE, motivation=secret

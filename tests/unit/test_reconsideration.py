@@ -1,4 +1,8 @@
-"""The heroverweging: raise by default, keep or raise partly only with reasons, talk first."""
+"""The heroverweging: raise by default, keep or raise partly only with reasons, talk first.
+
+With the school's conversation setting on (the default) neither the decision nor the definitief
+advies is taken before the talk with parents and pupil was held or the parents declined it.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +58,12 @@ def reconsidering(
     return walk
 
 
+def talked(walk: Walk, on: date = date(2026, 3, 11)) -> Walk:
+    """The heroverweging talk with parents and pupil recorded as held, so a decision may follow."""
+    walk.do(RecordConversationHeld(held_on=on, attendees=PARENTS), on)
+    return walk
+
+
 def refused(walk: Walk, command: object, on: date = date(2026, 3, 17)) -> DomainError:
     before = list(walk.history)
     with pytest.raises(DomainError) as raised:
@@ -87,7 +97,7 @@ def test_a_higher_toetsadvies_opens_a_heroverweging_with_the_legal_deadline() ->
 def test_raising_to_the_toetsadvies_needs_no_reasons_raising_partly_does(
     provisional: A, test: TA, partly: list[A], fully: A
 ) -> None:
-    walk = reconsidering(provisional, test)
+    walk = talked(reconsidering(provisional, test))
     [event] = decide(
         walk.history,
         RaiseAdvice(advice=fully, decided_on=date(2026, 3, 12)),
@@ -113,7 +123,7 @@ def test_raising_to_the_toetsadvies_needs_no_reasons_raising_partly_does(
 
 
 def test_an_advice_is_never_raised_above_the_toetsadvies_nor_lowered() -> None:
-    walk = reconsidering(A.VMBO_GLTL, TA.VMBO_GLTL_HAVO)
+    walk = talked(reconsidering(A.VMBO_GLTL, TA.VMBO_GLTL_HAVO))
     assert refused(walk, RaiseAdvice(advice=A.HAVO, decided_on=date(2026, 3, 12))).code == (
         "raise_above_test_advice"
     )
@@ -127,7 +137,7 @@ def test_an_advice_is_never_raised_above_the_toetsadvies_nor_lowered() -> None:
 
 @pytest.mark.parametrize("motivation", ["", "   "])
 def test_keeping_the_advice_requires_a_written_motivation(motivation: str) -> None:
-    walk = reconsidering()
+    walk = talked(reconsidering())
     error = refused(
         walk,
         KeepAdvice(
@@ -146,8 +156,11 @@ def test_no_definitief_advies_until_the_heroverweging_is_decided() -> None:
 
 
 def test_no_definitief_advies_until_parents_were_talked_with_or_declined() -> None:
-    walk = reconsidering()
+    """A decision taken while the school did not require the talk (the setting was switched on
+    afterwards) still leaves the definitief advies waiting for it."""
+    walk = reconsidering(policy=SchoolPolicy(conversation_required=False))
     walk.do(RaiseAdvice(advice=A.HAVO_TM_VWO, decided_on=date(2026, 3, 12)), date(2026, 3, 12))
+    walk.policy = SchoolPolicy()
     assert refused(walk, GiveFinalAdvice(given_on=date(2026, 3, 13))).code == (
         "conversation_not_held"
     )
@@ -162,6 +175,60 @@ def test_no_definitief_advies_until_parents_were_talked_with_or_declined() -> No
     assert (final.advice, final.basis) == (A.HAVO_TM_VWO, FinalAdviceBasis.RECONSIDERED)
 
 
+RAISE = RaiseAdvice(advice=A.HAVO_TM_VWO, decided_on=date(2026, 3, 13))
+KEEP = KeepAdvice(
+    decided_on=date(2026, 3, 13),
+    reason=KeepReason.WORK_ATTITUDE,
+    motivation="Werkhouding past nog niet bij havo/vwo.",
+)
+
+
+@pytest.mark.parametrize("decision", [RAISE, KEEP], ids=["raise", "keep"])
+def test_the_decision_is_refused_until_the_talk_was_held_planned_or_cancelled_is_not_enough(
+    decision: RaiseAdvice | KeepAdvice,
+) -> None:
+    walk = reconsidering()
+    error = refused(walk, decision, date(2026, 3, 13))
+    assert error.code == "conversation_not_held"
+    assert "leg eerst vast dat het gesprek is gevoerd" in error.message
+    walk.do(PlanConversation(planned_at=datetime(2026, 3, 16, 15, tzinfo=UTC)), date(2026, 3, 11))
+    assert refused(walk, decision, date(2026, 3, 13)).code == "conversation_not_held"
+    walk.do(CancelConversation(cancelled_on=date(2026, 3, 12), reason="ziek"), date(2026, 3, 12))
+    assert refused(walk, decision, date(2026, 3, 13)).code == "conversation_not_held"
+    assert walk.state.decision is None
+
+
+@pytest.mark.parametrize("decision", [RAISE, KEEP], ids=["raise", "keep"])
+def test_the_decision_is_taken_once_the_talk_was_held(decision: RaiseAdvice | KeepAdvice) -> None:
+    walk = talked(reconsidering(), date(2026, 3, 12))
+    [event] = walk.do(decision, date(2026, 3, 13))
+    assert event.event_type == ("advice_raised" if decision is RAISE else "advice_kept")
+    assert walk.state.decision is not None
+
+
+@pytest.mark.parametrize("decision", [RAISE, KEEP], ids=["raise", "keep"])
+def test_the_decision_is_taken_once_the_parents_declined_the_talk(
+    decision: RaiseAdvice | KeepAdvice,
+) -> None:
+    walk = reconsidering()
+    walk.do(
+        RecordConversationDeclined(declined_on=date(2026, 3, 12), notes="Geen gesprek nodig."),
+        date(2026, 3, 12),
+    )
+    [event] = walk.do(decision, date(2026, 3, 13))
+    assert event.event_type == ("advice_raised" if decision is RAISE else "advice_kept")
+
+
+@pytest.mark.parametrize("decision", [RAISE, KEEP], ids=["raise", "keep"])
+def test_a_school_without_the_conversation_setting_decides_without_a_talk(
+    decision: RaiseAdvice | KeepAdvice,
+) -> None:
+    walk = reconsidering(policy=SchoolPolicy(conversation_required=False))
+    [event] = walk.do(decision, date(2026, 3, 13))
+    assert event.event_type == ("advice_raised" if decision is RAISE else "advice_kept")
+    assert walk.state.conversation is ConversationStatus.NONE
+
+
 def test_a_school_that_does_not_require_the_conversation_can_give_the_advice_at_once() -> None:
     walk = reconsidering(policy=SchoolPolicy(conversation_required=False))
     walk.do(RaiseAdvice(advice=A.HAVO_TM_VWO, decided_on=date(2026, 3, 12)), date(2026, 3, 12))
@@ -170,8 +237,7 @@ def test_a_school_that_does_not_require_the_conversation_can_give_the_advice_at_
 
 
 def test_the_definitief_advies_follows_the_decision_and_a_new_decision_replaces_the_old() -> None:
-    walk = reconsidering()
-    walk.do(RecordConversationHeld(held_on=date(2026, 3, 12), attendees=PARENTS), date(2026, 3, 12))
+    walk = talked(reconsidering(), date(2026, 3, 12))
     walk.do(
         KeepAdvice(
             decided_on=date(2026, 3, 12),

@@ -23,6 +23,7 @@ from workflows.commands import (
     RaiseAdvice,
     ReceiveObjection,
     ReceiveTestResult,
+    RecordConversationDeclined,
     RecordConversationHeld,
     RecordTestMissed,
 )
@@ -85,6 +86,8 @@ def _walk(*steps: str, policy: SchoolPolicy | None = None) -> Walk:
             ),
             date(2026, 3, 12),
         )
+    if "declined" in steps:
+        walk.do(RecordConversationDeclined(declined_on=date(2026, 3, 12)), date(2026, 3, 12))
     return walk
 
 
@@ -101,6 +104,7 @@ SCENARIOS = {
     "heroverweging, geen gesprek": ("provisional", "higher"),
     "heroverweging, gesprek gepland": ("provisional", "higher", "planned"),
     "heroverweging, gesprek gevoerd": ("provisional", "higher", "planned", "held"),
+    "heroverweging, ouders zien af": ("provisional", "higher", "declined"),
 }
 
 
@@ -156,30 +160,53 @@ def test_the_actions_in_a_few_states_read_as_the_teacher_expects() -> None:
         "gesprek-plannen",
         "gesprek-gevoerd",
         "gesprek-afgezien",
+        "okr-gesprek",
+        "verzoek-ouders",
+        "vertrek",
+    ]
+    assert keys("provisional", "higher", "planned") == [
+        "gesprek-verzetten",
+        "gesprek-afzeggen",
+        "gesprek-gevoerd",
+        "gesprek-afgezien",
+        "okr-gesprek",
+        "verzoek-ouders",
+        "vertrek",
+    ]
+    assert keys("provisional", "higher", "planned", "held") == [
         "advies-bijstellen",
         "advies-handhaven",
         "okr-gesprek",
         "verzoek-ouders",
         "vertrek",
     ]
-    assert "gesprek-verzetten" in keys("provisional", "higher", "planned")
-    assert "gesprek-plannen" not in keys("provisional", "higher", "planned")
+    assert keys("provisional", "higher", "declined") == keys(
+        "provisional", "higher", "planned", "held"
+    )
     assert "verzoek-beslissen" in keys("provisional", "objection", role=Role.DIRECTIE)
     assert "verzoek-beslissen" not in keys("provisional", "objection")
 
 
-def test_the_definitief_advies_waits_for_the_conversation_only_where_the_school_requires_it() -> (
-    None
-):
+def test_the_decision_and_the_definitief_advies_wait_for_the_talk_only_where_required() -> None:
     for required in (True, False):
         policy = SchoolPolicy(conversation_required=required)
         walk = _walk("provisional", "higher", policy=policy)
+        keys = [a.key for a in available_actions(walk.state, Role.LEERKRACHT, PUPIL, policy)]
+        assert ("advies-bijstellen" in keys) is not required
+        assert ("advies-handhaven" in keys) is not required
+        if required:
+            walk.do(
+                RecordConversationHeld(
+                    held_on=date(2026, 3, 12), attendees=(ConversationParty.PARENTS,)
+                ),
+                date(2026, 3, 12),
+            )
         walk.do(
             RaiseAdvice(advice=SchoolAdvice.HAVO_TM_VWO, decided_on=date(2026, 3, 13)),
             date(2026, 3, 13),
         )
         keys = [a.key for a in available_actions(walk.state, Role.LEERKRACHT, PUPIL, policy)]
-        assert ("definitief-advies" in keys) is not required
+        assert "definitief-advies" in keys
 
 
 @pytest.mark.parametrize("role", [Role.BESTUUR, Role.BEHEER, Role.TOETSAANBIEDER])
