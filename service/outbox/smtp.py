@@ -47,10 +47,18 @@ class SmtpMailer:
 
     def send(self, message_id: str, to: str, subject: str, body: str) -> None:
         mail = EmailMessage()
-        mail["From"], mail["To"], mail["Subject"] = self._sender, to, subject
+        mail["To"], mail["Subject"] = to, subject
+        mail.set_content(body)
+        self.send_message(message_id, mail)
+
+    def send_message(self, message_id: str, mail: EmailMessage) -> None:
+        """A whole message (e.g. multipart with a calendar) to its `To`; From, Date and
+        Message-ID are set here."""
+        to = str(mail["To"])
+        del mail["From"], mail["Date"], mail["Message-ID"]
+        mail["From"] = self._sender
         mail["Date"] = formatdate(localtime=False, usegmt=True)
         mail["Message-ID"] = f"<{message_id}@adviestraject>"
-        mail.set_content(body)
         try:
             with self._connect() as server:
                 if self._user:
