@@ -9,7 +9,9 @@ then); `change_settings` compares the new policy with the one in force and gives
 append (who, when, what changed), or None when nothing changed. `SettingsHistory` folds a
 school's events: the policy per year, a year without settings of its own taking the latest
 earlier year's rounds, conversation and notices (not its test window, which is one year's), and
-the legal minimum (`SchoolPolicy()`) for a school that never set anything.
+the legal minimum (`SchoolPolicy()`) for a school that never set anything. How the talks are
+held (the heroverweging talk's and each round's `TalkSettings`) is parsed, described and stored
+by `workflows.talk_settings`; settings stored before that load with the defaults.
 
 Pure: no clock (the caller passes the moment), no I/O.
 """
@@ -34,7 +36,16 @@ from workflows.cycles import (
     check_cycle,
 )
 from workflows.errors import DomainError
-from workflows.policy import Notice, Recipients, SchoolPolicy
+from workflows.policy import Notice, Recipients, SchoolPolicy, TalkSettings
+from workflows.talk_settings import (
+    FieldError,
+    TalkInput,
+    describe_talk,
+    parse_talk,
+    talk_data,
+    talk_from_data,
+    talk_input,
+)
 
 EVENT_TYPE = "school_settings_changed"
 SCHEMA_VERSION = 1
@@ -64,6 +75,8 @@ class RoundInput:
     first: str = ""
     """Day and month, "10-01" (10 January)."""
     last: str = ""
+    talk: TalkInput | None = None
+    """How the round's talks are held; None: the defaults (`TalkSettings()`)."""
 
     @property
     def blank(self) -> bool:
@@ -86,12 +99,8 @@ class SettingsInput:
     notices: Mapping[Notice, RecipientsInput] = field(default_factory=dict)
     test_first: str = ""
     test_last: str = ""
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    message: str
+    reconsideration_talk: TalkInput | None = None
+    """How the heroverweging talk is held; None: the defaults (`TalkSettings()`)."""
 
 
 class SettingsInvalidError(DomainError):
@@ -115,6 +124,15 @@ def round_field(index: int, name: str) -> str:
 
 def notice_field(notice: Notice, name: str) -> str:
     return f"notice-{notice.value}-{name}"
+
+
+RECONSIDERATION_TALK = "talk-reconsideration"
+"""The field prefix of the heroverweging talk's block (`talk_field(RECONSIDERATION_TALK, ...)`)."""
+
+
+def round_talk(index: int) -> str:
+    """The field prefix of round `index`'s talk block."""
+    return round_field(index, "talk")
 
 
 def parse_settings(given: SettingsInput, year: SchoolYear) -> SchoolPolicy:
@@ -148,6 +166,11 @@ def parse_settings(given: SettingsInput, year: SchoolYear) -> SchoolPolicy:
     window = _test_window(given.test_first, given.test_last, year, errors)
     if window is not None:
         windows[year] = window
+    reconsideration_talk = TalkSettings()
+    if given.reconsideration_talk is not None:
+        reconsideration_talk = (
+            parse_talk(given.reconsideration_talk, RECONSIDERATION_TALK, errors) or TalkSettings()
+        )
     if errors:
         raise SettingsInvalidError(errors)
     return SchoolPolicy(
@@ -155,6 +178,7 @@ def parse_settings(given: SettingsInput, year: SchoolYear) -> SchoolPolicy:
         test_windows=windows,
         rounds=tuple(rounds),
         notices=notices,
+        reconsideration_talk=reconsideration_talk,
     )
 
 
@@ -185,9 +209,19 @@ def _round(
                 "(augustus t/m juli)",
             )
         )
-    if len(errors) > before or kind is None or groep is None or first is None or last is None:
+    talk: TalkSettings | None = TalkSettings()
+    if entry.talk is not None:
+        talk = parse_talk(entry.talk, round_talk(index), errors)
+    if (
+        len(errors) > before
+        or kind is None
+        or groep is None
+        or first is None
+        or last is None
+        or talk is None
+    ):
         return None
-    return ConversationRound(name, kind, groep, first, last)
+    return ConversationRound(name, kind, groep, first, last, talk)
 
 
 def _day_month(text: str, where: str, errors: list[FieldError]) -> MonthDay | None:
@@ -291,6 +325,8 @@ class Change:
     def label(self) -> str:
         if self.field.startswith("notice:"):
             return "Bericht: " + Notice(self.field.removeprefix("notice:")).label
+        if self.field.startswith("round_talk:"):
+            return "Gesprekken van ronde " + self.field.removeprefix("round_talk:")
         return _FIELD_LABELS.get(self.field, self.field)
 
 
@@ -299,6 +335,7 @@ _FIELD_LABELS = {
     "rounds": "Gespreksrondes",
     "test_window": "Toetsperiode",
     "template": "Sjabloon",
+    "reconsideration_talk": "Gesprek bij heroverweging: opzet",
 }
 
 
@@ -345,8 +382,23 @@ def describe_changes(old: SchoolPolicy, new: SchoolPolicy, year: SchoolYear) -> 
                 _yes_no(new.conversation_required),
             )
         )
-    if old.rounds != new.rounds:
+    if _without_talks(old.rounds) != _without_talks(new.rounds):
         changes.append(Change("rounds", describe_rounds(old.rounds), describe_rounds(new.rounds)))
+    old_talks = {r.name: r.talk for r in old.rounds}
+    for r in new.rounds:
+        before_talk = old_talks.get(r.name, TalkSettings())
+        if before_talk != r.talk:
+            changes.append(
+                Change(f"round_talk:{r.name}", describe_talk(before_talk), describe_talk(r.talk))
+            )
+    if old.reconsideration_talk != new.reconsideration_talk:
+        changes.append(
+            Change(
+                "reconsideration_talk",
+                describe_talk(old.reconsideration_talk),
+                describe_talk(new.reconsideration_talk),
+            )
+        )
     old_window, new_window = old.test_windows.get(year), new.test_windows.get(year)
     if old_window != new_window:
         changes.append(
@@ -363,6 +415,10 @@ def describe_changes(old: SchoolPolicy, new: SchoolPolicy, year: SchoolYear) -> 
                 )
             )
     return tuple(changes)
+
+
+def _without_talks(rounds: Iterable[ConversationRound]) -> list[tuple[object, ...]]:
+    return [(r.name, r.kind, r.groep, r.first, r.last) for r in rounds]
 
 
 def _yes_no(value: bool) -> str:
@@ -410,9 +466,11 @@ def policy_data(policy: SchoolPolicy, year: SchoolYear) -> dict[str, Any]:
                 "groep": r.groep,
                 "first": [r.first.month, r.first.day],
                 "last": [r.last.month, r.last.day],
+                "talk": talk_data(r.talk),
             }
             for r in policy.rounds
         ],
+        "reconsideration_talk": talk_data(policy.reconsideration_talk),
         "test_window": None
         if window is None
         else [window.first.isoformat(), window.last.isoformat()],
@@ -455,10 +513,12 @@ def policy_from_data(data: Mapping[str, Any], year: SchoolYear) -> SchoolPolicy:
                 int(r["groep"]),
                 MonthDay(*r["first"]),
                 MonthDay(*r["last"]),
+                talk_from_data(r.get("talk")),
             )
             for r in data["rounds"]
         ),
         notices=notices,
+        reconsideration_talk=talk_from_data(data.get("reconsideration_talk")),
     )
 
 
@@ -530,6 +590,7 @@ class SettingsHistory:
                 conversation_required=carried.conversation_required,
                 rounds=carried.rounds,
                 notices=carried.notices,
+                reconsideration_talk=carried.reconsideration_talk,
             ),
             source,
         )
@@ -560,8 +621,12 @@ def template_policy(key: str, base: SchoolPolicy) -> SchoolPolicy:
         test_windows=base.test_windows,
         rounds=cycle.rounds,
         notices=base.notices,
+        reconsideration_talk=base.reconsideration_talk,
     )
 
 
 def round_input(r: ConversationRound) -> RoundInput:
-    return RoundInput(r.name, r.kind.value, str(r.groep), str(r.first), str(r.last))
+    """The form's row for a stored round (its talk block only when it differs from the
+    defaults: None reads as the defaults)."""
+    talk = None if r.talk == TalkSettings() else talk_input(r.talk)
+    return RoundInput(r.name, r.kind.value, str(r.groep), str(r.first), str(r.last), talk)

@@ -4,7 +4,10 @@ The page shows the policy in force for the school and year (and where it comes f
 own settings, carried over from an earlier year, or the legal minimum), the legal warnings of
 `check_cycle` beside the conversation rounds, and every change (who, when, what). Directie gets
 a form: the heroverweging conversation, the rounds (name, kind, groep, first and last day), the
-test window and who gets the heroverweging notice; "Sjabloon: De Brandaris" and the other seed
+test window, who gets the heroverweging notice, and how the talks are held (the heroverweging
+talk and each round's: length, who attends, with the pupil, on site or online, the margin before
+the deadline, the days parents have to answer, the reminder, separate talks for separated
+parents); "Sjabloon: De Brandaris" and the other seed
 schools fill in their rounds (shown, not stored, until directie saves); "Nog een ronde" adds an
 empty row. The intern begeleider and the board read the same page without the form; a teacher
 or beheer is refused (403), a school outside one's own is not found (404).
@@ -17,7 +20,7 @@ school's settings stream (`SchoolPolicies.change`) and the next decision follows
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -35,9 +38,10 @@ from service.web.pages import page, session_of, tokens_match
 from workflows.calendar import SchoolYear
 from workflows.cycles import RoundKind, Severity
 from workflows.errors import DomainError
-from workflows.policy import Notice, SchoolPolicy
+from workflows.policy import Attendee, Notice, SchoolPolicy, TalkSettings
 from workflows.settings import (
     MAX_ROUNDS,
+    RECONSIDERATION_TALK,
     TEMPLATES,
     InForce,
     RecipientsInput,
@@ -51,8 +55,10 @@ from workflows.settings import (
     parse_settings,
     round_field,
     round_input,
+    round_talk,
     template_policy,
 )
+from workflows.talk_settings import TalkInput, describe_talk, talk_field, talk_input
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,6 +73,8 @@ MESSAGES = {
     "ongewijzigd": "Er was niets gewijzigd; er is niets opgeslagen.",
 }
 MAX_FORM_ROWS = MAX_ROUNDS + 5
+ATTENDEES = [(a.value, a.label) for a in Attendee]
+PLACES = [("school", "Op school"), ("online", "Online, met een videolink")]
 
 
 @dataclass
@@ -78,6 +86,7 @@ class FormState:
     notices: dict[str, RecipientsInput]
     test_first: str = ""
     test_last: str = ""
+    reconsideration_talk: TalkInput = field(default_factory=TalkInput)
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -97,6 +106,7 @@ class FormState:
             },
             test_first=window.first.isoformat() if window else "",
             test_last=window.last.isoformat() if window else "",
+            reconsideration_talk=talk_input(policy.reconsideration_talk),
         )
 
     def given(self) -> SettingsInput:
@@ -106,13 +116,38 @@ class FormState:
             notices={Notice(k): v for k, v in self.notices.items()},
             test_first=self.test_first,
             test_last=self.test_last,
+            reconsideration_talk=self.reconsideration_talk,
         )
 
 
-def _form_state(form: FormData) -> FormState:
+def _talk_state(form: FormData, prefix: str) -> TalkInput | None:
+    """One talk block as posted; None when the form had no such block (a form of before)."""
+
+    def text(name: str) -> str:
+        value = form.get(talk_field(prefix, name), "")
+        return value[:20] if isinstance(value, str) else ""
+
+    if talk_field(prefix, "minutes") not in form:
+        return None
+    attendees = form.getlist(talk_field(prefix, "attendees"))[: len(Attendee) + 2]
+    return TalkInput(
+        minutes=text("minutes"),
+        attendees=frozenset(a[:40] for a in attendees if isinstance(a, str)),
+        with_pupil=bool(text("with_pupil")),
+        online=text("place") == "online",
+        margin_working_days=text("margin_working_days"),
+        answer_within_days=text("answer_within_days"),
+        reminder_days_before=text("reminder_days_before"),
+        separate_parents=bool(text("separate_parents")),
+    )
+
+
+def _form_state(form: FormData, in_force: SchoolPolicy) -> FormState:
     def text(name: str, limit: int = 200) -> str:
         value = form.get(name, "")
         return value[:limit] if isinstance(value, str) else ""
+
+    stored_talks = {r.name: r.talk for r in in_force.rounds}
 
     rounds = []
     for index in range(MAX_FORM_ROWS):
@@ -124,7 +159,11 @@ def _form_state(form: FormData) -> FormState:
             text(round_field(index, "groep")),
             text(round_field(index, "first")),
             text(round_field(index, "last")),
+            _talk_state(form, round_talk(index)),
         )
+        if entry.talk is None:  # a form without the block keeps the round's stored talks
+            kept = stored_talks.get(" ".join(entry.name.split()), TalkSettings())
+            entry = replace(entry, talk=None if kept == TalkSettings() else talk_input(kept))
         if not entry.blank:
             rounds.append(entry)
     return FormState(
@@ -141,6 +180,8 @@ def _form_state(form: FormData) -> FormState:
         },
         test_first=text("test_first"),
         test_last=text("test_last"),
+        reconsideration_talk=_talk_state(form, RECONSIDERATION_TALK)
+        or talk_input(in_force.reconsideration_talk),
     )
 
 
@@ -275,6 +316,13 @@ def _render(
         error=error,
         round_field=round_field,
         notice_field=notice_field,
+        talk_field=talk_field,
+        round_talk=round_talk,
+        reconsideration_prefix=RECONSIDERATION_TALK,
+        attendee_options=ATTENDEES,
+        places=PLACES,
+        default_talk=TalkInput(),
+        describe_talk=describe_talk,
     )
 
 
@@ -322,7 +370,7 @@ def _post(container: Container, request: Request, form: FormData) -> Response:
             "dat doet de directie.",
         )
     settings = container.policies.settings(where.school.id, fresh=True)
-    state = _form_state(form)
+    state = _form_state(form, settings.in_force(where.year).policy)
     action = text("action")
     if action == "sjabloon":
         key = text("template")
