@@ -1,0 +1,62 @@
+"""The Dutch a teacher reads when a talk cannot be planned or a chosen time is refused: dates
+as "dinsdag 17 maart om 14:00" (in the time zone of the request's `earliest`), people and rooms
+by the names the caller passes (ids otherwise), groups of duo teachers as "A of B".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, tzinfo
+from types import MappingProxyType
+
+NO_NAMES: Mapping[str, str] = MappingProxyType({})
+
+_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+_MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def day(moment: datetime, zone: tzinfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
+
+
+def clock(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+def when(moment: datetime, zone: tzinfo) -> str:
+    """`dinsdag 17 maart om 14:00`."""
+    return f"{day(moment, zone)} om {clock(moment, zone)}"
+
+
+def name(person: str, names: Mapping[str, str]) -> str:
+    return names.get(person, person)
+
+
+def either(people: Sequence[str], names: Mapping[str, str]) -> str:
+    """`A`, `A of B`, `A, B of C`."""
+    return _join([name(p, names) for p in people], "of")
+
+
+def together(people: Sequence[str], names: Mapping[str, str]) -> str:
+    """`A`, `A en B`, `A, B en C`."""
+    return _join([name(p, names) for p in people], "en")
+
+
+def _join(words: Sequence[str], last: str) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"
