@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from workflows.planning import messages as m
-from workflows.planning.candidates import Calendars
+from workflows.planning.candidates import Calendars, attendances
 from workflows.planning.minutes import Span, to_minute, zone_of
 from workflows.planning.model import (
     AFTER_DEADLINE,
@@ -38,7 +38,7 @@ def check(
     names: Mapping[str, str] = m.NO_NAMES,
 ) -> list[Unplaced]:
     """Every hard rule that `start` (and `room`) breaks; [] when the time is allowed."""
-    return _Assessment(request, start, room, availability, bookings, names).violations
+    return _assess(request, start, room, availability, bookings, names).violations
 
 
 def choose(
@@ -49,10 +49,32 @@ def choose(
     bookings: Sequence[Booking],
 ) -> Placement:
     """The placement a manual time gives (check it first): who attends and in which room."""
-    assessment = _Assessment(request, start, room, availability, bookings, m.NO_NAMES)
-    return Placement(
-        request.id, start, start + request.duration, assessment.room, assessment.attend
-    )
+    found = _assess(request, start, room, availability, bookings, m.NO_NAMES)
+    return Placement(request.id, start, start + request.duration, found.room, found.attend)
+
+
+def _assess(
+    request: Request,
+    start: datetime,
+    room: str | None,
+    availability: Sequence[Availability],
+    bookings: Sequence[Booking],
+    names: Mapping[str, str],
+) -> _Assessment:
+    """The first way of attending (duo teachers) that breaks nothing, else the one that breaks
+    the fewest rules."""
+    calendars = Calendars(availability, ())
+    others = [b for b in bookings if b.request_id != request.id]
+    best: _Assessment | None = None
+    for attend in attendances(request):
+        found = _Assessment(request, attend, start, room, calendars, others, names)
+        if not found.violations:
+            return found
+        if best is None or len(found.violations) < len(best.violations):
+            best = found
+    if best is None:
+        raise ValueError(f"request {request.id}: nobody of the staff attends")
+    return best
 
 
 def _inside(spans: Sequence[Span], start: int, end: int) -> bool:
@@ -63,27 +85,27 @@ class _Assessment:
     def __init__(
         self,
         request: Request,
+        attend: tuple[str, ...],
         start: datetime,
         room: str | None,
-        availability: Sequence[Availability],
-        bookings: Sequence[Booking],
+        calendars: Calendars,
+        others: Sequence[Booking],
         names: Mapping[str, str],
     ) -> None:
         self.request = request
+        self.attend = attend
         self.names = names
         self.zone = zone_of(request.earliest)
         self.start = start
         self.end = start + request.duration
-        self.calendars = Calendars(availability, ())
-        self.others = [b for b in bookings if b.request_id != request.id]
+        self.calendars = calendars
+        self.others = others
         self.minutes = (to_minute(start), to_minute(self.end, up=True))
         self.violations: list[Unplaced] = []
-        self.attend = request.staff + tuple(self._pick(group) for group in request.staff_any)
         self.room = None if request.online else (room if room is not None else self._room())
         self._period()
-        for person in request.staff:
-            self._person(person, (person,))
-        for group, person in zip(request.staff_any, self.attend[len(request.staff) :], strict=True):
+        groups = [(p,) for p in request.staff] + list(request.staff_any)
+        for person, group in zip(attend, groups, strict=True):
             self._person(person, group)
         self._room_and_family()
 
@@ -98,12 +120,6 @@ class _Assessment:
 
     def _overlaps(self, booking: Booking) -> bool:
         return booking.start < self.end and self.start < booking.end
-
-    def _pick(self, group: tuple[str, ...]) -> str:
-        """The duo teacher who attends: one who is available and free, else one available."""
-        available = [p for p in group if self._available(p)]
-        free = [p for p in available if self._clash(p) is None]
-        return (free or available or list(group))[0]
 
     def _room(self) -> str | None:
         if not self.attend:
