@@ -16,6 +16,7 @@ from service.handlers import default_handlers
 from service.intake.inbox import Inbox
 from service.outbox.mail import mailer_from
 from service.outbox.outbox import OutboxWorker
+from service.scheduling.talks import Talks
 from service.schools.policies import SchoolPolicies
 from service.schools.register import Register
 from service.settings import Settings
@@ -43,6 +44,7 @@ class Container:
     inbox: Inbox
     clock: Clock
     policies: SchoolPolicies
+    talks: Talks
 
     def close(self) -> None:
         self.engine.dispose()
@@ -57,6 +59,9 @@ class Container:
             public_url=self.settings.public_url,
             chain_token=self.settings.chain_token,
             chain_timeout=self.settings.chain_timeout,
+            store=self.store,
+            talks=self.talks,
+            mail_from=self.settings.mail_from,
         )
         return OutboxWorker(self.engine, handlers, self.clock)
 
@@ -89,6 +94,7 @@ def bootstrap(
         inbox=Inbox(engine, clock),
         clock=clock,
         policies=policies,
+        talks=Talks(store, engine, clock, policies),
     )
 
 

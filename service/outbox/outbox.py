@@ -42,6 +42,13 @@ ROUTES: dict[str, str] = {
     # ... and the voorlopig advies follows (Schooladviezenlijst)
     "provisional_advice_given": "chain_provisional_advice",
     "provisional_advice_corrected": "chain_provisional_advice",
+    # a talk with parents (service/scheduling): the invitation, its update or its cancellation
+    # to the parents (iMIP), the reminder, and the warning to directie
+    "talk_planned": "talk_invitation",
+    "talk_moved": "talk_invitation",
+    "talk_cancelled": "talk_invitation",
+    "talk_reminder_sent": "talk_reminder",
+    "talk_escalated": "talk_escalation",
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from service.gcpause import paused_gc
+from service.projections import talks as talk_rows
 from service.projections import trajectories as trajectory_rows
 from service.projections.compliance import ComplianceProjection
 from service.projections.runner import CatchUpProjection, catch_up, reset
@@ -20,7 +21,7 @@ from service.store.sql import read_facts
 from workflows.trajectory import Folds
 
 CATCH_UP: dict[str, CatchUpProjection] = {"compliance": ComplianceProjection()}
-NAMES = ("trajectories", *CATCH_UP)
+NAMES = ("trajectories", "talks", *CATCH_UP)
 
 
 def rebuild_trajectories(
@@ -46,6 +47,8 @@ def rebuild_trajectories(
 def rebuild(engine: Engine, name: str, progress: Callable[[int], None] | None = None) -> int:
     if name == "trajectories":
         return rebuild_trajectories(engine, progress=progress)
+    if name == "talks":  # inline, like trajectories: the talks' rows from their streams
+        return talk_rows.rebuild(engine, progress=progress)
     projection = CATCH_UP[name]
     reset(engine, projection)
     return catch_up(engine, projection, progress=progress)

@@ -1,0 +1,588 @@
+"""Where talks are requested, planned, moved, cancelled, answered and held (`Container.talks`).
+
+Every use case loads the talk's stream (`conversation-<talk_id>`), lets the pure domain
+(`workflows.conversations.decide_talk`) decide with the injected clock, and commits one unit of
+work: the talk's events (free text sealed with the pupil's key), the `talks` read-model row, the
+outbox rows of its topics and — for a heroverweging talk — the matching event on the pupil's
+trajectory, decided by the trajectory's own rules with the school's policy, so that the guard
+`conversation_settled` sees it. A time is checked like the planner plans (`fitting.check`:
+double booking of a person, room or family, the latest end, the parents' unavailable times,
+published availability, school hours); a refusal is `PlanningRefused` with the Dutch reasons and
+nothing is written. Plans and moves decide under the log's lock (an exclusive session) and read
+the bookings in that transaction, so two plans never pass each other. Without If-Match, a
+writer in between means deciding again on the fresh stream.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from service.advice.batch import Decider, PolicySource
+from service.outbox.outbox import OUTBOX
+from service.projections import talks as rows
+from service.projections import trajectories as trajectory_rows
+from service.scheduling import fitting, link, sealing, views
+from service.scheduling.requests import RECONSIDERATION_ROUND, Requests
+from service.shared.context import Actor, CommandContext
+from service.store import personal
+from service.store.engine import single_statements
+from service.store.events import ConcurrencyError
+from service.store.port import Append, EventStore, Session, UnitOfWork
+from service.store.schema import user_schools, users
+from service.store.streams import trajectory_stream
+from workflows import planning
+from workflows.calendar import SchoolYear
+from workflows.codec import Event
+from workflows.conversations import (
+    AcceptTalk,
+    AskOtherTime,
+    CancelTalk,
+    DeclineTalk,
+    GiveView,
+    HoldTalk,
+    InvitationKind,
+    MoveTalk,
+    Period,
+    PlanTalk,
+    RecordInvitation,
+    RequestTalk,
+    Talk,
+    TalkCommand,
+    TalkKind,
+    decide_on_talk,
+    fold_talk,
+    talk_stream,
+)
+from workflows.enums import ConversationParty
+from workflows.errors import DomainError
+from workflows.trajectory import fold
+
+Clock = Callable[[], datetime]
+AvailabilityOf = Callable[[str, str], Sequence[planning.Availability]]
+"""The staff's published availability of a school for a round key (R's `availability.of`)."""
+MAX_ATTEMPTS = 3
+PLANNER_LEAD = timedelta(hours=24)
+"""The planner proposes no time sooner than this after now: parents need time to answer."""
+_NAMESPACE = uuid.UUID("6f1d3c52-7a0e-4c8e-9a51-2b7f0d6c1e44")
+
+
+class PlanningRefused(Exception):  # noqa: N818 - the name the design gives it
+    """The time breaks the planner's hard rules: every reason, in Dutch. Nothing was written."""
+
+    def __init__(self, reasons: Sequence[planning.Unplaced]) -> None:
+        self.reasons = list(reasons)
+        super().__init__("; ".join(r.message for r in self.reasons))
+
+    @property
+    def code(self) -> str:
+        return self.reasons[0].code if self.reasons else "refused"
+
+    @property
+    def message(self) -> str:
+        return " ".join(r.message for r in self.reasons)
+
+
+class TalkNotFoundError(LookupError):
+    def __init__(self, talk_id: str) -> None:
+        super().__init__(f"no talk {talk_id}")
+        self.talk_id = talk_id
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """What `plan_open` did: the talks it planned, and why the others could not be placed."""
+
+    planned: list[str] = field(default_factory=list)
+    unplaced: list[planning.Unplaced] = field(default_factory=list)
+
+
+def no_availability(school_id: str, round_key: str) -> list[planning.Availability]:
+    return []
+
+
+def talk_id_for(pupil_id: str, kind: TalkKind, school_year: str, round_key: str, n: int) -> str:
+    """The talk's id, derived from what makes a request the same (pupil, kind, year, round and
+    which of the separate parents' talks): a request made twice finds the first one."""
+    return str(uuid.uuid5(_NAMESPACE, f"{pupil_id}/{kind.value}/{school_year}/{round_key}/{n}"))
+
+
+def _context(actor: Actor | CommandContext) -> CommandContext:
+    return actor if isinstance(actor, CommandContext) else CommandContext(actor)
+
+
+Decision = Callable[[Talk, datetime, Session], list[Event]]
+
+
+class Talks:
+    def __init__(
+        self,
+        store: EventStore,
+        engine: Engine,
+        clock: Clock,
+        policies: PolicySource,
+        availability: AvailabilityOf = no_availability,
+    ) -> None:
+        self._store = store
+        self._engine = engine
+        self._clock = clock
+        self._policies = policies
+        self._decider = Decider(policies)
+        self._requests = Requests(engine)
+        self.availability = availability
+
+    # -- requests ---------------------------------------------------------------------------------
+
+    def request(
+        self,
+        pupil_id: str,
+        kind: TalkKind,
+        actor: Actor | CommandContext,
+        *,
+        round_name: str | None = None,
+    ) -> str:
+        """Request the pupil's talk of `kind` (a round's by its name); the talk's id. Idempotent
+        per pupil, kind, school year and round: asked again, the same id and nothing new. With
+        the school's `separate_parents` each parent gets a talk: the first one's id."""
+        ids = self.request_all(pupil_id, kind, actor, round_name=round_name)
+        if not ids:
+            raise DomainError("pupil_unknown", "deze leerling staat niet in de administratie")
+        return ids[0]
+
+    def request_all(
+        self,
+        pupil_id: str,
+        kind: TalkKind,
+        actor: Actor | CommandContext,
+        *,
+        round_name: str | None = None,
+        deadline: date | None = None,
+    ) -> list[str]:
+        """Every talk requested for the pupil (one, or one per parent); see `request`."""
+        pupil_id = str(pupil_id)
+        state = fold(self._trajectory_events(pupil_id))
+        found = self._requests.pupil(pupil_id)
+        if found is None:
+            return []
+        school_id = state.school_id or found[0]
+        year = state.school_year or SchoolYear.containing(self._clock().date())
+        policy = self._policies.policy_for(school_id, year)
+        if kind is TalkKind.RECONSIDERATION:
+            settings, round_key = policy.reconsideration_talk, RECONSIDERATION_ROUND
+            deadline = deadline or state.reconsideration_deadline
+            deadline = deadline or policy.calendar(year).final_advice_deadline
+        else:
+            chosen = next((r for r in policy.rounds if r.name == round_name), None)
+            if chosen is None:
+                raise DomainError(
+                    "round_unknown", f"de school heeft geen gespreksronde '{round_name}'"
+                )
+            settings, round_key = chosen.talk, chosen.name
+            deadline = deadline or chosen.window(year).last
+        commands = self._requests.build(pupil_id, kind, str(year), round_key, deadline, settings)
+        ids = []
+        for n, command in enumerate(commands):
+            talk_id = talk_id_for(pupil_id, kind, str(year), round_key, n)
+            self._request_one(talk_id, command, _context(actor))
+            ids.append(talk_id)
+        return ids
+
+    def _request_one(self, talk_id: str, command: RequestTalk, context: CommandContext) -> None:
+        stream = talk_stream(talk_id)
+        try:
+            with self._store.session() as session:
+                if session.load([stream]).version(stream):
+                    return
+                now = self._clock()
+                events = decide_on_talk(Talk(), command, now)
+                talk = fold_talk(events)
+                pupil = command.pupil_id
+                new = sealing.encode(events, context.metadata(), lambda: session.pupil_key(pupil))
+                session.commit(
+                    UnitOfWork(
+                        now,
+                        [Append(stream, 0, new)],
+                        outbox=OUTBOX,
+                        joined=[rows.joined({talk_id: talk})],
+                    )
+                )
+        except ConcurrencyError:
+            return  # requested meanwhile by another worker: the same request
+
+    # -- planning ---------------------------------------------------------------------------------
+
+    def plan(
+        self,
+        talk_id: str,
+        start: datetime,
+        room: str | None,
+        actor: Actor | CommandContext,
+        *,
+        expected_version: int | None = None,
+        by_planner: bool = False,
+        staff: tuple[str, ...] | None = None,
+    ) -> None:
+        """Plan the talk at `start` (its length from the request); `PlanningRefused` with the
+        reasons when the time breaks a rule. Manual planning without published availability is
+        allowed: then double booking, the latest end, the parents' unavailable times and school
+        hours are still checked (`fitting`)."""
+        self._place(talk_id, start, room, actor, None, expected_version, by_planner, staff)
+
+    def move(
+        self,
+        talk_id: str,
+        start: datetime,
+        room: str | None,
+        reason: str,
+        actor: Actor | CommandContext,
+        *,
+        expected_version: int | None = None,
+        asked_by_parents: bool = False,
+        staff: tuple[str, ...] | None = None,
+    ) -> None:
+        """Move the planned talk to `start`, with the reason; checked as `plan`."""
+        self._place(
+            talk_id, start, room, actor, (reason, asked_by_parents), expected_version, False, staff
+        )
+
+    def _place(
+        self,
+        talk_id: str,
+        start: datetime,
+        room: str | None,
+        actor: Actor | CommandContext,
+        move: tuple[str, bool] | None,
+        expected_version: int | None,
+        by_planner: bool,
+        staff: tuple[str, ...] | None,
+    ) -> None:
+        found = views.talk(self._engine, talk_id)
+        if found is None:
+            raise TalkNotFoundError(talk_id)
+        availability = list(self.availability(found.school_id, found.round_key))
+        names = self._names(found.school_id)
+
+        def decide(talk: Talk, now: datetime, session: Session) -> list[Event]:
+            request = fitting.request_of(talk_id, talk, now)
+            if staff is not None:
+                request = _with_staff(request, staff)
+            driver = session.driver
+            assert driver is not None  # noqa: S101 - talks live on a SQL store
+            booked = rows.booked_on(driver, talk.requested.school_id, request.staff, now)
+            bookings = fitting.bookings_of([b for b in booked if b["talk_id"] != talk_id])
+            reasons, placement = fitting.check(request, start, room, availability, bookings, names)
+            if reasons:
+                raise PlanningRefused(reasons)
+            end = start + request.duration
+            command: TalkCommand
+            if move is None:
+                command = PlanTalk(
+                    start=start,
+                    end=end,
+                    room=placement.room,
+                    staff=placement.staff,
+                    by_planner=by_planner,
+                )
+            else:
+                command = MoveTalk(
+                    start=start,
+                    end=end,
+                    room=placement.room,
+                    staff=placement.staff,
+                    reason=move[0],
+                    asked_by_parents=move[1],
+                )
+            return decide_on_talk(talk, command, now)
+
+        self._run(talk_id, decide, actor, expected_version, exclusive=True)
+
+    def plan_open(
+        self, school_id: str | None, actor: Actor | CommandContext, *, talk_ids: Sequence[str] = ()
+    ) -> PlanReport:
+        """Let the planner place the school's open requests (requested, or parents asked for
+        another time; all schools with None, only `talk_ids` when given) against the published
+        availability and the bookings already made; each placement is then planned (or moved)
+        through the same checked path as a person's."""
+        open_rows = views.open_requests(self._engine, school_id)
+        if talk_ids:
+            wanted = set(talk_ids)
+            open_rows = [r for r in open_rows if r.talk_id in wanted]
+        report = PlanReport()
+        groups: dict[tuple[str, str], list[views.TalkRow]] = {}
+        for r in open_rows:
+            groups.setdefault((r.school_id, r.round_key), []).append(r)
+        for (school, round_key), members in groups.items():
+            self._plan_group(school, round_key, members, actor, report)
+        return report
+
+    def _plan_group(
+        self,
+        school_id: str,
+        round_key: str,
+        members: list[views.TalkRow],
+        actor: Actor | CommandContext,
+        report: PlanReport,
+    ) -> None:
+        now = self._clock()
+        availability = list(self.availability(school_id, round_key))
+        requests = []
+        for member in members:
+            talk = self.load(member.talk_id)
+            requests.append(fitting.request_of(member.talk_id, talk, now + PLANNER_LEAD))
+        booked = [
+            b
+            for b in views.booked(self._engine, school_id, now)
+            if not {b.talk_id} & {m.talk_id for m in members}
+        ]
+        bookings = [
+            planning.Booking(b.talk_id, b.start, b.end, b.staff, b.family, b.room)
+            for b in booked
+            if b.start is not None and b.end is not None
+        ]
+        if not availability:
+            report.unplaced.extend(
+                planning.Unplaced(
+                    r.id,
+                    "no_availability",
+                    "Er is nog geen beschikbaarheid gepubliceerd voor deze gesprekken.",
+                )
+                for r in requests
+            )
+            return
+        result = planning.plan(requests, availability, bookings)
+        report.unplaced.extend(result.unplaced)
+        status = {m.talk_id: m.status for m in members}
+        for placement in result.placements:
+            try:
+                if status[placement.request_id].value == "requested":
+                    self.plan(
+                        placement.request_id,
+                        placement.start,
+                        placement.room,
+                        actor,
+                        by_planner=True,
+                        staff=placement.staff,
+                    )
+                else:
+                    self.move(
+                        placement.request_id,
+                        placement.start,
+                        placement.room,
+                        "nieuw voorstel op de vraag van de ouders om een ander moment",
+                        actor,
+                        asked_by_parents=True,
+                        staff=placement.staff,
+                    )
+            except PlanningRefused as refused:
+                report.unplaced.extend(refused.reasons)
+                continue
+            except DomainError as error:
+                report.unplaced.append(
+                    planning.Unplaced(placement.request_id, error.code, error.message)
+                )
+                continue
+            report.planned.append(placement.request_id)
+
+    # -- the rest of the talk's life --------------------------------------------------------------
+
+    def cancel(self, talk_id: str, reason: str, actor: Actor | CommandContext) -> None:
+        self._decide(talk_id, CancelTalk(reason=reason), actor)
+
+    def hold(
+        self,
+        talk_id: str,
+        held_on: date,
+        attendees: Sequence[ConversationParty],
+        notes: str | None,
+        actor: Actor | CommandContext,
+    ) -> None:
+        command = HoldTalk(held_on=held_on, attendees=tuple(attendees), notes=notes)
+        self._decide(talk_id, command, actor)
+
+    def decline(self, talk_id: str, notes: str | None, actor: Actor | CommandContext) -> None:
+        """The school records that the parents declined the talk."""
+        self._decide(talk_id, DeclineTalk(parent_id=None, message=notes), actor)
+
+    def parents_accept(self, talk_id: str, parent_id: str, actor: Actor | CommandContext) -> None:
+        self._decide(talk_id, AcceptTalk(parent_id=parent_id), actor)
+
+    def parents_decline(
+        self, talk_id: str, parent_id: str, message: str | None, actor: Actor | CommandContext
+    ) -> None:
+        self._decide(talk_id, DeclineTalk(parent_id=parent_id, message=message), actor)
+
+    def parents_other_time(
+        self,
+        talk_id: str,
+        parent_id: str,
+        message: str | None,
+        unavailable: Sequence[Period],
+        preferred: Sequence[Period],
+        actor: Actor | CommandContext,
+    ) -> None:
+        command = AskOtherTime(
+            parent_id=parent_id,
+            message=message,
+            unavailable=tuple(unavailable),
+            preferred=tuple(preferred),
+        )
+        self._decide(talk_id, command, actor)
+
+    def parents_view(
+        self, talk_id: str, parent_id: str, text: str, actor: Actor | CommandContext
+    ) -> None:
+        self._decide(talk_id, GiveView(parent_id=parent_id, text=text), actor)
+
+    def invitation_sent(
+        self,
+        talk_id: str,
+        parent_id: str,
+        kind: InvitationKind,
+        actor: Actor | CommandContext,
+    ) -> None:
+        """Record that the invitation (update, cancellation) of the talk's current sequence went
+        to the parent (the invitation handler, after sending)."""
+        self._decide(talk_id, RecordInvitation(parent_id=parent_id, kind=kind), actor)
+
+    def decide(self, talk_id: str, command: TalkCommand, actor: Actor | CommandContext) -> Talk:
+        """Any talk command (reminders and escalations from the worker); the talk after it."""
+        return self._decide(talk_id, command, actor)
+
+    def _decide(self, talk_id: str, command: TalkCommand, actor: Actor | CommandContext) -> Talk:
+        return self._run(talk_id, lambda talk, now, _: decide_on_talk(talk, command, now), actor)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def load(self, talk_id: str) -> Talk:
+        """The talk folded from its stream, free text opened; `TalkNotFoundError` without one."""
+        stored = self._store.read_stream(talk_stream(talk_id))
+        if not stored:
+            raise TalkNotFoundError(talk_id)
+        key = None
+        if sealing.needs_key(stored):
+            pupil = stored[0].data["pupil_id"]
+            key = self._store.pupil_keys([pupil]).get(pupil)
+        return fold_talk(sealing.open_events(stored, key))
+
+    def history(self, talk_id: str) -> list[Event]:
+        stored = self._store.read_stream(talk_stream(talk_id))
+        key = None
+        if stored and sealing.needs_key(stored):
+            pupil = stored[0].data["pupil_id"]
+            key = self._store.pupil_keys([pupil]).get(pupil)
+        return sealing.open_events(stored, key)
+
+    def _names(self, school_id: str) -> dict[str, str]:
+        """The names of the school's staff, for the reasons a teacher reads."""
+        query = (
+            select(users.c.id, users.c.name)
+            .join(user_schools, user_schools.c.user_id == users.c.id)
+            .where(user_schools.c.school_id == school_id)
+        )
+        with single_statements(self._engine).connect() as conn:
+            return {r.id: r.name for r in conn.execute(query).all()}
+
+    def _trajectory_events(self, pupil_id: str) -> list[Event]:
+        stored = self._store.read_stream(trajectory_stream(pupil_id))
+        key = None
+        if personal.needs_key(stored):
+            key = self._store.pupil_keys([pupil_id]).get(pupil_id)
+        return personal.open_events(stored, key)
+
+    # -- the one write path -----------------------------------------------------------------------
+
+    def _run(
+        self,
+        talk_id: str,
+        decide: Decision,
+        actor: Actor | CommandContext,
+        expected_version: int | None = None,
+        *,
+        exclusive: bool = False,
+    ) -> Talk:
+        context = _context(actor)
+        stream = talk_stream(talk_id)
+        for attempt in range(MAX_ATTEMPTS):
+            last = attempt == MAX_ATTEMPTS - 1
+            try:
+                with self._store.session(exclusive=exclusive or last) as session:
+                    return self._once(session, talk_id, stream, decide, context, expected_version)
+            except ConcurrencyError:
+                if expected_version is None and not last:
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _once(
+        self,
+        session: Session,
+        talk_id: str,
+        stream: str,
+        decide: Decision,
+        context: CommandContext,
+        expected_version: int | None,
+    ) -> Talk:
+        loaded = session.load([stream])
+        stored = loaded.stream(stream)
+        if not stored:
+            raise TalkNotFoundError(talk_id)
+        version = loaded.version(stream)
+        if expected_version is not None and expected_version != version:
+            raise ConcurrencyError(stream, expected_version, version)
+        pupil = str(stored[0].data["pupil_id"])
+        key = session.pupil_key(pupil) if sealing.needs_key(stored) else None
+        talk = fold_talk(sealing.open_events(stored, key))
+        now = self._clock()
+        events = decide(talk, now, session)
+        if not events:
+            return talk
+        after = fold_talk(events, start=talk)
+        metadata = context.metadata()
+        appends = [
+            Append(
+                stream, version, sealing.encode(events, metadata, lambda: session.pupil_key(pupil))
+            )
+        ]
+        if talk.requested.kind is TalkKind.RECONSIDERATION:
+            appends += self._trajectory_append(session, pupil, talk, events, now, metadata)
+        session.commit(
+            UnitOfWork(
+                now,
+                appends,
+                read_model=trajectory_rows.TRAJECTORIES,
+                outbox=OUTBOX,
+                joined=[rows.joined({talk_id: after})],
+            )
+        )
+        return after
+
+    def _trajectory_append(
+        self,
+        session: Session,
+        pupil: str,
+        talk: Talk,
+        events: list[Event],
+        now: datetime,
+        metadata: dict[str, object],
+    ) -> list[Append]:
+        stream = trajectory_stream(pupil)
+        loaded = session.load([stream], pupil_ids=[pupil])
+        stored = loaded.stream(stream)
+        key = loaded.keys.get(pupil) if personal.needs_key(stored) else None
+        state = fold(personal.open_events(stored, key))
+        commands = link.trajectory_commands(state, talk.requested, events, now)
+        if not commands:
+            return []
+        decided, after = self._decider(state, commands, now, session.driver)
+        new = personal.encode(decided, dict(metadata), lambda: session.pupil_key(pupil))
+        row = trajectory_rows.row(stream, after, 0)
+        return [Append(stream, loaded.version(stream), new, row)]
+
+
+def _with_staff(request: planning.Request, staff: tuple[str, ...]) -> planning.Request:
+    """The request with who attends fixed (the planner's choice of the duo teacher)."""
+    return replace(request, staff=staff, staff_any=())
