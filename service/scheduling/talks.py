@@ -26,6 +26,7 @@ from service.advice.batch import Decider, PolicySource
 from service.outbox.outbox import OUTBOX
 from service.projections import talks as rows
 from service.projections import trajectories as trajectory_rows
+from service.scheduling import availability as published
 from service.scheduling import fitting, link, sealing, views
 from service.scheduling.requests import RECONSIDERATION_ROUND, Requests
 from service.shared.context import Actor, CommandContext
@@ -125,15 +126,17 @@ class Talks:
         engine: Engine,
         clock: Clock,
         policies: PolicySource,
-        availability: AvailabilityOf = no_availability,
+        availability: AvailabilityOf | None = None,
     ) -> None:
+        """`availability`: the staff's published availability per school and round key; by
+        default what was published on the school's `availability-<school_id>` stream."""
         self._store = store
         self._engine = engine
         self._clock = clock
         self._policies = policies
         self._decider = Decider(policies)
         self._requests = Requests(engine)
-        self.availability = availability
+        self.availability = availability or self._published
 
     # -- requests ---------------------------------------------------------------------------------
 
@@ -454,6 +457,9 @@ class Talks:
 
     def _decide(self, talk_id: str, command: TalkCommand, actor: Actor | CommandContext) -> Talk:
         return self._run(talk_id, lambda talk, now, _: decide_on_talk(talk, command, now), actor)
+
+    def _published(self, school_id: str, round_key: str) -> list[planning.Availability]:
+        return published.of(self._store, school_id, round_key)
 
     # -- reading ----------------------------------------------------------------------------------
 
