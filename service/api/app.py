@@ -39,6 +39,7 @@ from service.intake import standard as chain_standard
 from service.logs import REQUEST_ID
 from service.settings import Settings
 from service.web import assets, classes, deliveries, home, login, pupil
+from service.web import availability as web_availability
 from service.web import beheer as web_beheer
 from service.web import commands as web_commands
 from service.web import grid as web_grid
@@ -141,6 +142,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(web_commands.router)
     app.include_router(web_grid.router)
     app.include_router(web_settings.router)
+    app.include_router(web_availability.router)
     _document_problem(app)
     return app
 

@@ -37,6 +37,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/", "Startpagina", frozenset(Role)),
     ("/klassen", "Klassen", _PUPIL_READERS),
     ("/heroverwegingen", "Heroverwegingen", frozenset({Role.LEERKRACHT, *_SCHOOL_STAFF})),
+    ("/beschikbaarheid", "Beschikbaarheid", frozenset({Role.LEERKRACHT, Role.IB, Role.DIRECTIE})),
     ("/toetsuitslagen", "Toetsuitslagen", frozenset({*_SCHOOL_STAFF, Role.BESTUUR})),
     ("/import", "Importeren", _SCHOOL_STAFF),
     ("/jaarovergang", "Jaarovergang", _SCHOOL_STAFF),
