@@ -23,8 +23,11 @@ from service.chain.sending import send
 from service.notices.reconsideration import MAIL_TOPIC, fan_out_reconsideration, send_notice
 from service.outbox.mail import Mailer
 from service.outbox.outbox import GiveUpError, Handler, Message
+from service.scheduling import invitations
+from service.scheduling.talks import Talks
 from service.schools.policies import PolicyLookup
 from service.schools.register import Register
+from service.store.port import EventStore
 
 log = logging.getLogger("adviestraject.outbox")
 
@@ -94,8 +97,11 @@ def default_handlers(
     public_url: str,
     chain_token: str | None = None,
     chain_timeout: float = 30.0,
+    store: EventStore | None = None,
+    talks: Talks | None = None,
+    mail_from: str = "",
 ) -> dict[str, Handler]:
-    return {
+    handlers = {
         # a heroverweging: one e-mail per teacher of the class and IB of the school
         # (service/notices/reconsideration.py), each its own outbox message
         "notify_reconsideration_required": fan_out_reconsideration(
@@ -107,3 +113,15 @@ def default_handlers(
             engine, clock, chain_token, chain_timeout
         ),
     }
+    if store is not None and talks is not None:
+        # the parents' e-mails about a talk (service/scheduling/invitations.py): the talk's
+        # event fans out one `talk_mail` message per invited parent, each sent on its own
+        fan_out = invitations.send_invitations(engine, store, clock)
+        handlers[invitations.INVITATION_TOPIC] = fan_out
+        handlers[invitations.REMINDER_TOPIC] = fan_out
+        handlers[invitations.MAIL_TOPIC] = invitations.send_talk_mail(
+            invitations.MailSetup(
+                mailer, engine, store, register, talks, clock, public_url, mail_from
+            )
+        )
+    return handlers

@@ -44,6 +44,7 @@ from service.web import beheer as web_beheer
 from service.web import commands as web_commands
 from service.web import grid as web_grid
 from service.web import invitations as web_invitations
+from service.web import parents as web_parents
 from service.web import rollover as web_rollover
 from service.web import settings as web_settings
 from service.web import uploads as web_uploads
@@ -136,6 +137,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(deliveries.router)
     app.include_router(web_beheer.router)
     app.include_router(web_invitations.router)
+    app.include_router(web_parents.router)
     app.include_router(web_worklist.router)
     app.include_router(web_uploads.router)
     app.include_router(web_rollover.router)

@@ -387,3 +387,16 @@ talk_staff = Table(  # who of the school attends a planned talk (a person's week
     Column("ends_at", UTCDateTime, nullable=False),
     Index("ix_talk_staff_user_start", "user_id", "starts_at"),
 )
+
+parent_tokens = Table(  # the parents' links (service/scheduling/tokens.py): one talk, one parent
+    "parent_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the link's token
+    Column("talk_id", String(36), nullable=False),
+    Column("parent_id", String(36), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("replaced_at", UTCDateTime),  # a newer e-mail about the talk carries a newer link
+    Index("ix_parent_tokens_talk_parent", "talk_id", "parent_id"),
+)
