@@ -41,12 +41,14 @@ from service.settings import Settings
 from service.web import assets, classes, deliveries, home, login, pupil
 from service.web import availability as web_availability
 from service.web import beheer as web_beheer
+from service.web import calendar as web_calendar
 from service.web import commands as web_commands
 from service.web import grid as web_grid
 from service.web import invitations as web_invitations
 from service.web import parents as web_parents
 from service.web import rollover as web_rollover
 from service.web import settings as web_settings
+from service.web import talks as web_talks
 from service.web import uploads as web_uploads
 from service.web import worklist as web_worklist
 
@@ -145,6 +147,8 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(web_grid.router)
     app.include_router(web_settings.router)
     app.include_router(web_availability.router)
+    app.include_router(web_calendar.router)
+    app.include_router(web_talks.router)
     _document_problem(app)
     return app
 

@@ -38,6 +38,8 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/klassen", "Klassen", _PUPIL_READERS),
     ("/heroverwegingen", "Heroverwegingen", frozenset({Role.LEERKRACHT, *_SCHOOL_STAFF})),
     ("/beschikbaarheid", "Beschikbaarheid", frozenset({Role.LEERKRACHT, Role.IB, Role.DIRECTIE})),
+    ("/gesprekken", "Gesprekken", frozenset({Role.LEERKRACHT, *_SCHOOL_STAFF})),
+    ("/gesprekken/risico", "Gesprekken in gevaar", _SCHOOL_STAFF),
     ("/toetsuitslagen", "Toetsuitslagen", frozenset({*_SCHOOL_STAFF, Role.BESTUUR})),
     ("/import", "Importeren", _SCHOOL_STAFF),
     ("/jaarovergang", "Jaarovergang", _SCHOOL_STAFF),

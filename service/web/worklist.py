@@ -9,7 +9,7 @@ the board reads its schools. Each pupil on the page is in the access log ("herov
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,11 +21,14 @@ from service.accounts.sessions import SessionUser
 from service.advice.overview import OverviewRow, class_overview
 from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
+from service.scheduling import views as talk_views
+from service.scheduling.views import TalkRow
 from service.schools.register import School
 from service.store.engine import single_statements
 from service.store.schema import trajectories
 from service.web.actions import BY_KEY
-from service.web.pages import page, signed_in
+from service.web.pages import DUTCH, page, signed_in
+from workflows.conversations import TalkKind, TalkStatus
 from workflows.lifecycle import ConversationStatus, Status
 from workflows.scale import SchoolAdvice, TestAdvice
 
@@ -45,6 +48,7 @@ DECISIONS = tuple(
     (BY_KEY[k].key, BY_KEY[k].label) for k in ("advies-bijstellen", "advies-handhaven")
 )
 PLAN_CONVERSATION = BY_KEY["gesprek-plannen"].key
+_PLANNED = frozenset({TalkStatus.PROPOSED, TalkStatus.ACCEPTED, TalkStatus.OTHER_TIME_ASKED})
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,16 @@ class WorkItem:
     deadline: date | None
     days_left: int | None
     conversation: ConversationStatus
+    talk: TalkRow | None = None
+    """The pupil's heroverweging talk from the scheduler (None: none requested yet)."""
 
     @property
     def conversation_label(self) -> str:
         return CONVERSATION_LABELS[self.conversation]
+
+    @property
+    def talk_state(self) -> TalkState:
+        return talk_state(self.talk)
 
 
 def _advice_label(code: str | None) -> str:
@@ -89,6 +99,63 @@ def _conversations(container: Any, pupil_ids: list[str]) -> dict[str, Conversati
     return {streams[r.stream_id]: ConversationStatus(r.conversation) for r in found}
 
 
+@dataclass(frozen=True)
+class TalkState:
+    """The talk column: its state in words, the badge's kind, when, and where to look."""
+
+    label: str
+    kind: str
+    when: datetime | None = None
+    href: str = ""
+    link: str = ""
+    risk: str = ""
+
+
+def reconsideration_talks(container: Any, pupil_ids: list[str]) -> dict[str, TalkRow]:
+    """Each pupil's newest heroverweging talk that is not cancelled (else the newest one)."""
+    found = {}
+    for pupil_id, rows in talk_views.for_pupils(container.engine, pupil_ids).items():
+        mine = [r for r in rows if r.kind is TalkKind.RECONSIDERATION]
+        live = [r for r in mine if r.status is not TalkStatus.CANCELLED]
+        if live or mine:
+            found[pupil_id] = (live or mine)[0]
+    return found
+
+
+_TALK_BADGES = {
+    TalkStatus.REQUESTED: "warning",
+    TalkStatus.PROPOSED: "active",
+    TalkStatus.ACCEPTED: "active",
+    TalkStatus.OTHER_TIME_ASKED: "warning",
+    TalkStatus.HELD: "success",
+    TalkStatus.DECLINED: "success",
+    TalkStatus.CANCELLED: "warning",
+}
+
+
+def talk_state(talk: TalkRow | None) -> TalkState:
+    if talk is None:
+        return TalkState("nog niet aangevraagd", "neutral")
+    page = f"/gesprekken/{talk.talk_id}"
+    if talk.at_risk_reason:
+        return TalkState(
+            f"geëscaleerd: {talk.status.label}",
+            "danger",
+            talk.start,
+            page,
+            "Gesprek openen",
+            talk.at_risk_reason,
+        )
+    if talk.start is not None and talk.status in _PLANNED:
+        monday = talk.start.astimezone(DUTCH).date()
+        week = monday.isocalendar()
+        href = f"/gesprekken?week={week[0]}-W{week[1]:02d}"
+        return TalkState(
+            talk.status.label, _TALK_BADGES[talk.status], talk.start, href, "In de week bekijken"
+        )
+    return TalkState(talk.status.label, _TALK_BADGES[talk.status], None, page, "Gesprek openen")
+
+
 def worklist_of(
     container: Any, school: School, classes: frozenset[str] | None, today: date
 ) -> list[WorkItem]:
@@ -103,6 +170,7 @@ def worklist_of(
         offset=0,
     ).rows
     talks = _conversations(container, [r.pupil.id for r in rows])
+    scheduled = reconsideration_talks(container, [r.pupil.id for r in rows])
     items = [
         WorkItem(
             pupil_id=r.pupil.id,
@@ -115,6 +183,7 @@ def worklist_of(
             if r.reconsideration_deadline
             else None,
             conversation=talks.get(r.pupil.id, ConversationStatus.NONE),
+            talk=scheduled.get(r.pupil.id),
         )
         for r in rows
     ]

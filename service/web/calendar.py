@@ -1,0 +1,422 @@
+"""The week calendar of talks, `/gesprekken?week=2027-W12&wie=<user id>`.
+
+Days are columns (Monday to Friday, the weekend only when something is on it), rows are time
+slots (a quarter of an hour, or five minutes when a talk does not start on a quarter), and each
+talk is a cell spanning its rows: the pupil's name (only for a pupil the viewer may see: a
+teacher their own classes), the kind, the state in words and the room. Talks at the same time
+(the whole school's week) get lanes side by side. The teacher's published availability colours
+the free rows. The same week is also a table per day (the view on a phone and for screen
+readers, `weergave=lijst`). A teacher sees their own week; intern begeleider and directie choose
+a colleague or the whole school. Every pupil named on the page is in the access log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from service.accounts.access import WRITERS, sees_pupil, sees_school
+from service.accounts.roles import Principal, Role
+from service.accounts.sessions import SessionUser
+from service.advice.routing import log_reads
+from service.api.deps import ContainerDep
+from service.bootstrap import Container
+from service.scheduling import availability, views
+from service.scheduling.requests import RECONSIDERATION_ROUND
+from service.web.pages import DUTCH, page, signed_in
+from workflows.conversations import TalkKind, TalkStatus
+
+router = APIRouter(include_in_schema=False)
+
+EVERYONE = "alle"
+LIST_VIEW = "lijst"
+WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+SHORT_DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
+DAY_START = time(8, 0)
+DAY_END = time(17, 0)
+STAFF_ROLES = frozenset({Role.LEERKRACHT, Role.IB, Role.DIRECTIE})
+
+
+# -- words ---------------------------------------------------------------------------------------
+
+# Which border a state draws (besides its words: never colour alone)
+STATUS_CLASSES = {
+    "requested": "open",
+    "proposed": "open",
+    "accepted": "ok",
+    "other_time_asked": "attention",
+    "held": "done",
+    "declined": "done",
+    "cancelled": "gone",
+}
+
+
+def status_label(status: str) -> str:
+    try:
+        return TalkStatus(status).label
+    except ValueError:
+        return status
+
+
+def status_class(status: str) -> str:
+    return STATUS_CLASSES.get(status, "open")
+
+
+def kind_label(kind: str) -> str:
+    """The kind of talk, capitalised as it starts a line ("Heroverwegingsgesprek")."""
+    try:
+        label = TalkKind(kind).label
+    except ValueError:
+        label = kind
+    return label[:1].upper() + label[1:]
+
+
+# -- weeks ---------------------------------------------------------------------------------------
+
+
+def parse_week(raw: str, today: date) -> date | None:
+    """The Monday of an ISO week written as 2027-W12 (empty: this week); None if malformed."""
+    if not raw:
+        return today - timedelta(days=today.weekday())
+    try:
+        year, week = raw.upper().split("-W")
+        return date.fromisocalendar(int(year), int(week), 1)
+    except ValueError:
+        return None
+
+
+def week_key(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_title(monday: date) -> str:
+    friday = monday + timedelta(days=4)
+    return f"week {monday.isocalendar()[1]}: {monday:%d-%m} t/m {friday:%d-%m-%Y}"
+
+
+# -- what the viewer sees of a talk --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """One talk as this viewer may see it (no name for a pupil outside their classes)."""
+
+    talk_id: str
+    start: datetime  # Dutch local time
+    end: datetime
+    pupil_id: str | None
+    pupil_name: str | None
+    class_name: str
+    kind: str
+    status: str
+    room: str | None
+    version: int
+    visible: bool
+
+    @property
+    def title(self) -> str:
+        return self.pupil_name if self.visible and self.pupil_name else "Gesprek (andere klas)"
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+    @property
+    def status_class(self) -> str:
+        return status_class(self.status)
+
+    @property
+    def times(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+    @property
+    def name_of_day(self) -> str:
+        return WEEKDAYS[self.start.weekday()]
+
+    @property
+    def room_label(self) -> str:
+        return self.room or "online"
+
+
+def _value(raw: Any) -> str:
+    return str(getattr(raw, "value", raw))
+
+
+def blocks_of(rows: Iterable[Any], who: Principal, pupils: dict[str, Any]) -> list[Block]:
+    """The read model's rows as blocks; `pupils` the school's register by id."""
+    found = []
+    for row in rows:
+        if row.start is None or row.end is None:
+            continue
+        pupil = pupils.get(str(row.pupil_id))
+        visible = pupil is not None and sees_pupil(who, pupil.school_id, pupil.class_name)
+        found.append(
+            Block(
+                talk_id=str(row.talk_id),
+                start=row.start.astimezone(DUTCH),
+                end=row.end.astimezone(DUTCH),
+                pupil_id=str(row.pupil_id) if visible else None,
+                pupil_name=pupil.display_name if visible and pupil else None,
+                class_name=pupil.class_name if visible and pupil else "",
+                kind=_value(row.kind),
+                status=_value(row.status),
+                room=row.room,
+                version=int(row.version),
+                visible=visible,
+            )
+        )
+    return sorted(found, key=lambda b: (b.start, b.title))
+
+
+# -- the grid ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a lane in one row: a talk (spanning rows), or an empty slot."""
+
+    block: Block | None = None
+    rows: int = 1
+    free: bool = False  # inside the person's published availability
+    start: str = ""  # the slot's moment (for dragging a talk here), local ISO without zone
+
+
+@dataclass
+class Day:
+    day: date
+    today: bool
+    lanes: list[list[Cell | None]] = field(default_factory=list)  # None: covered by a talk above
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return WEEKDAYS[self.day.weekday()]
+
+    @property
+    def short(self) -> str:
+        return f"{SHORT_DAYS[self.day.weekday()]} {self.day:%d-%m}"
+
+
+@dataclass
+class Grid:
+    days: list[Day]
+    slot: int  # minutes per row
+    first: time
+    rows: int
+
+    def label(self, row: int) -> str:
+        moment = datetime.combine(date.min, self.first) + timedelta(minutes=row * self.slot)
+        return f"{moment:%H:%M}"
+
+    def full_hour(self, row: int) -> bool:
+        return (self.first.minute + row * self.slot) % 60 == 0
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def _lanes(blocks: Sequence[Block]) -> list[list[Block]]:
+    """Talks of one day in as few side-by-side lanes as keep them from overlapping."""
+    lanes: list[list[Block]] = []
+    for block in sorted(blocks, key=lambda b: (b.start, b.end)):
+        for lane in lanes:
+            if lane[-1].end <= block.start:
+                lane.append(block)
+                break
+        else:
+            lanes.append([block])
+    return lanes or [[]]
+
+
+def build_grid(
+    monday: date,
+    blocks: Sequence[Block],
+    free: Sequence[tuple[datetime, datetime]],
+    today: date,
+) -> Grid:
+    """The week's grid: which days, which rows, and per day its lanes of cells."""
+    free_local = [(a.astimezone(DUTCH), b.astimezone(DUTCH)) for a, b in free]
+    days = [monday + timedelta(days=i) for i in range(7)]
+    busy = {b.start.date() for b in blocks} | {a.date() for a, _ in free_local}
+    shown = [d for d in days if d.weekday() < 5 or d in busy]
+    moments = [m for b in blocks for m in (b.start, b.end)] + [m for w in free_local for m in w]
+    moments = [m for m in moments if m.date() in shown]
+    slot = 15 if all(m.minute % 15 == 0 for m in moments) else 5
+    first = min([_minutes(DAY_START)] + [_minutes(m.time()) // 60 * 60 for m in moments])
+    last = max(
+        [_minutes(DAY_END)] + [-(-(_minutes(m.time()) or 24 * 60) // 60) * 60 for m in moments]
+    )
+    rows = (last - first) // slot
+    grid = Grid([], slot, time(first // 60, first % 60), rows)
+    for day in shown:
+        mine = [b for b in blocks if b.start.date() == day]
+        entry = Day(day, day == today, blocks=mine)
+        day_free = [(a, b) for a, b in free_local if a.date() == day]
+        for lane in _lanes(mine):
+            cells: list[Cell | None] = []
+            for row in range(rows):
+                minute = first + row * slot
+                moment = datetime.combine(day, time(minute // 60, minute % 60), DUTCH)
+                cells.append(
+                    Cell(
+                        free=any(a <= moment < b for a, b in day_free),
+                        start=moment.strftime("%Y-%m-%dT%H:%M"),
+                    )
+                )
+            for block in lane:
+                top = (_minutes(block.start.time()) - first) // slot
+                end_minute = _minutes(block.end.time()) if block.end.date() == day else last
+                span = max(1, min(rows, -(-(end_minute - first) // slot)) - top)
+                cells[top] = Cell(block=block, rows=span)
+                for covered in range(top + 1, top + span):
+                    cells[covered] = None
+            entry.lanes.append(cells)
+        grid.days.append(entry)
+    return grid
+
+
+# -- the page ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    label: str
+
+
+def staff_of(container: Container, school_id: str) -> list[Person]:
+    """The school's active teachers, IB and directie, for the 'wie' choice."""
+    people = []
+    for account in container.accounts.accounts():
+        who = account.principal
+        if not account.active or who.role not in STAFF_ROLES:
+            continue
+        scopes = [s for s in who.scopes if s.school_id == school_id]
+        if not scopes:
+            continue
+        classes = sorted(s.class_name for s in scopes if s.class_name)
+        what = f"klas {', '.join(classes)}" if classes else who.role.label
+        people.append(Person(who.user_id, f"{who.name} ({what})"))
+    return sorted(people, key=lambda p: p.label.casefold())
+
+
+def published_free(
+    container: Container, school_id: str, person: str
+) -> list[tuple[datetime, datetime]]:
+    """The person's published availability for the heroverweging talks (all rooms)."""
+    found: list[tuple[datetime, datetime]] = []
+    published = availability.of(container, school_id, RECONSIDERATION_ROUND)
+    for entry in published:
+        if entry.person == person:
+            found += [(w.start, w.end) for w in entry.windows]
+    return found
+
+
+def not_found(session: SessionUser, message: str) -> HTMLResponse:
+    return page(
+        "message.html",
+        404,
+        who=session.principal,
+        csrf_token=session.csrf_token,
+        heading="Niet gevonden",
+        message=message,
+    )
+
+
+def week_rows(
+    container: Container, school_id: str, staff_id: str | None, monday: date
+) -> list[Any]:
+    return list(views.week(container.engine, school_id, staff_id, monday))
+
+
+@router.get("/gesprekken", response_class=HTMLResponse)
+def week_page(request: Request, container: ContainerDep) -> Response:
+    session = signed_in(
+        request, container, WRITERS, "Als {role} heeft u geen gesprekken met ouders."
+    )
+    if not isinstance(session, SessionUser):
+        return session
+    who = session.principal
+    params = request.query_params
+    schools = [s for s in container.register.schools() if sees_school(who, s.id)]
+    wanted = params.get("school", "")
+    school = (
+        next((s for s in schools if s.id == wanted), None)
+        if wanted
+        else schools[0]
+        if schools
+        else None
+    )
+    if school is None:
+        return not_found(session, "Deze school bestaat niet of is niet de uwe.")
+    today = container.clock().astimezone(DUTCH).date()
+    monday = parse_week(params.get("week", ""), today)
+    if monday is None:
+        return not_found(session, "Deze week bestaat niet. Schrijf een week als 2027-W12.")
+    teacher = who.role is Role.LEERKRACHT
+    staff = [] if teacher else staff_of(container, school.id)
+    wie = params.get("wie", "") or (who.user_id if teacher else EVERYONE)
+    if teacher and wie != who.user_id:
+        return not_found(session, "U ziet alleen uw eigen gesprekken.")
+    if not teacher and wie != EVERYONE and wie not in {p.user_id for p in staff}:
+        return not_found(session, "Deze collega werkt niet op uw school.")
+    staff_id = None if wie == EVERYONE else wie
+    pupils = {p.id: p for p in container.register.pupils_of(school.id)}
+    blocks = blocks_of(week_rows(container, school.id, staff_id, monday), who, pupils)
+    free = published_free(container, school.id, staff_id) if staff_id else []
+    grid = build_grid(monday, blocks, free, today)
+    log_reads(
+        container,
+        who,
+        sorted({b.pupil_id for b in blocks if b.pupil_id}),
+        "gesprekkenweek",
+        request,
+    )
+    base = {"school": school.id if len(schools) > 1 else "", "wie": wie if not teacher else ""}
+
+    def url(week: date | None = None, **changes: str) -> str:
+        values = base | {"week": week_key(week or monday)} | changes
+        return "/gesprekken?" + urlencode({k: v for k, v in values.items() if v})
+
+    person = next((p.label for p in staff if p.user_id == wie), "")
+    moved = next((b for b in blocks if b.talk_id == params.get("verzet", "")), None)
+    return page(
+        "g_week.html",
+        who=who,
+        csrf_token=session.csrf_token,
+        active="/gesprekken",
+        school=school,
+        schools=schools,
+        monday=monday,
+        week=week_key(monday),
+        title=week_title(monday),
+        grid=grid,
+        blocks=blocks,
+        list_view=params.get("weergave", "") == LIST_VIEW,
+        school_options=[(s.id, s.name) for s in schools],
+        staff_options=[(EVERYONE, "Hele school")] + [(p.user_id, p.label) for p in staff],
+        wie=wie,
+        everyone=EVERYONE,
+        whose="Mijn gesprekken" if teacher or wie == who.user_id else (person or "Hele school"),
+        teacher=teacher,
+        today=today,
+        previous=url(monday - timedelta(days=7)),
+        next=url(monday + timedelta(days=7)),
+        this_week=url(today - timedelta(days=today.weekday())),
+        as_list=url(weergave=LIST_VIEW),
+        as_grid=url(),
+        back=url(),
+        moved=moved,
+    )

@@ -1,0 +1,388 @@
+"""One talk's page with its "Verzetten" form, and directie's list of talks at risk.
+
+`/gesprekken/{talk_id}` shows the talk (pupil, kind, state, time, room, deadline, what blocks
+it) to whoever may see the pupil (404 to anyone else, so that it does not leak). Its form moves a
+planned talk (or plans one the planner could not place) through `Talks.move`/`Talks.plan`:
+the planner's own checks, so a double booking, a time outside availability or after the deadline
+is refused with its reasons in Dutch and nothing is stored (422); a talk changed meanwhile gives
+"Intussen gewijzigd door <naam> op <tijd>" (409). Success: 303 to the week of the new time. The
+week calendar's drag and drop posts the very same form (static/calendar.js).
+
+`/gesprekken/risico` lists, for intern begeleider and directie, the talks that may not happen
+before the legal deadline: what blocks each one and who must act, the soonest deadline first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from service.accounts.access import changes_pupil, sees_pupil, sees_school
+from service.accounts.roles import Role
+from service.accounts.sessions import SessionUser
+from service.advice.routing import log_reads
+from service.api.deps import ContainerDep
+from service.bootstrap import Container
+from service.scheduling import views
+from service.scheduling.talks import PlanningRefused
+from service.shared.context import Actor, CommandContext
+from service.store.events import ConcurrencyError
+from service.web.calendar import Block, blocks_of, kind_label, not_found, week_key
+from service.web.pages import DUTCH, page, session_of, signed_in, tokens_match
+from workflows.conversations import talk_stream
+from workflows.errors import DomainError
+
+router = APIRouter(include_in_schema=False)
+
+MOVABLE = frozenset({"proposed", "accepted", "other_time_asked"})
+PLANNABLE = frozenset({"requested"})
+RISK_READERS = frozenset({Role.IB, Role.DIRECTIE})
+MAX_REASON = 500
+
+# What blocks a talk at risk, and who must act (the read model's codes; unknown codes say the
+# escalation's own message)
+RISKS: dict[str, tuple[str, str]] = {
+    "no_slot_before_deadline": (
+        "Geen vrij moment vóór de termijn in de beschikbaarheid van de leerkracht(en).",
+        "Directie: meer beschikbaarheid laten publiceren of het gesprek met de hand plannen.",
+    ),
+    "no_proposal_in_time": (
+        "Er is nog geen moment voorgesteld aan de ouders.",
+        "Leerkracht: het gesprek inplannen.",
+    ),
+    "no_answer": (
+        "De ouders hebben niet op tijd geantwoord op de uitnodiging.",
+        "Leerkracht: de ouders bellen; daarna het gesprek bevestigen of verzetten.",
+    ),
+    "other_time_asked": (
+        "De ouders vroegen een ander moment; het gesprek is nog niet verzet.",
+        "Leerkracht: het gesprek verzetten.",
+    ),
+    "after_latest_end": (
+        "Het gesprek staat na de laatste dag om het besluit nog op tijd vast te leggen.",
+        "Leerkracht: het gesprek naar voren halen.",
+    ),
+    "too_late": (
+        "De laatste dag om het gesprek te voeren (vóór het besluit) is voorbij.",
+        "Directie: met de ouders afspreken hoe het besluit toch op tijd valt.",
+    ),
+}
+ESCALATION_ORDER = ("no_answer", "no_slot_before_deadline", "no_proposal_in_time")
+FALLBACK_ACT = "Directie: bekijk het gesprek en beslis wie het oppakt."
+
+
+# -- one talk ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Found:
+    session: SessionUser
+    row: Any
+    pupil: Any
+    block: Block
+    may_change: bool
+
+
+def _find(request: Request, container: Container, talk_id: str) -> Found | Response:
+    session = session_of(request, container)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    who = session.principal
+    missing = not_found(session, "Dit gesprek bestaat niet of valt buiten uw school of klas.")
+    try:
+        row = views.talk(container.engine, talk_id)
+    except (ValueError, LookupError):
+        return missing
+    if row is None:
+        return missing
+    pupil = container.register.pupil(str(row.pupil_id))
+    if pupil is None or not sees_pupil(who, pupil.school_id, pupil.class_name):
+        return missing
+    blocks = blocks_of([row], who, {pupil.id: pupil})
+    if not blocks:  # not planned yet: a block without a time
+        blocks = [_unplanned(row, pupil)]
+    return Found(
+        session, row, pupil, blocks[0], changes_pupil(who, pupil.school_id, pupil.class_name)
+    )
+
+
+def _unplanned(row: Any, pupil: Any) -> Block:
+    far = datetime.combine(date.min, time(0), DUTCH)
+    return Block(
+        talk_id=str(row.talk_id),
+        start=far,
+        end=far,
+        pupil_id=pupil.id,
+        pupil_name=pupil.display_name,
+        class_name=pupil.class_name,
+        kind=str(getattr(row.kind, "value", row.kind)),
+        status=str(getattr(row.status, "value", row.status)),
+        room=row.room,
+        version=int(row.version),
+        visible=True,
+    )
+
+
+def _render(
+    found: Found,
+    request: Request,
+    container: Container,
+    *,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    refusals: list[str] | None = None,
+    changed: str = "",
+) -> HTMLResponse:
+    row, block = found.row, found.block
+    log_reads(container, found.session.principal, [found.pupil.id], "gesprek", request)
+    planned = row.start is not None
+    if values is None:
+        values = {
+            "datum": block.start.date().isoformat() if planned else "",
+            "tijd": block.start.strftime("%H:%M") if planned else "",
+            "lokaal": row.room or "",
+            "reden": "",
+        }
+    deadline = row.deadline.astimezone(DUTCH) if row.deadline else None
+    return page(
+        "g_talk.html",
+        status,
+        who=found.session.principal,
+        csrf_token=found.session.csrf_token,
+        active="/gesprekken",
+        talk=block,
+        row=row,
+        pupil=found.pupil,
+        planned=planned,
+        deadline=deadline,
+        risk=risk_of(row, container.clock()),
+        may_move=found.may_change and block.status in MOVABLE,
+        may_plan=found.may_change and block.status in PLANNABLE,
+        values=values,
+        errors=errors or {},
+        refusals=refusals or [],
+        changed=changed,
+        version=int(row.version),
+        week_url=f"/gesprekken?week={week_key(block.start.date())}" if planned else "/gesprekken",
+    )
+
+
+@router.get("/gesprekken/risico", response_class=HTMLResponse)
+def at_risk_page(request: Request, container: ContainerDep) -> Response:
+    session = signed_in(
+        request,
+        container,
+        RISK_READERS,
+        "Als {role} ziet u de lijst van gesprekken in gevaar niet; de directie en de intern "
+        "begeleider wel.",
+    )
+    if not isinstance(session, SessionUser):
+        return session
+    who = session.principal
+    schools = [s for s in container.register.schools() if sees_school(who, s.id)]
+    items = at_risk_items(container, [s.id for s in schools], who)
+    log_reads(
+        container,
+        who,
+        sorted({i.block.pupil_id or "" for i in items} - {""}),
+        "gesprekken in gevaar",
+        request,
+    )
+    return page(
+        "g_risk.html",
+        who=who,
+        csrf_token=session.csrf_token,
+        active="/gesprekken/risico",
+        items=items,
+        schools=schools,
+        today=container.clock().astimezone(DUTCH).date(),
+    )
+
+
+@router.get("/gesprekken/{talk_id:uuid}", response_class=HTMLResponse)
+def talk_page(talk_id: UUID, request: Request, container: ContainerDep) -> Response:
+    found = _find(request, container, str(talk_id))
+    if isinstance(found, Response):
+        return found
+    return _render(found, request, container)
+
+
+@router.post("/gesprekken/{talk_id:uuid}/verzetten", response_class=HTMLResponse)
+async def move_talk(talk_id: UUID, request: Request, container: ContainerDep) -> Response:
+    posted = await request.form()
+    return await run_in_threadpool(_move, str(talk_id), request, container, posted)
+
+
+def _move(talk_id: str, request: Request, container: Container, posted: Any) -> Response:
+    found = _find(request, container, talk_id)
+    if isinstance(found, Response):
+        return found
+    session = found.session
+    if not tokens_match(session.csrf_token, str(posted.get("csrf_token") or "")):
+        return page(
+            "message.html",
+            403,
+            who=session.principal,
+            csrf_token=session.csrf_token,
+            heading="Formulier verlopen",
+            message="Dit formulier kwam niet van uw sessie (of is verlopen). Open het gesprek "
+            "opnieuw en probeer het nog eens.",
+        )
+    status = found.block.status
+    if not found.may_change or status not in MOVABLE | PLANNABLE:
+        return page(
+            "message.html",
+            403,
+            who=session.principal,
+            csrf_token=session.csrf_token,
+            heading="Kan niet verzetten",
+            message=f"Dit gesprek kunt u niet verzetten (stand: {found.block.status_label}).",
+        )
+    values = {k: str(posted.get(k) or "").strip() for k in ("datum", "tijd", "lokaal", "reden")}
+    start, errors = parse_move(values, plan=status in PLANNABLE)
+    try:
+        version = int(str(posted.get("version") or ""))
+    except ValueError:
+        errors["versie"] = (
+            "Het formulier mist de versie waarop het gebaseerd was; open het opnieuw."
+        )
+    if errors or start is None:
+        return _render(found, request, container, status=422, values=values, errors=errors)
+    actor = CommandContext(
+        actor=Actor(id=session.principal.user_id, role=session.principal.role.value),
+        request_id=request.state.request_id,
+        correlation_id=request.state.request_id,
+    )
+    room = values["lokaal"] or None
+    try:
+        if status in PLANNABLE:
+            container.talks.plan(talk_id, start, room, actor, expected_version=version)
+        else:
+            container.talks.move(
+                talk_id, start, room, values["reden"], actor, expected_version=version
+            )
+    except ConcurrencyError:
+        fresh = _find(request, container, talk_id)
+        if isinstance(fresh, Response):
+            return fresh
+        return _render(
+            fresh,
+            request,
+            container,
+            status=409,
+            values=values,
+            changed=changed_by(container, talk_id),
+        )
+    except PlanningRefused as refused:
+        reasons = [sentence(getattr(r, "message", str(r))) for r in refused.reasons]
+        return _render(found, request, container, status=422, values=values, refusals=reasons)
+    except DomainError as error:
+        return _render(
+            found, request, container, status=422, values=values, refusals=[sentence(error.message)]
+        )
+    return RedirectResponse(
+        f"/gesprekken?week={week_key(start.date())}&verzet={talk_id}", status_code=303
+    )
+
+
+def parse_move(values: dict[str, str], *, plan: bool) -> tuple[datetime | None, dict[str, str]]:
+    """The form's new start (Dutch local time, with its zone) and the fields' complaints."""
+    errors: dict[str, str] = {}
+    day = moment = None
+    try:
+        day = date.fromisoformat(values["datum"])
+    except ValueError:
+        errors["datum"] = "Geef een geldige datum." if values["datum"] else "Vul een datum in."
+    try:
+        moment = time.fromisoformat(values["tijd"])
+    except ValueError:
+        errors["tijd"] = "Geef een tijd als 14:30." if values["tijd"] else "Vul een tijd in."
+    if not plan and not values["reden"]:
+        errors["reden"] = "Schrijf waarom het gesprek verzet wordt (de ouders lezen dit)."
+    if len(values["reden"]) > MAX_REASON:
+        errors["reden"] = f"Gebruik hoogstens {MAX_REASON} tekens."
+    if len(values["lokaal"]) > 100:
+        errors["lokaal"] = "Gebruik hoogstens 100 tekens."
+    if day is None or moment is None:
+        return None, errors
+    return datetime.combine(day, moment.replace(second=0, microsecond=0), DUTCH), errors
+
+
+def sentence(message: str) -> str:
+    text = message[:1].upper() + message[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def changed_by(container: Container, talk_id: str) -> str:
+    """ "Intussen gewijzigd door <naam> op <tijd>": who made the talk's latest change, when."""
+    stored = container.store.read_stream(talk_stream(talk_id))
+    if not stored:
+        return "Intussen gewijzigd."
+    last = stored[-1]
+    actor = str(last.metadata.get("actor", ""))
+    accounts = container.accounts.accounts(actor) if actor else []
+    name = accounts[0].principal.name if accounts else "het systeem"
+    when = last.recorded_at.astimezone(DUTCH).strftime("%d-%m-%Y om %H:%M")
+    return f"Intussen gewijzigd door {name} op {when}."
+
+
+# -- talks at risk -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RiskItem:
+    block: Block
+    planned: bool
+    deadline: datetime | None
+    blocks: str
+    acts: str
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.block.kind)
+
+
+def risk_of(row: Any, now: datetime) -> tuple[str, str] | None:
+    """What blocks a talk and who must act; None when nothing does. The escalation's own
+    message (the read model's `at_risk_reason`) says what blocks it, where there is one."""
+    message = getattr(row, "at_risk_reason", None)
+    codes = set(getattr(row, "escalations", ()) or ()) if message else set()
+    status = str(getattr(row.status, "value", row.status))
+    code = next((c for c in ESCALATION_ORDER if c in codes), None)
+    if status == "other_time_asked":
+        code = "other_time_asked"
+    elif code is None and row.start is not None and row.end > row.latest_end:
+        code = "after_latest_end"
+    elif code is None and row.latest_end <= now:
+        code = "too_late"
+    if code is None and not message:
+        return None
+    blocks, acts = RISKS.get(code or "", ("", FALLBACK_ACT))
+    return (sentence(message) if message else blocks, acts)
+
+
+def at_risk_items(container: Container, school_ids: list[str], who: Any) -> list[RiskItem]:
+    now = container.clock()
+    rows = list(views.at_risk(container.engine, school_ids, now))
+    pupils: dict[str, Any] = {}
+    for school_id in school_ids:
+        pupils.update({p.id: p for p in container.register.pupils_of(school_id)})
+    items = []
+    for row in rows:
+        pupil = pupils.get(str(row.pupil_id))
+        if pupil is None:
+            continue
+        planned = row.start is not None
+        block = blocks_of([row], who, pupils)[0] if planned else _unplanned(row, pupil)
+        blocks, acts = risk_of(row, now) or RISKS["no_proposal_in_time"]
+        deadline = row.deadline.astimezone(DUTCH) if row.deadline else None
+        items.append(RiskItem(block, planned, deadline, blocks, acts))
+    far = datetime.max.replace(tzinfo=DUTCH) - timedelta(days=1)
+    return sorted(items, key=lambda i: (i.deadline or far, i.block.title))
