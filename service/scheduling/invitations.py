@@ -17,6 +17,7 @@ The e-mail names the parent's own child only (first name), never another pupil, 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,11 +40,15 @@ from service.store.engine import single_statements
 from service.store.port import EventStore
 from service.store.schema import outbox, parents, users
 from workflows.conversations import InvitationKind, Talk, TalkKind, fold_talk, talk_stream
+from workflows.errors import DomainError
+
+log = logging.getLogger("adviestraject.outbox")
 
 INVITATION_TOPIC = "talk_invitation"
 REMINDER_TOPIC = "talk_reminder"
 MAIL_TOPIC = "talk_mail"
-REMINDER = "reminder"  # a `talk_mail` kind beside InvitationKind's values
+REMINDER = "reminder"  # a `talk_mail` kind; recorded on the talk once InvitationKind has it
+_RECORDED = frozenset(k.value for k in InvitationKind)
 DUTCH = ZoneInfo("Europe/Amsterdam")
 MAILER = Actor("talk-mail", "systeem")  # who records InvitationSent
 _KIND_OF_EVENT = {
@@ -279,11 +284,11 @@ def send_talk_mail(setup: MailSetup) -> Handler:
         if details is None:
             return
         talk = details.talk
-        if talk.sequence != payload["sequence"]:
-            return  # overtaken: a later move or cancellation sends its own e-mail
+        if talk.sequence != payload["sequence"] or talk.closed:
+            return  # overtaken by a later move or cancellation (its own e-mail), held, declined
         if kind == REMINDER and talk.status.value not in ("proposed", "accepted"):
             return
-        if kind != REMINDER and (talk.sequence, parent_id, kind) in talk.invitations:
+        if kind in _RECORDED and (talk.sequence, parent_id, kind) in talk.invitations:
             return  # this e-mail went already (the message is tried again)
         parent = next((p for p in details.parents if p.id == parent_id), None)
         if parent is None or not parent.email:
@@ -297,8 +302,11 @@ def send_talk_mail(setup: MailSetup) -> Handler:
             link = f"{setup.public_url.rstrip('/')}/ouders/{token}"
         mail = invitation_mail(details, parent, kind, link, setup.sender, setup.clock())
         setup.mailer.send_message(f"outbox-{message.id}", mail)
-        if kind != REMINDER:
-            setup.talks.invitation_sent(talk_id, parent_id, InvitationKind(kind), MAILER)
+        if kind in _RECORDED:
+            try:
+                setup.talks.invitation_sent(talk_id, parent_id, InvitationKind(kind), MAILER)
+            except DomainError as error:  # e.g. declined in the meantime: the e-mail went
+                log.warning("talk %s: e-mail to %s not recorded: %s", talk_id, parent_id, error)
 
     return handle
 

@@ -27,8 +27,10 @@ from service.shared.context import Actor
 from service.store.schema import outbox, parents
 from tests.conftest import Clock
 from tests.e2e.test_notices import CTX, Catcher, drain, free_port, heroverweging, smtp_worker
+from workflows.calendar import SchoolYear
 from workflows.commands import EnrolPupil
-from workflows.conversations import TalkKind
+from workflows.conversations import SendReminder, TalkKind
+from workflows.policy import SchoolPolicy, TalkSettings
 
 DUTCH = ZoneInfo("Europe/Amsterdam")
 SCHOOL = School("school-1", "99ZZ", "De Vuurtoren")
@@ -261,3 +263,64 @@ def test_a_parent_without_an_address_is_skipped_and_the_other_is_invited(
     event = event_of(calendar_of(mails["moeder@example.nl"][0]))
     assert str(event["ATTENDEE"]) == "mailto:moeder@example.nl"
     assert len(school.talks.load(talk_id).invitations) == 1
+
+
+def test_a_reminder_repeats_the_invitation_with_the_same_uid_and_sequence(
+    school: Container, clock: Clock, smtp: tuple[Catcher, int]
+) -> None:
+    catcher, port = smtp
+    pupil = pupil_with_parents(school, "Noor", [MOTHER, FATHER])
+    talk_id = planned_talk(school, clock, pupil)
+    worker = smtp_worker(school, port)
+    drain(worker)
+
+    clock.now = datetime(2026, 3, 15, 9, 0, tzinfo=DUTCH)  # two days before the talk
+    school.talks.decide(talk_id, SendReminder(), TEACHER)
+    drain(worker)
+
+    mails = to_parents(catcher)
+    assert all(len(m) == 2 for m in mails.values())
+    reminder = mails["moeder@example.nl"][1]
+    assert reminder["Subject"] == "Herinnering: Gesprek over het schooladvies van Noor"
+    calendar = calendar_of(reminder)
+    event = event_of(calendar)
+    assert calendar["METHOD"] == "REQUEST"
+    assert event["UID"] == f"talk-{talk_id}@adviestraject"
+    assert event["SEQUENCE"] == 0
+    assert event["DTSTART"].dt == FIRST
+    assert "https://adviestraject.bestuur.nl/ouders/" in text_of(reminder)
+
+
+def test_separated_parents_with_two_talks_each_get_their_own_invitation(
+    school: Container, clock: Clock, smtp: tuple[Catcher, int]
+) -> None:
+    catcher, port = smtp
+    school.policies.change(
+        SCHOOL.id,
+        SchoolYear(2025),
+        SchoolPolicy(reconsideration_talk=TalkSettings(separate_parents=True, online=True)),
+        user_id="d-1",
+        user_name="Dirk Mol",
+        role="directie",
+        expected_version=0,
+    )
+    pupil = pupil_with_parents(school, "Noor", [MOTHER, FATHER])
+    heroverweging(school, clock, uuid.UUID(pupil))
+    talk_ids = school.talks.request_all(pupil, TalkKind.RECONSIDERATION, TEACHER)
+    assert len(talk_ids) == 2
+    for talk_id, start in zip(talk_ids, (FIRST, LATER), strict=True):
+        school.talks.plan(talk_id, start, None, TEACHER)
+    drain(smtp_worker(school, port))
+
+    mails = to_parents(catcher)
+    assert sorted(mails) == ["moeder@example.nl", "vader@example.nl"]
+    uids = set()
+    for address, messages in mails.items():
+        assert len(messages) == 1
+        event = event_of(calendar_of(messages[0]))
+        assert not isinstance(event["ATTENDEE"], list)  # one attendee: this parent only
+        assert str(event["ATTENDEE"]) == f"mailto:{address}"
+        assert event["LOCATION"] == "online"
+        assert "Waar: online" in text_of(messages[0])
+        uids.add(str(event["UID"]))
+    assert uids == {f"talk-{t}@adviestraject" for t in talk_ids}
