@@ -5,6 +5,7 @@ clock: times come in as aware datetimes.
 """
 
 from workflows.planning.checking import check, choose
+from workflows.planning.costs import Weights
 from workflows.planning.model import (
     CODES,
     Availability,
@@ -16,7 +17,6 @@ from workflows.planning.model import (
     Window,
 )
 from workflows.planning.planner import plan
-from workflows.planning.solver import Weights
 
 __all__ = [
     "CODES",

@@ -103,3 +103,14 @@ def spans_from_starts(starts: Sequence[int], duration: int) -> list[Span]:
 
 def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start < b_end and b_start < a_end
+
+
+def runs(values: Sequence[int]) -> list[list[int]]:
+    """Sorted distinct integers as closed intervals `[a, b]` of consecutive values (a domain)."""
+    found: list[list[int]] = []
+    for value in values:
+        if found and value == found[-1][1] + 1:
+            found[-1][1] = value
+        else:
+            found.append([value, value])
+    return found

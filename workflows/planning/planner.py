@@ -13,10 +13,11 @@ from datetime import timedelta
 from workflows.planning import messages as m
 from workflows.planning.candidates import Calendars, Prepared, prepare, taken_reason
 from workflows.planning.checking import check
+from workflows.planning.costs import Weights
 from workflows.planning.greedy import Choice, greedy
 from workflows.planning.minutes import minutes_of, to_datetime, zone_of
 from workflows.planning.model import Availability, Booking, Placement, Plan, Request, Unplaced
-from workflows.planning.solver import PlanningModel, Weights
+from workflows.planning.solver import PlanningModel
 
 
 def plan(
@@ -68,8 +69,8 @@ def _improve(
         remaining -= spent
         if found is not None and len(found) > len(best):
             best = found
-    model.hint(best)
     model.minimise_soft(len(best), weights)
+    model.hint(best)
     found, _ = model.solve(max(remaining, time_limit_s / 4), seed)
     if found is not None and len(found) >= len(best):
         return found

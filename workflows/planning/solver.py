@@ -1,49 +1,23 @@
 """The CP-SAT model: per request one start variable on the step grid (its domain the request's
 feasible starts), a presence literal, one literal per option (who attends, room, day), and
 optional intervals in a no-overlap per staff person, room and family. Two solves on one model:
-first the number placed is maximised, then, with at least that many placed, the soft costs are
-minimised (siblings' waiting, the span and number of each staff member's days, talks outside a
-family's preferred times). Single worker, fixed seed, deterministic time limit; each solve is
-hinted with the best plan so far.
+first the number placed is maximised, then, with at least that many placed, the soft costs
+are minimised (siblings not back to back, the span and number of each staff member's days,
+talks outside a family's preferred times). Single worker, fixed seed, deterministic time
+limit; each solve is hinted with the best plan so far.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Sequence
 
 from ortools.sat.python import cp_model
 
 from workflows.planning.candidates import Prepared
+from workflows.planning.costs import Weights, siblings_apart, staff_days, unpreferred
 from workflows.planning.greedy import Choice
-from workflows.planning.minutes import normalise, to_minute
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Soft costs, in "minutes of a teacher's day" per unit."""
-
-    sibling_gap: int = 2
-    """Per minute between two talks of the same family."""
-    staff_span: int = 1
-    """Per minute from a staff member's first to last talk on a day."""
-    staff_day: int = 60
-    """Per day a staff member has talks at all."""
-    unpreferred: int = 120
-    """Per talk outside the family's preferred times (when they gave any)."""
-
-
-def _runs(values: Sequence[int]) -> list[list[int]]:
-    """Sorted distinct integers as closed intervals `[a, b]` of consecutive values."""
-    runs: list[list[int]] = []
-    for value in values:
-        if runs and value == runs[-1][1] + 1:
-            runs[-1][1] = value
-        else:
-            runs.append([value, value])
-    return runs
+from workflows.planning.minutes import runs
 
 
 class PlanningModel:
@@ -59,6 +33,8 @@ class PlanningModel:
         self.k: dict[int, cp_model.IntVar] = {}
         self.placed: dict[int, cp_model.IntVar] = {}
         self.lits: dict[int, list[cp_model.IntVar]] = {}
+        self.derived: list[Callable[[dict[int, Choice]], None]] = []
+        """Hints for the soft costs' variables, worked out from a plan."""
         staff: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
         rooms: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
         families: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
@@ -69,7 +45,7 @@ class PlanningModel:
                 if len(group[key]) > 1:
                     self.model.add_no_overlap(group[key])
 
-    def _ks(self, starts: Sequence[int]) -> list[int]:
+    def ks(self, starts: Sequence[int]) -> list[int]:
         return [(s - self.origin) // self.step for s in starts]
 
     def start(self, i: int) -> cp_model.LinearExpr:
@@ -86,7 +62,7 @@ class PlanningModel:
         options = item.options
         every = sorted({s for o in options for s in o.starts})
         k = model.new_int_var_from_domain(
-            cp_model.Domain.from_intervals(_runs(self._ks(every))), f"k{i}"
+            cp_model.Domain.from_intervals(runs(self.ks(every))), f"k{i}"
         )
         placed = model.new_bool_var(f"placed{i}")
         self.k[i], self.placed[i] = k, placed
@@ -95,7 +71,7 @@ class PlanningModel:
         else:
             lits = [model.new_bool_var(f"o{i}_{j}") for j in range(len(options))]
             for option, lit in zip(options, lits, strict=True):
-                domain = cp_model.Domain.from_intervals(_runs(self._ks(option.starts)))
+                domain = cp_model.Domain.from_intervals(runs(self.ks(option.starts)))
                 model.add_linear_expression_in_domain(k, domain).only_enforce_if(lit)
             model.add(sum(lits) == placed)
         self.lits[i] = lits
@@ -136,7 +112,10 @@ class PlanningModel:
         return present
 
     def hint(self, plan: dict[int, Choice]) -> None:
+        """Start the search from `plan`, the soft costs' own variables included."""
         self.model.clear_hints()  # type: ignore[no-untyped-call]  # untyped in ortools 9.15
+        for derive in self.derived:
+            derive(plan)
         for i in self.active:
             choice = plan.get(i)
             self.model.add_hint(self.placed[i], choice is not None)
@@ -151,82 +130,12 @@ class PlanningModel:
         self.model.maximize(sum(self.placed.values()))
 
     def minimise_soft(self, at_least: int, weights: Weights) -> None:
-        model = self.model
-        model.add(sum(self.placed.values()) >= at_least)
+        """With at least `at_least` placed, minimise the soft costs (see `costs`)."""
+        self.model.add(sum(self.placed.values()) >= at_least)
         terms: list[cp_model.LinearExprT] = []
-        self._staff_days(terms, weights)
-        self._siblings(terms, weights)
-        self._preferences(terms, weights)
-        model.minimize(sum(terms))
-
-    def _staff_days(self, terms: list[cp_model.LinearExprT], weights: Weights) -> None:
-        model = self.model
-        days: dict[tuple[str, date], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
-        for i in self.active:
-            for option, lit in zip(self.prepared[i].options, self.lits[i], strict=True):
-                for person in option.staff:
-                    days[(person, option.day)].append((i, lit))
-        for (person, day), entries in sorted(days.items()):
-            options = [o for i, _ in entries for o in self.prepared[i].options]
-            low = min(o.starts[0] for o in options) - self.origin
-            high = max(o.starts[-1] for o in options) + self.duration_max - self.origin
-            first = model.new_int_var(low, high, f"first_{person}_{day}")
-            last = model.new_int_var(low, high, f"last_{person}_{day}")
-            used = model.new_bool_var(f"used_{person}_{day}")
-            # Redundant, for the bound: that day's talks fit between the first and the last.
-            model.add(last - first >= sum(self.prepared[i].duration * lit for i, lit in entries))
-            for i, lit in entries:
-                start = self.start(i)
-                model.add(first <= start).only_enforce_if(lit)
-                model.add(last >= start + self.prepared[i].duration).only_enforce_if(lit)
-                model.add_implication(lit, used)
-            terms.append(weights.staff_span * (last - first))
-            terms.append(weights.staff_day * used)
-
-    def _siblings(self, terms: list[cp_model.LinearExprT], weights: Weights) -> None:
-        model = self.model
-        families: dict[str, list[int]] = defaultdict(list)
-        for i in self.active:
-            families[self.prepared[i].request.family].append(i)
-        horizon = max(
-            (o.starts[-1] + p.duration for p in self.prepared for o in p.options), default=0
-        )
-        horizon -= self.origin
-        for members in families.values():
-            for x, a in enumerate(members):
-                for b in members[x + 1 :]:
-                    gap = model.new_int_var(0, horizon, f"gap{a}_{b}")
-                    both = [self.placed[a], self.placed[b]]
-                    end_a = self.start(a) + self.prepared[a].duration
-                    end_b = self.start(b) + self.prepared[b].duration
-                    model.add(gap >= self.start(b) - end_a).only_enforce_if(both)
-                    model.add(gap >= self.start(a) - end_b).only_enforce_if(both)
-                    terms.append(weights.sibling_gap * gap)
-
-    def _preferences(self, terms: list[cp_model.LinearExprT], weights: Weights) -> None:
-        model = self.model
-        for i in self.active:
-            item = self.prepared[i]
-            if not item.request.preferred:
-                continue
-            windows = normalise(
-                (to_minute(w.start, up=True), to_minute(w.end)) for w in item.request.preferred
-            )
-            inside = sorted(
-                {
-                    s
-                    for o in item.options
-                    for s in o.starts
-                    if any(a <= s and s + item.duration <= b for a, b in windows)
-                }
-            )
-            if not inside:
-                continue
-            liked = model.new_bool_var(f"liked{i}")
-            domain = cp_model.Domain.from_intervals(_runs(self._ks(inside)))
-            model.add_linear_expression_in_domain(self.k[i], domain).only_enforce_if(liked)
-            model.add_implication(liked, self.placed[i])
-            terms.append(weights.unpreferred * (self.placed[i] - liked))
+        for cost in (staff_days, siblings_apart, unpreferred):
+            cost(self, terms, weights)
+        self.model.minimize(sum(terms))
 
     def solve(self, seconds: float, seed: int) -> tuple[dict[int, Choice] | None, float]:
         """The solution found (None if none), and the deterministic time it took."""
