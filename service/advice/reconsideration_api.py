@@ -1,9 +1,11 @@
 """HTTP routes for the heroverweging: the conversation with parents and pupil, and the decision.
 
 The conversation is planned (the scheduler proposes, a person confirms), moved, cancelled, and
-then held or declined by the parents; the decision raises the advice — fully, or partly with a
-reason — or keeps it with a reason and motivation. The domain enforces the law (never lower,
-never above the toetsadvies, a reason when not raised fully).
+then held or declined by the parents — through the pupil's heroverweging talk
+(`service.scheduling.conversation_api`), so a time is checked as the planner plans. The decision
+raises the advice — fully, or partly with a reason — or keeps it with a reason and motivation.
+The domain enforces the law (never lower, never above the toetsadvies, a reason when not raised
+fully).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from service.advice.routing import (
     FreeText,
     PupilCommandDep,
 )
+from service.scheduling.conversation_api import run_conversation
 from workflows.commands import (
     CancelConversation,
     KeepAdvice,
@@ -96,7 +99,9 @@ DecisionIn = Annotated[RaiseIn | KeepIn, Field(discriminator="outcome")]
     summary="Plan the heroverwegingsgesprek with parents (and pupil)",
 )
 def plan_conversation(body: PlanIn, command: PupilCommandDep) -> CommandAccepted:
-    return command.run(PlanConversation(planned_at=body.planned_at, with_pupil=body.with_pupil))
+    return run_conversation(
+        command, PlanConversation(planned_at=body.planned_at, with_pupil=body.with_pupil)
+    )
 
 
 @router.post(
@@ -106,7 +111,9 @@ def plan_conversation(body: PlanIn, command: PupilCommandDep) -> CommandAccepted
     summary="Move the planned conversation to another time (with the reason)",
 )
 def move_conversation(body: MoveIn, command: PupilCommandDep) -> CommandAccepted:
-    return command.run(MoveConversation(planned_at=body.planned_at, reason=body.reason))
+    return run_conversation(
+        command, MoveConversation(planned_at=body.planned_at, reason=body.reason)
+    )
 
 
 @router.post(
@@ -116,7 +123,9 @@ def move_conversation(body: MoveIn, command: PupilCommandDep) -> CommandAccepted
     summary="Cancel the planned conversation (with the reason)",
 )
 def cancel_conversation(body: CancelIn, command: PupilCommandDep) -> CommandAccepted:
-    return command.run(CancelConversation(cancelled_on=body.cancelled_on, reason=body.reason))
+    return run_conversation(
+        command, CancelConversation(cancelled_on=body.cancelled_on, reason=body.reason)
+    )
 
 
 @router.post(
@@ -129,12 +138,15 @@ def record_conversation_outcome(
     body: ConversationOutcomeIn, command: PupilCommandDep
 ) -> CommandAccepted:
     if isinstance(body, HeldIn):
-        return command.run(
+        return run_conversation(
+            command,
             RecordConversationHeld(
                 held_on=body.held_on, attendees=tuple(body.attendees), notes=body.notes
-            )
+            ),
         )
-    return command.run(RecordConversationDeclined(declined_on=body.declined_on, notes=body.notes))
+    return run_conversation(
+        command, RecordConversationDeclined(declined_on=body.declined_on, notes=body.notes)
+    )
 
 
 @router.post(

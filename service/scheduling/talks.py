@@ -29,16 +29,24 @@ from service.projections import trajectories as trajectory_rows
 from service.scheduling import availability as published
 from service.scheduling import fitting, link, sealing, views
 from service.scheduling.requests import RECONSIDERATION_ROUND, Requests
-from service.shared.context import Actor, CommandContext
+from service.shared.context import Actor, CommandContext, CommandResult
 from service.store import personal
 from service.store.engine import single_statements
-from service.store.events import ConcurrencyError
-from service.store.port import Append, EventStore, Session, UnitOfWork
+from service.store.events import ConcurrencyError, IdempotencyConflictError, StoredEvent
+from service.store.port import Append, EventStore, KeyTakenError, Session, UnitOfWork
 from service.store.schema import user_schools, users
 from service.store.streams import trajectory_stream
 from workflows import planning
 from workflows.calendar import SchoolYear
 from workflows.codec import Event
+from workflows.commands import (
+    CancelConversation,
+    Command,
+    MoveConversation,
+    PlanConversation,
+    RecordConversationDeclined,
+    RecordConversationHeld,
+)
 from workflows.conversations import (
     AcceptTalk,
     AskOtherTime,
@@ -61,7 +69,8 @@ from workflows.conversations import (
 )
 from workflows.enums import ConversationParty
 from workflows.errors import DomainError
-from workflows.trajectory import fold
+from workflows.lifecycle import Status
+from workflows.trajectory import Trajectory, fold
 
 Clock = Callable[[], datetime]
 AvailabilityOf = Callable[[str, str], Sequence[planning.Availability]]
@@ -72,20 +81,15 @@ PLANNER_LEAD = timedelta(hours=24)
 _NAMESPACE = uuid.UUID("6f1d3c52-7a0e-4c8e-9a51-2b7f0d6c1e44")
 
 
-class PlanningRefused(Exception):  # noqa: N818 - the name the design gives it
-    """The time breaks the planner's hard rules: every reason, in Dutch. Nothing was written."""
+class PlanningRefused(DomainError):  # noqa: N818 - the name the design gives it
+    """The time breaks the planner's hard rules: every reason (`reasons`), in Dutch; `code` is the
+    first reason's. A `DomainError`, so every edge answers it as the rules' refusal (422 with
+    the reasons, the form's error beside the time). Nothing was written."""
 
-    def __init__(self, reasons: Sequence[planning.Unplaced]) -> None:
+    def __init__(self, reasons: Sequence[planning.Unplaced], *, field: str | None = None) -> None:
         self.reasons = list(reasons)
-        super().__init__("; ".join(r.message for r in self.reasons))
-
-    @property
-    def code(self) -> str:
-        return self.reasons[0].code if self.reasons else "refused"
-
-    @property
-    def message(self) -> str:
-        return " ".join(r.message for r in self.reasons)
+        code = self.reasons[0].code if self.reasons else "refused"
+        super().__init__(code, " ".join(r.message for r in self.reasons), field=field)
 
 
 class TalkNotFoundError(LookupError):
@@ -147,11 +151,14 @@ class Talks:
         actor: Actor | CommandContext,
         *,
         round_name: str | None = None,
+        fallback_staff: tuple[str, ...] = (),
     ) -> str:
         """Request the pupil's talk of `kind` (a round's by its name); the talk's id. Idempotent
         per pupil, kind, school year and round: asked again, the same id and nothing new. With
         the school's `separate_parents` each parent gets a talk: the first one's id."""
-        ids = self.request_all(pupil_id, kind, actor, round_name=round_name)
+        ids = self.request_all(
+            pupil_id, kind, actor, round_name=round_name, fallback_staff=fallback_staff
+        )
         if not ids:
             raise DomainError("pupil_unknown", "deze leerling staat niet in de administratie")
         return ids[0]
@@ -164,8 +171,10 @@ class Talks:
         *,
         round_name: str | None = None,
         deadline: date | None = None,
+        fallback_staff: tuple[str, ...] = (),
     ) -> list[str]:
-        """Every talk requested for the pupil (one, or one per parent); see `request`."""
+        """Every talk requested for the pupil (one, or one per parent); see `request`.
+        `fallback_staff` attend when the school's setting finds nobody (the person planning)."""
         pupil_id = str(pupil_id)
         state = fold(self._trajectory_events(pupil_id))
         found = self._requests.pupil(pupil_id)
@@ -188,7 +197,10 @@ class Talks:
             deadline = deadline or chosen.window(year).last
         commands = self._requests.build(pupil_id, kind, str(year), round_key, deadline, settings)
         ids = []
-        for n, command in enumerate(commands):
+        for n, built in enumerate(commands):
+            command = built
+            if not command.staff and not command.staff_any:
+                command = replace(command, staff=fallback_staff)
             talk_id = talk_id_for(pupil_id, kind, str(year), round_key, n)
             self._request_one(talk_id, command, _context(actor))
             ids.append(talk_id)
@@ -233,7 +245,7 @@ class Talks:
         reasons when the time breaks a rule. Manual planning without published availability is
         allowed: then double booking, the latest end, the parents' unavailable times and school
         hours are still checked (`fitting`)."""
-        self._place(talk_id, start, room, actor, None, expected_version, by_planner, staff)
+        self._place(talk_id, start, room, actor, None, expected_version, by_planner, staff, None)
 
     def move(
         self,
@@ -248,9 +260,8 @@ class Talks:
         staff: tuple[str, ...] | None = None,
     ) -> None:
         """Move the planned talk to `start`, with the reason; checked as `plan`."""
-        self._place(
-            talk_id, start, room, actor, (reason, asked_by_parents), expected_version, False, staff
-        )
+        move = (reason, asked_by_parents)
+        self._place(talk_id, start, room, actor, move, expected_version, False, staff, None)
 
     def _place(
         self,
@@ -262,7 +273,8 @@ class Talks:
         expected_version: int | None,
         by_planner: bool,
         staff: tuple[str, ...] | None,
-    ) -> None:
+        call: PupilCall | None,
+    ) -> Done:
         found = views.talk(self._engine, talk_id)
         if found is None:
             raise TalkNotFoundError(talk_id)
@@ -279,7 +291,7 @@ class Talks:
             bookings = fitting.bookings_of([b for b in booked if b["talk_id"] != talk_id])
             reasons, placement = fitting.check(request, start, room, availability, bookings, names)
             if reasons:
-                raise PlanningRefused(reasons)
+                raise PlanningRefused(reasons, field=call.field if call else "start")
             end = start + request.duration
             command: TalkCommand
             if move is None:
@@ -301,94 +313,106 @@ class Talks:
                 )
             return decide_on_talk(talk, command, now)
 
-        self._run(talk_id, decide, actor, expected_version, exclusive=True)
+        return self._run(talk_id, decide, actor, expected_version, exclusive=True, call=call)
 
     def plan_open(
         self, school_id: str | None, actor: Actor | CommandContext, *, talk_ids: Sequence[str] = ()
     ) -> PlanReport:
-        """Let the planner place the school's open requests (requested, or parents asked for
-        another time; all schools with None, only `talk_ids` when given) against the published
-        availability and the bookings already made; each placement is then planned (or moved)
-        through the same checked path as a person's."""
-        open_rows = views.open_requests(self._engine, school_id)
-        if talk_ids:
-            wanted = set(talk_ids)
-            open_rows = [r for r in open_rows if r.talk_id in wanted]
-        report = PlanReport()
-        groups: dict[tuple[str, str], list[views.TalkRow]] = {}
-        for r in open_rows:
-            groups.setdefault((r.school_id, r.round_key), []).append(r)
-        for (school, round_key), members in groups.items():
-            self._plan_group(school, round_key, members, actor, report)
-        return report
+        """Let the planner place the open requests (requested, or parents asked for another
+        time) of the school (every school with None; only `talk_ids` when given) against the
+        published availability and the bookings already made; each placement is then planned
+        (or moved) through the same checked path as a person's (`service.scheduling.autoplan`)."""
+        from service.scheduling.autoplan import plan_open  # noqa: PLC0415 - it uses Talks
 
-    def _plan_group(
+        return plan_open(self, school_id, actor, talk_ids=talk_ids)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def policies(self) -> PolicySource:
+        return self._policies
+
+    def conversation(
         self,
-        school_id: str,
-        round_key: str,
-        members: list[views.TalkRow],
+        pupil_id: str,
+        command: Command,
         actor: Actor | CommandContext,
-        report: PlanReport,
-    ) -> None:
-        now = self._clock()
-        availability = list(self.availability(school_id, round_key))
-        requests = []
-        for member in members:
-            talk = self.load(member.talk_id)
-            requests.append(fitting.request_of(member.talk_id, talk, now + PLANNER_LEAD))
-        booked = [
-            b
-            for b in views.booked(self._engine, school_id, now)
-            if not {b.talk_id} & {m.talk_id for m in members}
-        ]
-        bookings = [
-            planning.Booking(b.talk_id, b.start, b.end, b.staff, b.family, b.room)
-            for b in booked
-            if b.start is not None and b.end is not None
-        ]
-        if not availability:
-            report.unplaced.extend(
-                planning.Unplaced(
-                    r.id,
-                    "no_availability",
-                    "Er is nog geen beschikbaarheid gepubliceerd voor deze gesprekken.",
-                )
-                for r in requests
+        *,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        fingerprint: str = "",
+    ) -> CommandResult:
+        """The heroverweging conversation as the API and the pupil page record it
+        (`PlanConversation`, `MoveConversation`, `CancelConversation`, `RecordConversationHeld`,
+        `RecordConversationDeclined`), through the pupil's heroverweging talk: requested when
+        there is none yet (the person planning attends when the school's setting finds nobody),
+        a time checked as `plan` checks it, and the trajectory's own event — exactly the one the
+        command gives — in the same unit of work. If-Match (`expected_version`) and the
+        Idempotency-Key are the trajectory's, as before; the answer is the trajectory's."""
+        pupil_id = str(pupil_id)
+        context = _context(actor)
+        call = PupilCall(command, expected_version, idempotency_key, fingerprint)
+        replay = self._remembered(pupil_id, call)
+        if replay is not None:
+            return replay
+        state = fold(self._trajectory_events(pupil_id))
+        self._decider(state, [command], self._clock())  # the trajectory's refusals come first
+        talk_id = self.request(
+            pupil_id, TalkKind.RECONSIDERATION, context, fallback_staff=(context.actor.id,)
+        )
+        done = self._conversation_step(talk_id, command, context, call)
+        if done.trajectory is not None:
+            return done.trajectory
+        version = self._store.stream_version(trajectory_stream(pupil_id))
+        return CommandResult(version, [], [])
+
+    def _conversation_step(
+        self, talk_id: str, command: Command, context: CommandContext, call: PupilCall
+    ) -> Done:
+        talk = self.load(talk_id)
+        if isinstance(command, PlanConversation | MoveConversation):
+            move = None
+            if talk.planned:
+                reason = command.reason if isinstance(command, MoveConversation) else None
+                move = (reason or link.REPLANNED, False)
+            start = command.planned_at
+            return self._place(talk_id, start, None, context, move, None, False, None, call)
+        talk_command: TalkCommand
+        if isinstance(command, CancelConversation):
+            talk_command = CancelTalk(reason=command.reason)
+        elif isinstance(command, RecordConversationHeld):
+            talk_command = HoldTalk(
+                held_on=command.held_on, attendees=command.attendees, notes=command.notes
             )
-            return
-        result = planning.plan(requests, availability, bookings)
-        report.unplaced.extend(result.unplaced)
-        status = {m.talk_id: m.status for m in members}
-        for placement in result.placements:
-            try:
-                if status[placement.request_id].value == "requested":
-                    self.plan(
-                        placement.request_id,
-                        placement.start,
-                        placement.room,
-                        actor,
-                        by_planner=True,
-                        staff=placement.staff,
-                    )
-                else:
-                    self.move(
-                        placement.request_id,
-                        placement.start,
-                        placement.room,
-                        "nieuw voorstel op de vraag van de ouders om een ander moment",
-                        actor,
-                        asked_by_parents=True,
-                        staff=placement.staff,
-                    )
-            except PlanningRefused as refused:
-                report.unplaced.extend(refused.reasons)
-                continue
-            except DomainError as error:
-                report.unplaced.append(
-                    planning.Unplaced(placement.request_id, error.code, error.message)
-                )
-                continue
-            report.planned.append(placement.request_id)
+        elif isinstance(command, RecordConversationDeclined):
+            talk_command = DeclineTalk(parent_id=None, message=command.notes)
+        else:
+            raise TypeError(f"not a conversation command: {type(command).__name__}")
+        return self._run(
+            talk_id,
+            lambda t, now, _: decide_on_talk(t, talk_command, now),
+            context,
+            call=call,
+        )
+
+    def _remembered(self, pupil_id: str, call: PupilCall) -> CommandResult | None:
+        """The answer remembered under the call's Idempotency-Key (a retried request)."""
+        key = call.idempotency_key
+        if not key:
+            return None
+        with self._store.session() as session:
+            found = session.load([], [key]).remembered.get(key)
+        if found is None:
+            return None
+        if found[0] != call.fingerprint:
+            raise IdempotencyConflictError(key)
+        return CommandResult.replay(found[1])
 
     # -- the rest of the talk's life --------------------------------------------------------------
 
@@ -456,10 +480,17 @@ class Talks:
         return self._decide(talk_id, command, actor)
 
     def _decide(self, talk_id: str, command: TalkCommand, actor: Actor | CommandContext) -> Talk:
-        return self._run(talk_id, lambda talk, now, _: decide_on_talk(talk, command, now), actor)
+        done = self._run(talk_id, lambda talk, now, _: decide_on_talk(talk, command, now), actor)
+        return done.talk
 
     def _published(self, school_id: str, round_key: str) -> list[planning.Availability]:
         return published.of(self._store, school_id, round_key)
+
+    def in_reconsideration(self, pupil_id: str) -> bool:
+        """Whether the pupil's heroverweging is open (a talk about it makes sense)."""
+        return (
+            fold(self._trajectory_events(str(pupil_id))).status is Status.RECONSIDERATION_REQUIRED
+        )
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -509,18 +540,25 @@ class Talks:
         expected_version: int | None = None,
         *,
         exclusive: bool = False,
-    ) -> Talk:
+        call: PupilCall | None = None,
+    ) -> Done:
         context = _context(actor)
         stream = talk_stream(talk_id)
+        pinned = expected_version is not None or (call and call.expected_version is not None)
         for attempt in range(MAX_ATTEMPTS):
             last = attempt == MAX_ATTEMPTS - 1
             try:
                 with self._store.session(exclusive=exclusive or last) as session:
-                    return self._once(session, talk_id, stream, decide, context, expected_version)
+                    return self._once(
+                        session, talk_id, stream, decide, context, expected_version, call
+                    )
             except ConcurrencyError:
-                if expected_version is None and not last:
+                if not pinned and not last:
                     continue
                 raise
+            except KeyTakenError:  # the same key in a race: its answer is read next time
+                if last:
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(
@@ -531,7 +569,8 @@ class Talks:
         decide: Decision,
         context: CommandContext,
         expected_version: int | None,
-    ) -> Talk:
+        call: PupilCall | None,
+    ) -> Done:
         loaded = session.load([stream])
         stored = loaded.stream(stream)
         if not stored:
@@ -542,10 +581,13 @@ class Talks:
         pupil = str(stored[0].data["pupil_id"])
         key = session.pupil_key(pupil) if sealing.needs_key(stored) else None
         talk = fold_talk(sealing.open_events(stored, key))
+        trajectory = _TrajectoryPart.load(session, pupil, call)
+        if trajectory.replay is not None:
+            return Done(talk, trajectory.replay)
         now = self._clock()
         events = decide(talk, now, session)
         if not events:
-            return talk
+            return Done(talk, None)
         after = fold_talk(events, start=talk)
         metadata = context.metadata()
         appends = [
@@ -554,8 +596,15 @@ class Talks:
             )
         ]
         if talk.requested.kind is TalkKind.RECONSIDERATION:
-            appends += self._trajectory_append(session, pupil, talk, events, now, metadata)
-        session.commit(
+            if call is not None:
+                commands = [call.command]
+            else:
+                commands = link.trajectory_commands(trajectory.state, talk.requested, events, now)
+            if commands:
+                appends.append(
+                    trajectory.append(session, self._decider, commands, now, metadata, call)
+                )
+        saved = session.commit(
             UnitOfWork(
                 now,
                 appends,
@@ -564,29 +613,87 @@ class Talks:
                 joined=[rows.joined({talk_id: after})],
             )
         )
-        return after
+        return Done(after, trajectory.result(saved))
 
-    def _trajectory_append(
+
+@dataclass(frozen=True)
+class PupilCall:
+    """A command on the pupil's heroverweging conversation as the API and the pupil page give it
+    (`Talks.conversation`): the trajectory command itself (its own dates and notes are what the
+    trajectory records), the trajectory's If-Match version and the Idempotency-Key."""
+
+    command: Command
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+    fingerprint: str = ""
+    field: str = "planned_at"
+    """The input a refused time is reported on."""
+
+
+@dataclass(frozen=True)
+class Done:
+    talk: Talk
+    trajectory: CommandResult | None
+    """What the pupil's trajectory recorded with it (None: nothing)."""
+
+
+@dataclass
+class _TrajectoryPart:
+    """The pupil's trajectory in a talk's unit of work: loaded in the session, decided with the
+    school's policy, appended after the version read."""
+
+    stream: str
+    pupil: str
+    state: Trajectory
+    version: int
+    replay: CommandResult | None = None
+
+    @classmethod
+    def load(cls, session: Session, pupil: str, call: PupilCall | None) -> _TrajectoryPart:
+        stream = trajectory_stream(pupil)
+        key = call.idempotency_key if call is not None else None
+        loaded = session.load([stream], [key] if key else [], [pupil])
+        stored = loaded.stream(stream)
+        secret = loaded.keys.get(pupil) if personal.needs_key(stored) else None
+        state = fold(personal.open_events(stored, secret))
+        part = cls(stream, pupil, state, loaded.version(stream))
+        if call is None:
+            return part
+        if key and key in loaded.remembered:
+            fingerprint, response = loaded.remembered[key]
+            if fingerprint != call.fingerprint:
+                raise IdempotencyConflictError(key)
+            part.replay = CommandResult.replay(response)
+            return part
+        if call.expected_version is not None and call.expected_version != part.version:
+            raise ConcurrencyError(stream, call.expected_version, part.version)
+        return part
+
+    def append(
         self,
         session: Session,
-        pupil: str,
-        talk: Talk,
-        events: list[Event],
+        decider: Decider,
+        commands: list[Command],
         now: datetime,
         metadata: dict[str, object],
-    ) -> list[Append]:
-        stream = trajectory_stream(pupil)
-        loaded = session.load([stream], pupil_ids=[pupil])
-        stored = loaded.stream(stream)
-        key = loaded.keys.get(pupil) if personal.needs_key(stored) else None
-        state = fold(personal.open_events(stored, key))
-        commands = link.trajectory_commands(state, talk.requested, events, now)
-        if not commands:
-            return []
-        decided, after = self._decider(state, commands, now, session.driver)
+        call: PupilCall | None,
+    ) -> Append:
+        decided, after = decider(self.state, commands, now, session.driver)
+        pupil = self.pupil
         new = personal.encode(decided, dict(metadata), lambda: session.pupil_key(pupil))
-        row = trajectory_rows.row(stream, after, 0)
-        return [Append(stream, loaded.version(stream), new, row)]
+        row = trajectory_rows.row(self.stream, after, 0)
+        key = call.idempotency_key if call is not None else None
+        return Append(
+            self.stream, self.version, new, row, (key, call.fingerprint) if key and call else None
+        )
+
+    def result(self, saved: list[StoredEvent]) -> CommandResult | None:
+        mine = [e for e in saved if e.stream_id == self.stream]
+        if not mine:
+            return None
+        return CommandResult(
+            mine[-1].stream_version, [e.event_type for e in mine], [e.position for e in mine]
+        )
 
 
 def _with_staff(request: planning.Request, staff: tuple[str, ...]) -> planning.Request:

@@ -1,0 +1,164 @@
+"""The worker's round over the talks (`Loop("talks", ...)` in `service.worker`).
+
+Every round, with the injected clock:
+1. **Plan** the open requests (requested, or parents asked another time) per school and round,
+   when something the planner sees changed since its last try in this process (new availability
+   published, a request or booking more or less): `Talks.plan_open`.
+2. **Escalate** (`TalkEscalated`, once per cause per talk; the event's outbox message warns the
+   school's directie, `service.scheduling.escalation`) when
+   - `no_slot_before_deadline`: the planner, with availability published, cannot place the talk
+     before its latest end, or there is no time left before it at all;
+   - `no_proposal_in_time`: a working day after the request no time was proposed;
+   - `no_answer`: the parents did not answer a proposal within the setting's
+     `answer_within_days`.
+3. **Remind** (`ReminderSent`, once per invitation sequence; topic `talk_reminder`) the
+   setting's `reminder_days_before` days before a proposed or accepted talk.
+A talk that changed meanwhile refuses the step (a `DomainError`): it is left for the next round.
+The round's answer is how much it did, so the worker waits only after a round with nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from service.scheduling import views
+from service.scheduling.manager import PLANNER
+from service.scheduling.requests import working_days_after
+from service.scheduling.talks import Talks
+from service.shared.context import CommandContext
+from workflows import planning
+from workflows.calendar import SchoolYear
+from workflows.conversations import EscalateTalk, SendReminder, TalkCommand, TalkKind, TalkStatus
+from workflows.errors import DomainError
+from workflows.policy import TalkSettings
+
+log = logging.getLogger("adviestraject.scheduling")
+
+IDLE = 30.0  # seconds the worker waits after a round that did nothing
+NO_SLOT = "no_slot_before_deadline"
+NO_PROPOSAL = "no_proposal_in_time"
+NO_ANSWER = "no_answer"
+
+
+@dataclass
+class TalkRounds:
+    talks: Talks
+    _tried: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def _context(self) -> CommandContext:
+        return CommandContext(PLANNER)
+
+    def __call__(self) -> int:
+        done = self._plan()
+        now = self.talks.clock()
+        for row in views.unsettled(self.talks.engine):
+            settings = self._settings(row)
+            for command in _due(row, settings, now):
+                done += self._decide(row, command)
+        return done
+
+    # -- planning ---------------------------------------------------------------------------------
+
+    def _plan(self) -> int:
+        engine, now = self.talks.engine, self.talks.clock()
+        groups: dict[tuple[str, str], list[views.TalkRow]] = {}
+        for row in views.open_requests(engine):
+            groups.setdefault((row.school_id, row.round_key), []).append(row)
+        done = 0
+        for (school, round_key), members in groups.items():
+            availability = list(self.talks.availability(school, round_key))
+            booked = views.booked(engine, school, now)
+            seen = hash(
+                (
+                    tuple(availability),
+                    tuple((m.talk_id, m.version) for m in members),
+                    tuple((b.talk_id, b.version) for b in booked),
+                )
+            )
+            if self._tried.get((school, round_key)) == seen:
+                continue
+            self._tried[(school, round_key)] = seen
+            report = self.talks.plan_open(
+                school, self._context, talk_ids=[m.talk_id for m in members]
+            )
+            done += len(report.planned)
+            if availability:
+                done += self._no_slot(members, report.unplaced)
+        return done
+
+    def _no_slot(self, members: list[views.TalkRow], unplaced: list[planning.Unplaced]) -> int:
+        by_id = {m.talk_id: m for m in members}
+        done = 0
+        for reason in unplaced:
+            row = by_id.get(reason.request_id)
+            if row is not None and NO_SLOT not in row.escalations:
+                done += self._decide(row, EscalateTalk(code=NO_SLOT, message=reason.message))
+        return done
+
+    # -- one talk ---------------------------------------------------------------------------------
+
+    def _settings(self, row: views.TalkRow) -> TalkSettings:
+        policy = self.talks.policies.policy_for(row.school_id, SchoolYear.parse(row.school_year))
+        if row.kind is TalkKind.RECONSIDERATION:
+            return policy.reconsideration_talk
+        chosen = next((r for r in policy.rounds if r.name == row.round_key), None)
+        return chosen.talk if chosen is not None else TalkSettings()
+
+    def _decide(self, row: views.TalkRow, command: TalkCommand) -> int:
+        try:
+            after = self.talks.decide(row.talk_id, command, self._context)
+        except DomainError as error:  # changed meanwhile: the next round sees it as it is now
+            log.info("talk %s: %s left for the next round (%s)", row.talk_id, command, error.code)
+            return 0
+        return 1 if after.version > row.version else 0
+
+
+def _due(row: views.TalkRow, settings: TalkSettings, now: datetime) -> list[TalkCommand]:
+    """What the talk needs now: escalations not yet made, and its reminder."""
+    due: list[TalkCommand] = []
+
+    def escalate(code: str, message: str) -> None:
+        if code not in row.escalations:
+            due.append(EscalateTalk(code=code, message=message))
+
+    minutes = timedelta(minutes=row.minutes)
+    if row.status in views.OPEN and now + minutes > row.latest_end:
+        escalate(NO_SLOT, "Er is geen tijd meer om het gesprek vóór de uiterste datum te voeren.")
+    if row.status is TalkStatus.REQUESTED and now >= working_days_after(row.requested_on, 1):
+        escalate(
+            NO_PROPOSAL,
+            "Binnen een werkdag na de aanvraag kon geen tijd worden voorgesteld"
+            + (f": {row.at_risk_reason}" if row.at_risk_reason else "")
+            + ". Is er genoeg beschikbaarheid gepubliceerd?",
+        )
+    waited = timedelta(days=settings.answer_within_days)
+    if (
+        row.status is TalkStatus.PROPOSED
+        and row.proposed_on is not None
+        and row.start is not None
+        and now >= row.proposed_on + waited
+        and now < row.start
+    ):
+        escalate(
+            NO_ANSWER,
+            f"De ouders hebben {settings.answer_within_days} dagen na de uitnodiging nog niet "
+            "gereageerd.",
+        )
+    before = timedelta(days=settings.reminder_days_before)
+    if (
+        row.status in (TalkStatus.PROPOSED, TalkStatus.ACCEPTED)
+        and row.start is not None
+        and not row.reminded
+        and row.start - before <= now < row.start
+    ):
+        due.append(SendReminder())
+    return due
+
+
+def talk_rounds(talks: Talks) -> Callable[[], int]:
+    """The loop's step: one round over the talks (keeps what the planner last tried)."""
+    return TalkRounds(talks)
