@@ -390,6 +390,14 @@ def rows_of(windows: Iterable[PublishedWindow]) -> list[RowInput]:
     return rows
 
 
+def weekly(day_text: str) -> bool:
+    """Whether a row's day is a weekday ("di", "elke di"): it holds for every week already."""
+    words = " ".join(day_text.strip().lower().split()).split(" ")
+    if words[0] == "elke":
+        words = words[1:]
+    return len(words) == 1 and _weekday(words[0]) is not None
+
+
 def next_week(row: RowInput, period: Period, today: date) -> RowInput | None:
     """The same row a week later (the "same weekday next week" convenience), or None when the
     row's day cannot be read or next week falls outside the period."""

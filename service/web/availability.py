@@ -47,6 +47,7 @@ from workflows.availability import (
     row_field,
     rows_of,
     slots,
+    weekly,
 )
 from workflows.calendar import SchoolYear
 from workflows.errors import DomainError
@@ -214,6 +215,7 @@ def render(
         error=error,
         row_field=row_field,
         describe_window=describe_window,
+        weekly=weekly,
     )
 
 
@@ -284,11 +286,14 @@ def _post(container: Container, request: Request, form: FormData) -> Response:
         index = int(action.removeprefix("kopie-")) if action[6:].isdigit() else -1
         copy = next_week(rows[index], where.period, today) if 0 <= index < len(rows) else None
         if copy is None:
+            why = "een week later valt buiten de periode"
+            if 0 <= index < len(rows) and weekly(rows[index].day):
+                why = "deze regel geldt al voor elke week van de ronde"
             return render(
                 container,
                 where,
                 rows=rows,
-                errors={row_field(max(index, 0), "day"): "een week later valt buiten de periode"},
+                errors={row_field(max(index, 0), "day"): why},
                 status=422,
             )
         return render(

@@ -196,6 +196,15 @@ def test_more_rows_and_next_week_change_only_the_form(staff: Container) -> None:
         )
         assert too_late.status_code == 422
         assert "een week later valt buiten de periode" in too_late.text
+        every = juf.post(
+            "/beschikbaarheid",
+            data=rows_form(page, ("di", "13:00", "16:00", "8"), action="kopie-0"),
+        )
+        assert every.status_code == 422
+        assert "deze regel geldt al voor elke week van de ronde" in every.text
+    # Enter in a field saves: the form's first button is "opslaan", not a row's copy
+    form = page.split('action="/beschikbaarheid" novalidate>')[1]
+    assert re.findall(r'name="action" value="([^"]+)"', form)[0] == "opslaan"
     assert stored(staff) == 0
 
 
@@ -223,6 +232,7 @@ def test_directie_and_ib_see_who_published_and_how_many_talks_fit_per_day(
         assert "di 17-03-2026" in coverage
         assert '<td class="utrecht-table__cell" data-label="Gesprekken">8</td>' in coverage
         assert "Juf Jansen, Meester Mol" in coverage or "Meester Mol, Juf Jansen" in coverage
+        assert "Samen is er plaats voor <strong>8</strong> gesprekken." in coverage
 
 
 def test_a_forged_post_is_refused_and_stores_nothing(staff: Container) -> None:

@@ -25,6 +25,7 @@ from workflows.availability import (
     periods,
     rows_of,
     slots,
+    weekly,
 )
 from workflows.calendar import SchoolYear
 from workflows.cycles import ConversationRound, MonthDay, RoundKind
@@ -192,3 +193,11 @@ def test_the_rounds_are_the_heroverweging_period_and_the_groep_8_rounds() -> Non
 def test_slots_count_the_talks_that_fit_back_to_back() -> None:
     assert slots(PublishedWindow(at(17, 13), at(17, 16), "8"), 30) == 6
     assert slots(PublishedWindow(at(17, 13), at(17, 14, 40), "8"), 45) == 2
+
+
+def test_a_weekday_row_is_weekly_and_a_dated_one_is_not() -> None:
+    assert weekly("di")
+    assert weekly(" Elke  dinsdag ")
+    assert not weekly("di 17-03")
+    assert not weekly("17-03")
+    assert not weekly("")
