@@ -1,6 +1,6 @@
 """The background worker: what happens after a command is acknowledged.
 
-Three loops, each on its own thread, so none can hold another up:
+Four loops, each on its own thread, so none can hold another up:
 - **intake**: delivered toets results become events (500 per transaction), and the catch-up read
   models follow the log. This is the March deadline's path: a heroverweging must be flagged the
   moment a result lands, whatever else is slow.
@@ -8,6 +8,8 @@ Three loops, each on its own thread, so none can hold another up:
   (up to ADVIESTRAJECT_CHAIN_TIMEOUT per message) delays only other outbox messages.
 - **housekeeping**: ended sessions and old login attempts, purged hourly; the log's head
   anchored outside the database when it moved (ADVIESTRAJECT_ANCHOR_INTERVAL, checked hourly).
+- **talks**: the talks with parents (`service.scheduling.loop`): open requests planned when
+  availability is published, reminders before a talk, directie warned when a talk is at risk.
 
 `adviestraject worker` runs the loops in a process of their own (PostgreSQL, compose);
 `adviestraject serve` runs them beside the HTTP server in its own process when the database is
@@ -35,6 +37,8 @@ from service.dbfaults import outage
 from service.intake.processing import Attempts, process_pending
 from service.projections.rebuild import CATCH_UP
 from service.projections.runner import catch_up
+from service.scheduling import loop as talk_loop
+from service.scheduling.loop import talk_rounds
 from service.settings import Settings
 from service.worker_status import StatusBoard
 
@@ -83,6 +87,8 @@ def loops(container: Container, interval: float, board: StatusBoard) -> list[Loo
         Loop("intake", lambda: intake_round(container, attempts), interval),
         Loop("outbox", outbox.run_once, interval),
         Loop("housekeeping", lambda: housekeeping(container), HOUSEKEEPING_EVERY),
+        # talks with parents: planned when availability comes, reminders, directie warned
+        Loop("talks", talk_rounds(container.talks), max(interval, talk_loop.IDLE)),
     ]
 
 
