@@ -11,6 +11,9 @@ import pytest
 
 from service.accounts.roles import Role, Scope
 from service.bootstrap import Container
+from service.schools.policies import settings_stream
+from service.store.events import NewEvent
+from service.store.port import Append, UnitOfWork
 from tests.conftest import Clock
 from tests.e2e.test_settings_page import (
     PASSWORD,
@@ -138,3 +141,47 @@ def test_the_ib_reads_how_the_talks_are_held(staff: Container) -> None:
     assert "Gesprek bij heroverweging: opzet" in page
     assert "30 minuten; leerkracht van de groep en de leerling; op school" in page
     assert 'name="talk-reconsideration-minutes"' not in page
+
+
+def test_settings_stored_before_talks_existed_load_with_the_defaults(staff: Container) -> None:
+    old = {
+        "school_id": SCHOOL.id,
+        "school_year": "2025-2026",
+        "settings": {
+            "conversation_required": False,
+            "rounds": [
+                {
+                    "name": "adviesgesprek",
+                    "kind": "provisional_advice",
+                    "groep": 8,
+                    "first": [1, 10],
+                    "last": [1, 31],
+                }
+            ],
+            "test_window": None,
+            "notices": {},
+        },
+        "changes": [{"field": "conversation_required", "before": "ja", "after": "nee"}],
+    }
+    with staff.store.session() as session:
+        session.commit(
+            UnitOfWork(
+                datetime(2025, 9, 1, 9, tzinfo=UTC),
+                [
+                    Append(
+                        settings_stream(SCHOOL.id),
+                        0,
+                        [NewEvent("school_settings_changed", 1, old, {"actor_name": "Oud"})],
+                    )
+                ],
+            )
+        )
+    policy = staff.policies.policy_for(SCHOOL.id, SchoolYear(2025))
+    assert policy.conversation_required is False
+    assert policy.rounds[0].talk == TalkSettings()
+    assert policy.reconsideration_talk == TalkSettings()
+    with browse(staff, "directie@school.nl") as directie:
+        page = directie.get("/instellingen")
+    assert page.status_code == 200
+    assert 'name="rounds-0-talk-minutes"' in page.text
+    assert 'value="30" id="veld-talk-reconsideration-minutes"' in page.text
