@@ -175,6 +175,20 @@ class Talks:
     ) -> list[str]:
         """Every talk requested for the pupil (one, or one per parent); see `request`.
         `fallback_staff` attend when the school's setting finds nobody (the person planning)."""
+        wanted = self._requests_for(pupil_id, kind, round_name, deadline, fallback_staff)
+        for talk_id, command in wanted:
+            self._request_one(talk_id, command, _context(actor))
+        return [talk_id for talk_id, _ in wanted]
+
+    def _requests_for(
+        self,
+        pupil_id: str,
+        kind: TalkKind,
+        round_name: str | None,
+        deadline: date | None,
+        fallback_staff: tuple[str, ...],
+    ) -> list[tuple[str, RequestTalk]]:
+        """The pupil's talk requests with their ids, as the school's settings say (not stored)."""
         pupil_id = str(pupil_id)
         state = fold(self._trajectory_events(pupil_id))
         found = self._requests.pupil(pupil_id)
@@ -196,15 +210,15 @@ class Talks:
             settings, round_key = chosen.talk, chosen.name
             deadline = deadline or chosen.window(year).last
         commands = self._requests.build(pupil_id, kind, str(year), round_key, deadline, settings)
-        ids = []
-        for n, built in enumerate(commands):
-            command = built
-            if not command.staff and not command.staff_any:
-                command = replace(command, staff=fallback_staff)
-            talk_id = talk_id_for(pupil_id, kind, str(year), round_key, n)
-            self._request_one(talk_id, command, _context(actor))
-            ids.append(talk_id)
-        return ids
+        return [
+            (
+                talk_id_for(pupil_id, kind, str(year), round_key, n),
+                command
+                if command.staff or command.staff_any
+                else replace(command, staff=fallback_staff),
+            )
+            for n, command in enumerate(commands)
+        ]
 
     def _request_one(self, talk_id: str, command: RequestTalk, context: CommandContext) -> None:
         stream = talk_stream(talk_id)
@@ -275,11 +289,15 @@ class Talks:
         staff: tuple[str, ...] | None,
         call: PupilCall | None,
     ) -> Done:
-        found = views.talk(self._engine, talk_id)
-        if found is None:
-            raise TalkNotFoundError(talk_id)
-        availability = list(self.availability(found.school_id, found.round_key))
-        names = self._names(found.school_id)
+        if call is not None and call.pending is not None:
+            school_id, round_key = call.pending.school_id, call.pending.round_key
+        else:
+            found = views.talk(self._engine, talk_id)
+            if found is None:
+                raise TalkNotFoundError(talk_id)
+            school_id, round_key = found.school_id, found.round_key
+        availability = list(self.availability(school_id, round_key))
+        names = self._names(school_id)
 
         def decide(talk: Talk, now: datetime, session: Session) -> list[Event]:
             request = fitting.request_of(talk_id, talk, now)
@@ -363,9 +381,14 @@ class Talks:
             return replay
         state = fold(self._trajectory_events(pupil_id))
         self._decider(state, [command], self._clock())  # the trajectory's refusals come first
-        talk_id = self.request(
-            pupil_id, TalkKind.RECONSIDERATION, context, fallback_staff=(context.actor.id,)
+        wanted = self._requests_for(
+            pupil_id, TalkKind.RECONSIDERATION, None, None, (context.actor.id,)
         )
+        if not wanted:
+            raise DomainError("pupil_unknown", "deze leerling staat niet in de administratie")
+        talk_id, request = wanted[0]
+        if not self._store.stream_version(talk_stream(talk_id)):
+            call = replace(call, pending=request)
         done = self._conversation_step(talk_id, command, context, call)
         if done.trajectory is not None:
             return done.trajectory
@@ -375,7 +398,7 @@ class Talks:
     def _conversation_step(
         self, talk_id: str, command: Command, context: CommandContext, call: PupilCall
     ) -> Done:
-        talk = self.load(talk_id)
+        talk = Talk() if call.pending is not None else self.load(talk_id)
         if isinstance(command, PlanConversation | MoveConversation):
             move = None
             if talk.planned:
@@ -573,22 +596,29 @@ class Talks:
     ) -> Done:
         loaded = session.load([stream])
         stored = loaded.stream(stream)
-        if not stored:
-            raise TalkNotFoundError(talk_id)
         version = loaded.version(stream)
         if expected_version is not None and expected_version != version:
             raise ConcurrencyError(stream, expected_version, version)
-        pupil = str(stored[0].data["pupil_id"])
-        key = session.pupil_key(pupil) if sealing.needs_key(stored) else None
-        talk = fold_talk(sealing.open_events(stored, key))
+        now = self._clock()
+        requested: list[Event] = []
+        if stored:
+            pupil = str(stored[0].data["pupil_id"])
+            key = session.pupil_key(pupil) if sealing.needs_key(stored) else None
+            talk = fold_talk(sealing.open_events(stored, key))
+        elif call is not None and call.pending is not None:  # requested with this change
+            pupil = call.pending.pupil_id
+            requested = decide_on_talk(Talk(), call.pending, now)
+            talk = fold_talk(requested)
+        else:
+            raise TalkNotFoundError(talk_id)
         trajectory = _TrajectoryPart.load(session, pupil, call)
         if trajectory.replay is not None:
             return Done(talk, trajectory.replay)
-        now = self._clock()
-        events = decide(talk, now, session)
-        if not events:
+        decided = decide(talk, now, session)
+        if not decided:
             return Done(talk, None)
-        after = fold_talk(events, start=talk)
+        events = requested + decided
+        after = fold_talk(decided, start=talk)
         metadata = context.metadata()
         appends = [
             Append(
@@ -628,6 +658,8 @@ class PupilCall:
     fingerprint: str = ""
     field: str = "planned_at"
     """The input a refused time is reported on."""
+    pending: RequestTalk | None = None
+    """The talk's request when it has none yet: stored with the change, or not at all."""
 
 
 @dataclass(frozen=True)
