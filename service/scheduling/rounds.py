@@ -2,7 +2,8 @@
 
 Directie or IB picks a round of the school's cycle (the voorlopig-adviesgesprekken, the
 OKR-gesprekken, the school's own rounds) and `request_round` asks `Container.talks` for one talk
-per groep 8 pupil of the school in the current school year (pupils who left are skipped; asking
+per groep 8 pupil of the school (or of one class) in the current school year (pupils who left are
+skipped; asking
 again gives the same talks, nothing twice) and lets the planner place every open one of them in
 the staff's published availability (`Talks.plan_open`). The outcome names each pupil: planned
 now, planned already, or not planned with the planner's reason in Dutch.
@@ -70,6 +71,13 @@ def groep_8_pupils(container: Any, school_id: str, year: SchoolYear) -> list[str
     return sorted(r.stream_id.removeprefix("trajectory-") for r in rows)
 
 
+def classes(container: Any, school_id: str, year: SchoolYear) -> list[str]:
+    """The classes of the school's groep 8 pupils in `year`, sorted."""
+    ids = set(groep_8_pupils(container, school_id, year))
+    found = {p.class_name for p in container.register.pupils_of(school_id) if p.id in ids}
+    return sorted(c for c in found if c)
+
+
 def request_round(
     container: Any,
     school_id: str,
@@ -77,19 +85,24 @@ def request_round(
     actor: Actor | CommandContext,
     *,
     year: SchoolYear | None = None,
+    class_name: str | None = None,
 ) -> RoundOutcome:
-    """Request the round's talk for every groep 8 pupil of the school and plan the open ones.
-    `DomainError` ("round_unknown") when the school has no such round."""
+    """Request the round's talk for every groep 8 pupil of the school (of `class_name` only,
+    when given) and plan the open ones. `DomainError` ("round_unknown") when the school has no
+    such round."""
     year = year or SchoolYear.containing(container.clock().date())
     policy = container.policies.policy_for(school_id, year)
     chosen = next((r for r in policy.rounds if r.name == round_name), None)
     if chosen is None:
         raise DomainError("round_unknown", f"de school heeft geen gespreksronde '{round_name}'")
-    names = {p.id: p.display_name for p in container.register.pupils_of(school_id)}
+    register = {p.id: p for p in container.register.pupils_of(school_id)}
     outcome = RoundOutcome(chosen.name)
     pupil_of: dict[str, str] = {}
     for pupil_id in groep_8_pupils(container, school_id, year):
-        name = names.get(pupil_id, "onbekende leerling")
+        pupil = register.get(pupil_id)
+        if class_name is not None and (pupil is None or pupil.class_name != class_name):
+            continue
+        name = pupil.display_name if pupil else "onbekende leerling"
         try:
             ids = container.talks.request_all(
                 pupil_id, kind_of(chosen), actor, round_name=chosen.name

@@ -28,7 +28,7 @@ from service.accounts.sessions import SessionUser
 from service.api.deps import ContainerDep
 from service.bootstrap import Container
 from service.scheduling import availability as published
-from service.scheduling.rounds import request_round
+from service.scheduling.rounds import classes, request_round
 from service.schools.register import School
 from service.shared.context import Actor, CommandContext
 from service.web.pages import page, signed_in, tokens_match
@@ -190,6 +190,8 @@ def render(
         rows = rows_of(mine.event.windows) if mine else []
         rows += [RowInput()] * BLANK_ROWS
     overseer = who.role in OVERSEERS
+    # the heroverweging talks are requested one by one (by the worker), not as a round
+    may_plan = overseer and where.period.key != RECONSIDERATION
     return page(
         "r_availability.html",
         status,
@@ -208,8 +210,10 @@ def render(
         mine=mine,
         overseer=overseer,
         coverage=coverage(container, where.school.id, where.period) if overseer else None,
-        # the heroverweging talks are requested one by one (by the worker), not as a round
-        may_plan=overseer and where.period.key != RECONSIDERATION,
+        may_plan=may_plan,
+        round_classes=[(c, f"klas {c}") for c in classes(container, where.school.id, where.year)]
+        if may_plan
+        else [],
         plan_report=plan_report,
         notice=notice,
         error=error,
@@ -362,8 +366,15 @@ def _plan_round(container: Container, request: Request, form: FormData) -> Respo
     context = CommandContext(
         Actor(who.user_id, who.role.value), getattr(request.state, "request_id", None)
     )
+    class_name = _text(form, "klas", 20) or None
+    if class_name is not None and class_name not in classes(container, where.school.id, where.year):
+        return render(
+            container, where, status=422, error="Deze klas heeft geen leerlingen in groep 8."
+        )
     try:
-        outcome = request_round(container, where.school.id, where.period.key, context)
+        outcome = request_round(
+            container, where.school.id, where.period.key, context, class_name=class_name
+        )
     except DomainError as refused:
         return render(container, where, status=422, error=refused.message)
     return render(container, where, plan_report=outcome)

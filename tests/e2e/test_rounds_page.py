@@ -131,3 +131,21 @@ def test_the_heroverweging_talks_are_not_planned_as_a_round_and_a_forged_post_is
         )
         assert forged.status_code == 403
     assert planned_talks(school) == []
+
+
+def test_directie_can_plan_the_round_for_one_class(school: Container) -> None:
+    pupil = str(enrolled_pupil(school, groep=8))
+    school.register.add_pupil(Pupil(pupil, SCHOOL.id, "Eva", "Bakker", "8B"))
+    with browse(school, "directie@school.nl") as directie:
+        page = directie.get(f"/beschikbaarheid?ronde={ROUND}").text
+        assert '<option value="8B">klas 8B</option>' in page
+        assert "Alle leerlingen van groep 8" in page
+        data = {"csrf_token": csrf(page), "school": SCHOOL.id, "ronde": ROUND, "klas": "8B"}
+        done = directie.post("/beschikbaarheid/inplannen", data=data)
+        assert "0 gesprekken ingepland voor adviesgesprek; 1 niet ingepland." in done.text
+        assert "<strong>Eva Bakker</strong>" in done.text
+        data["klas"] = "7A"
+        refused = directie.post("/beschikbaarheid/inplannen", data=data)
+        assert refused.status_code == 422
+        assert "Deze klas heeft geen leerlingen in groep 8." in refused.text
+    assert len(planned_talks(school)) == 1
