@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import logging
 import re
 import uuid
@@ -24,7 +25,7 @@ from sqlalchemy import select
 
 from service.api.app import create_app
 from service.bootstrap import Container
-from service.store.schema import parents
+from service.store.schema import parent_tokens, parents
 from service.web.parents import HideParentTokens
 from tests.conftest import Clock
 from tests.e2e.test_invitations import (
@@ -362,3 +363,14 @@ def test_the_token_is_kept_out_of_the_access_log() -> None:
     HideParentTokens().filter(record)
     assert "geheim" not in record.getMessage()
     assert "/ouders/…" in record.getMessage()
+
+
+def test_the_database_keeps_only_the_sha256_of_each_link(school: Container, noor: Family) -> None:
+    with school.engine.connect() as conn:
+        rows = conn.execute(select(parent_tokens)).all()
+    stored = {r.token_hash for r in rows}
+    assert len(rows) == 2  # one per parent
+    for token in noor.tokens.values():
+        assert hashlib.sha256(token.encode()).hexdigest() in stored
+        assert not any(token in str(tuple(r)) for r in rows)
+    assert {r.talk_id for r in rows} == {noor.talk_id}
