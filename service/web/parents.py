@@ -152,7 +152,7 @@ def _page(
         message=message,
         moments=MOMENTS,
         max_text=MAX_TEXT,
-        can=_allowed(talk.status),
+        can=_allowed(talk.status, found.parent_id in talk.accepted_by),
     )
     response.set_cookie(
         CSRF_COOKIE,
@@ -166,10 +166,11 @@ def _page(
     return response
 
 
-def _allowed(status: TalkStatus) -> dict[str, bool]:
+def _allowed(status: TalkStatus, accepted: bool) -> dict[str, bool]:
+    """The forms the page offers; in a joint talk the other parent may still say they come."""
     open_ = status in (TalkStatus.PROPOSED, TalkStatus.ACCEPTED, TalkStatus.OTHER_TIME_ASKED)
     return {
-        "komen": status is TalkStatus.PROPOSED,
+        "komen": status is TalkStatus.PROPOSED or (status is TalkStatus.ACCEPTED and not accepted),
         "ander-moment": status in (TalkStatus.PROPOSED, TalkStatus.ACCEPTED),
         "afzien": open_,
         "zienswijze": open_ or status is TalkStatus.REQUESTED,
@@ -185,9 +186,9 @@ def _status_text(details: TalkDetails, parent_id: str) -> str:
     return {
         TalkStatus.REQUESTED: "De school zoekt een moment voor het gesprek.",
         TalkStatus.PROPOSED: "De school stelt dit moment voor. Laat weten of u komt.",
-        TalkStatus.OTHER_TIME_ASKED: "U heeft om een ander moment gevraagd; de school zoekt "
-        "een nieuw moment.",
-        TalkStatus.DECLINED: "U heeft laten weten af te zien van het gesprek.",
+        TalkStatus.OTHER_TIME_ASKED: "Er is om een ander moment gevraagd; de school zoekt een "
+        "nieuw moment.",
+        TalkStatus.DECLINED: "De school heeft genoteerd dat u afziet van het gesprek.",
     }.get(talk.status, talk.status.label)
 
 

@@ -164,6 +164,14 @@ def test_a_parent_who_comes_is_recorded_on_the_talk(
     father = [p for p in talk.requested.parents if p not in _mother_ids(school)]
     assert talk.accepted_by == frozenset(father)
 
+    # in a joint talk the other parent still says for themselves that they come
+    mother_page = open_page(client, noor.tokens[MOTHER[0]])
+    assert "Het gesprek is bevestigd." in mother_page
+    assert "Ik kom op dit moment" in mother_page
+    status, _ = post(client, noor.tokens[MOTHER[0]], "komen")
+    assert status == 200
+    assert school.talks.load(noor.talk_id).accepted_by == frozenset(talk.requested.parents)
+
 
 def _mother_ids(container: Container) -> set[str]:
     with container.engine.connect() as conn:
