@@ -324,3 +324,21 @@ def test_separated_parents_with_two_talks_each_get_their_own_invitation(
         assert "Waar: online" in text_of(messages[0])
         uids.add(str(event["UID"]))
     assert uids == {f"talk-{t}@adviestraject" for t in talk_ids}
+
+
+def test_an_address_the_server_refuses_for_good_fails_alone_and_says_why(
+    school: Container, clock: Clock, smtp: tuple[Catcher, int]
+) -> None:
+    catcher, port = smtp
+    catcher.unknown = {"vader@example.nl"}
+    pupil = pupil_with_parents(school, "Noor", [MOTHER, FATHER])
+    talk_id = planned_talk(school, clock, pupil)
+    worker = smtp_worker(school, port)
+    drain(worker)
+
+    assert sorted(to_parents(catcher)) == ["moeder@example.nl"]
+    failed = [f for f in worker.failed() if f[1] == MAIL_TOPIC]
+    assert len(failed) == 1
+    assert "vader@example.nl" in failed[0][3]
+    assert "550" in failed[0][3]
+    assert len(school.talks.load(talk_id).invitations) == 1
