@@ -23,7 +23,8 @@ from service.chain.sending import send
 from service.notices.reconsideration import MAIL_TOPIC, fan_out_reconsideration, send_notice
 from service.outbox.mail import Mailer
 from service.outbox.outbox import GiveUpError, Handler, Message
-from service.scheduling import invitations
+from service.scheduling import escalation, invitations
+from service.scheduling.manager import both, request_reconsideration_talk
 from service.scheduling.talks import Talks
 from service.schools.policies import PolicyLookup
 from service.schools.register import Register
@@ -124,4 +125,14 @@ def default_handlers(
                 mailer, engine, store, register, talks, clock, public_url, mail_from
             )
         )
+    if talks is not None:
+        # the heroverweging talk (service/scheduling/manager.py): requested and planned with the
+        # notice, both idempotent; directie warned about a talk at risk, one e-mail per person
+        handlers["notify_reconsideration_required"] = both(
+            handlers["notify_reconsideration_required"], request_reconsideration_talk(talks)
+        )
+        handlers[escalation.ESCALATION_TOPIC] = escalation.fan_out_escalation(
+            engine, register, clock
+        )
+        handlers[escalation.MAIL_TOPIC] = escalation.send_escalation(mailer, public_url)
     return handlers

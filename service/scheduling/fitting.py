@@ -33,7 +33,7 @@ def request_of(talk_id: str, talk: Talk, earliest: datetime) -> planning.Request
         staff=request.staff,
         staff_any=request.staff_any,
         duration=timedelta(minutes=request.minutes),
-        earliest=earliest,
+        earliest=earliest.astimezone(AMSTERDAM),  # the planner names times in its zone
         latest_end=request.latest_end,
         online=request.online,
         unavailable=tuple(planning.Window(p.start, p.end) for p in talk.unavailable),

@@ -47,6 +47,8 @@ class InvitationKind(Enum):
     INVITATION = "invitation"
     UPDATE = "update"
     CANCEL = "cancel"
+    REMINDER = "reminder"
+    """The reminder before the talk (the invitation again, same SEQUENCE)."""
 
 
 _KIND_LABELS = {
