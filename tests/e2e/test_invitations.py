@@ -342,3 +342,19 @@ def test_an_address_the_server_refuses_for_good_fails_alone_and_says_why(
     assert "vader@example.nl" in failed[0][3]
     assert "550" in failed[0][3]
     assert len(school.talks.load(talk_id).invitations) == 1
+
+
+def test_names_with_accents_reach_the_agenda_intact(
+    school: Container, clock: Clock, smtp: tuple[Catcher, int]
+) -> None:
+    catcher, port = smtp
+    pupil = pupil_with_parents(school, "Anaïs", [("zoe@example.nl", "Zoë van 't Hof")])
+    planned_talk(school, clock, pupil)
+    drain(smtp_worker(school, port))
+
+    (mail,) = to_parents(catcher)["zoe@example.nl"]
+    assert mail["Subject"] == "Uitnodiging: Gesprek over het schooladvies van Anaïs"
+    event = event_of(calendar_of(mail))
+    assert event["SUMMARY"] == "Gesprek over het schooladvies van Anaïs"
+    assert event["ATTENDEE"].params["CN"] == "Zoë van 't Hof"
+    assert text_of(mail).startswith("Beste Zoë van 't Hof,\n")
