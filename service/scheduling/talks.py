@@ -25,15 +25,15 @@ from sqlalchemy import Engine, select
 from service.advice.batch import Decider, PolicySource
 from service.outbox.outbox import OUTBOX
 from service.projections import talks as rows
-from service.projections import trajectories as trajectory_rows
 from service.scheduling import availability as published
 from service.scheduling import fitting, link, sealing, views
 from service.scheduling.requests import RECONSIDERATION_ROUND, Requests
+from service.scheduling.unit import Done, PupilCall, TalkNotFoundError, TalkUnit
 from service.shared.context import Actor, CommandContext, CommandResult
 from service.store import personal
 from service.store.engine import single_statements
-from service.store.events import ConcurrencyError, IdempotencyConflictError, StoredEvent
-from service.store.port import Append, EventStore, KeyTakenError, Session, UnitOfWork
+from service.store.events import ConcurrencyError, IdempotencyConflictError
+from service.store.port import Append, EventStore, Session, UnitOfWork
 from service.store.schema import user_schools, users
 from service.store.streams import trajectory_stream
 from workflows import planning
@@ -70,12 +70,11 @@ from workflows.conversations import (
 from workflows.enums import ConversationParty
 from workflows.errors import DomainError
 from workflows.lifecycle import Status
-from workflows.trajectory import Trajectory, fold
+from workflows.trajectory import fold
 
 Clock = Callable[[], datetime]
 AvailabilityOf = Callable[[str, str], Sequence[planning.Availability]]
 """The staff's published availability of a school for a round key (R's `availability.of`)."""
-MAX_ATTEMPTS = 3
 PLANNER_LEAD = timedelta(hours=24)
 """The planner proposes no time sooner than this after now: parents need time to answer."""
 _NAMESPACE = uuid.UUID("6f1d3c52-7a0e-4c8e-9a51-2b7f0d6c1e44")
@@ -90,12 +89,6 @@ class PlanningRefused(DomainError):  # noqa: N818 - the name the design gives it
         self.reasons = list(reasons)
         code = self.reasons[0].code if self.reasons else "refused"
         super().__init__(code, " ".join(r.message for r in self.reasons), field=field)
-
-
-class TalkNotFoundError(LookupError):
-    def __init__(self, talk_id: str) -> None:
-        super().__init__(f"no talk {talk_id}")
-        self.talk_id = talk_id
 
 
 @dataclass(frozen=True)
@@ -120,9 +113,6 @@ def _context(actor: Actor | CommandContext) -> CommandContext:
     return actor if isinstance(actor, CommandContext) else CommandContext(actor)
 
 
-Decision = Callable[[Talk, datetime, Session], list[Event]]
-
-
 class Talks:
     def __init__(
         self,
@@ -140,6 +130,7 @@ class Talks:
         self._policies = policies
         self._decider = Decider(policies)
         self._requests = Requests(engine)
+        self._unit = TalkUnit(store, clock, self._decider)
         self.availability = availability or self._published
 
     # -- requests ---------------------------------------------------------------------------------
@@ -331,7 +322,9 @@ class Talks:
                 )
             return decide_on_talk(talk, command, now)
 
-        return self._run(talk_id, decide, actor, expected_version, exclusive=True, call=call)
+        return self._unit.run(
+            talk_id, decide, _context(actor), expected_version, exclusive=True, call=call
+        )
 
     def plan_open(
         self, school_id: str | None, actor: Actor | CommandContext, *, talk_ids: Sequence[str] = ()
@@ -417,7 +410,7 @@ class Talks:
             talk_command = DeclineTalk(parent_id=None, message=command.notes)
         else:
             raise TypeError(f"not a conversation command: {type(command).__name__}")
-        return self._run(
+        return self._unit.run(
             talk_id,
             lambda t, now, _: decide_on_talk(t, talk_command, now),
             context,
@@ -503,7 +496,9 @@ class Talks:
         return self._decide(talk_id, command, actor)
 
     def _decide(self, talk_id: str, command: TalkCommand, actor: Actor | CommandContext) -> Talk:
-        done = self._run(talk_id, lambda talk, now, _: decide_on_talk(talk, command, now), actor)
+        done = self._unit.run(
+            talk_id, lambda talk, now, _: decide_on_talk(talk, command, now), _context(actor)
+        )
         return done.talk
 
     def _published(self, school_id: str, round_key: str) -> list[planning.Availability]:
@@ -552,180 +547,6 @@ class Talks:
         if personal.needs_key(stored):
             key = self._store.pupil_keys([pupil_id]).get(pupil_id)
         return personal.open_events(stored, key)
-
-    # -- the one write path -----------------------------------------------------------------------
-
-    def _run(
-        self,
-        talk_id: str,
-        decide: Decision,
-        actor: Actor | CommandContext,
-        expected_version: int | None = None,
-        *,
-        exclusive: bool = False,
-        call: PupilCall | None = None,
-    ) -> Done:
-        context = _context(actor)
-        stream = talk_stream(talk_id)
-        pinned = expected_version is not None or (call and call.expected_version is not None)
-        for attempt in range(MAX_ATTEMPTS):
-            last = attempt == MAX_ATTEMPTS - 1
-            try:
-                with self._store.session(exclusive=exclusive or last) as session:
-                    return self._once(
-                        session, talk_id, stream, decide, context, expected_version, call
-                    )
-            except ConcurrencyError:
-                if not pinned and not last:
-                    continue
-                raise
-            except KeyTakenError:  # the same key in a race: its answer is read next time
-                if last:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _once(
-        self,
-        session: Session,
-        talk_id: str,
-        stream: str,
-        decide: Decision,
-        context: CommandContext,
-        expected_version: int | None,
-        call: PupilCall | None,
-    ) -> Done:
-        loaded = session.load([stream])
-        stored = loaded.stream(stream)
-        version = loaded.version(stream)
-        if expected_version is not None and expected_version != version:
-            raise ConcurrencyError(stream, expected_version, version)
-        now = self._clock()
-        requested: list[Event] = []
-        if stored:
-            pupil = str(stored[0].data["pupil_id"])
-            key = session.pupil_key(pupil) if sealing.needs_key(stored) else None
-            talk = fold_talk(sealing.open_events(stored, key))
-        elif call is not None and call.pending is not None:  # requested with this change
-            pupil = call.pending.pupil_id
-            requested = decide_on_talk(Talk(), call.pending, now)
-            talk = fold_talk(requested)
-        else:
-            raise TalkNotFoundError(talk_id)
-        trajectory = _TrajectoryPart.load(session, pupil, call)
-        if trajectory.replay is not None:
-            return Done(talk, trajectory.replay)
-        decided = decide(talk, now, session)
-        if not decided:
-            return Done(talk, None)
-        events = requested + decided
-        after = fold_talk(decided, start=talk)
-        metadata = context.metadata()
-        appends = [
-            Append(
-                stream, version, sealing.encode(events, metadata, lambda: session.pupil_key(pupil))
-            )
-        ]
-        if talk.requested.kind is TalkKind.RECONSIDERATION:
-            if call is not None:
-                commands = [call.command]
-            else:
-                commands = link.trajectory_commands(trajectory.state, talk.requested, events, now)
-            if commands:
-                appends.append(
-                    trajectory.append(session, self._decider, commands, now, metadata, call)
-                )
-        saved = session.commit(
-            UnitOfWork(
-                now,
-                appends,
-                read_model=trajectory_rows.TRAJECTORIES,
-                outbox=OUTBOX,
-                joined=[rows.joined({talk_id: after})],
-            )
-        )
-        return Done(after, trajectory.result(saved))
-
-
-@dataclass(frozen=True)
-class PupilCall:
-    """A command on the pupil's heroverweging conversation as the API and the pupil page give it
-    (`Talks.conversation`): the trajectory command itself (its own dates and notes are what the
-    trajectory records), the trajectory's If-Match version and the Idempotency-Key."""
-
-    command: Command
-    expected_version: int | None = None
-    idempotency_key: str | None = None
-    fingerprint: str = ""
-    field: str = "planned_at"
-    """The input a refused time is reported on."""
-    pending: RequestTalk | None = None
-    """The talk's request when it has none yet: stored with the change, or not at all."""
-
-
-@dataclass(frozen=True)
-class Done:
-    talk: Talk
-    trajectory: CommandResult | None
-    """What the pupil's trajectory recorded with it (None: nothing)."""
-
-
-@dataclass
-class _TrajectoryPart:
-    """The pupil's trajectory in a talk's unit of work: loaded in the session, decided with the
-    school's policy, appended after the version read."""
-
-    stream: str
-    pupil: str
-    state: Trajectory
-    version: int
-    replay: CommandResult | None = None
-
-    @classmethod
-    def load(cls, session: Session, pupil: str, call: PupilCall | None) -> _TrajectoryPart:
-        stream = trajectory_stream(pupil)
-        key = call.idempotency_key if call is not None else None
-        loaded = session.load([stream], [key] if key else [], [pupil])
-        stored = loaded.stream(stream)
-        secret = loaded.keys.get(pupil) if personal.needs_key(stored) else None
-        state = fold(personal.open_events(stored, secret))
-        part = cls(stream, pupil, state, loaded.version(stream))
-        if call is None:
-            return part
-        if key and key in loaded.remembered:
-            fingerprint, response = loaded.remembered[key]
-            if fingerprint != call.fingerprint:
-                raise IdempotencyConflictError(key)
-            part.replay = CommandResult.replay(response)
-            return part
-        if call.expected_version is not None and call.expected_version != part.version:
-            raise ConcurrencyError(stream, call.expected_version, part.version)
-        return part
-
-    def append(
-        self,
-        session: Session,
-        decider: Decider,
-        commands: list[Command],
-        now: datetime,
-        metadata: dict[str, object],
-        call: PupilCall | None,
-    ) -> Append:
-        decided, after = decider(self.state, commands, now, session.driver)
-        pupil = self.pupil
-        new = personal.encode(decided, dict(metadata), lambda: session.pupil_key(pupil))
-        row = trajectory_rows.row(self.stream, after, 0)
-        key = call.idempotency_key if call is not None else None
-        return Append(
-            self.stream, self.version, new, row, (key, call.fingerprint) if key and call else None
-        )
-
-    def result(self, saved: list[StoredEvent]) -> CommandResult | None:
-        mine = [e for e in saved if e.stream_id == self.stream]
-        if not mine:
-            return None
-        return CommandResult(
-            mine[-1].stream_version, [e.event_type for e in mine], [e.position for e in mine]
-        )
 
 
 def _with_staff(request: planning.Request, staff: tuple[str, ...]) -> planning.Request:
