@@ -7,6 +7,7 @@ the period, all in the family's unavailable times, all taken).
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -96,6 +97,23 @@ class Calendars:
         self.busy_staff = {k: normalise(v) for k, v in staff.items()}
         self.busy_room = {k: normalise(v) for k, v in room.items()}
         self.busy_family = {k: normalise(v) for k, v in family.items()}
+
+    def with_busy(self, talks: Sequence[tuple[Sequence[str], str | None, str, Span]]) -> Calendars:
+        """The same availability, with `talks` (staff, room, family, span) taken as well."""
+        extra = copy.copy(self)
+        staff = defaultdict(list, {k: list(v) for k, v in self.busy_staff.items()})
+        room = defaultdict(list, {k: list(v) for k, v in self.busy_room.items()})
+        family = defaultdict(list, {k: list(v) for k, v in self.busy_family.items()})
+        for people, place, household, span in talks:
+            for person in people:
+                staff[person].append(span)
+            if place is not None:
+                room[place].append(span)
+            family[household].append(span)
+        extra.busy_staff = {k: normalise(v) for k, v in staff.items()}
+        extra.busy_room = {k: normalise(v) for k, v in room.items()}
+        extra.busy_family = {k: normalise(v) for k, v in family.items()}
+        return extra
 
     def common(self, attend: Sequence[str], online: bool) -> list[tuple[str | None, list[Span]]]:
         """Per room of the first attendee: when all of `attend` are available."""

@@ -7,6 +7,7 @@ a family's talks not back to back, and a talk outside the family's preferred tim
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from ortools.sat.python import cp_model
 from workflows.planning.minutes import normalise, runs, to_minute
 
 if TYPE_CHECKING:
+    from workflows.planning.candidates import Prepared
     from workflows.planning.greedy import Choice
     from workflows.planning.solver import PlanningModel
 
@@ -117,6 +119,19 @@ def siblings_apart(planning: PlanningModel, terms: Terms, weights: Weights) -> N
                 planning.derived.append(derive)
 
 
+def preferred_starts(item: Prepared) -> set[int]:
+    """The request's starts at which the whole talk lies in one of the family's preferences."""
+    windows = normalise(
+        (to_minute(w.start, up=True), to_minute(w.end)) for w in item.request.preferred
+    )
+    return {
+        s
+        for o in item.options
+        for s in o.starts
+        if any(a <= s and s + item.duration <= b for a, b in windows)
+    }
+
+
 def unpreferred(planning: PlanningModel, terms: Terms, weights: Weights) -> None:
     """A cost for a placed talk outside the family's preferred times."""
     model = planning.model
@@ -124,15 +139,7 @@ def unpreferred(planning: PlanningModel, terms: Terms, weights: Weights) -> None
         item = planning.prepared[i]
         if not item.request.preferred:
             continue
-        windows = normalise(
-            (to_minute(w.start, up=True), to_minute(w.end)) for w in item.request.preferred
-        )
-        inside = {
-            s
-            for o in item.options
-            for s in o.starts
-            if any(a <= s and s + item.duration <= b for a, b in windows)
-        }
+        inside = preferred_starts(item)
         if not inside:
             continue
         liked = model.new_bool_var(f"liked{i}")
@@ -150,3 +157,44 @@ def unpreferred(planning: PlanningModel, terms: Terms, weights: Weights) -> None
             model.add_hint(liked, i in plan and plan[i][1] in inside)
 
         planning.derived.append(derive)
+
+
+def cost_of(
+    prepared: Sequence[Prepared],
+    plan: dict[int, Choice],
+    weights: Weights,
+    liked: dict[int, set[int]] | None = None,
+) -> int:
+    """The soft costs of `plan`, as the solver counts them (`liked`: `preferred_starts` per
+    request, when already worked out)."""
+    liked = {} if liked is None else liked
+    days: dict[tuple[str, date], list[int]] = {}
+    for i, (j, start) in plan.items():
+        option, end = prepared[i].options[j], start + prepared[i].duration
+        for person in option.staff:
+            span = days.setdefault((person, option.day), [start, end])
+            span[0], span[1] = min(span[0], start), max(span[1], end)
+    total = sum(weights.staff_span * (e - s) + weights.staff_day for s, e in days.values())
+    families: dict[str, list[int]] = defaultdict(list)
+    for i, item in enumerate(prepared):
+        if item.options:
+            families[item.request.family].append(i)
+    for members in families.values():
+        for x, a in enumerate(members):
+            for b in members[x + 1 :]:
+                together = (
+                    a in plan
+                    and b in plan
+                    and (
+                        plan[b][1] == plan[a][1] + prepared[a].duration
+                        or plan[a][1] == plan[b][1] + prepared[b].duration
+                    )
+                )
+                total += 0 if together else weights.siblings_apart
+    for i, (_, start) in plan.items():
+        if prepared[i].request.preferred:
+            if i not in liked:
+                liked[i] = preferred_starts(prepared[i])
+            if liked[i] and start not in liked[i]:
+                total += weights.unpreferred
+    return total

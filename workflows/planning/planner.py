@@ -15,6 +15,7 @@ from workflows.planning.candidates import Calendars, Prepared, prepare, taken_re
 from workflows.planning.checking import check
 from workflows.planning.costs import Weights
 from workflows.planning.greedy import Choice, greedy
+from workflows.planning.local import local_search
 from workflows.planning.minutes import minutes_of, to_datetime, zone_of
 from workflows.planning.model import Availability, Booking, Placement, Plan, Request, Unplaced
 from workflows.planning.solver import PlanningModel
@@ -42,15 +43,21 @@ def plan(
     calendars = Calendars(availability, bookings, ignore=frozenset(ids))
     prepared = [prepare(r, calendars, step_minutes, names) for r in requests]
     first = greedy(prepared)
-    best = _improve(prepared, first, step_minutes, time_limit_s, seed, weights)
+    best = _improve(prepared, calendars, first, step_minutes, time_limit_s, seed, weights)
     result = _plan(prepared, best, names)
     if best is not first and not _valid(prepared, result, availability, bookings):
         result = _plan(prepared, first, names)
     return result
 
 
+GLOBAL = 150
+"""Up to this many requests, one CP-SAT model of everything lowers the soft costs; above it,
+the local search over neighbourhoods does."""
+
+
 def _improve(
     prepared: Sequence[Prepared],
+    calendars: Calendars,
     first: dict[int, Choice],
     step: int,
     time_limit_s: float,
@@ -69,9 +76,13 @@ def _improve(
         remaining -= spent
         if found is not None and len(found) > len(best):
             best = found
+    remaining = max(remaining, time_limit_s / 4)
+    if len(model.active) > GLOBAL:
+        best, _ = local_search(prepared, calendars, best, step, remaining, seed, weights)
+        return best
     model.minimise_soft(len(best), weights)
     model.hint(best)
-    found, _ = model.solve(max(remaining, time_limit_s / 4), seed)
+    found, _ = model.solve(remaining, seed)
     if found is not None and len(found) >= len(best):
         return found
     return best
