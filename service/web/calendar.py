@@ -68,6 +68,15 @@ def status_class(status: str) -> str:
     return STATUS_CLASSES.get(status, "open")
 
 
+# in a narrow block of the week
+SHORT_KINDS = {
+    "reconsideration": "Heroverweging",
+    "provisional_advice": "Voorlopig advies",
+    "okr": "OKR-gesprek",
+    "round": "Ronde",
+}
+
+
 def kind_label(kind: str) -> str:
     """The kind of talk, capitalised as it starts a line ("Heroverwegingsgesprek")."""
     try:
@@ -119,6 +128,7 @@ class Block:
     room: str | None
     version: int
     visible: bool
+    staff: tuple[str, ...] = ()  # the names of who of the school attends
 
     @property
     def title(self) -> str:
@@ -127,6 +137,10 @@ class Block:
     @property
     def kind_label(self) -> str:
         return kind_label(self.kind)
+
+    @property
+    def kind_short(self) -> str:
+        return SHORT_KINDS.get(self.kind, self.kind_label)
 
     @property
     def status_label(self) -> str:
@@ -153,8 +167,14 @@ def _value(raw: Any) -> str:
     return str(getattr(raw, "value", raw))
 
 
-def blocks_of(rows: Iterable[Any], who: Principal, pupils: dict[str, Any]) -> list[Block]:
-    """The read model's rows as blocks; `pupils` the school's register by id."""
+def blocks_of(
+    rows: Iterable[Any],
+    who: Principal,
+    pupils: dict[str, Any],
+    names: dict[str, str] | None = None,
+) -> list[Block]:
+    """The read model's rows as blocks; `pupils` the school's register by id, `names` the
+    staff's names by user id (to say who attends)."""
     found = []
     for row in rows:
         if row.start is None or row.end is None:
@@ -174,6 +194,7 @@ def blocks_of(rows: Iterable[Any], who: Principal, pupils: dict[str, Any]) -> li
                 room=row.room,
                 version=int(row.version),
                 visible=visible,
+                staff=tuple((names or {}).get(p, "") for p in row.staff if (names or {}).get(p)),
             )
         )
     return sorted(found, key=lambda b: (b.start, b.title))
@@ -294,6 +315,7 @@ def build_grid(
 class Person:
     user_id: str
     label: str
+    name: str
 
 
 def staff_of(container: Container, school_id: str) -> list[Person]:
@@ -308,7 +330,7 @@ def staff_of(container: Container, school_id: str) -> list[Person]:
             continue
         classes = sorted(s.class_name for s in scopes if s.class_name)
         what = f"klas {', '.join(classes)}" if classes else who.role.label
-        people.append(Person(who.user_id, f"{who.name} ({what})"))
+        people.append(Person(who.user_id, f"{who.name} ({what})", who.name))
     return sorted(people, key=lambda p: p.label.casefold())
 
 
@@ -374,7 +396,8 @@ def week_page(request: Request, container: ContainerDep) -> Response:
         return not_found(session, "Deze collega werkt niet op uw school.")
     staff_id = None if wie == EVERYONE else wie
     pupils = {p.id: p for p in container.register.pupils_of(school.id)}
-    blocks = blocks_of(week_rows(container, school.id, staff_id, monday), who, pupils)
+    names = {p.user_id: p.name for p in staff} if staff_id is None else {}
+    blocks = blocks_of(week_rows(container, school.id, staff_id, monday), who, pupils, names)
     free = published_free(container, school.id, staff_id) if staff_id else []
     grid = build_grid(monday, blocks, free, today)
     log_reads(

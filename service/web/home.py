@@ -22,6 +22,7 @@ from service.accounts.roles import Role
 from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
 from service.notices.reconsideration import open_notices
+from service.scheduling import views as talk_views
 from service.schools.register import School
 from service.web.classes import ClassRow, class_rows, read_class
 from service.web.pages import page, school_names, session_of
@@ -42,6 +43,7 @@ class SchoolAttention:
     overdue: list[ClassRow] = field(default_factory=list)
     review: list[ClassRow] = field(default_factory=list)
     provisional: list[ClassRow] = field(default_factory=list)
+    talks_at_risk: int = 0  # IB and directie: talks that may miss the deadline
 
     @property
     def named(self) -> list[ClassRow]:
@@ -54,7 +56,8 @@ def home(request: Request, container: ContainerDep) -> Response:
     if session is None:  # no pupil data without login, in every environment
         return RedirectResponse("/login", status_code=303)
     who = session.principal
-    today = container.clock().date()
+    now = container.clock()
+    today = now.date()
     year = str(SchoolYear.containing(today))
     common: dict[str, Any] = {
         "who": who,
@@ -91,6 +94,8 @@ def home(request: Request, container: ContainerDep) -> Response:
                     for r in rows
                     if r.status is Status.AWAITING_PROVISIONAL_ADVICE and not r.overdue
                 ]
+        if who.role in (Role.IB, Role.DIRECTIE):
+            found.talks_at_risk = len(talk_views.at_risk(container.engine, [school.id], now))
         shown.update((r.pupil_id, None) for r in found.named)
         attention.append(found)
     log_reads(container, who, list(shown), "startpagina", request)

@@ -150,7 +150,6 @@ def _render(
             "lokaal": row.room or "",
             "reden": "",
         }
-    deadline = row.deadline.astimezone(DUTCH) if row.deadline else None
     return page(
         "g_talk.html",
         status,
@@ -161,7 +160,8 @@ def _render(
         row=row,
         pupil=found.pupil,
         planned=planned,
-        deadline=deadline,
+        deadline=last_day(row.deadline),
+        latest=last_day(row.latest_end),
         risk=risk_of(row, container.clock()),
         may_move=found.may_change and block.status in MOVABLE,
         may_plan=found.may_change and block.status in PLANNABLE,
@@ -315,6 +315,14 @@ def parse_move(values: dict[str, str], *, plan: bool) -> tuple[datetime | None, 
     return datetime.combine(day, moment.replace(second=0, microsecond=0), DUTCH), errors
 
 
+def last_day(moment: datetime | None) -> date | None:
+    """The day a deadline falls on: the read model keeps the end of that day (the next
+    midnight in Amsterdam), which is not the day to show."""
+    if moment is None:
+        return None
+    return (moment.astimezone(DUTCH) - timedelta(microseconds=1)).date()
+
+
 def sentence(message: str) -> str:
     text = message[:1].upper() + message[1:]
     return text if text.endswith(".") else text + "."
@@ -340,7 +348,7 @@ def changed_by(container: Container, talk_id: str) -> str:
 class RiskItem:
     block: Block
     planned: bool
-    deadline: datetime | None
+    deadline: date | None
     blocks: str
     acts: str
 
@@ -382,7 +390,5 @@ def at_risk_items(container: Container, school_ids: list[str], who: Any) -> list
         planned = row.start is not None
         block = blocks_of([row], who, pupils)[0] if planned else _unplanned(row, pupil)
         blocks, acts = risk_of(row, now) or RISKS["no_proposal_in_time"]
-        deadline = row.deadline.astimezone(DUTCH) if row.deadline else None
-        items.append(RiskItem(block, planned, deadline, blocks, acts))
-    far = datetime.max.replace(tzinfo=DUTCH) - timedelta(days=1)
-    return sorted(items, key=lambda i: (i.deadline or far, i.block.title))
+        items.append(RiskItem(block, planned, last_day(row.deadline), blocks, acts))
+    return sorted(items, key=lambda i: (i.deadline or date.max, i.block.title))

@@ -124,7 +124,7 @@ def reconsideration_talks(container: Any, pupil_ids: list[str]) -> dict[str, Tal
 
 _TALK_BADGES = {
     TalkStatus.REQUESTED: "warning",
-    TalkStatus.PROPOSED: "active",
+    TalkStatus.PROPOSED: "neutral",
     TalkStatus.ACCEPTED: "active",
     TalkStatus.OTHER_TIME_ASKED: "warning",
     TalkStatus.HELD: "success",

@@ -149,7 +149,7 @@ def test_the_week_shows_the_talk_on_its_day_and_time_in_amsterdam(
     assert "14:30–15:00" in block
     assert "voorgesteld, wacht op ouders" in block  # the state in words
     assert "lokaal 12" in block
-    assert "Heroverwegingsgesprek" in block
+    assert "Heroverweging · lokaal 12" in block
     # the list per day says the same, under Tuesday
     listed = page.text[page.text.index("dinsdag 17-03-2026") :]
     assert "14:30–15:00" in text_of(row_with(listed, "Noor Jansen"))
@@ -342,6 +342,7 @@ def test_the_at_risk_list_shows_an_escalated_talk_with_what_blocks_it_and_who_mu
     with browse(school, "directie@school.nl") as directie:
         page = directie.get("/gesprekken/risico")
         worklist = directie.get("/heroverwegingen")
+        start = directie.get("/")
     assert page.status_code == 200
     assert "Daan" not in page.text
     row = text_of(row_with(page.text, f'href="/gesprekken/{noor_talk}"'))
@@ -350,6 +351,11 @@ def test_the_at_risk_list_shows_an_escalated_talk_with_what_blocks_it_and_who_mu
     assert "Geen vrij moment vóór 24-03-2026 in de beschikbaarheid van Juf Anna." in row
     assert "Directie: meer beschikbaarheid laten publiceren" in row
     assert "geëscaleerd" in text_of(row_with(worklist.text, ">Noor Jansen<"))
+    card = re.search(
+        r'href="/gesprekken/risico">(<span class="app-card__count">.*?)</a>', start.text
+    )
+    assert card  # the start page counts them for directie
+    assert text_of(card.group(1)) == "1 gesprek in gevaar"
 
     with browse(school, "juf@school.nl") as juf:
         refused = juf.get("/gesprekken/risico")

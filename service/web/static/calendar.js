@@ -35,12 +35,28 @@
     }
   }
 
-  function problemIn(html) {
+  function words(node) {
+    return node.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  function problemIn(html, status) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     var parts = [];
     doc.querySelectorAll("main .utrecht-alert, main .app-field-error").forEach(function (node) {
-      parts.push(node.textContent.replace(/\s+/g, " ").trim());
+      var pieces = node.querySelectorAll("p, li");
+      if (status === 409) {
+        pieces = node.querySelectorAll("p strong");
+      }
+      if (pieces.length === 0) {
+        parts.push(words(node));
+      }
+      pieces.forEach(function (piece) {
+        parts.push(words(piece));
+      });
     });
+    if (status === 409) {
+      parts.push("Laad de pagina opnieuw om de actuele stand te zien.");
+    }
     return parts.join(" ") || "Het verzetten is niet gelukt.";
   }
 
@@ -60,12 +76,12 @@
       credentials: "same-origin",
     })
       .then(function (response) {
-        if (response.ok && response.redirected) {
-          window.location.assign(response.url);
-          return null;
-        }
         return response.text().then(function (html) {
-          say(problemIn(html), true);
+          if (response.ok && response.redirected) {
+            window.location.assign(response.url); // the week, with the talk at its new time
+          } else {
+            say(problemIn(html, response.status), true);
+          }
         });
       })
       .catch(function () {
