@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +29,7 @@ from workflows.planning import (
     Window,
     check,
     plan,
+    planner,
 )
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -324,3 +326,23 @@ def test_siblings_with_time_in_common_are_planned_back_to_back(
     assert len(result.placements) == 2
     first, second = sorted(result.placements, key=lambda p: p.start)
     assert first.end == second.start
+
+
+@SOLVER
+@given(instances(), st.integers(0, 1))
+def test_the_local_search_for_large_plans_keeps_every_rule_and_places_as_many(
+    instance: Instance, seed: int
+) -> None:
+    # Plans above `planner.GLOBAL` requests are improved by the local search; lowering the
+    # threshold runs it on these small weeks, where the exhaustive search still works.
+    with patch.object(planner, "GLOBAL", 0):
+        result = plan(
+            instance.requests,
+            instance.availability,
+            instance.bookings,
+            step=STEP,
+            time_limit_s=LIMIT,
+            seed=seed,
+        )
+    assert_valid(instance, result)
+    assert len(result.placements) == exhaustive_most(instance)
