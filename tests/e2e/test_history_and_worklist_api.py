@@ -16,8 +16,13 @@ from service.audit.access_log import reads_of
 from service.bootstrap import Container
 from service.schools.register import Pupil, School
 from tests.conftest import Clock, enrolled_pupil
-from workflows.commands import GiveProvisionalAdvice, KeepAdvice, ReceiveTestResult
-from workflows.enums import KeepReason
+from workflows.commands import (
+    GiveProvisionalAdvice,
+    KeepAdvice,
+    ReceiveTestResult,
+    RecordConversationHeld,
+)
+from workflows.enums import ConversationParty, KeepReason
 from workflows.scale import SchoolAdvice, TestAdvice
 
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
@@ -60,6 +65,8 @@ def test_the_history_shows_who_recorded_what_and_why_in_pages(
     client: TestClient, container: Container, clock: Clock
 ) -> None:
     pupil = pupil_with_result(container, clock, "Noor", "8A", TestAdvice.HAVO_VWO)
+    held = RecordConversationHeld(held_on=date(2026, 3, 12), attendees=(ConversationParty.PARENTS,))
+    container.trajectories.execute(pupil, held, TEACHER)
     keep = KeepAdvice(
         decided_on=date(2026, 3, 12),
         reason=KeepReason.OTHER,

@@ -22,8 +22,9 @@ from workflows.commands import (
     GiveProvisionalAdvice,
     KeepAdvice,
     ReceiveTestResult,
+    RecordConversationHeld,
 )
-from workflows.enums import KeepReason
+from workflows.enums import ConversationParty, KeepReason
 from workflows.scale import SchoolAdvice, TestAdvice
 
 runner = CliRunner()
@@ -70,6 +71,8 @@ def kept(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         provider="IEP", delivery_id="d1", test_advice=TestAdvice.VWO, received_on=date(2026, 3, 11)
     )
     run(pupil, result, CTX)
+    held = RecordConversationHeld(held_on=date(2026, 3, 12), attendees=(ConversationParty.PARENTS,))
+    run(pupil, held, CTX)
     keep = KeepAdvice(
         decided_on=date(2026, 3, 12), reason=KeepReason.WORK_ATTITUDE, motivation=SECRET
     )

@@ -2,8 +2,9 @@
 settings, De Duif kept the legal minimum (the conversation required). A toetsadvies above the
 voorlopig advies reaches pupils of both through the API, a CSV import and the chain intake (the
 worker); the teacher raises the advice without a conversation and gives the definitief advies:
-at De Bron it is given, at De Duif it is refused until the conversation is held or declined —
-decided each time with the pupil's own school's policy, on SQLite and PostgreSQL."""
+at De Bron both are accepted, at De Duif the decision is refused (422, nothing stored) until the
+parents declined the conversation — decided each time with the pupil's own school's policy, on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from service.cli import app as cli_app
 from service.imports.running import pupil_id_for
 from service.intake.processing import process_pending
 from service.schools.register import Pupil, School
+from service.store.streams import trajectory_stream
 from tests.conftest import Clock
 from tests.e2e.test_result_intake import delivery
 from workflows.calendar import SchoolYear
@@ -92,14 +94,16 @@ def advised_pupil(container: Container, clock: Clock, school: School, pupil: uui
     container.trajectories.execute_all(pupil, commands, CTX)
 
 
-def raise_and_finish(client: TestClient, clock: Clock, pupil: uuid.UUID) -> Any:
-    """Raise to havo/vwo without any conversation; the answer to the definitief advies."""
+def raise_advice(client: TestClient, clock: Clock, pupil: uuid.UUID) -> Any:
+    """Raise to havo/vwo (without a conversation, unless one was recorded before)."""
     clock.now = at(date(2026, 3, 17))
-    raised = client.post(
+    return client.post(
         f"/api/v1/pupils/{pupil}/reconsideration/decision",
         json={"outcome": "raise", "advice": "havo/vwo", "decided_on": "2026-03-17"},
     )
-    assert raised.status_code == 201, raised.text
+
+
+def give_final_advice(client: TestClient, pupil: uuid.UUID) -> Any:
     return client.post(f"/api/v1/pupils/{pupil}/final-advice", json={"given_on": "2026-03-17"})
 
 
@@ -110,14 +114,29 @@ def assert_each_school_followed_its_own_policy(
         assert container.trajectories.load(pupils[school.id]).status.value == (
             "reconsideration_required"
         )
-    bron = raise_and_finish(clients[BRON.id], clock, pupils[BRON.id])
-    assert bron.status_code == 201, bron.text
-    assert bron.json()["event_types"] == ["final_advice_given"]
-    duif = raise_and_finish(clients[DUIF.id], clock, pupils[DUIF.id])
-    assert duif.status_code == 422
-    assert duif.json()["code"] == "conversation_not_held"
-    assert "gesprek" in duif.json()["detail"]
-    assert container.trajectories.load(pupils[DUIF.id]).status.value == "reconsideration_required"
+    bron, duif = clients[BRON.id], clients[DUIF.id]
+    assert raise_advice(bron, clock, pupils[BRON.id]).status_code == 201
+    final = give_final_advice(bron, pupils[BRON.id])
+    assert final.status_code == 201, final.text
+    assert final.json()["event_types"] == ["final_advice_given"]
+
+    stream = trajectory_stream(pupils[DUIF.id])
+    version = container.store.stream_version(stream)
+    refused = raise_advice(duif, clock, pupils[DUIF.id])
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "conversation_not_held"
+    assert "gesprek" in refused.json()["detail"]
+    assert container.store.stream_version(stream) == version
+    assert container.trajectories.load(pupils[DUIF.id]).decision is None
+    declined = duif.post(
+        f"/api/v1/pupils/{pupils[DUIF.id]}/reconsideration/conversation/outcome",
+        json={"outcome": "declined", "declined_on": "2026-03-17"},
+    )
+    assert declined.status_code == 201, declined.text
+    assert raise_advice(duif, clock, pupils[DUIF.id]).status_code == 201
+    assert give_final_advice(duif, pupils[DUIF.id]).status_code == 201
+    assert container.trajectories.load(pupils[DUIF.id]).status.value == "final_advice_given"
 
 
 def test_through_the_api(

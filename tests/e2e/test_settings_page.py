@@ -120,19 +120,13 @@ def pupil_in_reconsideration(container: Container, clock: Clock) -> uuid.UUID:
         ctx,
     )
     clock.now = datetime(2026, 3, 12, 10, tzinfo=UTC)
-    container.trajectories.execute_all(
-        pupil,
-        [
-            ReceiveTestResult(
-                provider="IEP",
-                delivery_id="d1",
-                test_advice=TestAdvice.HAVO_VWO,
-                received_on=date(2026, 3, 12),
-            ),
-            RaiseAdvice(advice=SchoolAdvice.HAVO_TM_VWO, decided_on=date(2026, 3, 12)),
-        ],
-        ctx,
+    result = ReceiveTestResult(
+        provider="IEP",
+        delivery_id="d1",
+        test_advice=TestAdvice.HAVO_VWO,
+        received_on=date(2026, 3, 12),
     )
+    container.trajectories.execute(pupil, result, ctx)
     return pupil
 
 
@@ -140,10 +134,11 @@ def test_directie_drops_the_conversation_and_the_next_command_follows_it(
     staff: Container, clock: Clock
 ) -> None:
     pupil = pupil_in_reconsideration(staff, clock)
+    decision = RaiseAdvice(advice=SchoolAdvice.HAVO_TM_VWO, decided_on=date(2026, 3, 12))
     final = GiveFinalAdvice(given_on=date(2026, 3, 12))
     ctx = CommandContext(actor=Actor("juf", "leerkracht"))
     with pytest.raises(DomainError) as refused:
-        staff.trajectories.execute(pupil, final, ctx)
+        staff.trajectories.execute(pupil, decision, ctx)
     assert refused.value.code == "conversation_not_held"
 
     with browse(staff, "directie@school.nl") as directie:
@@ -174,7 +169,9 @@ def test_directie_drops_the_conversation_and_the_next_command_follows_it(
     assert "nog niet bekend → 02-02-2026 t/m 20-02-2026" in history
     assert stored_changes(staff) == 1
 
-    result = staff.trajectories.execute(pupil, final, ctx)  # the next command follows it
+    raised = staff.trajectories.execute(pupil, decision, ctx)  # the next command follows it
+    assert raised.event_types == ["advice_raised"]
+    result = staff.trajectories.execute(pupil, final, ctx)
     assert result.event_types == ["final_advice_given"]
     assert staff.policies.policy_for(SCHOOL.id, SchoolYear(2025)).conversation_required is False
 

@@ -315,19 +315,46 @@ def test_a_pupil_who_missed_the_test_gets_a_catch_up_or_else_no_result(staff: St
     assert staff.trajectory(eva)["final_advice"]["basis"] == "no_test_result"
 
 
+HELD = {"outcome": "held", "held_on": "2026-03-16", "attendees": ["parents", "pupil"]}
+
+
 @pytest.mark.parametrize(
-    ("what", "body", "status", "code", "field"),
+    ("talk", "what", "body", "status", "code", "field"),
     [
         # the law: a definitief advies never lower than the voorlopig one
         (
+            HELD,
             "reconsideration/decision",
             {"outcome": "raise", "advice": "vmbo-gt", "decided_on": "2026-03-17"},
             422,
             "raise_not_higher",
             "advice",
         ),
+        # the school's conversation setting (on by default): no decision before the talk
+        (
+            None,
+            "reconsideration/decision",
+            {"outcome": "raise", "advice": "havo/vwo", "decided_on": "2026-03-17"},
+            422,
+            "conversation_not_held",
+            None,
+        ),
+        (
+            None,
+            "reconsideration/decision",
+            {
+                "outcome": "keep",
+                "decided_on": "2026-03-17",
+                "reason": "work_attitude",
+                "motivation": "Zelfstandig plannen lukt nog niet.",
+            },
+            422,
+            "conversation_not_held",
+            None,
+        ),
         # keeping the advice needs a motivation (refused by the schema already)
         (
+            None,
             "reconsideration/decision",
             {"outcome": "keep", "decided_on": "2026-03-17", "reason": "other"},
             422,
@@ -335,6 +362,7 @@ def test_a_pupil_who_missed_the_test_gets_a_catch_up_or_else_no_result(staff: St
             "keep.motivation",
         ),
         (
+            None,
             "reconsideration/conversation",
             {"planned_at": "2026-03-16T15:00:00"},
             422,
@@ -342,6 +370,7 @@ def test_a_pupil_who_missed_the_test_gets_a_catch_up_or_else_no_result(staff: St
             "planned_at",
         ),  # no time zone
         (
+            None,
             "reconsideration/conversation/outcome",
             {"outcome": "maybe"},
             422,
@@ -349,8 +378,16 @@ def test_a_pupil_who_missed_the_test_gets_a_catch_up_or_else_no_result(staff: St
             None,
         ),
         # a definitief advies waits for the heroverweging's decision
-        ("final-advice", {"given_on": "2026-03-17"}, 422, "reconsideration_not_decided", None),
+        (
+            HELD,
+            "final-advice",
+            {"given_on": "2026-03-17"},
+            422,
+            "reconsideration_not_decided",
+            None,
+        ),
         (  # parents may ask for a higher advice, never a lower one
+            None,
             "objections",
             {
                 "received_on": "2026-03-17",
@@ -362,6 +399,7 @@ def test_a_pupil_who_missed_the_test_gets_a_catch_up_or_else_no_result(staff: St
             "requested_advice",
         ),
         (
+            None,
             "objections/nope/decision",
             {"decided_on": "2026-03-17", "granted": False, "motivation": "Nee."},
             403,
@@ -371,11 +409,19 @@ def test_a_pupil_who_missed_the_test_gets_a_catch_up_or_else_no_result(staff: St
     ],
 )
 def test_a_refused_command_says_why_and_stores_nothing(
-    staff: Staff, what: str, body: dict[str, Any], status: int, code: str, field: str | None
+    staff: Staff,
+    talk: dict[str, Any] | None,
+    what: str,
+    body: dict[str, Any],
+    status: int,
+    code: str,
+    field: str | None,
 ) -> None:
     pupil = staff.pupil()
     staff.provisional(pupil, "havo")
     staff.test_result(pupil, TestAdvice.HAVO_VWO, date(2026, 3, 10))
+    if talk is not None:
+        staff.record(pupil, "reconsideration/conversation/outcome", talk, on=date(2026, 3, 16))
     before = staff.version(pupil)
 
     response = staff.post(pupil, what, body, on=date(2026, 3, 17))

@@ -258,7 +258,7 @@ CASES = [
         "advies-bijstellen",
         {"advice": "HAVO_TM_VWO", "decided_on": "2026-03-10"},
         "advice_raised",
-        (PROVISIONAL, HIGHER),
+        (PROVISIONAL, HIGHER, HELD),
         now=MAR_10,
         given_now=MAR_10,
     ),
@@ -266,7 +266,7 @@ CASES = [
         "advies-handhaven",
         {"decided_on": "2026-03-10", "reason": "work_attitude", "motivation": "werkhouding"},
         "advice_kept",
-        (PROVISIONAL, HIGHER),
+        (PROVISIONAL, HIGHER, HELD),
         now=MAR_10,
         given_now=MAR_10,
     ),
@@ -563,6 +563,45 @@ def test_a_form_the_machine_does_not_allow_now_says_why_instead_of_showing_field
     assert shown.status_code == 409
     assert "Dit kan nu niet" in shown.text
     assert 'name="given_on"' not in shown.text
+
+
+@pytest.mark.parametrize("key", ["advies-bijstellen", "advies-handhaven"])
+def test_before_the_heroverweging_talk_the_decision_form_says_why_and_stores_nothing(
+    browser: TestClient, school: Container, clock: Clock, key: str
+) -> None:
+    """With the school's conversation setting on (the default) the decision waits for the talk;
+    once the talk is recorded as held, the same form is shown and stored."""
+    case = next(c for c in CASES if c.key == key)
+    pupil_id = pupil_in(school)
+    for command in (PROVISIONAL, HIGHER):
+        clock.now = JAN_20 if command is PROVISIONAL else MAR_10
+        given(school, pupil_id, command)
+    log_in(browser, TEACHER)
+    reason = "leg eerst vast dat het gesprek is gevoerd, of dat de ouders ervan afzien"
+
+    shown = browser.get(f"/leerlingen/{pupil_id}/acties/{key}")
+    assert shown.status_code == 409
+    assert "Dit kan nu niet" in shown.text
+    assert reason in shown.text
+    assert 'name="decided_on"' not in shown.text
+    before = events(school, pupil_id)
+    talk_form = browser.get(f"/leerlingen/{pupil_id}/acties/gesprek-gevoerd")
+    sent = {
+        "csrf_token": hidden(talk_form.text, "csrf_token"),
+        "version": hidden(talk_form.text, "version"),
+    }
+    refused = browser.post(f"/leerlingen/{pupil_id}/acties/{key}", data={**sent, **case.data})
+    assert refused.status_code == 422
+    assert reason in refused.text
+    assert events(school, pupil_id) == before
+
+    held = submit(
+        browser, pupil_id, "gesprek-gevoerd", {"held_on": "2026-03-10", "attendees": ["parents"]}
+    )
+    assert held.status_code == 303, held.text
+    stored = submit(browser, pupil_id, key, case.data)
+    assert stored.status_code == 303, stored.text
+    assert events(school, pupil_id)[-2:] == ["reconsideration_conversation_held", case.event]
 
 
 # -- the class grid ------------------------------------------------------------------------------

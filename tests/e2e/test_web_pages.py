@@ -34,8 +34,10 @@ from workflows.commands import (
     GiveOrientationAdvice,
     GiveProvisionalAdvice,
     ReceiveTestResult,
+    RecordConversationHeld,
     RecordLeaving,
 )
+from workflows.enums import ConversationParty
 from workflows.errors import DomainError
 from workflows.lifecycle import CONVERSATION_TRIGGERS
 from workflows.machine import fire, fire_conversation
@@ -352,9 +354,21 @@ def test_the_actions_shown_are_what_the_machine_allows_in_each_state(
                 }
                 assert actions_on(answer.text) == expected, (who, state.status)
     assert seen == {"awaiting_provisional_advice", "reconsideration_required", "left_school"}
-    with as_user(world, "juf") as juf:  # sanity: the heroverweging offers its decisions
+    # The heroverweging offers the talk first, and its decisions only once the talk was held.
+    with as_user(world, "juf") as juf:
+        before = actions_on(juf.get(f"/leerlingen/{noor}").text)
+    assert href(noor, "gesprek-gevoerd") in before
+    assert href(noor, "advies-bijstellen") not in before
+    assert href(noor, "advies-handhaven") not in before
+    held = RecordConversationHeld(
+        held_on=date(2026, 3, 2), attendees=(ConversationParty.PARENTS, ConversationParty.PUPIL)
+    )
+    run(container, noor, held, Actor(world.users["juf"], "leerkracht"))
+    with as_user(world, "juf") as juf:
         page = juf.get(f"/leerlingen/{noor}").text
-    assert "/acties/advies-bijstellen" in page
+    assert href(noor, "advies-bijstellen") in actions_on(page)
+    assert href(noor, "advies-handhaven") in actions_on(page)
+    assert href(noor, "gesprek-gevoerd") not in actions_on(page)
     assert "Toetsuitslag ontvangen (IEP): toetsadvies vwo" in page
 
 
