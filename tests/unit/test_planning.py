@@ -276,3 +276,12 @@ def test_every_code_is_one_of_the_stable_codes() -> None:
         "family_unavailable",
         "no_free_slot",
     }
+
+
+def test_a_person_both_required_and_in_the_duo_attends_once() -> None:
+    meester = Availability("meester", (afternoon(16),), room="lokaal 9")
+    talk = request("a", staff=("juf",), staff_any=(("juf", "meester"),))
+    result = plan([talk, request("b", staff=("juf",))], [JUF, meester], time_limit_s=FAST)
+    placements = {p.request_id: p for p in result.placements}
+    assert placements["a"].staff in {("juf",), ("juf", "meester")}
+    assert check(talk, placements["a"].start, None, [JUF, meester], []) == []

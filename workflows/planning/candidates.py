@@ -142,8 +142,14 @@ class Calendars:
 
 
 def attendances(request: Request) -> list[tuple[str, ...]]:
-    """Every way the request's staff can attend: `staff` plus one of each `staff_any` group."""
-    return [request.staff + choice for choice in itertools.product(*request.staff_any)]
+    """Every way the request's staff can attend: `staff` plus one of each `staff_any` group
+    (a person named twice attends once)."""
+    found: list[tuple[str, ...]] = []
+    for choice in itertools.product(*request.staff_any):
+        attend = tuple(dict.fromkeys(request.staff + choice))
+        if attend not in found:
+            found.append(attend)
+    return found
 
 
 def prepare(

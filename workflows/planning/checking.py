@@ -104,9 +104,8 @@ class _Assessment:
         self.violations: list[Unplaced] = []
         self.room = None if request.online else (room if room is not None else self._room())
         self._period()
-        groups = [(p,) for p in request.staff] + list(request.staff_any)
-        for person, group in zip(attend, groups, strict=True):
-            self._person(person, group)
+        for group in [(p,) for p in request.staff] + list(request.staff_any):
+            self._person(next(p for p in attend if p in group), group)
         self._room_and_family()
 
     def _refuse(self, code: str, message: str) -> None:

@@ -77,14 +77,14 @@ class PlanningModel:
         self.lits[i] = lits
         start = self.start(i)
         base = model.new_optional_fixed_size_interval_var(start, item.duration, placed, f"t{i}")
-        for person in item.request.staff:
+        fixed = list(dict.fromkeys(item.request.staff))  # every option starts with them
+        for person in fixed:
             staff[person].append(base)
         families[item.request.family].append(base)
         members: dict[str, list[cp_model.IntVar]] = defaultdict(list)
         in_room: dict[str, list[cp_model.IntVar]] = defaultdict(list)
-        fixed = len(item.request.staff)
         for option, lit in zip(options, lits, strict=True):
-            for person in option.staff[fixed:]:
+            for person in option.staff[len(fixed) :]:
                 members[person].append(lit)
             if option.room is not None:
                 in_room[option.room].append(lit)
