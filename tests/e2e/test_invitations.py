@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 from service.accounts.roles import Role, Scope
 from service.bootstrap import Container
 from service.outbox.outbox import OutboxWorker
-from service.scheduling.invitations import INVITATION_TOPIC, MAIL_TOPIC
+from service.scheduling.invitations import INVITATION_TOPIC, MAIL_TOPIC, REMINDER_TOPIC
 from service.schools.register import Pupil, School
 from service.shared.context import Actor
 from service.store.schema import outbox, parents
@@ -289,6 +289,18 @@ def test_a_reminder_repeats_the_invitation_with_the_same_uid_and_sequence(
     assert event["SEQUENCE"] == 0
     assert event["DTSTART"].dt == FIRST
     assert "https://adviestraject.bestuur.nl/ouders/" in text_of(reminder)
+    reminded = {(s, kind) for s, _, kind in school.talks.load(talk_id).invitations}
+    assert (0, "reminder") in reminded
+
+    # the reminder's messages tried again: nobody gets it twice
+    with school.engine.begin() as conn:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.topic.in_([REMINDER_TOPIC, MAIL_TOPIC]))
+            .values(done_at=None, claimed_until=None)
+        )
+    drain(worker)
+    assert all(len(m) == 2 for m in to_parents(catcher).values())
 
 
 def test_separated_parents_with_two_talks_each_get_their_own_invitation(
