@@ -22,10 +22,10 @@ from service.accounts.roles import Role
 from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
 from service.notices.reconsideration import open_notices
-from service.scheduling import views as talk_views
 from service.schools.register import School
 from service.web.classes import ClassRow, class_rows, read_class
 from service.web.pages import page, school_names, session_of
+from service.web.talks import at_risk_rows
 from workflows.calendar import SchoolYear
 from workflows.lifecycle import Status
 
@@ -95,7 +95,7 @@ def home(request: Request, container: ContainerDep) -> Response:
                     if r.status is Status.AWAITING_PROVISIONAL_ADVICE and not r.overdue
                 ]
         if who.role in (Role.IB, Role.DIRECTIE):
-            found.talks_at_risk = len(talk_views.at_risk(container.engine, [school.id], now))
+            found.talks_at_risk = len(at_risk_rows(container, [school.id], now))
         shown.update((r.pupil_id, None) for r in found.named)
         attention.append(found)
     log_reads(container, who, list(shown), "startpagina", request)

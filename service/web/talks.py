@@ -14,7 +14,7 @@ before the legal deadline: what blocks each one and who must act, the soonest de
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -33,9 +33,17 @@ from service.scheduling import views
 from service.scheduling.talks import PlanningRefused
 from service.shared.context import Actor, CommandContext
 from service.store.events import ConcurrencyError
-from service.web.calendar import Block, blocks_of, kind_label, not_found, week_key
+from service.web.calendar import WEEKDAYS, Block, blocks_of, kind_label, not_found, week_key
 from service.web.pages import DUTCH, page, session_of, signed_in, tokens_match
-from workflows.conversations import talk_stream
+from workflows.conversations import (
+    ParentsAskedOtherTime,
+    ParentsDeclined,
+    ParentsViewGiven,
+    TalkMoved,
+    TalkPlanned,
+    TalkStatus,
+    talk_stream,
+)
 from workflows.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
@@ -162,7 +170,11 @@ def _render(
         planned=planned,
         deadline=last_day(row.deadline),
         latest=last_day(row.latest_end),
-        risk=risk_of(row, container.clock()),
+        # a request for another time is shown as such below, not a second time as a risk
+        risk=risk_of(row, container.clock())
+        if row.at_risk_reason or block.status != "other_time_asked"
+        else None,
+        said=parents_said(container, str(row.talk_id)),
         may_move=found.may_change and block.status in MOVABLE,
         may_plan=found.may_change and block.status in PLANNABLE,
         values=values,
@@ -341,6 +353,49 @@ def changed_by(container: Container, talk_id: str) -> str:
     return f"Intussen gewijzigd door {name} op {when}."
 
 
+# -- what the parents said ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParentsSaid:
+    """The parents' answers a teacher needs to move the talk: the latest request for another
+    time (message, unavailable and preferred times), the zienswijze, a decline's message."""
+
+    other_time: str | None = None  # the message ("" when none written)
+    unavailable: tuple[str, ...] = ()
+    preferred: tuple[str, ...] = ()
+    views: tuple[tuple[str, str], ...] = ()  # (when, text)
+    declined: str | None = None
+
+
+def _period(start: datetime, end: datetime) -> str:
+    first, last = start.astimezone(DUTCH), end.astimezone(DUTCH)
+    day = f"{WEEKDAYS[first.weekday()]} {first:%d-%m-%Y}"
+    if first.date() == last.date():
+        return f"{day} {first:%H:%M}–{last:%H:%M}"
+    return f"{day} {first:%H:%M} tot {WEEKDAYS[last.weekday()]} {last:%d-%m-%Y} {last:%H:%M}"
+
+
+def parents_said(container: Container, talk_id: str) -> ParentsSaid:
+    said = ParentsSaid()
+    for event in container.talks.history(talk_id):
+        if isinstance(event, TalkPlanned | TalkMoved):
+            said = replace(said, other_time=None, unavailable=(), preferred=())
+        elif isinstance(event, ParentsAskedOtherTime):
+            said = replace(
+                said,
+                other_time=event.message or "",
+                unavailable=tuple(_period(p.start, p.end) for p in event.unavailable),
+                preferred=tuple(_period(p.start, p.end) for p in event.preferred),
+            )
+        elif isinstance(event, ParentsViewGiven):
+            when = event.on.astimezone(DUTCH).strftime("%d-%m-%Y %H:%M")
+            said = replace(said, views=(*said.views, (when, event.text)))
+        elif isinstance(event, ParentsDeclined):
+            said = replace(said, declined=event.message or "")
+    return said
+
+
 # -- talks at risk -------------------------------------------------------------------------------
 
 
@@ -376,9 +431,20 @@ def risk_of(row: Any, now: datetime) -> tuple[str, str] | None:
     return (sentence(message) if message else blocks, acts)
 
 
+def at_risk_rows(container: Container, school_ids: list[str], now: datetime) -> list[Any]:
+    """The scheduler's talks at risk (escalated, or past their latest end) and the talks whose
+    parents asked for another time that was not given yet."""
+    rows = {r.talk_id: r for r in views.at_risk(container.engine, school_ids, now)}
+    for school_id in school_ids:
+        for row in views.open_requests(container.engine, school_id):
+            if row.status is TalkStatus.OTHER_TIME_ASKED:
+                rows.setdefault(row.talk_id, row)
+    return list(rows.values())
+
+
 def at_risk_items(container: Container, school_ids: list[str], who: Any) -> list[RiskItem]:
     now = container.clock()
-    rows = list(views.at_risk(container.engine, school_ids, now))
+    rows = at_risk_rows(container, school_ids, now)
     pupils: dict[str, Any] = {}
     for school_id in school_ids:
         pupils.update({p.id: p for p in container.register.pupils_of(school_id)})

@@ -22,7 +22,7 @@ from service.schools.register import Pupil, School
 from service.shared.context import Actor, CommandContext
 from tests.conftest import Clock, enrolled_pupil
 from workflows.commands import GiveProvisionalAdvice, ReceiveTestResult
-from workflows.conversations import EscalateTalk, TalkKind
+from workflows.conversations import EscalateTalk, Period, TalkKind
 from workflows.scale import SchoolAdvice, TestAdvice
 
 PASSWORD = "een-lang-wachtwoord"
@@ -367,3 +367,48 @@ def test_an_unknown_talk_or_week_is_not_found(school: Container, clock: Clock) -
         assert ib.get(f"/gesprekken/{uuid.uuid4()}").status_code == 404
         assert ib.get("/gesprekken?week=2026-W99").status_code == 404
         assert ib.get("/gesprekken?wie=iemand-anders").status_code == 404
+
+
+def test_the_talk_page_shows_the_parents_request_for_another_time_until_it_is_moved(
+    school: Container, clock: Clock
+) -> None:
+    noor = pupil_with_talk(school, clock, "Noor", "8A")
+    talk = planned(school, noor, at(17, 14, 30))
+    school.talks.parents_other_time(
+        talk,
+        "ouder-1",
+        "Dinsdag werk ik.",
+        [Period(start=at(17, 8), end=at(17, 18))],
+        [Period(start=at(18, 9), end=at(18, 11))],
+        Actor("ouder-1", "ouder"),
+    )
+    with browse(school, "ib@school.nl") as ib:
+        risky = ib.get("/gesprekken/risico")
+    row = text_of(row_with(risky.text, f'href="/gesprekken/{talk}"'))
+    assert "De ouders vroegen een ander moment; het gesprek is nog niet verzet." in row
+    assert "Leerkracht: het gesprek verzetten." in row
+    with browse(school, "juf@school.nl") as juf:
+        week = juf.get(f"/gesprekken?week={WEEK}")
+        asked = juf.get(f"/gesprekken/{talk}")
+        moved = juf.post(
+            f"/gesprekken/{talk}/verzetten",
+            data={
+                **move_form(asked.text),
+                "datum": "2026-03-18",
+                "tijd": "09:30",
+                "lokaal": "lokaal 12",
+                "reden": "Op uw verzoek.",
+            },
+        )
+        after = juf.get(f"/gesprekken/{talk}")
+    assert "ouders vragen een ander moment" in text_of(row_with(week.text, talk))
+    said = text_of(asked.text)
+    assert "De ouders vragen een ander moment “Dinsdag werk ik.”" in said
+    assert "Niet beschikbaar: dinsdag 17-03-2026 08:00–18:00" in said
+    assert "Liefst: woensdag 18-03-2026 09:00–11:00" in said
+    assert moved.status_code == 303
+    assert "De ouders vragen een ander moment" not in after.text
+    assert "woensdag 18-03-2026, 09:30–10:00" in text_of(after.text)
+    assert stored(school, talk).status.value == "proposed"
+    with browse(school, "ib@school.nl") as ib:
+        assert talk not in ib.get("/gesprekken/risico").text
