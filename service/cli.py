@@ -26,6 +26,7 @@ from service.audit.anchors import (
     mail_anchor,
     write_anchor,
 )
+from service.audit.integrity import record as record_check
 from service.audit.verify import count_events, verify
 from service.bootstrap import system_clock
 from service.clitools import configure_logging as _configure_logging
@@ -174,6 +175,8 @@ def verify_command(
                 raise _fail(f"cannot read the anchor file {file.path}: {error}") from None
         with _progress("controleren", count_events(container.engine)) as advance:
             report = verify(container.store, anchors=given + kept.anchors, progress=advance)
+        # stored for the pages' integrity line; without the anchor file it can only find a break
+        record_check(container.engine, report, container.clock(), full=not no_anchor, source="cli")
     if no_anchor:
         print("anchors: the anchor file was not read (--no-anchor)", file=sys.stderr)
     elif not kept.anchors:

@@ -7,7 +7,8 @@ Four loops, each on its own thread, so none can hold another up:
 - **outbox**: e-mail and the chain's messages to test providers; a provider that answers slowly
   (up to ADVIESTRAJECT_CHAIN_TIMEOUT per message) delays only other outbox messages.
 - **housekeeping**: ended sessions and old login attempts, purged hourly; the log's head
-  anchored outside the database when it moved (ADVIESTRAJECT_ANCHOR_INTERVAL, checked hourly).
+  anchored outside the database when it moved (ADVIESTRAJECT_ANCHOR_INTERVAL, checked hourly);
+  the whole hash chain verified daily and the result stored (`service.audit.integrity`).
 - **talks**: the talks with parents (`service.scheduling.loop`): open requests planned when
   availability is published, reminders before a talk, directie warned when a talk is at risk.
 
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from service.audit.anchors import write_anchor_if_due
+from service.audit.integrity import check_if_due
 from service.bootstrap import Container, bootstrap
 from service.dbfaults import outage
 from service.intake.processing import Attempts, process_pending
@@ -69,6 +71,8 @@ def housekeeping(container: Container) -> int:
     container.throttle.prune()
     # The log's head, anchored outside the database when due (service/audit/anchors.py).
     write_anchor_if_due(container, container.clock())
+    # The whole chain verified and the result stored, daily (service/audit/integrity.py).
+    check_if_due(container)
     return 0
 
 

@@ -400,3 +400,20 @@ parent_tokens = Table(  # the parents' links (service/scheduling/tokens.py): one
     Column("replaced_at", UTCDateTime),  # a newer e-mail about the talk carries a newer link
     Index("ix_parent_tokens_talk_parent", "talk_id", "parent_id"),
 )
+
+integrity_checks = Table(  # each full check of the hash chain (service/audit/integrity.py)
+    "integrity_checks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("full", Boolean, nullable=False),  # the anchor file was read (not --no-anchor)
+    Column("events", Position, nullable=False),  # events whose hash was found right
+    Column("verified_to", Position, nullable=False),  # the last position found intact
+    Column("first_bad_position", Position),
+    Column("stream_id", String(64)),
+    Column("reason", Text),  # verify's reason (English, for the administrator)
+    Column("anchors_checked", Integer, nullable=False),
+    Column("source", String(20), nullable=False),  # "worker", "cli", …
+    Index("ix_integrity_checks_checked_at", "checked_at"),
+)

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service.accounts.access import changes_pupil, sees_pupil
 from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
+from service.audit.integrity import status as integrity_status
 from service.web.actions import available_actions, confirmation
 from service.web.pages import page, session_of
 from service.web.timeline import timeline
@@ -71,5 +72,6 @@ def pupil_page(pupil_id: str, request: Request, container: ContainerDep) -> Resp
         entries=timeline(container.engine, trail),
         actions=actions,
         done=confirmation(request.query_params.get("gedaan")),
+        integrity=integrity_status(container.engine),
         **common,
     )
