@@ -84,7 +84,13 @@ def _plan_group(
         for b in views.booked(talks.engine, school_id, now)
         if b.talk_id not in mine and b.start is not None and b.end is not None
     ]
-    result = planning.plan(requests, availability, bookings, time_limit_s=PLANNER_SECONDS)
+    result = planning.plan(
+        requests,
+        availability,
+        bookings,
+        time_limit_s=PLANNER_SECONDS,
+        names=talks.staff_names(school_id),
+    )
     report.unplaced.extend(result.unplaced)
     status = {m.talk_id: m.status for m in members}
     for placement in result.placements:

@@ -288,7 +288,7 @@ class Talks:
                 raise TalkNotFoundError(talk_id)
             school_id, round_key = found.school_id, found.round_key
         availability = list(self.availability(school_id, round_key))
-        names = self._names(school_id)
+        names = self.staff_names(school_id)
 
         def decide(talk: Talk, now: datetime, session: Session) -> list[Event]:
             request = fitting.request_of(talk_id, talk, now)
@@ -531,7 +531,7 @@ class Talks:
             key = self._store.pupil_keys([pupil]).get(pupil)
         return sealing.open_events(stored, key)
 
-    def _names(self, school_id: str) -> dict[str, str]:
+    def staff_names(self, school_id: str) -> dict[str, str]:
         """The names of the school's staff, for the reasons a teacher reads."""
         query = (
             select(users.c.id, users.c.name)
