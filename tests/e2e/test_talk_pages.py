@@ -412,3 +412,51 @@ def test_the_talk_page_shows_the_parents_request_for_another_time_until_it_is_mo
     assert stored(school, talk).status.value == "proposed"
     with browse(school, "ib@school.nl") as ib:
         assert talk not in ib.get("/gesprekken/risico").text
+
+
+def test_a_talk_the_planner_could_not_place_is_planned_by_hand_on_its_page(
+    school: Container, clock: Clock
+) -> None:
+    noor = pupil_with_talk(school, clock, "Noor", "8A")
+    talk = requested(school, noor)
+    with browse(school, "juf@school.nl") as juf:
+        form = juf.get(f"/gesprekken/{talk}")
+        assert "Inplannen" in form.text
+        assert 'name="reden"' not in form.text  # nothing to explain to parents yet
+        sunday = juf.post(
+            f"/gesprekken/{talk}/verzetten",
+            data={**move_form(form.text), "datum": "2026-03-22", "tijd": "23:30", "lokaal": ""},
+        )
+        done = juf.post(
+            f"/gesprekken/{talk}/verzetten",
+            data={**move_form(form.text), "datum": "2026-03-19", "tijd": "13:00", "lokaal": "8A"},
+        )
+    assert sunday.status_code == 422
+    assert "Niet ingepland" in sunday.text
+    assert "werkdag" in sunday.text
+    assert done.status_code == 303
+    row = stored(school, talk)
+    assert row.start == at(19, 13)
+    assert row.room == "8A"
+    assert row.status.value == "proposed"
+
+
+def test_the_week_page_loads_its_script_from_static_and_has_no_inline_script_or_style(
+    school: Container, clock: Clock
+) -> None:
+    noor = pupil_with_talk(school, clock, "Noor", "8A")
+    talk = planned(school, noor, at(17, 14, 30))
+    with browse(school, "juf@school.nl") as juf:
+        page = juf.get(f"/gesprekken?week={WEEK}")
+        script = re.search(
+            r'<script src="(/static/calendar\.js\?v=\w+)" defer></script>', page.text
+        )
+        assert script
+        served = juf.get(script.group(1))
+    assert served.status_code == 200
+    assert "javascript" in served.headers["content-type"]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)  # no inline script
+    assert not re.search(r"\sstyle=|\son[a-z]+=", page.text)  # no inline style or handler
+    # the block can be dragged, and is moved through the talk's own form
+    assert f'draggable="true" data-move="/gesprekken/{talk}/verzetten"' in page.text
