@@ -6,6 +6,7 @@ the log equals the live one."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,17 +15,21 @@ import pytest
 from sqlalchemy import func, select
 
 from service.accounts.roles import Role, Scope
+from service.audit.verify import verify
 from service.bootstrap import Container
+from service.projections.rebuild import rebuild as rebuild_named
 from service.projections.talks import rebuild
-from service.scheduling import views
+from service.scheduling import availability, views
 from service.scheduling.talks import PlanningRefused
 from service.schools.register import Pupil, School
 from service.shared.context import Actor, CommandContext
+from service.store.personal import ERASED
 from service.store.schema import events, outbox, parents, talks, trajectories
 from service.store.streams import trajectory_stream
 from tests.conftest import Clock, enrolled_pupil
+from workflows.availability import PublishedWindow
 from workflows.commands import GiveProvisionalAdvice, ReceiveTestResult
-from workflows.conversations import TalkKind, TalkStatus, talk_stream
+from workflows.conversations import Period, TalkKind, TalkStatus, talk_stream
 from workflows.enums import ConversationParty
 from workflows.errors import DomainError
 from workflows.scale import SchoolAdvice, TestAdvice
@@ -232,3 +237,72 @@ def test_the_talks_read_model_rebuilt_from_the_log_equals_the_live_one(world: Wo
     assert rebuild(container.engine) == 2
     assert snapshot() == live
     assert uuid.UUID(talk_id)
+
+
+def test_erasing_the_pupil_erases_the_talk_s_free_text_and_the_chain_still_verifies(
+    world: World,
+) -> None:
+    container, _, pupil, _ = world
+    talk_id = container.talks.request(pupil, TalkKind.RECONSIDERATION, CTX)
+    container.talks.plan(talk_id, at(17, 15), None, CTX)
+    container.talks.parents_view(talk_id, parent_id(pupil), "Noor is er klaar voor.", PARENT)
+    assert container.talks.history(talk_id)[-1].text == "Noor is er klaar voor."  # type: ignore[attr-defined]
+    assert container.store.erase_pupil_key(pupil)
+    assert container.talks.history(talk_id)[-1].text == ERASED  # type: ignore[attr-defined]
+    assert verify(container.store).ok
+    assert rebuild_named(container.engine, "talks") == 1  # the rows need no free text
+
+
+def test_two_people_planning_the_same_teacher_at_once_never_double_book(world: World) -> None:
+    container, clock, pupil, _ = world
+    sister = pupil_in_heroverweging(container, clock, ("ander@thuis.nl",))
+    talks = [container.talks.request(p, TalkKind.RECONSIDERATION, CTX) for p in (pupil, sister)]
+    outcomes: list[str] = []
+
+    def plan(talk_id: str) -> None:
+        try:
+            container.talks.plan(talk_id, at(17, 15), None, CTX)
+            outcomes.append("planned")
+        except PlanningRefused as refused:
+            outcomes.append(refused.code)
+
+    threads = [threading.Thread(target=plan, args=(t,)) for t in talks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["double_booked_staff", "planned"]
+
+
+def test_parents_who_ask_another_time_get_a_new_proposal_outside_their_unavailable_times(
+    world: World,
+) -> None:
+    container, clock, pupil, ids = world
+    publish = availability.publish
+    publish(
+        container.store,
+        clock,
+        SCHOOL.id,
+        ids["leerkracht"],
+        "reconsideration",
+        [PublishedWindow(at(17, 14), at(17, 17), "8A")],
+        actor="x",
+        actor_name="Juf",
+        role="leerkracht",
+    )
+    talk_id = container.talks.request(pupil, TalkKind.RECONSIDERATION, CTX)
+    container.talks.plan_open(SCHOOL.id, CTX)
+    first = views.talk(container.engine, talk_id)
+    assert first is not None
+    assert first.start == at(17, 14)
+    busy = Period(start=at(17, 14), end=at(17, 16))
+    container.talks.parents_other_time(
+        talk_id, parent_id(pupil), "Dan werk ik.", (busy,), (), PARENT
+    )
+    report = container.talks.plan_open(SCHOOL.id, CTX)
+    assert report.planned == [talk_id]
+    moved = views.talk(container.engine, talk_id)
+    assert moved is not None
+    assert (moved.status, moved.sequence) == (TalkStatus.PROPOSED, 1)
+    assert moved.start is not None
+    assert at(17, 16) <= moved.start
