@@ -5,7 +5,8 @@ link in their invitation e-mail; the IB uploads the pupils' CSV with one bad lin
 and its reason, fixes it and commits; the teacher records the voorlopige adviezen for the whole
 class in one grid; a test provider delivers a higher toets result through the chain (a real HTTP
 POST with its bearer token) and the worker turns it into a heroverweging; the teacher sees the
-pupil on the worklist, the notice e-mail (teacher and IB) and the start page; directie changes
+pupil on the worklist, the notice e-mail (teacher and IB) and the start page, and is offered the
+conversation but not yet the decision (the school requires the talk first); directie changes
 the school's conversation setting; the teacher records the conversation and the decision; the
 definitief advies shows on the pupil page and the class page, and the worklist is empty again.
 
@@ -191,6 +192,18 @@ def teacher_finds_the_pupil_on_the_start_page(page: Page) -> None:
     check(page)
 
 
+def teacher_is_offered_the_talk_before_the_decision(page: Page) -> None:
+    page.get_by_role("link", name="Emma Jansen", exact=True).click()
+    page.wait_for_url("**/leerlingen/**")
+    main = page.get_by_role("main")
+    expect(main.get_by_role("link", name="Gevoerd gesprek vastleggen")).to_be_visible()
+    expect(main.get_by_role("link", name="Advies bijstellen")).to_have_count(0)
+    expect(main.get_by_role("link", name="Advies handhaven")).to_have_count(0)
+    check(page)
+    page.get_by_role("navigation").get_by_role("link", name="Startpagina").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
 def the_worklist_is_empty_and_the_class_page_shows_the_advice(page: Page) -> None:
     page.get_by_role("navigation").get_by_role("link", name="Heroverwegingen").click()
     page.wait_for_url("**/heroverwegingen")
@@ -280,6 +293,7 @@ def test_a_school_year_in_the_browser(
     for address in (TEACHER[0], IB[0]):  # the heroverweging notice, with a link to the pupil
         served.mail_to(address, rf"/leerlingen/{emma}")
     teacher_finds_the_pupil_on_the_start_page(teacher)
+    teacher_is_offered_the_talk_before_the_decision(teacher)
     directie_changes_the_conversation_setting(directie)
     teacher_records_conversation_decision_and_definitief_advies(teacher)
     the_worklist_is_empty_and_the_class_page_shows_the_advice(teacher)
