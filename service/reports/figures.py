@@ -1,0 +1,386 @@
+"""Every figure of the school and board reports, per school year, from `load_facts`.
+
+`school_report(engine, school_id, year)` and `board_report(engine, school_ids, year)` read the
+facts of the year's groep 8 pupils in three statements (a board's schools at once) and count:
+the overview, heroverwegingen (required, raised fully or partly, kept, undecided, with the reason
+codes), compliance with the legal year (voorlopig advies early or late, decisions and definitief
+advies after 24 March, decisions without a held or declined conversation, advices not registered
+with DUO), the open items with who must act, and the equal-chances groups. Pupils who left the
+school count only as "vertrokken". Each count is a `Figure` holding its pupils' ids; the tables
+(cross tables, distributions per class, ...) are built by `service.reports.tables`.
+`years_report` puts the key figures of several years side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, Engine, select
+
+from service.reports.facts import KEPT, RAISED_FULLY, RAISED_PARTLY, PupilFacts, load_facts
+from service.reports.table import MIN_GROUP, Figure
+from service.store.schema import schools
+from workflows.calendar import LegalCalendar, SchoolYear, legal_calendar
+from workflows.enums import AdviceKind, ExemptionGround, KeepReason, Timeliness
+from workflows.lifecycle import Status
+from workflows.scale import Comparison, compare
+
+LEERKRACHT = "leerkracht groep 8"
+IB = "intern begeleider"
+ADMINISTRATIE = "directie (administratie)"
+
+
+@dataclass(frozen=True)
+class Heroverwegingen:
+    required: Figure
+    raised_fully: Figure
+    raised_partly: Figure
+    kept: Figure
+    undecided: Figure
+    reasons_kept: dict[KeepReason, Figure]
+    reasons_partly: dict[KeepReason, Figure]
+
+
+@dataclass(frozen=True)
+class Compliance:
+    provisional_early: Figure
+    provisional_late: Figure
+    decision_late: Figure
+    final_late: Figure
+    talk_not_held: Figure
+    """Heroverwegingen decided without a held conversation or the parents' declining it."""
+    provisional_not_registered: Figure
+    final_not_registered: Figure
+    """The goal is zero: every definitief advies registered with DUO."""
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    code: str
+    label: str
+    who: str
+    due: date | None
+    pupils: Figure
+
+    def overdue_on(self, today: date) -> bool:
+        return self.due is not None and today > self.due
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """One equal-chances group: `suppressed` when it holds fewer than five pupils."""
+
+    label: str
+    pupils: Figure
+    with_test: Figure
+    test_higher: Figure
+    raised: Figure
+    gap_sum: int
+    """Sum over `with_test` pupils (voorlopig advies on the scale) of toets − voorlopig."""
+    gap_pupils: int
+
+    @property
+    def suppressed(self) -> bool:
+        return self.pupils.count < MIN_GROUP
+
+    @property
+    def mean_gap(self) -> float | None:
+        return round(self.gap_sum / self.gap_pupils, 2) if self.gap_pupils else None
+
+
+@dataclass(frozen=True)
+class SchoolReport:
+    """The figures of one school (or of a board rolled up: `school_id` "")."""
+
+    school_id: str
+    school_name: str
+    school_year: str
+    today: date
+    facts: tuple[PupilFacts, ...]
+    pupils: Figure
+    """Groep 8 pupils of the year still at the school (every figure below counts these)."""
+    left: Figure
+    exempt: Figure
+    provisional_given: Figure
+    test_received: Figure
+    final_given: Figure
+    heroverwegingen: Heroverwegingen
+    compliance: Compliance
+    open_items: tuple[OpenItem, ...]
+    equal_chances: tuple[GroupFigures, ...]
+
+
+@dataclass(frozen=True)
+class BoardReport:
+    school_year: str
+    today: date
+    schools: tuple[SchoolReport, ...]
+    total: SchoolReport
+
+
+def _figure(facts: Iterable[PupilFacts], keep: Callable[[PupilFacts], bool]) -> Figure:
+    return Figure.of(f.pupil_id for f in facts if keep(f))
+
+
+def _heroverwegingen(facts: Sequence[PupilFacts]) -> Heroverwegingen:
+    hero = [f for f in facts if f.heroverweging is not None]
+
+    def outcome(code: str | None) -> Figure:
+        return _figure(
+            hero, lambda f: f.heroverweging is not None and f.heroverweging.outcome == code
+        )
+
+    def reasons(code: str) -> dict[KeepReason, Figure]:
+        return {
+            reason: _figure(
+                hero,
+                lambda f, r=reason: (
+                    f.heroverweging is not None  # type: ignore[misc]
+                    and f.heroverweging.outcome == code
+                    and f.heroverweging.reason is r
+                ),
+            )
+            for reason in KeepReason
+        }
+
+    return Heroverwegingen(
+        required=_figure(hero, lambda f: True),
+        raised_fully=outcome(RAISED_FULLY),
+        raised_partly=outcome(RAISED_PARTLY),
+        kept=outcome(KEPT),
+        undecided=outcome(None),
+        reasons_kept=reasons(KEPT),
+        reasons_partly=reasons(RAISED_PARTLY),
+    )
+
+
+def _compliance(facts: Sequence[PupilFacts]) -> Compliance:
+    def decided(f: PupilFacts) -> bool:
+        return f.heroverweging is not None and f.heroverweging.outcome is not None
+
+    return Compliance(
+        provisional_early=_figure(facts, lambda f: f.provisional_timeliness is Timeliness.EARLY),
+        provisional_late=_figure(facts, lambda f: f.provisional_timeliness is Timeliness.LATE),
+        decision_late=_figure(
+            facts,
+            lambda f: decided(f) and f.heroverweging.decision_late,  # type: ignore[union-attr]
+        ),
+        final_late=_figure(facts, lambda f: f.final_late),
+        talk_not_held=_figure(
+            facts,
+            lambda f: decided(f) and f.heroverweging.talk is None,  # type: ignore[union-attr]
+        ),
+        provisional_not_registered=_figure(
+            facts,
+            lambda f: f.provisional is not None and AdviceKind.PROVISIONAL not in f.registered,
+        ),
+        final_not_registered=_figure(
+            facts, lambda f: f.final is not None and AdviceKind.FINAL not in f.registered
+        ),
+    )
+
+
+def open_item_of(f: PupilFacts, calendar: LegalCalendar) -> list[tuple[str, str, str, date | None]]:
+    """What is still to be done for this pupil: (code, what, who must act, by when)."""
+    deadline = calendar.final_advice_deadline
+    found: list[tuple[str, str, str, date | None]] = []
+    hero = f.heroverweging
+    if f.status is Status.AWAITING_PROVISIONAL_ADVICE:
+        last = calendar.provisional_advice_window.last
+        found.append(("provisional_advice", "voorlopig schooladvies geven", LEERKRACHT, last))
+    elif f.status is Status.AWAITING_TEST_RESULT:
+        found.append(
+            (
+                "test_result",
+                "toetsuitslag ontvangen, inhaaltoets plannen of vastleggen dat er geen komt",
+                IB,
+                calendar.results_deadline,
+            )
+        )
+    elif f.status is Status.RECONSIDERATION_REQUIRED:
+        if hero is not None and hero.outcome is not None:
+            found.append(
+                (
+                    "final_after_decision",
+                    "definitief advies vastleggen na het besluit",
+                    LEERKRACHT,
+                    deadline,
+                )
+            )
+        elif hero is not None and hero.talk is not None:
+            found.append(
+                ("reconsideration_decision", "heroverweging beslissen", LEERKRACHT, deadline)
+            )
+        else:
+            found.append(
+                (
+                    "reconsideration_talk",
+                    "heroverwegingsgesprek met ouders en leerling voeren, dan beslissen",
+                    LEERKRACHT,
+                    deadline,
+                )
+            )
+    elif f.status is Status.RESULT_REVIEW_REQUIRED:
+        found.append(
+            (
+                "result_review",
+                "toetsuitslag beoordelen en definitief advies geven (vso of geen specifiek advies)",
+                f"{LEERKRACHT} met {IB}",
+                deadline,
+            )
+        )
+    if f.provisional is not None and AdviceKind.PROVISIONAL not in f.registered:
+        found.append(
+            ("register_provisional", "voorlopig advies aan DUO leveren", ADMINISTRATIE, None)
+        )
+    if f.final is not None and AdviceKind.FINAL not in f.registered:
+        found.append(("register_final", "definitief advies aan DUO leveren", ADMINISTRATIE, None))
+    return found
+
+
+OPEN_ITEM_ORDER = (
+    "provisional_advice",
+    "test_result",
+    "reconsideration_talk",
+    "reconsideration_decision",
+    "final_after_decision",
+    "result_review",
+    "register_provisional",
+    "register_final",
+)
+
+
+def _open_items(facts: Sequence[PupilFacts], calendar: LegalCalendar) -> tuple[OpenItem, ...]:
+    items: dict[str, tuple[str, str, date | None, list[str]]] = {}
+    for f in facts:
+        for code, label, who, due in open_item_of(f, calendar):
+            items.setdefault(code, (label, who, due, []))[3].append(f.pupil_id)
+    return tuple(
+        OpenItem(code, label, who, due, Figure.of(ids))
+        for code in OPEN_ITEM_ORDER
+        if code in items
+        for label, who, due, ids in [items[code]]
+    )
+
+
+def _group(label: str, facts: Sequence[PupilFacts]) -> GroupFigures:
+    with_test = [f for f in facts if f.test is not None and f.provisional is not None]
+    higher = [f for f in with_test if compare(f.test, f.provisional) is Comparison.HIGHER]  # type: ignore[arg-type]
+    raised = [
+        f
+        for f in higher
+        if f.heroverweging is not None and f.heroverweging.outcome in (RAISED_FULLY, RAISED_PARTLY)
+    ]
+    gaps = [
+        f.test.half_steps - f.provisional.half_steps  # type: ignore[union-attr]
+        for f in with_test
+        if f.provisional is not None and f.provisional.half_steps is not None
+    ]
+    return GroupFigures(
+        label,
+        Figure.of(f.pupil_id for f in facts),
+        Figure.of(f.pupil_id for f in with_test),
+        Figure.of(f.pupil_id for f in higher),
+        Figure.of(f.pupil_id for f in raised),
+        sum(gaps),
+        len(gaps),
+    )
+
+
+SEX_GROUPS = ((1, "jongens"), (2, "meisjes"), (9, "geslacht anders of onbekend"))
+
+
+def _equal_chances(facts: Sequence[PupilFacts]) -> tuple[GroupFigures, ...]:
+    groups = [_group("alle leerlingen", facts)]
+    if any(f.sex is not None for f in facts):
+        for value, label in SEX_GROUPS:
+            groups.append(_group(label, [f for f in facts if f.sex == value]))
+        groups.append(_group("geslacht niet vastgelegd", [f for f in facts if f.sex is None]))
+    newcomers = [f for f in facts if f.exemption is ExemptionGround.NEWCOMER]
+    groups.append(_group("nieuwkomers (korter dan vier jaar in Nederland)", newcomers))
+    return tuple(groups)
+
+
+def figures_of(
+    facts: Sequence[PupilFacts], school_id: str, name: str, year: SchoolYear, today: date
+) -> SchoolReport:
+    """The report of these pupils' facts (one school's, or a board's together)."""
+    calendar = legal_calendar(year)
+    staying = [f for f in facts if not f.left]
+    return SchoolReport(
+        school_id=school_id,
+        school_name=name,
+        school_year=str(year),
+        today=today,
+        facts=tuple(staying),
+        pupils=_figure(staying, lambda f: True),
+        left=_figure(facts, lambda f: f.left),
+        exempt=_figure(staying, lambda f: f.exemption is not None),
+        provisional_given=_figure(staying, lambda f: f.provisional is not None),
+        test_received=_figure(staying, lambda f: f.test is not None),
+        final_given=_figure(staying, lambda f: f.final is not None),
+        heroverwegingen=_heroverwegingen(staying),
+        compliance=_compliance(staying),
+        open_items=_open_items(staying, calendar),
+        equal_chances=_equal_chances(staying),
+    )
+
+
+def _year(year: str | SchoolYear) -> SchoolYear:
+    return year if isinstance(year, SchoolYear) else SchoolYear.parse(year)
+
+
+def _names(conn: Connection, school_ids: Sequence[str]) -> dict[str, str]:
+    query = select(schools.c.id, schools.c.name).where(schools.c.id.in_(list(school_ids)))
+    return {r.id: r.name for r in conn.execute(query)}
+
+
+BOARD_NAME = "alle scholen samen"
+
+
+def board_report(
+    engine: Engine,
+    school_ids: Iterable[str],
+    year: str | SchoolYear,
+    *,
+    today: date | None = None,
+) -> BoardReport:
+    """The board's schools side by side (in the order given) and rolled up into `total`."""
+    ids = list(dict.fromkeys(school_ids))
+    school_year = _year(year)
+    day = today or datetime.now(UTC).date()
+    with engine.connect() as conn:
+        facts = load_facts(conn, ids, school_year)
+        names = _names(conn, ids)
+    per_school: dict[str, list[PupilFacts]] = {i: [] for i in ids}
+    for f in facts:
+        per_school[f.school_id].append(f)
+    reports = tuple(figures_of(per_school[i], i, names.get(i, i), school_year, day) for i in ids)
+    total = figures_of(facts, "", BOARD_NAME, school_year, day)
+    return BoardReport(str(school_year), day, reports, total)
+
+
+def school_report(
+    engine: Engine, school_id: str, year: str | SchoolYear, *, today: date | None = None
+) -> SchoolReport:
+    """One school's report for one school year; `today` (the clock's day) dates the open
+    items (default: today in UTC)."""
+    return board_report(engine, [school_id], year, today=today).schools[0]
+
+
+def years_report(
+    engine: Engine,
+    school_ids: Iterable[str],
+    years: Iterable[str | SchoolYear],
+    *,
+    today: date | None = None,
+) -> tuple[SchoolReport, ...]:
+    """The schools rolled up, one report per school year (oldest first), for the report over
+    years (`service.reports.tables.years_table`)."""
+    ids = list(dict.fromkeys(school_ids))
+    return tuple(
+        board_report(engine, ids, y, today=today).total
+        for y in sorted((_year(y) for y in years), key=lambda y: y.start_year)
+    )

@@ -1,0 +1,350 @@
+"""The report's figures as `ReportTable`s, in Dutch: what the pages, the CSV and the XLSX show.
+
+`school_tables(report)` gives a school's (or a board's rolled-up) tables in page order;
+`board_tables(board)` the schools side by side and then the rolled-up tables;
+`years_tables(reports)` the key figures and the definitief advies per school year. Advices are
+counted per level of the half-step scale (`workflows.scale`): "met lwoo" counts at its level,
+vso and "geen specifiek advies mogelijk" have rows of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from service.reports.facts import PupilFacts
+from service.reports.figures import BoardReport, GroupFigures, SchoolReport
+from service.reports.national import national_figures
+from service.reports.table import MIN_GROUP, SUPPRESSED, Figure, ReportTable, TableBuilder, Value
+from workflows.enums import KeepReason
+from workflows.scale import SchoolAdvice, TestAdvice
+
+LEVELS: tuple[str, ...] = (
+    "pro",
+    "vmbo-bb",
+    "vmbo-bb/vmbo-kb",
+    "vmbo-kb",
+    "vmbo-kb/vmbo-gt",
+    "vmbo-gt",
+    "vmbo-gt/havo",
+    "havo",
+    "havo/vwo",
+    "vwo",
+    SchoolAdvice.VSO.label,
+    SchoolAdvice.GEEN_SPECIFIEK_ADVIES_MOGELIJK.label,
+)
+TESTS: tuple[str, ...] = tuple(t.label for t in TestAdvice)
+NO_TEST = "geen toetsadvies"
+NOT_YET = "nog geen"
+TOTAL = "totaal"
+
+
+def level(advice: SchoolAdvice) -> str:
+    """The row an advice counts in: its level on the scale without lwoo, or its own name."""
+    if not advice.tracks:
+        return advice.label
+    return SchoolAdvice.of(advice.tracks).label
+
+
+def percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _cross(
+    title: str,
+    key: str,
+    facts: Sequence[PupilFacts],
+    advice_of: Callable[[PupilFacts], SchoolAdvice | None],
+    note: str,
+) -> ReportTable:
+    columns = (title.split(" × ", maxsplit=1)[0], *TESTS, NO_TEST, TOTAL)
+    table = TableBuilder(title, columns, key=key, note=note)
+    counted = [f for f in facts if advice_of(f) is not None]
+    for row in (*LEVELS, TOTAL):
+        in_row = [f for f in counted if row == TOTAL or level(advice_of(f)) == row]  # type: ignore[arg-type]
+        cells: list[Value | Figure] = [row]
+        for test in (*TESTS, NO_TEST):
+            cells.append(
+                Figure.of(
+                    f.pupil_id
+                    for f in in_row
+                    if (f.test.label if f.test is not None else NO_TEST) == test
+                )
+            )
+        cells.append(Figure.of(f.pupil_id for f in in_row))
+        table.add(*cells)
+    return table.build()
+
+
+def _overview(r: SchoolReport) -> ReportTable:
+    t = TableBuilder(
+        f"Leerlingen groep 8, {r.school_year}",
+        ("Leerlingen", "Aantal"),
+        key="overzicht",
+        note="Leerlingen die de school verlieten tellen alleen als vertrokken.",
+    )
+    for label, figure in (
+        ("groep 8 (op school)", r.pupils),
+        ("vertrokken", r.left),
+        ("vrijgesteld van de doorstroomtoets", r.exempt),
+        ("voorlopig advies gegeven", r.provisional_given),
+        ("toetsadvies ontvangen", r.test_received),
+        ("definitief advies gegeven", r.final_given),
+    ):
+        t.add(label, figure)
+    return t.build()
+
+
+def _heroverwegingen(r: SchoolReport) -> list[ReportTable]:
+    h = r.heroverwegingen
+    required = h.required.count
+    t = TableBuilder(
+        "Heroverwegingen",
+        ("Heroverweging", "Aantal", "%"),
+        key="heroverwegingen",
+        note="Toetsadvies hoger dan het advies: de school heroverweegt. % van het aantal nodig.",
+    )
+    for label, figure in (
+        ("heroverweging nodig", h.required),
+        ("volledig bijgesteld", h.raised_fully),
+        ("gedeeltelijk bijgesteld", h.raised_partly),
+        ("gehandhaafd", h.kept),
+        ("nog niet beslist", h.undecided),
+    ):
+        t.add(label, figure, percent(figure.count, required))
+    reasons = TableBuilder(
+        "Redenen bij handhaven en gedeeltelijk bijstellen",
+        ("Reden", "gehandhaafd", "gedeeltelijk bijgesteld", TOTAL),
+        key="redenen",
+        note="De redencode die de school bij het besluit vastlegde.",
+    )
+    for reason in KeepReason:
+        kept, partly = h.reasons_kept[reason], h.reasons_partly[reason]
+        reasons.add(reason.label, kept, partly, kept + partly)
+    return [t.build(), reasons.build()]
+
+
+def _compliance(r: SchoolReport) -> list[ReportTable]:
+    c = r.compliance
+    t = TableBuilder(
+        "Naleving van het wettelijk tijdpad",
+        ("Wat", "Leerlingen", "Norm"),
+        key="naleving",
+        note="Vastgelegd zoals het gebeurde; hier gemarkeerd. Doel bij DUO: nul leerlingen "
+        "zonder geregistreerd advies.",
+    )
+    t.add("voorlopig advies vóór de wettelijke periode", c.provisional_early, "10-31 januari")
+    t.add("voorlopig advies te laat", c.provisional_late, "uiterlijk 31 januari")
+    t.add("besluit heroverweging na 24 maart", c.decision_late, "uiterlijk 24 maart")
+    t.add("definitief advies na 24 maart", c.final_late, "uiterlijk 24 maart")
+    t.add(
+        "heroverweging beslist zonder gesprek met ouders",
+        c.talk_not_held,
+        "gesprek gevoerd of ouders zien ervan af",
+    )
+    t.add("voorlopig advies niet aan DUO geleverd", c.provisional_not_registered, "0")
+    t.add("definitief advies niet aan DUO geleverd", c.final_not_registered, "0")
+    items = TableBuilder(
+        f"Open punten (stand op {r.today.strftime('%d-%m-%Y')})",
+        ("Wat", "Wie moet handelen", "Uiterlijk", "Leerlingen", "Termijn verstreken"),
+        key="open_punten",
+        note="DUO: binnen twee weken na het advies.",
+    )
+    for item in r.open_items:
+        due = item.due.strftime("%d-%m-%Y") if item.due else "binnen twee weken na het advies"
+        overdue = "ja" if item.overdue_on(r.today) else "nee"
+        items.add(item.label, item.who, due, item.pupils, overdue if item.due else "")
+    return [t.build(), items.build()]
+
+
+def _distribution(
+    title: str,
+    key: str,
+    facts: Sequence[PupilFacts],
+    advice_of: Callable[[PupilFacts], SchoolAdvice | None],
+) -> ReportTable:
+    t = TableBuilder(title, ("Klas", *LEVELS, NOT_YET, TOTAL), key=key)
+    classes = sorted({f.class_name for f in facts})
+    for name in (*classes, TOTAL):
+        mine = [f for f in facts if name in (TOTAL, f.class_name)]
+        cells: list[Value | Figure] = [name if name else "(geen klas)"]
+        for column in (*LEVELS, NOT_YET):
+            cells.append(
+                Figure.of(
+                    f.pupil_id
+                    for f in mine
+                    if (level(a) if (a := advice_of(f)) is not None else NOT_YET) == column
+                )
+            )
+        cells.append(Figure.of(f.pupil_id for f in mine))
+        t.add(*cells)
+    return t.build()
+
+
+def _shown(figure: Figure) -> Value | Figure:
+    return SUPPRESSED if figure.count < MIN_GROUP else figure
+
+
+def _share(part: Figure, whole: Figure) -> Value:
+    """A share is shown only when its part and its whole are both five pupils or more (else
+    the share would give the small number away)."""
+    small = part.count < MIN_GROUP or whole.count < MIN_GROUP
+    return SUPPRESSED if small else percent(part.count, whole.count)
+
+
+GROUP_COLUMNS = (
+    "Groep",
+    "Leerlingen",
+    "Met toetsadvies",
+    "Toetsadvies hoger",
+    "% hoger",
+    "Bijgesteld",
+    "% bijgesteld",
+    "Gem. verschil toets − voorlopig (halve stappen)",
+)
+
+
+def group_cells(g: GroupFigures) -> tuple[Value | Figure, ...]:
+    """A group's row: any count under five, any share of or over fewer than five pupils, and
+    any mean over fewer than five, is "< 5" (never the number)."""
+    gap: Value = SUPPRESSED if g.gap_pupils < MIN_GROUP else g.mean_gap
+    if g.suppressed:
+        return (
+            g.label,
+            SUPPRESSED,
+            SUPPRESSED,
+            SUPPRESSED,
+            SUPPRESSED,
+            SUPPRESSED,
+            SUPPRESSED,
+            SUPPRESSED,
+        )
+    return (
+        g.label,
+        g.pupils,
+        _shown(g.with_test),
+        _shown(g.test_higher),
+        _share(g.test_higher, g.with_test),
+        _shown(g.raised),
+        _share(g.raised, g.test_higher),
+        gap,
+    )
+
+
+def _equal_chances(r: SchoolReport) -> list[ReportTable]:
+    t = TableBuilder(
+        "Gelijke kansen",
+        GROUP_COLUMNS,
+        key="gelijke_kansen",
+        note="Per kenmerk dat de school vastlegt. Groepen, aantallen en percentages van of over "
+        "minder dan 5 leerlingen worden niet getoond (< 5). Verschil: toetsadvies min voorlopig "
+        "advies in halve stappen.",
+    )
+    for g in r.equal_chances:
+        t.add(*group_cells(g))
+    national = TableBuilder(
+        "Landelijke cijfers",
+        ("Cijfer", "Groep", "Landelijk", "Jaar", "Benadering", "Bron"),
+        key="landelijk",
+        note="Uit service/reports/data/national.csv; bronnen in data/SOURCE.md.",
+    )
+    for n in national_figures():
+        national.add(n.indicator, n.group, n.value, n.year, n.approximate, n.source)
+    return [t.build(), national.build()]
+
+
+def school_tables(r: SchoolReport) -> list[ReportTable]:
+    facts = r.facts
+    return [
+        _overview(r),
+        _cross(
+            "Voorlopig advies × toetsadvies",
+            "kruistabel_voorlopig",
+            facts,
+            lambda f: f.provisional,
+            "Leerlingen met een voorlopig advies; met lwoo telt op het eigen niveau.",
+        ),
+        _cross(
+            "Definitief advies × toetsadvies",
+            "kruistabel_definitief",
+            facts,
+            lambda f: f.final,
+            "Leerlingen met een definitief advies.",
+        ),
+        *_heroverwegingen(r),
+        *_compliance(r),
+        _distribution(
+            "Voorlopig advies per klas", "verdeling_voorlopig", facts, lambda f: f.provisional
+        ),
+        _distribution(
+            "Definitief advies per klas", "verdeling_definitief", facts, lambda f: f.final
+        ),
+        *_equal_chances(r),
+    ]
+
+
+def key_figures(r: SchoolReport) -> list[tuple[str, Figure]]:
+    """The figures compared side by side (schools, or years)."""
+    h, c = r.heroverwegingen, r.compliance
+    return [
+        ("groep 8 (op school)", r.pupils),
+        ("vertrokken", r.left),
+        ("vrijgesteld", r.exempt),
+        ("voorlopig advies gegeven", r.provisional_given),
+        ("toetsadvies ontvangen", r.test_received),
+        ("toetsadvies hoger dan voorlopig", r.equal_chances[0].test_higher),
+        ("heroverweging nodig", h.required),
+        ("volledig bijgesteld", h.raised_fully),
+        ("gedeeltelijk bijgesteld", h.raised_partly),
+        ("gehandhaafd", h.kept),
+        ("nog niet beslist", h.undecided),
+        ("definitief advies gegeven", r.final_given),
+        ("voorlopig advies vóór de wettelijke periode", c.provisional_early),
+        ("voorlopig advies te laat", c.provisional_late),
+        ("besluit heroverweging na 24 maart", c.decision_late),
+        ("definitief advies na 24 maart", c.final_late),
+        ("heroverweging beslist zonder gesprek met ouders", c.talk_not_held),
+        ("voorlopig advies niet aan DUO geleverd", c.provisional_not_registered),
+        ("definitief advies niet aan DUO geleverd", c.final_not_registered),
+    ]
+
+
+def _side_by_side(
+    title: str, key: str, first: str, reports: Sequence[SchoolReport], heads: Sequence[str]
+) -> ReportTable:
+    t = TableBuilder(title, (first, *heads), key=key)
+    columns = [key_figures(r) for r in reports]
+    for index, (label, _) in enumerate(columns[0] if columns else []):
+        t.add(label, *(figures[index][1] for figures in columns))
+    return t.build()
+
+
+def board_tables(board: BoardReport) -> list[ReportTable]:
+    reports = (*board.schools, board.total)
+    heads = [r.school_name for r in board.schools] + [TOTAL]
+    comparison = _side_by_side(
+        f"Scholen naast elkaar, {board.school_year}", "vergelijking", "Cijfer", reports, heads
+    )
+    return [comparison, *school_tables(board.total)]
+
+
+def years_tables(reports: Sequence[SchoolReport]) -> list[ReportTable]:
+    heads = [r.school_year for r in reports]
+    key = _side_by_side("Kerncijfers per schooljaar", "jaren", "Cijfer", reports, heads)
+    t = TableBuilder(
+        "Definitief advies per schooljaar",
+        ("Schooljaar", *LEVELS, NOT_YET, TOTAL),
+        key="jaren_definitief",
+    )
+    for r in reports:
+        cells: list[Value | Figure] = [r.school_year]
+        for column in (*LEVELS, NOT_YET):
+            cells.append(
+                Figure.of(
+                    f.pupil_id
+                    for f in r.facts
+                    if (level(f.final) if f.final is not None else NOT_YET) == column
+                )
+            )
+        cells.append(r.pupils)
+        t.add(*cells)
+    return [key, t.build()]
