@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 
 from service.accounts.access import WRITERS, sees_pupil, sees_school
 from service.accounts.roles import Principal, Role
@@ -29,6 +30,8 @@ from service.api.deps import ContainerDep
 from service.bootstrap import Container
 from service.scheduling import availability, views
 from service.scheduling.requests import RECONSIDERATION_ROUND
+from service.store.engine import single_statements
+from service.store.schema import user_schools, users
 from service.web.pages import DUTCH, page, signed_in
 from workflows.conversations import TalkKind, TalkStatus
 
@@ -319,18 +322,31 @@ class Person:
 
 
 def staff_of(container: Container, school_id: str) -> list[Person]:
-    """The school's active teachers, IB and directie, for the 'wie' choice."""
+    """The school's active teachers, IB and directie, for the 'wie' choice (one query on the
+    school's own accounts)."""
+    query = (
+        select(users.c.id, users.c.name, users.c.role, user_schools.c.class_name)
+        .join(user_schools, user_schools.c.user_id == users.c.id)
+        .where(
+            user_schools.c.school_id == school_id,
+            users.c.active.is_(True),
+            users.c.role.in_([r.value for r in STAFF_ROLES]),
+        )
+    )
+    with single_statements(container.engine).connect() as conn:
+        found = conn.execute(query).all()
+    classes: dict[str, list[str]] = {}
+    accounts: dict[str, tuple[str, Role]] = {}
+    for row in found:
+        accounts[row.id] = (row.name, Role(row.role))
+        classes.setdefault(row.id, [])
+        if row.class_name:
+            classes[row.id].append(row.class_name)
     people = []
-    for account in container.accounts.accounts():
-        who = account.principal
-        if not account.active or who.role not in STAFF_ROLES:
-            continue
-        scopes = [s for s in who.scopes if s.school_id == school_id]
-        if not scopes:
-            continue
-        classes = sorted(s.class_name for s in scopes if s.class_name)
-        what = f"klas {', '.join(classes)}" if classes else who.role.label
-        people.append(Person(who.user_id, f"{who.name} ({what})", who.name))
+    for user_id, (name, role) in accounts.items():
+        mine = sorted(classes[user_id])
+        what = f"klas {', '.join(mine)}" if mine else role.label
+        people.append(Person(user_id, f"{name} ({what})", name))
     return sorted(people, key=lambda p: p.label.casefold())
 
 
