@@ -184,8 +184,13 @@ def prepare(
             stages[2] = stages[2] or bool(starts_in(spans, duration, step))
             spans = subtract(spans, calendars.blocked(attend, room, request.family))
             by_day: dict[date, list[int]] = defaultdict(list)
-            for start in starts_in(spans, duration, step):
-                by_day[local_day(start, zone)].append(start)
+            for span in spans:
+                starts = starts_in([span], duration, step)
+                if starts and local_day(starts[0], zone) == local_day(starts[-1], zone):
+                    by_day[local_day(starts[0], zone)].extend(starts)  # the usual: one day
+                    continue
+                for start in starts:
+                    by_day[local_day(start, zone)].append(start)
             options.extend(
                 Option(attend, room, day, tuple(starts)) for day, starts in sorted(by_day.items())
             )

@@ -1,6 +1,7 @@
 """`plan`: requests + availability + fixed bookings -> a plan, and for every request that does
 not fit, the reason in Dutch. First a greedy plan; then CP-SAT, hinted with it, places as many
-as it can and then lowers the soft costs with that many placed. The result is checked against
+as it can and then lowers the soft costs with that many placed (one model for a small plan, a
+local search per staff member for a large one, see `local`). The result is checked against
 every hard rule once more (the same `check` as manual planning); should a solver plan ever fail
 that, the greedy plan is returned. Pure and deterministic: the same input gives the same plan.
 """
