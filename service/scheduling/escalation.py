@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, select
@@ -61,6 +62,7 @@ def fan_out_escalation(
                 "class_name": pupil.class_name if pupil else "",
                 "school_name": school.name if school else "",
                 "kind": row.kind.label,
+                "round": row.round_key,
                 "code": data["code"],
                 "message": data["message"],
                 "deadline": row.deadline.isoformat(),
@@ -133,6 +135,8 @@ def escalation_mail(payload: dict[str, Any], public_url: str) -> tuple[str, str]
         f"Het gesprek moet uiterlijk {last_day:%d-%m-%Y} gevoerd zijn. Kijk wat er nodig is "
         "(bijvoorbeeld meer beschikbaarheid, of de ouders bellen).\n\n"
         f"Gesprekken in gevaar (na inloggen):\n{base}/gesprekken/risico\n"
+        f"Beschikbaarheid van de leerkrachten:\n{base}/beschikbaarheid?ronde="
+        f"{quote(payload.get('round') or 'reconsideration')}\n"
         f"De leerling:\n{base}/leerlingen/{payload['pupil_id']}\n\n"
         "U krijgt dit bericht als directie van de school. De naam van de leerling staat bewust "
         "niet in deze e-mail.\n\n"
