@@ -43,6 +43,7 @@ from service.web import availability as web_availability
 from service.web import beheer as web_beheer
 from service.web import calendar as web_calendar
 from service.web import commands as web_commands
+from service.web import dossier as web_dossier
 from service.web import grid as web_grid
 from service.web import invitations as web_invitations
 from service.web import parents as web_parents
@@ -135,6 +136,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(home.router)
     app.include_router(classes.router)
     app.include_router(pupil.router)
+    app.include_router(web_dossier.router)
     app.mount("/static", assets.static_files(), name="static")
     app.include_router(deliveries.router)
     app.include_router(web_beheer.router)
