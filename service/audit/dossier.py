@@ -9,7 +9,8 @@ parents), the toets results with their delivery, and two integrity lines: the la
 the whole hash chain (`service.audit.integrity.status`) and this pupil's own events checked now
 (each stored hash recomputed from the event and the hash before it, each stream's versions
 without a hole). Describing a trajectory fact and naming an account is the timeline's job; the
-web edge passes both in (`lines`, `person`) so this capability does not import an edge.
+web edge passes both in (`lines`, and `person`: the timeline's naming plus the system's own
+actors), so this capability does not import an edge.
 """
 
 from __future__ import annotations
@@ -56,10 +57,6 @@ class Line(Protocol):
     def why(self) -> str | None: ...
     @property
     def flag(self) -> str | None: ...
-    @property
-    def who(self) -> str: ...
-    @property
-    def role(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -303,11 +300,11 @@ def assemble(
     deliveries: list[Delivery] = []
     for (stored, event), line in zip(trail, lines, strict=True):
         last[type(event)] = stored
-        facts.append(_fact(stored, line, None))
+        who, role = person(
+            str(stored.metadata.get("actor", "")), str(stored.metadata.get("role", ""))
+        )
+        facts.append(_fact(stored, line, who, role))
         if isinstance(event, ev.TestResultReceived):
-            who, role = person(
-                str(stored.metadata.get("actor", "")), str(stored.metadata.get("role", ""))
-            )
             receipt = stored.metadata.get("delivery")
             number = (
                 int(receipt) if isinstance(receipt, int | str) and str(receipt).isdigit() else None
@@ -414,7 +411,7 @@ def assemble(
     )
 
 
-def _fact(stored: StoredEvent, line: Line, talk: str | None) -> Fact:
+def _fact(stored: StoredEvent, line: Line, who: str, role: str) -> Fact:
     return Fact(
         stored.position,
         stored.recorded_at,
@@ -423,9 +420,9 @@ def _fact(stored: StoredEvent, line: Line, talk: str | None) -> Fact:
         line.details,
         line.why,
         line.flag,
-        line.who,
-        line.role,
-        talk,
+        who,
+        role,
+        None,
         True,
     )
 
