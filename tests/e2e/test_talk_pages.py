@@ -260,7 +260,7 @@ def test_moving_by_form_stores_the_new_time_and_a_double_booking_is_refused_with
         assert moved.status_code == 303
         assert moved.headers["location"] == f"/gesprekken?week={WEEK}&verzet={noor_talk}"
         week = juf.get(moved.headers["location"])
-        assert "staat nu op woensdag 18-03-2026 om 09:15–09:45" in text_of(week.text)
+        assert "staat nu op woensdag 18-03-2026 van 09:15 tot 09:45" in text_of(week.text)
 
         stale = juf.post(  # the form of before the move
             f"/gesprekken/{noor_talk}/verzetten",
