@@ -47,6 +47,7 @@ from service.web import dossier as web_dossier
 from service.web import grid as web_grid
 from service.web import invitations as web_invitations
 from service.web import parents as web_parents
+from service.web import reports as web_reports
 from service.web import rollover as web_rollover
 from service.web import settings as web_settings
 from service.web import talks as web_talks
@@ -137,6 +138,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(classes.router)
     app.include_router(pupil.router)
     app.include_router(web_dossier.router)
+    app.include_router(web_reports.router)
     app.mount("/static", assets.static_files(), name="static")
     app.include_router(deliveries.router)
     app.include_router(web_beheer.router)

@@ -319,3 +319,13 @@ def side_by_side_chart(
     ]
     groups = [table.columns[c] for c in schools]
     return grouped_bars(chart_id, title, groups, series, intro=intro)
+
+
+def total_row_chart(chart_id: str, title: str, table: ReportTable, *, intro: str = "") -> Markup:
+    """A bar per column of `table`'s 'totaal' row (its first and last column left out): the
+    distribution of an advice over the levels, all classes together."""
+    columns = range(1, len(table.columns) - 1)
+    row = next((r for r in table.rows if r[0] == "totaal"), None)
+    values = _ints(row, columns) if row is not None else [0] * len(columns)
+    bars = [(table.columns[c], v) for c, v in zip(columns, values, strict=True)]
+    return bar_chart(chart_id, title, bars, intro=intro)

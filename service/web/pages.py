@@ -41,6 +41,8 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/gesprekken", "Gesprekken", frozenset({Role.LEERKRACHT, *_SCHOOL_STAFF})),
     ("/gesprekken/risico", "Gesprekken in gevaar", _SCHOOL_STAFF),
     ("/toetsuitslagen", "Toetsuitslagen", frozenset({*_SCHOOL_STAFF, Role.BESTUUR})),
+    ("/rapportage", "Rapportage", _SCHOOL_STAFF),
+    ("/bestuur", "Rapportage", frozenset({Role.BESTUUR})),
     ("/import", "Importeren", _SCHOOL_STAFF),
     ("/jaarovergang", "Jaarovergang", _SCHOOL_STAFF),
     ("/instellingen", "Instellingen", frozenset({Role.DIRECTIE, Role.IB, Role.BESTUUR})),

@@ -1,0 +1,203 @@
+"""What the report pages show, built from the report's `ReportTable`s: sections with a chart
+(server-rendered SVG, `service.reports.charts`) beside each table, every cell as text in Dutch
+(a decimal comma, "–" for not applicable) and, where the page may name pupils, a link from each
+figure to the pupils behind it (`/rapportage/leerlingen?...`). Shared by the school report
+(`/rapportage`), the board's (`/bestuur`) and their print versions (the PDF).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from markupsafe import Markup
+
+from service.reports import charts
+from service.reports.table import ReportTable, Value
+
+HEROVERWEGING_OUTCOMES = (
+    "volledig bijgesteld",
+    "gedeeltelijk bijgesteld",
+    "gehandhaafd",
+    "nog niet beslist",
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    href: str | None = None
+    header: bool = False
+    number: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    note: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    csv_href: str
+
+
+@dataclass(frozen=True)
+class Item:
+    table: Table
+    chart: Markup | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    heading: str
+    intro: str = ""
+    items: list[Item] = field(default_factory=list)
+
+
+def text_of(value: Value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return str(value)
+
+
+Drill = Callable[[ReportTable, int, int], str] | None
+
+
+def view_table(table: ReportTable, drill: Drill, csv_href: str) -> Table:
+    """The table as the page shows it; a figure with pupils behind it links to them (`drill`)."""
+    rows = []
+    for r, row in enumerate(table.rows):
+        cells = []
+        for c, value in enumerate(row):
+            has_pupils = bool(table.pupils.get((r, c)))
+            cells.append(
+                Cell(
+                    text_of(value),
+                    href=drill(table, r, c) if drill is not None and has_pupils else None,
+                    header=c == 0,
+                    number=isinstance(value, int | float) or value == "< 5",
+                )
+            )
+        rows.append(tuple(cells))
+    return Table(table.key, table.title, table.note, table.columns, tuple(rows), csv_href)
+
+
+def drill_href(base: str, params: dict[str, str]) -> Drill:
+    def href(table: ReportTable, r: int, c: int) -> str:
+        query = {**params, "tabel": table.key, "rij": str(r), "kolom": str(c)}
+        return f"{base}?{urlencode(query)}"
+
+    return href
+
+
+def _chart(key: str, table: ReportTable) -> Markup | None:
+    """The chart drawn beside a table, for the tables that have one."""
+    if key.startswith("kruistabel"):
+        return charts.cross_grid(
+            f"grafiek-{key}",
+            table,
+            intro="Elk vak telt de leerlingen met dit advies en dit toetsadvies; "
+            "donkerder is meer.",
+        )
+    if key == "heroverwegingen":
+        return charts.rows_chart(
+            "grafiek-heroverwegingen",
+            "Uitkomst van de heroverwegingen",
+            table,
+            HEROVERWEGING_OUTCOMES,
+            intro="Leerlingen per uitkomst van de heroverweging.",
+        )
+    if key.startswith("verdeling"):
+        return charts.total_row_chart(
+            f"grafiek-{key}",
+            f"{table.title.replace(' per klas', '')}, alle klassen samen",
+            table,
+            intro="Leerlingen per adviesniveau, alle klassen samen.",
+        )
+    if key == "vergelijking":
+        return charts.side_by_side_chart(
+            "grafiek-vergelijking",
+            "Uitkomst van de heroverwegingen per school",
+            table,
+            HEROVERWEGING_OUTCOMES,
+            intro="Per school het aantal leerlingen per uitkomst van de heroverweging.",
+        )
+    return None
+
+
+# (section id, heading, intro, table keys) in page order
+SECTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    (
+        "vergelijking",
+        "Scholen naast elkaar",
+        "De kerncijfers van de gekozen scholen, en alle gekozen scholen samen.",
+        ("vergelijking",),
+    ),
+    ("overzicht", "Overzicht", "", ("overzicht",)),
+    (
+        "kruistabel",
+        "Advies en toetsadvies",
+        "Hoe het schooladvies en het toetsadvies zich tot elkaar verhouden.",
+        ("kruistabel_definitief", "kruistabel_voorlopig"),
+    ),
+    (
+        "heroverwegingen",
+        "Heroverwegingen",
+        "Wat de school besloot als het toetsadvies hoger uitviel, met de redenen.",
+        ("heroverwegingen", "redenen"),
+    ),
+    (
+        "naleving",
+        "Naleving en open punten",
+        "Wat niet op tijd of niet volledig gebeurde, en wat vóór 24 maart nog moet (met wie "
+        "moet handelen).",
+        ("naleving", "open_punten"),
+    ),
+    (
+        "verdeling",
+        "Verdeling van het advies per klas",
+        "",
+        ("verdeling_definitief", "verdeling_voorlopig"),
+    ),
+    (
+        "gelijke-kansen",
+        "Gelijke kansen",
+        "Per groep leerlingen: hoe vaak het toetsadvies hoger was en het advies werd "
+        "bijgesteld. Groepen van minder dan vijf leerlingen staan er als “< 5”.",
+        ("gelijke_kansen", "landelijk"),
+    ),
+    (
+        "jaren",
+        "Over de jaren",
+        "De kerncijfers en het definitief advies per schooljaar.",
+        ("jaren", "jaren_definitief"),
+    ),
+)
+
+
+def sections(
+    tables: Sequence[ReportTable],
+    drill: Drill,
+    csv_href: Callable[[str], str],
+    *,
+    with_charts: bool = True,
+) -> list[Section]:
+    """The page's sections holding these tables (a section none of them is in is left out)."""
+    by_key = {t.key: t for t in tables}
+    found = []
+    for sid, heading, intro, keys in SECTIONS:
+        items = [
+            Item(
+                view_table(by_key[k], drill, csv_href(k)),
+                _chart(k, by_key[k]) if with_charts else None,
+            )
+            for k in keys
+            if k in by_key
+        ]
+        if items:
+            found.append(Section(sid, heading, intro, items))
+    return found
