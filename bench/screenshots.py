@@ -157,7 +157,7 @@ def prepare(served: Served) -> str:
         "7003;Julia;;Vos;7;7A\n7004;Finn;de;Graaf;7;7A\n",
         encoding="utf-8",
     )
-    served.cli("import", "pupils", str(groep7), "--school", DEMO_SCHOOL.brin)
+    served.cli("import", "pupils", str(groep7), "--school", DEMO_SCHOOL.brin, "--as", IB)
     provider = mandated_provider(served, DEMO_SCHOOL.brin, DEMO_EDU_TO, DEMO_OIN)
     status = provider.deliver(NOOR, "vwo")
     if status != 202:

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.accounts.cli import clients_app, users_app
 from service.api.nodelay import NoDelayH11Protocol
@@ -31,10 +32,12 @@ from service.audit.verify import count_events, verify
 from service.bootstrap import system_clock
 from service.clitools import configure_logging as _configure_logging
 from service.clitools import container as _container
+from service.clitools import database_error
 from service.clitools import fail as _fail
 from service.clitools import progress as _progress
 from service.clitools import require_schema as _require_schema
 from service.clitools import settings as _settings
+from service.dbfaults import is_driver_error
 from service.imports.cli import import_app
 from service.projections.rebuild import NAMES, rebuild
 from service.schools.cli import schools_app
@@ -176,7 +179,14 @@ def verify_command(
         with _progress("controleren", count_events(container.engine)) as advance:
             report = verify(container.store, anchors=given + kept.anchors, progress=advance)
         # stored for the pages' integrity line; without the anchor file it can only find a break
-        record_check(container.engine, report, container.clock(), full=not no_anchor, source="cli")
+        try:
+            record_check(
+                container.engine, report, container.clock(), full=not no_anchor, source="cli"
+            )
+        except Exception as error:  # a full disk: the check itself still counts
+            if not isinstance(error, SQLAlchemyError) and not is_driver_error(error):
+                raise
+            print(f"warning: the result was not stored: {database_error(error)}", file=sys.stderr)
     if no_anchor:
         print("anchors: the anchor file was not read (--no-anchor)", file=sys.stderr)
     elif not kept.anchors:

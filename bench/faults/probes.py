@@ -416,7 +416,7 @@ def import_kill(env: Env, pupils_n: int = 400) -> Row:
     pupils = env.advised(pupils_n)
     csv = env.svc.workdir / f"uitslagen-{uuid.uuid4().hex[:6]}.csv"
     csv.write_text("leerling;toetsadvies\n" + "".join(f"{p};havo/vwo\n" for p in pupils))
-    args = ["import", "results", str(csv), "--school", BRIN, "--test", "IEP"]
+    args = ["import", "results", str(csv), "--school", BRIN, "--test", "IEP", "--as", IB]
     started = time.monotonic()
     dry = env.svc.cli(*args, "--dry-run")
     dry_s = time.monotonic() - started
@@ -850,7 +850,7 @@ def _while_full(env: Env, row: Row, answers: list[Attempt], csv: Path) -> None:
     is_json = health.headers.get("content-type", "").endswith("json")
     status = health.json().get("status") if is_json else None
     row.figures["health_full"] = f"{health.status_code} {status or ''}".strip()
-    imported = svc.cli("import", "pupils", str(csv), "--school", BRIN)
+    imported = svc.cli("import", "pupils", str(csv), "--school", BRIN, "--as", IB)
     stderr_lines = [line for line in imported.stderr.splitlines() if line.strip()]
     row.figures["import_full"] = f"exit {imported.returncode}, {len(stderr_lines)} line(s)"
     verified = svc.cli("verify")
@@ -892,7 +892,7 @@ def _after_freeing(env: Env, row: Row, again: list[Command], csv: Path) -> None:
             f"/health stayed 503 for {waited:.0f} s after space was freed, while writes "
             "already succeeded"
         )
-    imported = svc.cli("import", "pupils", str(csv), "--school", BRIN)
+    imported = svc.cli("import", "pupils", str(csv), "--school", BRIN, "--as", IB)
     row.figures["import_freed"] = f"exit {imported.returncode}"
     if not all(c.answer is not None for c in again):
         row.failures.append(f"writes after freeing space: {row.figures['writes_freed']}")

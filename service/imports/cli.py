@@ -1,8 +1,12 @@
-"""`adviestraject import …`: pupils and parents, and toets results, from CSV exports."""
+"""`adviestraject import …`: pupils and parents, and toets results, from CSV exports.
+
+The import is credited to the account named with `--as` (or ADVIESTRAJECT_ACTOR): an active
+intern begeleider or directie member of the schools in the file, as on the web's upload page.
+Imports before this were credited to `import:<OS user>`; those events keep that actor.
+"""
 
 from __future__ import annotations
 
-import getpass
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -10,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from service.accounts.roles import Role
+from service.audit.cli import AsOpt, acting_account
 from service.clitools import container, fail, progress, require_schema
 from service.imports.csvfile import Field, ImportFileError, parse_mapping
 from service.imports.pupils import FIELDS as PUPIL_FIELDS
@@ -33,6 +39,7 @@ ColumnOpt = Annotated[
     typer.Option("--column", help="Koppel een veld aan een kolom: veld=Kolomnaam (herhaalbaar)"),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Alles controleren, niets opslaan")]
+IMPORTERS = frozenset({Role.IB, Role.DIRECTIE})  # as the web's upload page (service/web/uploads.py)
 
 
 def _run(
@@ -40,16 +47,24 @@ def _run(
     importer: Callable[..., ImportReport],
     fields: Sequence[Field],
     column: list[str] | None,
+    acting_as: str | None,
     **options: Any,
 ) -> None:
     """Open the database, import with a progress bar, report; exit 2 on any refusal."""
     with container() as opened:
         require_schema(opened)
+        who = acting_account(opened, acting_as, IMPORTERS, "import", options.get("school"))
         try:
             mapping = parse_mapping(column or [], fields)
             with progress(description) as advance:
                 report = importer(
-                    opened, mapping=mapping, actor=_actor(), progress=advance, **options
+                    opened,
+                    mapping=mapping,
+                    actor=who.user_id,
+                    role=who.role.value,
+                    allowed=who.school_ids,
+                    progress=advance,
+                    **options,
                 )
         except ImportFileError as error:
             raise fail(str(error)) from None
@@ -64,13 +79,6 @@ def _finish(report: ImportReport) -> None:
     print(report.summary())
 
 
-def _actor() -> str:
-    try:
-        return f"import:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name in a bare container
-        return "import"
-
-
 @import_app.command("pupils")
 def pupils_command(
     file: FileArg,
@@ -80,6 +88,7 @@ def pupils_command(
     ] = None,
     column: ColumnOpt = None,
     dry_run: DryRunOpt = False,
+    acting_as: AsOpt = None,
 ) -> None:
     """Leerlingen (groep 7 en 8) en hun ouders uit een export van de schooladministratie."""
     try:
@@ -91,6 +100,7 @@ def pupils_command(
         import_pupils,
         PUPIL_FIELDS,
         column,
+        acting_as,
         path=file,
         school=school,
         school_year=year,
@@ -108,6 +118,7 @@ def results_command(
     ] = None,
     column: ColumnOpt = None,
     dry_run: DryRunOpt = False,
+    acting_as: AsOpt = None,
 ) -> None:
     """Toetsuitslagen uit een export van de toetsaanbieder; hoger dan het voorlopig advies
     betekent meteen: heroverweging nodig."""
@@ -116,6 +127,7 @@ def results_command(
         import_results,
         RESULT_FIELDS,
         column,
+        acting_as,
         path=file,
         school=school,
         provider=test,

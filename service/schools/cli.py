@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from service.accounts.onboarding import CHAIN_CODES, SchoolInputError, add_school, check_school
+from service.accounts.roles import Role
+from service.audit.cli import AsOpt, acting_account, record_cli_reads
 from service.bootstrap import Container
 from service.chain.messages import (
     ADVICE_PATH,
@@ -162,17 +164,23 @@ SchoolYearOpt = Annotated[
 PrintOpt = Annotated[
     bool, typer.Option("--print", help="Het bericht tonen in plaats van versturen")
 ]
+# who may send (or --print) a school's pupils to its test provider: the school's staff, named with
+# --as; the pupils sent or shown go into the access log (service/audit/cli.py)
+SENDERS = frozenset({Role.IB, Role.DIRECTIE})
 
 
 @schools_app.command("send-participants")
 def send_participants_command(
-    brin: str, school_year: SchoolYearOpt = None, show: PrintOpt = False
+    brin: str, school_year: SchoolYearOpt = None, show: PrintOpt = False, acting_as: AsOpt = None
 ) -> None:
     """Send the Deelnemerslijst (the groep 8 pupils) to the school's test provider."""
     with container() as opened:
         require_schema(opened)
+        who = acting_account(opened, acting_as, SENDERS, "send or print the school's pupils", brin)
         school, year = _chain_school(opened, brin, school_year)
         found = chain_pupils(opened.engine, school.id, year)
+        what = "deelnemerslijst " + ("getoond" if show else "verstuurd")
+        record_cli_reads(opened, who, [p.id for p in found], what)
         try:
             message, left_out = participants_list(school, found, year, opened.clock())
         except InvalidMessageError as error:
@@ -188,13 +196,16 @@ def send_participants_command(
 
 @schools_app.command("send-advice")
 def send_advice_command(
-    brin: str, school_year: SchoolYearOpt = None, show: PrintOpt = False
+    brin: str, school_year: SchoolYearOpt = None, show: PrintOpt = False, acting_as: AsOpt = None
 ) -> None:
     """Send every voorlopig advies (Schooladviezenlijst) to the school's test provider."""
     with container() as opened:
         require_schema(opened)
+        who = acting_account(opened, acting_as, SENDERS, "send or print the school's pupils", brin)
         school, year = _chain_school(opened, brin, school_year)
         found = chain_pupils(opened.engine, school.id, year)
+        what = "schooladviezenlijst " + ("getoond" if show else "verstuurd")
+        record_cli_reads(opened, who, [p.id for p in found if p.provisional_advice], what)
         try:
             message = advice_list(school, found, year, opened.clock())
         except InvalidMessageError as error:

@@ -47,8 +47,9 @@ def test_the_ib_moves_a_groep_7_class_to_groep_8_in_one_action(served: Served, i
         encoding="utf-8",
     )
     served.cli(
-        "import", "pupils", str(groep7), "--school", DEMO_SCHOOL.brin, "--school-year", LAST_YEAR
-    )
+        "import", "pupils", str(groep7), "--school", DEMO_SCHOOL.brin, "--school-year", LAST_YEAR,
+        "--as", IB,
+    )  # fmt: skip
     ib.get_by_role("navigation").get_by_role("link", name="Jaarovergang").click()
     ib.wait_for_url("**/jaarovergang**")
     check(ib)

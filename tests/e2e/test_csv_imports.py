@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext, trajectory_stream
 from service.bootstrap import Container
 from service.cli import app
@@ -24,6 +25,7 @@ from workflows.scale import SchoolAdvice
 runner = CliRunner()
 YEAR = ("--school-year", "2025-2026")
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
+IMPORTER = "ib@school.nl"
 PUPILS = (
     "Leerlingnummer;Roepnaam;Tussenvoegsel;Achternaam;Groep;Klas;Naam ouder 1;E-mail ouder 1\n"
     "1001;Noor;de;Vries;8;8A;Els de Vries;els@example.nl\n"
@@ -38,6 +40,8 @@ def cli(
 ) -> Container:
     monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
     container.register.add_school(SCHOOL)
+    # the account the imports are credited to (--as)
+    container.accounts.add_user(IMPORTER, "Ilse IB", Role.IB, [Scope(SCHOOL.id)])
     clock.now = datetime(2026, 1, 10, 9, tzinfo=UTC)
     return container
 
@@ -49,7 +53,7 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> str:
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["import", *args])
+    result = runner.invoke(app, ["import", *args, "--as", IMPORTER])
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -410,6 +410,7 @@ def test_importing_pupils_on_a_full_disk_exits_2_with_one_line(
     url = sqlite_url(small_disk / "db.sqlite")
     container = opened(url, tmp_path, clock)
     container.register.add_school(SCHOOL)
+    container.accounts.add_user(IB, "Ilse IB", Role.IB, [Scope(SCHOOL.id)])
     container.close()
     rows = "".join(f"{1000 + n};Kind{n};;{'Groot' * 40};8;8A;;\n" for n in range(3000))
     csv = tmp_path / "pupils.csv"
@@ -417,7 +418,8 @@ def test_importing_pupils_on_a_full_disk_exits_2_with_one_line(
     fill(small_disk)
     monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", url)
     result = CliRunner().invoke(
-        cli_app, ["import", "pupils", str(csv), "--school", SCHOOL.brin, *SCHOOL_YEAR]
+        cli_app,
+        ["import", "pupils", str(csv), "--school", SCHOOL.brin, *SCHOOL_YEAR, "--as", IB],
     )
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("adviestraject: database error (cannot store anything")
@@ -425,3 +427,4 @@ def test_importing_pupils_on_a_full_disk_exits_2_with_one_line(
 
 
 SCHOOL_YEAR = ("--school-year", "2025-2026")
+IB = "ib@school.nl"  # the account the import is credited to

@@ -83,7 +83,11 @@ def test_a_school_added_on_the_command_line_takes_users_and_pupils(
         "5001;Fenna;van;Dijk;8;8A\n5002;Milan;;Bos;8;8A\n",
         encoding="utf-8",
     )
-    imported = runner.invoke(cli, ["import", "pupils", str(csv), "--school", "12AB"])
+    ib = ["user", "add", "ib@regenboog.nl", "--name", "Ilse IB", "--role", "ib", "--school", "12AB"]
+    assert runner.invoke(cli, ib).exit_code == 0
+    imported = runner.invoke(
+        cli, ["import", "pupils", str(csv), "--school", "12AB", "--as", "ib@regenboog.nl"]
+    )
     assert imported.exit_code == 0, imported.output
     assert "2 regels opgeslagen (2 nieuw)" in imported.output
 

@@ -176,10 +176,10 @@ def test_through_the_csv_import(
     for school in (BRON, DUIF):
         path = tmp_path / f"{school.brin}.csv"
         path.write_text("leerlingnummer,toetsadvies,datum\n1001,havo/vwo,11-03-2026\n")
-        result = CliRunner().invoke(
-            cli_app,
-            ["import", "results", str(path), "--school", school.brin, "--test", "ROUTE 8"],
-        )
+        ib = f"ib@{school.brin.lower()}.nl"  # the account the import is credited to
+        container.accounts.add_user(ib, "Ilse IB", Role.IB, [Scope(school.id)])
+        args = ["import", "results", str(path), "--school", school.brin, "--test", "ROUTE 8"]
+        result = CliRunner().invoke(cli_app, [*args, "--as", ib])
         assert result.exit_code == 0, result.stderr
         assert "1 heroverweging nodig" in result.stdout
     assert_each_school_followed_its_own_policy(container, clock, schools, pupils)

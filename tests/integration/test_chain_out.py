@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext
 from service.bootstrap import Container, bootstrap
 from service.chain.messages import group_id
@@ -265,10 +266,17 @@ def test_a_school_without_a_chain_link_sends_nothing(chain: Container, provider:
     assert provider.received == []
 
 
+def acting_ib(chain: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line acts for the school's intern begeleider (ADVIESTRAJECT_ACTOR)."""
+    chain.accounts.add_user("ib@school.nl", "Ilse IB", Role.IB, [Scope(SCHOOL.id)])
+    monkeypatch.setenv("ADVIESTRAJECT_ACTOR", "ib@school.nl")
+
+
 def test_the_command_line_sends_the_deelnemerslijst_and_names_who_is_left_out(
     chain: Container, provider: Provider, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
+    acting_ib(chain, monkeypatch)
     monkeypatch.setenv("ADVIESTRAJECT_CHAIN_TOKEN", "keten-geheim")
     args = ["school", "send-participants", "01AA", "--school-year", "2025-2026"]
     result = runner.invoke(app, args)
@@ -301,6 +309,7 @@ def test_a_group_has_the_same_meaningless_id_in_every_message_of_the_school_year
     chain: Container, provider: Provider, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
+    acting_ib(chain, monkeypatch)
     one_by_one = {
         body["deelnemers"][0]["roepnaam"]: body["deelnemers"][0]["groep"]
         for *_, body in provider.imported
@@ -319,6 +328,7 @@ def test_the_command_line_sends_every_advice_and_says_so_when_the_provider_is_do
     chain: Container, provider: Provider, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
+    acting_ib(chain, monkeypatch)
     give(chain, "1", SchoolAdvice.HAVO)
     give(chain, "2", SchoolAdvice.VMBO_KB)
     args = ["school", "send-advice", "01AA", "--school-year", "2025-2026"]
