@@ -183,7 +183,10 @@ class Dossier:
         return f"{whole} · feiten van deze leerling nagerekend: {own}"
 
 
-_NOTICE_WHAT = {"reconsideration_required": "heroverweging nodig (e-mail met link)"}
+_MAIL_WHAT = {
+    "mail_notice": "heroverweging nodig (e-mail met link)",
+    "talk_escalation_mail": "gesprek in gevaar (waarschuwing)",
+}
 
 
 def check_pupil_chain(engine: Engine, stored: Sequence[StoredEvent], now: datetime) -> PupilChain:
@@ -221,20 +224,29 @@ def _parents_of(engine: Engine, pupil_id: str) -> dict[str, str]:
         return {r.id: r.name for r in rows}
 
 
-def _notices(engine: Engine, pupil_id: str) -> list[Informed]:
-    """The e-mails to staff about this pupil (topic `mail_notice`), sent or waiting."""
+def _mails(engine: Engine, pupil_id: str, talk_ids: Sequence[str]) -> list[Informed]:
+    """The e-mails to staff about this pupil, sent or waiting: the notices (topic
+    `mail_notice` on the trajectory) and directie warned about a talk (`talk_escalation_mail`)."""
+    streams = [trajectory_stream(pupil_id), *(talk_stream(t) for t in talk_ids)]
     query = (
-        select(outbox.c.payload, outbox.c.created_at, outbox.c.done_at, outbox.c.failed_at)
-        .where(outbox.c.stream_id == trajectory_stream(pupil_id))
-        .where(outbox.c.topic == "mail_notice")
+        select(
+            outbox.c.topic,
+            outbox.c.payload,
+            outbox.c.created_at,
+            outbox.c.done_at,
+            outbox.c.failed_at,
+        )
+        .where(outbox.c.stream_id.in_(streams))
+        .where(outbox.c.topic.in_(list(_MAIL_WHAT)))
         .order_by(outbox.c.id)
     )
     found = []
     with single_statements(engine).connect() as conn:
         for r in conn.execute(query):
             payload = r.payload or {}
+            default = "directie" if r.topic == "talk_escalation_mail" else ""
             try:
-                role = Role(payload.get("role") or "").label
+                role = Role(payload.get("role") or default).label
             except ValueError:
                 role = "vast adres van de school"
             state = "verzonden" if r.done_at else "mislukt" if r.failed_at else "wacht"
@@ -244,7 +256,7 @@ def _notices(engine: Engine, pupil_id: str) -> list[Informed]:
                     payload.get("name") or payload.get("to") or "",
                     role,
                     "e-mail",
-                    _NOTICE_WHAT.get(payload.get("notice", ""), payload.get("notice", "")),
+                    _MAIL_WHAT[r.topic],
                     state,
                 )
             )
@@ -337,8 +349,9 @@ def assemble(
         return person(actor, role)
 
     talks: list[TalkSummary] = []
-    informed = _notices(engine, pupil_id)
-    for row in reversed(views.for_pupil(engine, pupil_id)):
+    rows = list(reversed(views.for_pupil(engine, pupil_id)))
+    informed = _mails(engine, pupil_id, [r.talk_id for r in rows])
+    for row in rows:
         stored_talk = store.read_stream(talk_stream(row.talk_id))
         key = None
         if sealing.needs_key(stored_talk):

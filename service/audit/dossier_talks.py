@@ -140,7 +140,8 @@ class Informed:
 
 
 def informed_by_talk(event: Event, parent: Callable[[str | None], str]) -> Informed | None:
-    """Who a talk event says was informed (an invitation to a parent, directie warned)."""
+    """Who a talk event says was informed: a parent sent an invitation (directie's warnings are
+    read from their e-mails in the outbox, which name each person)."""
     if isinstance(event, te.InvitationSent):
         return Informed(
             event.sent_on,
@@ -150,6 +151,4 @@ def informed_by_talk(event: Event, parent: Callable[[str | None], str]) -> Infor
             _INVITATION[event.kind].lower() + " voor het gesprek",
             "verzonden",
         )
-    if isinstance(event, te.TalkEscalated):
-        return Informed(event.on, "directie", "directie", "e-mail", "gesprek in gevaar", "gemeld")
     return None

@@ -29,6 +29,7 @@ from service.bootstrap import Container
 from service.intake.processing import process_pending
 from service.intake.standard import example
 from service.scheduling import availability, views
+from service.scheduling.loop import TalkRounds
 from service.schools.register import Pupil
 from service.shared.context import Actor, CommandContext
 from service.store.schema import events, parents
@@ -36,6 +37,7 @@ from tests.conftest import Clock
 from tests.e2e.intake import SCHOOL, URL, provider_client
 from workflows.availability import PublishedWindow
 from workflows.commands import EnrolPupil, GiveFinalAdvice, GiveProvisionalAdvice, RaiseAdvice
+from workflows.conversations import TalkStatus
 from workflows.enums import ConversationParty
 from workflows.scale import SchoolAdvice
 
@@ -96,11 +98,12 @@ def work_outbox(container: Container) -> None:
         pass
 
 
-@pytest.fixture
-def full_path(container: Container, clock: Clock) -> Path8A:
-    """Noor de Vries of 8A: havo in January, IEP's vwo delivered in March, the heroverweging
-    talk planned by the planner in the juf's hours, the mother invited, accepting and giving her
-    view, the talk held, the advice raised fully to vwo with the juf's motivation."""
+def noor_with_a_higher_result(
+    container: Container, clock: Clock, *, juf_publishes: bool
+) -> tuple[str, str, dict[str, str]]:
+    """Noor de Vries of 8A with her mother: havo in January, IEP's vwo delivered on 10 March
+    (so a heroverweging and its talk); the juf's hours on 17 March published or not. Returns
+    the pupil id, the mother's parent id and the user ids by short name."""
     with provider_client(container, clock) as provider:  # adds the school; 10 March
         users = {}
         for short, (email, name, role, klas) in NAMES.items():
@@ -108,7 +111,6 @@ def full_path(container: Container, clock: Clock) -> Path8A:
                 email, name, role, [Scope(SCHOOL.id, klas)], PASSWORD
             )
             users[short] = account.user_id
-        juf = Actor(users["juf"], "leerkracht")
         pupil = str(uuid.uuid4())
         container.register.add_pupil(Pupil(pupil, SCHOOL.id, "Noor", "de Vries", "8A"))
         mother = str(uuid.uuid4())
@@ -130,23 +132,34 @@ def full_path(container: Container, clock: Clock) -> Path8A:
         container.trajectories.execute(
             key,
             GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15)),
-            CommandContext(actor=juf),
+            CommandContext(actor=Actor(users["juf"], "leerkracht")),
         )
-        availability.publish(
-            container.store,
-            clock,
-            SCHOOL.id,
-            users["juf"],
-            "reconsideration",
-            [PublishedWindow(at(3, 17, 14), at(3, 17, 17), "lokaal 8A")],
-            actor=users["juf"],
-            actor_name="Juf Anna",
-            role="leerkracht",
-        )
+        if juf_publishes:
+            availability.publish(
+                container.store,
+                clock,
+                SCHOOL.id,
+                users["juf"],
+                "reconsideration",
+                [PublishedWindow(at(3, 17, 14), at(3, 17, 17), "lokaal 8A")],
+                actor=users["juf"],
+                actor_name="Juf Anna",
+                role="leerkracht",
+            )
         clock.now = at(3, 10, 10, 30)  # within the provider's token's hour
         assert provider.post(URL, json=delivery(pupil, "vwo")).status_code == 202
         assert process_pending(container) == 1
-    work_outbox(container)  # the notices to the juf and IB, the talk planned, the invitation
+    work_outbox(container)  # the notices to the juf and IB, the talk requested (and planned)
+    return pupil, mother, users
+
+
+@pytest.fixture
+def full_path(container: Container, clock: Clock) -> Path8A:
+    """Noor's whole path: the heroverweging talk planned by the planner in the juf's hours, the
+    mother invited, accepting and giving her view, the talk held, the advice raised fully to vwo
+    with the juf's motivation, definitief."""
+    pupil, mother, users = noor_with_a_higher_result(container, clock, juf_publishes=True)
+    key, juf = uuid.UUID(pupil), Actor(users["juf"], "leerkracht")
     [talk] = views.for_pupil(container.engine, pupil)
     talks, parent = container.talks, Actor(mother, "ouder")
     clock.now = at(3, 12, 19)
@@ -352,3 +365,27 @@ def test_a_tampered_event_shows_the_chain_broken_on_the_page_and_in_the_pdf(
     assert f"HASH-KETEN VERBROKEN bij positie {row.position}" in printed
     assert "feiten van deze leerling nagerekend: VERBROKEN" in printed
     assert "Hash-keten geverifieerd" not in printed
+
+
+def test_directie_warned_about_a_talk_nobody_could_plan_is_in_the_dossier_by_name(
+    container: Container, clock: Clock
+) -> None:
+    pupil, _, users = noor_with_a_higher_result(container, clock, juf_publishes=False)
+    [talk] = views.for_pupil(container.engine, pupil)
+    assert talk.status is TalkStatus.REQUESTED
+    rounds = TalkRounds(container.talks)
+    clock.now = at(3, 11, 12)  # a working day after the request: no proposal yet
+    rounds()
+    work_outbox(container)
+    path = Path8A(container, clock, pupil, talk.talk_id, users)
+    with path.client("directie") as director:
+        html = director.get(f"/leerlingen/{pupil}/dossier").text
+    talks = between(html, 'id="d-gesprekken"', "</section>")
+    assert "Heroverwegingsgesprek: nog in te plannen" in talks
+    assert "nog geen tijd" in talks
+    assert "Directie gewaarschuwd" in talks
+    informed = between(html, 'id="d-geinformeerd"', "</section>")
+    assert "Dirk Directeur (directie)" in informed
+    assert "gesprek in gevaar (waarschuwing)" in informed
+    definitief = between(html, "Definitief schooladvies</h3>", "</div>")
+    assert "nog niet gegeven" in definitief
