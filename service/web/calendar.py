@@ -430,7 +430,8 @@ def week_page(request: Request, container: ContainerDep) -> Response:
         return "/gesprekken?" + urlencode({k: v for k, v in values.items() if v})
 
     person = next((p.label for p in staff if p.user_id == wie), "")
-    moved = next((b for b in blocks if b.talk_id == params.get("verzet", "")), None)
+    done = "gepland" if params.get("gepland") else "verzet"
+    moved = next((b for b in blocks if b.talk_id == params.get(done, "")), None)
     return page(
         "g_week.html",
         who=who,
@@ -458,4 +459,5 @@ def week_page(request: Request, container: ContainerDep) -> Response:
         as_grid=url(),
         back=url(),
         moved=moved,
+        first_plan=done == "gepland",
     )

@@ -299,8 +299,9 @@ def _move(talk_id: str, request: Request, container: Container, posted: Any) -> 
         return _render(
             found, request, container, status=422, values=values, refusals=[sentence(error.message)]
         )
+    done = "gepland" if status in PLANNABLE else "verzet"
     return RedirectResponse(
-        f"/gesprekken?week={week_key(start.date())}&verzet={talk_id}", status_code=303
+        f"/gesprekken?week={week_key(start.date())}&{done}={talk_id}", status_code=303
     )
 
 

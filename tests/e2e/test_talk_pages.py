@@ -435,6 +435,11 @@ def test_a_talk_the_planner_could_not_place_is_planned_by_hand_on_its_page(
     assert "Niet ingepland" in sunday.text
     assert "werkdag" in sunday.text
     assert done.status_code == 303
+    assert done.headers["location"] == f"/gesprekken?week={WEEK}&gepland={talk}"
+    with browse(school, "juf@school.nl") as juf:
+        week = text_of(juf.get(done.headers["location"]).text)
+    assert "Ingepland Het gesprek met Noor Jansen staat nu op donderdag 19-03-2026" in week
+    assert "De ouders krijgen een uitnodiging." in week
     row = stored(school, talk)
     assert row.start == at(19, 13)
     assert row.room == "8A"
