@@ -272,7 +272,7 @@ def test_the_talk_the_delivery_and_who_was_informed_when_are_shown(full_path: Pa
     assert "verzonden" in informed
 
 
-def test_another_classes_teacher_gets_404_the_board_403_and_every_read_is_logged(
+def test_another_classes_teacher_gets_404_the_board_403_and_no_link_and_every_read_is_logged(
     full_path: Path8A,
 ) -> None:
     pupil = full_path.pupil
@@ -280,21 +280,25 @@ def test_another_classes_teacher_gets_404_the_board_403_and_every_read_is_logged
         assert other.get(f"/leerlingen/{pupil}/dossier").status_code == 404
         assert other.get(f"/leerlingen/{pupil}/dossier.pdf").status_code == 404
     with full_path.client("bestuur") as board:
+        assert f'href="/leerlingen/{pupil}/dossier"' not in board.get(f"/leerlingen/{pupil}").text
         refused = board.get(f"/leerlingen/{pupil}/dossier")
         assert refused.status_code == 403
         assert "Noor" not in refused.text
         assert board.get(f"/leerlingen/{pupil}/dossier.pdf").status_code == 403
     anonymous = TestClient(create_app(full_path.container), follow_redirects=False)
     assert anonymous.get(f"/leerlingen/{pupil}/dossier").status_code == 303
-    assert reads_of(full_path.container.engine, pupil) == []
+    reads = reads_of(full_path.container.engine, pupil)
+    assert [r[3] for r in reads] == ["leerlingpagina"]  # the board's look at the pupil page
     with full_path.client("directie") as director:
         assert director.get(f"/leerlingen/{pupil}/dossier").status_code == 200
         assert director.get(f"/leerlingen/{pupil}/dossier.pdf").status_code == 200
-    reads = reads_of(full_path.container.engine, pupil)
+    reads = reads_of(full_path.container.engine, pupil)[1:]
     assert [(r[1], r[2], r[3]) for r in reads] == [
         (full_path.users["directie"], "directie", "dossier"),
         (full_path.users["directie"], "directie", "dossier-pdf"),
     ]
+    with full_path.client("juf") as juf:
+        assert f'href="/leerlingen/{pupil}/dossier"' in juf.get(f"/leerlingen/{pupil}").text
 
 
 def test_the_pdf_holds_the_integrity_line_the_facts_and_the_figures(
