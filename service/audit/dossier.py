@@ -130,6 +130,8 @@ class PupilChain:
     @property
     def message(self) -> str:
         when = self.checked_at.astimezone(_AMS).strftime("%d-%m-%Y om %H:%M")
+        if not self.events:
+            return "Van deze leerling is nog niets vastgelegd: er is niets na te rekenen."
         if self.ok:
             return (
                 f"De {self.events} vastgelegde feiten van deze leerling zijn op {when} "

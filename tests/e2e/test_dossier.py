@@ -393,3 +393,20 @@ def test_directie_warned_about_a_talk_nobody_could_plan_is_in_the_dossier_by_nam
     assert "gesprek in gevaar (waarschuwing)" in informed
     definitief = between(html, "Definitief schooladvies</h3>", "</div>")
     assert "nog niet gegeven" in definitief
+
+
+def test_a_pupil_with_nothing_recorded_yet_has_an_empty_dossier_that_says_so(
+    container: Container, clock: Clock
+) -> None:
+    _, _, users = noor_with_a_higher_result(container, clock, juf_publishes=False)
+    sem = str(uuid.uuid4())
+    container.register.add_pupil(Pupil(sem, SCHOOL.id, "Sem", "Jansen", "8A"))
+    path = Path8A(container, clock, sem, "", users)
+    with path.client("juf") as juf:
+        page = juf.get(f"/leerlingen/{sem}/dossier")
+    assert page.status_code == 200
+    assert "Dossier van Sem Jansen" in page.text
+    assert "Nog niets vastgelegd." in page.text
+    assert "Van deze leerling is nog niets vastgelegd" in page.text
+    assert "Er is (nog) geen toetsuitslag ontvangen." in page.text
+    assert "nog niet gegeven" in page.text
