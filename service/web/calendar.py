@@ -423,10 +423,15 @@ def week_page(request: Request, container: ContainerDep) -> Response:
         "gesprekkenweek",
         request,
     )
-    base = {"school": school.id if len(schools) > 1 else "", "wie": wie if not teacher else ""}
+    list_view = params.get("weergave", "") == LIST_VIEW
+    base = {
+        "school": school.id if len(schools) > 1 else "",
+        "wie": wie if not teacher else "",
+        "weergave": LIST_VIEW if list_view else "",
+    }
 
     def url(week: date | None = None, **changes: str) -> str:
-        values = base | {"week": week_key(week or monday)} | changes
+        values = {"week": week_key(week or monday)} | base | changes
         return "/gesprekken?" + urlencode({k: v for k, v in values.items() if v})
 
     person = next((p.label for p in staff if p.user_id == wie), "")
@@ -444,7 +449,7 @@ def week_page(request: Request, container: ContainerDep) -> Response:
         title=week_title(monday),
         grid=grid,
         blocks=blocks,
-        list_view=params.get("weergave", "") == LIST_VIEW,
+        list_view=list_view,
         school_options=[(s.id, s.name) for s in schools],
         staff_options=[(EVERYONE, "Hele school")] + [(p.user_id, p.label) for p in staff],
         wie=wie,
@@ -456,8 +461,7 @@ def week_page(request: Request, container: ContainerDep) -> Response:
         next=url(monday + timedelta(days=7)),
         this_week=url(today - timedelta(days=today.weekday())),
         as_list=url(weergave=LIST_VIEW),
-        as_grid=url(),
-        back=url(),
+        as_grid=url(weergave=""),
         moved=moved,
         first_plan=done == "gepland",
     )
