@@ -64,11 +64,14 @@ def _text(x: float, y: float, content: str, *, anchor: str = "start", size: int 
     )
 
 
-def _svg(chart_id: str, title: str, desc: str, width: int, height: int, body: str) -> Markup:
+def _svg(
+    chart_id: str, title: str, desc: str, width: int, height: int, body: str, *, wide: bool = False
+) -> Markup:
     cid = _id(chart_id)
+    kind = "v-chart__svg v-chart__svg--wide" if wide else "v-chart__svg"
     # every text in it went through escape(); the rest is our own markup
     return Markup(  # noqa: S704
-        f'<svg class="v-chart__svg" role="img" aria-labelledby="{cid}-title {cid}-desc" '
+        f'<svg class="{kind}" role="img" aria-labelledby="{cid}-title {cid}-desc" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'xmlns="http://www.w3.org/2000/svg" {FONT} data-chart="{cid}">'
         f'<title id="{cid}-title">{escape(title)}</title>'
@@ -100,8 +103,8 @@ def bar_chart(
     chart_id: str, title: str, bars: Sequence[tuple[str, int]], *, intro: str = ""
 ) -> Markup:
     """Horizontal bars, one per (label, count), with the count written after each bar."""
-    label_w, bar_w, row_h, top = 230, 330, 26, 8
-    width, height = label_w + bar_w + 60, top + row_h * max(len(bars), 1) + 8
+    label_w, bar_w, row_h, top = 230, 250, 26, 8
+    width, height = label_w + bar_w + 50, top + row_h * max(len(bars), 1) + 8
     most = max((v for _, v in bars), default=0) or 1
     parts = []
     for n, (label, value) in enumerate(bars):
@@ -142,15 +145,15 @@ def grouped_bars(
     """Per group (a school) one bar per series (an outcome), each with its count; the series
     differ in colour and pattern, named in the legend above the bars."""
     cid = _id(chart_id)
-    label_w, bar_w, bar_h, gap = 230, 330, 16, 14
+    label_w, bar_w, bar_h, gap = 180, 300, 18, 16
     legend_h = 24 * ((len(series) + 1) // 2) + 6
     group_h = bar_h * len(series) + gap
-    width = label_w + bar_w + 60
+    width = label_w + bar_w + 50
     height = legend_h + group_h * max(len(groups), 1) + 4
     most = max((v for s in series for v in s.values), default=0) or 1
     parts = [_patterns(cid)]
     for n, s in enumerate(series):
-        x, y = (n % 2) * 320 + 4, (n // 2) * 24 + 4
+        x, y = (n % 2) * 260 + 4, (n // 2) * 24 + 4
         parts.append(
             f'<rect x="{x}" y="{y}" width="16" height="16" fill="url(#{cid}-p{n % len(SERIES)})" '
             f'stroke="{INK}" stroke-width="0.5"/>'
@@ -251,7 +254,7 @@ def heat_grid(
             [intro, ("; ".join(said) + ".") if said else "Nog geen leerlingen in deze tabel."],
         )
     )
-    return _svg(chart_id, title, desc, width, height, "".join(parts))
+    return _svg(chart_id, title, desc, width, height, "".join(parts), wide=True)
 
 
 # ---- charts of the report's tables (service.reports.tables) ----

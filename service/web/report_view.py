@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 
 from service.reports import charts
-from service.reports.table import ReportTable, Value
+from service.reports.table import SUPPRESSED, ReportTable, Value
 
 HEROVERWEGING_OUTCOMES = (
     "volledig bijgesteld",
@@ -40,12 +40,20 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     csv_href: str
+    numeric: tuple[bool, ...] = ()
+    """Per column: only numbers in it (right-aligned, its head too)."""
 
 
 @dataclass(frozen=True)
 class Item:
     table: Table
     chart: Markup | None = None
+    chart_title: str = ""
+
+    @property
+    def beside(self) -> bool:
+        """A narrow table goes beside its chart on a wide screen; a wide one below it."""
+        return self.chart is not None and len(self.table.columns) <= 4
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,13 @@ Drill = Callable[[ReportTable, int, int], str] | None
 
 def view_table(table: ReportTable, drill: Drill, csv_href: str) -> Table:
     """The table as the page shows it; a figure with pupils behind it links to them (`drill`)."""
+    numeric = tuple(
+        c > 0
+        and all(
+            isinstance(row[c], int | float) or row[c] in (None, SUPPRESSED) for row in table.rows
+        )
+        for c in range(len(table.columns))
+    )
     rows = []
     for r, row in enumerate(table.rows):
         cells = []
@@ -79,11 +94,11 @@ def view_table(table: ReportTable, drill: Drill, csv_href: str) -> Table:
                     text_of(value),
                     href=drill(table, r, c) if drill is not None and has_pupils else None,
                     header=c == 0,
-                    number=isinstance(value, int | float) or value == "< 5",
+                    number=numeric[c],
                 )
             )
         rows.append(tuple(cells))
-    return Table(table.key, table.title, table.note, table.columns, tuple(rows), csv_href)
+    return Table(table.key, table.title, table.note, table.columns, tuple(rows), csv_href, numeric)
 
 
 def drill_href(base: str, params: dict[str, str]) -> Drill:
@@ -94,39 +109,42 @@ def drill_href(base: str, params: dict[str, str]) -> Drill:
     return href
 
 
-def _chart(key: str, table: ReportTable) -> Markup | None:
-    """The chart drawn beside a table, for the tables that have one."""
+def _chart(key: str, table: ReportTable) -> tuple[str, Markup | None]:
+    """The chart (its title, its SVG) drawn beside a table, for the tables that have one."""
     if key.startswith("kruistabel"):
-        return charts.cross_grid(
+        return table.title, charts.cross_grid(
             f"grafiek-{key}",
             table,
             intro="Elk vak telt de leerlingen met dit advies en dit toetsadvies; "
             "donkerder is meer.",
         )
     if key == "heroverwegingen":
-        return charts.rows_chart(
+        title = "Uitkomst van de heroverwegingen"
+        return title, charts.rows_chart(
             "grafiek-heroverwegingen",
-            "Uitkomst van de heroverwegingen",
+            title,
             table,
             HEROVERWEGING_OUTCOMES,
             intro="Leerlingen per uitkomst van de heroverweging.",
         )
     if key.startswith("verdeling"):
-        return charts.total_row_chart(
+        title = f"{table.title.replace(' per klas', '')}, alle klassen samen"
+        return title, charts.total_row_chart(
             f"grafiek-{key}",
-            f"{table.title.replace(' per klas', '')}, alle klassen samen",
+            title,
             table,
             intro="Leerlingen per adviesniveau, alle klassen samen.",
         )
     if key == "vergelijking":
-        return charts.side_by_side_chart(
+        title = "Uitkomst van de heroverwegingen per school"
+        return title, charts.side_by_side_chart(
             "grafiek-vergelijking",
-            "Uitkomst van de heroverwegingen per school",
+            title,
             table,
             HEROVERWEGING_OUTCOMES,
             intro="Per school het aantal leerlingen per uitkomst van de heroverweging.",
         )
-    return None
+    return "", None
 
 
 # (section id, heading, intro, table keys) in page order
@@ -190,14 +208,10 @@ def sections(
     by_key = {t.key: t for t in tables}
     found = []
     for sid, heading, intro, keys in SECTIONS:
-        items = [
-            Item(
-                view_table(by_key[k], drill, csv_href(k)),
-                _chart(k, by_key[k]) if with_charts else None,
-            )
-            for k in keys
-            if k in by_key
-        ]
+        items = []
+        for k in (k for k in keys if k in by_key):
+            title, chart = _chart(k, by_key[k]) if with_charts else ("", None)
+            items.append(Item(view_table(by_key[k], drill, csv_href(k)), chart, title))
         if items:
             found.append(Section(sid, heading, intro, items))
     return found
