@@ -161,13 +161,13 @@ def test_the_week_shows_the_talk_on_its_day_and_time_in_amsterdam(
     assert 'href="/gesprekken?week=2026-W13"' in page.text
     with browse(school, "juf@school.nl") as juf:
         earlier = juf.get("/gesprekken?week=2026-W11")
-        listed = juf.get(f"/gesprekken?week={WEEK}&weergave=lijst")
+        as_list = juf.get(f"/gesprekken?week={WEEK}&weergave=lijst")
     assert "Noor" not in earlier.text
     # the list view alone (no grid), and its week links stay in the list view
-    assert 'class="g-grid' not in listed.text
-    assert "14:30–15:00" in text_of(row_with(listed.text, "Noor Jansen"))
-    assert 'href="/gesprekken?week=2026-W13&amp;weergave=lijst"' in listed.text
-    assert f'href="/gesprekken?week={WEEK}">Als weekrooster tonen' in listed.text
+    assert 'class="g-grid' not in as_list.text
+    assert "14:30–15:00" in text_of(row_with(as_list.text, "Noor Jansen"))
+    assert 'href="/gesprekken?week=2026-W13&amp;weergave=lijst"' in as_list.text
+    assert f'href="/gesprekken?week={WEEK}">Als weekrooster tonen' in as_list.text
 
 
 def test_a_teacher_sees_only_the_talks_of_their_own_classes(
