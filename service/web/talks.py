@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -171,6 +172,7 @@ def _render(
         deadline=last_day(row.deadline),
         latest=last_day(row.latest_end),
         # a request for another time is shown as such below, not a second time as a risk
+        availability=availability_link(row) if row.at_risk_reason else "",
         risk=risk_of(row, container.clock())
         if row.at_risk_reason or block.status != "other_time_asked"
         else None,
@@ -407,6 +409,7 @@ class RiskItem:
     deadline: date | None
     blocks: str
     acts: str
+    availability: str = ""  # where to publish more time, when that is what is missing
 
     @property
     def kind_label(self) -> str:
@@ -430,6 +433,13 @@ def risk_of(row: Any, now: datetime) -> tuple[str, str] | None:
         return None
     blocks, acts = RISKS.get(code or "", ("", FALLBACK_ACT))
     return (sentence(message) if message else blocks, acts)
+
+
+def availability_link(row: Any) -> str:
+    """The availability page of the talk's round when no free time is what blocks it."""
+    if "no_slot_before_deadline" not in (getattr(row, "escalations", ()) or ()):
+        return ""
+    return "/beschikbaarheid?" + urlencode({"ronde": row.round_key})
 
 
 def at_risk_rows(container: Container, school_ids: list[str], now: datetime) -> list[Any]:
@@ -457,5 +467,6 @@ def at_risk_items(container: Container, school_ids: list[str], who: Any) -> list
         planned = row.start is not None
         block = blocks_of([row], who, pupils)[0] if planned else _unplanned(row, pupil)
         blocks, acts = risk_of(row, now) or RISKS["no_proposal_in_time"]
-        items.append(RiskItem(block, planned, last_day(row.deadline), blocks, acts))
+        more = availability_link(row)
+        items.append(RiskItem(block, planned, last_day(row.deadline), blocks, acts, more))
     return sorted(items, key=lambda i: (i.deadline or date.max, i.block.title))

@@ -241,7 +241,8 @@ def test_moving_by_form_stores_the_new_time_and_a_double_booking_is_refused_with
         )
         assert clash.status_code == 422
         assert "Niet verzet" in clash.text
-        assert "al een gesprek" in clash.text  # the planner's reason, in Dutch
+        # the planner's reasons, in Dutch, at Amsterdam time
+        assert "Juf Anna heeft dinsdag 17 maart om 15:30 al een gesprek." in clash.text
         assert "Er is niets opgeslagen" in clash.text
         assert views.talk(school.engine, noor_talk) == before  # nothing stored
 
@@ -356,6 +357,7 @@ def test_the_at_risk_list_shows_an_escalated_talk_with_what_blocks_it_and_who_mu
     assert "24-03-2026" in row
     assert "Geen vrij moment vóór 24-03-2026 in de beschikbaarheid van Juf Anna." in row
     assert "Directie: meer beschikbaarheid laten publiceren" in row
+    assert 'href="/beschikbaarheid?ronde=reconsideration"' in row_with(page.text, noor_talk)
     assert "geëscaleerd" in text_of(row_with(worklist.text, ">Noor Jansen<"))
     card = re.search(
         r'href="/gesprekken/risico">(<span class="app-card__count">.*?)</a>', start.text
