@@ -330,13 +330,13 @@ def test_siblings_with_time_in_common_are_planned_back_to_back(
 
 @SOLVER
 @given(instances(), st.integers(0, 1))
-def test_the_local_search_for_large_plans_keeps_every_rule_and_places_as_many(
+def test_the_local_search_for_large_plans_keeps_every_rule_places_as_many_and_repeats_itself(
     instance: Instance, seed: int
 ) -> None:
     # Plans above `planner.GLOBAL` requests are improved by the local search; lowering the
     # threshold runs it on these small weeks, where the exhaustive search still works.
-    with patch.object(planner, "GLOBAL", 0):
-        result = plan(
+    def once() -> Plan:
+        return plan(
             instance.requests,
             instance.availability,
             instance.bookings,
@@ -344,5 +344,9 @@ def test_the_local_search_for_large_plans_keeps_every_rule_and_places_as_many(
             time_limit_s=LIMIT,
             seed=seed,
         )
+
+    with patch.object(planner, "GLOBAL", 0):
+        result = once()
+        assert once() == result
     assert_valid(instance, result)
     assert len(result.placements) == exhaustive_most(instance)
