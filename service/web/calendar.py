@@ -132,6 +132,7 @@ class Block:
     version: int
     visible: bool
     staff: tuple[str, ...] = ()  # the names of who of the school attends
+    at_risk: bool = False  # escalated to directie (the scheduler's `at_risk_reason`)
 
     @property
     def title(self) -> str:
@@ -198,6 +199,7 @@ def blocks_of(
                 version=int(row.version),
                 visible=visible,
                 staff=tuple((names or {}).get(p, "") for p in row.staff if (names or {}).get(p)),
+                at_risk=bool(getattr(row, "at_risk_reason", None)),
             )
         )
     return sorted(found, key=lambda b: (b.start, b.title))

@@ -345,9 +345,14 @@ def test_the_at_risk_list_shows_an_escalated_talk_with_what_blocks_it_and_who_mu
         message="geen vrij moment vóór 24-03-2026 in de beschikbaarheid van Juf Anna",
     )
     school.talks.decide(noor_talk, escalate, SYSTEM)
+    sem = pupil_with_talk(school, clock, "Sem", "8A")
+    sem_talk = planned(school, sem, at(18, 9))
+    no_answer = EscalateTalk(code="no_answer", message="de ouders hebben niet geantwoord")
+    school.talks.decide(sem_talk, no_answer, SYSTEM)
 
     with browse(school, "directie@school.nl") as directie:
         page = directie.get("/gesprekken/risico")
+        week = directie.get(f"/gesprekken?week={WEEK}")
         worklist = directie.get("/heroverwegingen")
         start = directie.get("/")
     assert page.status_code == 200
@@ -363,7 +368,14 @@ def test_the_at_risk_list_shows_an_escalated_talk_with_what_blocks_it_and_who_mu
         r'href="/gesprekken/risico">(<span class="app-card__count">.*?)</a>', start.text
     )
     assert card  # the start page counts them for directie
-    assert text_of(card.group(1)) == "1 gesprek in gevaar"
+    assert text_of(card.group(1)) == "2 gesprekken in gevaar"
+
+    sem_row = text_of(row_with(page.text, f'href="/gesprekken/{sem_talk}"'))
+    assert "De ouders hebben niet geantwoord." in sem_row
+    assert "Leerkracht: de ouders bellen" in sem_row
+    assert "18-03-2026 09:00" in sem_row
+    assert "in gevaar" in text_of(row_with(week.text, f'href="/gesprekken/{sem_talk}"'))
+    assert text_of(page.text).index("Noor Jansen") < text_of(page.text).index("Sem Jansen")
 
     with browse(school, "juf@school.nl") as juf:
         refused = juf.get("/gesprekken/risico")
