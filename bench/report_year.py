@@ -306,9 +306,11 @@ def generate(
     pupils_per_school: int,
     seed: int,
     conversation_off: int = 1,
+    after_phase: Callable[[int], None] | None = None,
 ) -> GeneratedYear:
     """Make the year in `container`'s database; the last `conversation_off` schools have the
-    heroverweging conversation setting off."""
+    heroverweging conversation setting off; `after_phase(phase)` runs after each phase (e.g. the
+    worker's catch-up of the read models half-way)."""
     rng = random.Random(seed)
     made = [
         School(
@@ -379,5 +381,7 @@ def generate(
             ]
             if refused:
                 raise RuntimeError(f"phase {phase}: {len(refused)} refused, e.g. {refused[:3]}")
+        if after_phase is not None:
+            after_phase(phase)
     set_clock(datetime(TODAY.year, TODAY.month, TODAY.day, 9, tzinfo=UTC))
     return GeneratedYear(made, paths, off)

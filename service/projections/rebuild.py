@@ -15,12 +15,16 @@ from service.gcpause import paused_gc
 from service.projections import talks as talk_rows
 from service.projections import trajectories as trajectory_rows
 from service.projections.compliance import ComplianceProjection
+from service.projections.report_facts import ReportFactsProjection
 from service.projections.runner import CatchUpProjection, catch_up, reset
 from service.store.personal import decode
 from service.store.sql import read_facts
 from workflows.trajectory import Folds
 
-CATCH_UP: dict[str, CatchUpProjection] = {"compliance": ComplianceProjection()}
+CATCH_UP: dict[str, CatchUpProjection] = {
+    "compliance": ComplianceProjection(),
+    "report_facts": ReportFactsProjection(),
+}
 NAMES = ("trajectories", "talks", *CATCH_UP)
 
 

@@ -1,29 +1,37 @@
-"""The facts of each groep 8 pupil that the reports count, read set-based: three statements for
+"""The facts of each groep 8 pupil that the reports count, read set-based: a few statements for
 a whole board, never a stream per pupil.
 
 The `trajectories` read model gives each pupil's advices, toetsadvies, definitief advies and
-status; the register (`pupils`) the class and the gender; the log gives what the read model
-folds away — the heroverweging's outcome and reason, the conversation before it, the exemption
-ground and the registrations with DUO — from only the event types that carry them, joined to the
-pupils of the schools and year asked for (the events' (stream_id, stream_version) index).
-`fold_facts` is pure, so the same folding could feed a catch-up read model later.
+status; the register (`pupils`) the class and the gender. What the trajectory row folds away —
+the exemption ground, the heroverweging's outcome, reason and conversation, the advices
+registered with DUO — is a `FactState` per pupil, kept by the catch-up read model `report_facts`
+(`service.projections.report_facts`, folding with `apply` below). A report reads the rows joined
+with the projection's checkpoint in one statement, and folds the few fact events after that
+checkpoint on top, so it is as fresh as the log even when the worker is behind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from service.store.schema import events, pupils, trajectories
+from service.store.schema import (
+    events,
+    projection_checkpoints,
+    pupils,
+    report_facts,
+    trajectories,
+)
 from workflows.calendar import SchoolYear, legal_calendar
 from workflows.enums import AdviceKind, ExemptionGround, KeepReason, Timeliness
 from workflows.lifecycle import Status
-from workflows.scale import SchoolAdvice, TestAdvice
+from workflows.scale import Comparison, SchoolAdvice, TestAdvice, compare
 
+PROJECTION = "report_facts"
 RAISED_FULLY = "raised_fully"
 RAISED_PARTLY = "raised_partly"
 KEPT = "kept"
@@ -38,6 +46,64 @@ FACT_EVENTS = (
     "advice_kept",
     "national_register_registration_sent",
 )
+FIELDS = ("ground", "fully", "reason", "timeliness", "kind", "advice")
+"""The only fields of the fact events folded here (sealed free text is never read)."""
+
+
+@dataclass(frozen=True)
+class FactState:
+    """What the reports need beyond the trajectory row, folded from the fact events."""
+
+    exemption: str | None = None
+    hero: bool = False
+    """A heroverweging is (or was) open and did not lapse."""
+    outcome: str | None = None
+    """RAISED_FULLY, RAISED_PARTLY, KEPT, or None while undecided."""
+    reason: str | None = None
+    decision_late: bool = False
+    talk: str | None = None
+    """'held' or 'declined' once recorded for this heroverweging."""
+    registered_provisional: str | None = None
+    """The advice last sent to DUO as the voorlopig advies (DUO's code)."""
+    registered_final: str | None = None
+
+
+EMPTY = FactState()
+
+
+def apply(state: FactState, event_type: str, data: Mapping[str, Any]) -> FactState:
+    """The state after one fact event (other event types change nothing)."""
+    if event_type == "exemption_granted":
+        return replace(state, exemption=data["ground"])
+    if event_type == "reconsideration_required":
+        # a replacing delivery while one is open and undecided keeps its conversation
+        keep_talk = state.hero and state.outcome is None
+        return replace(
+            state,
+            hero=True,
+            outcome=None,
+            reason=None,
+            decision_late=False,
+            talk=state.talk if keep_talk else None,
+        )
+    if event_type == "reconsideration_lapsed":
+        return replace(state, hero=False, outcome=None, reason=None, decision_late=False, talk=None)
+    if event_type == "reconsideration_conversation_held":
+        return replace(state, talk="held")
+    if event_type == "reconsideration_conversation_declined":
+        return replace(state, talk="declined")
+    if event_type in ("advice_raised", "advice_kept"):
+        if event_type == "advice_kept":
+            outcome = KEPT
+        else:
+            outcome = RAISED_FULLY if data["fully"] else RAISED_PARTLY
+        late = data.get("timeliness") == Timeliness.LATE.value
+        return replace(state, outcome=outcome, reason=data.get("reason"), decision_late=late)
+    if event_type == "national_register_registration_sent":
+        if data["kind"] == AdviceKind.PROVISIONAL.value:
+            return replace(state, registered_provisional=data["advice"])
+        return replace(state, registered_final=data["advice"])
+    return state
 
 
 @dataclass(frozen=True)
@@ -45,11 +111,9 @@ class Heroverweging:
     """The pupil's (last, not lapsed) heroverweging: its outcome once decided."""
 
     outcome: str | None = None
-    """RAISED_FULLY, RAISED_PARTLY, KEPT, or None while undecided."""
     reason: KeepReason | None = None
     decision_late: bool = False
     talk: str | None = None
-    """'held' or 'declined' once recorded for this heroverweging, else None."""
 
 
 @dataclass(frozen=True)
@@ -69,86 +133,90 @@ class PupilFacts:
     registered: frozenset[AdviceKind]
     """The advices registered with DUO as they stand now (a registration of an advice that
     was changed afterwards does not count)."""
+    test_higher: bool = False
+    """The toetsadvies is higher than the voorlopig advies (`workflows.scale.compare`)."""
+    gap: int | None = None
+    """Toetsadvies minus voorlopig advies in half steps (both on the scale), else None."""
 
     @property
     def left(self) -> bool:
         return self.status is Status.LEFT_SCHOOL
 
 
-def _timeliness(value: str | None) -> Timeliness | None:
-    return Timeliness(value) if value else None
+_ADVICE = {a.value: a for a in SchoolAdvice}
+_TEST = {t.value: t for t in TestAdvice}
 
 
-def fold_facts(
-    row: dict[str, Any], facts: Sequence[tuple[str, dict[str, Any]]], final_deadline: date
-) -> PupilFacts:
-    """One pupil's facts from the read model's row (with the register's class and sex) and the
-    pupil's fact events in log order."""
-    exemption: ExemptionGround | None = None
-    hero: Heroverweging | None = None
-    sent: dict[AdviceKind, str] = {}
-    for event_type, data in facts:
-        if event_type == "exemption_granted":
-            exemption = ExemptionGround(data["ground"])
-        elif event_type == "reconsideration_required":
-            # a replacing delivery while one is open keeps its conversation (and its decision
-            # unless that no longer fits: the read model's status says whether one stands)
-            hero = Heroverweging(talk=hero.talk if hero and hero.outcome is None else None)
-        elif event_type == "reconsideration_lapsed":
-            hero = None
-        elif event_type in (
-            "reconsideration_conversation_held",
-            "reconsideration_conversation_declined",
-        ):
-            talk = "held" if event_type.endswith("held") else "declined"
-            hero = (
-                Heroverweging(hero.outcome, hero.reason, hero.decision_late, talk) if hero else hero
-            )
-        elif event_type in ("advice_raised", "advice_kept") and hero is not None:
-            if event_type == "advice_kept":
-                outcome = KEPT
-            else:
-                outcome = RAISED_FULLY if data["fully"] else RAISED_PARTLY
-            reason = KeepReason(data["reason"]) if data.get("reason") else None
-            late = data.get("timeliness") == Timeliness.LATE.value
-            hero = Heroverweging(outcome, reason, late, hero.talk)
-        elif event_type == "national_register_registration_sent":
-            sent[AdviceKind(data["kind"])] = data["advice"]
-    provisional = SchoolAdvice(row["provisional_advice"]) if row["provisional_advice"] else None
-    final = SchoolAdvice(row["final_advice"]) if row["final_advice"] else None
+def pupil_facts(row: Mapping[str, Any], state: FactState, final_deadline: date) -> PupilFacts:
+    """One pupil's facts from the trajectory row (with the register's class and sex) and the
+    folded fact state."""
+    provisional = _ADVICE[row["provisional_advice"]] if row["provisional_advice"] else None
+    final = _ADVICE[row["final_advice"]] if row["final_advice"] else None
     given_on = row["final_given_on"]
     registered = frozenset(
         kind
-        for kind, advice in ((AdviceKind.PROVISIONAL, provisional), (AdviceKind.FINAL, final))
-        if advice is not None and sent.get(kind) == advice.value
+        for kind, advice, sent in (
+            (AdviceKind.PROVISIONAL, provisional, state.registered_provisional),
+            (AdviceKind.FINAL, final, state.registered_final),
+        )
+        if advice is not None and sent == advice.value
+    )
+    hero = (
+        Heroverweging(
+            state.outcome,
+            KeepReason(state.reason) if state.reason else None,
+            state.decision_late,
+            state.talk,
+        )
+        if state.hero
+        else None
+    )
+    timeliness = row["provisional_timeliness"]
+    test = _TEST[row["test_advice"]] if row["test_advice"] else None
+    steps = provisional.half_steps if provisional is not None else None
+    higher = (
+        test is not None
+        and provisional is not None
+        and compare(test, provisional) is Comparison.HIGHER
     )
     return PupilFacts(
         pupil_id=row["stream_id"].removeprefix("trajectory-"),
         school_id=row["school_id"],
-        class_name=row.get("class_name") or "",
-        sex=row.get("sex"),
+        class_name=row["class_name"] or "",
+        sex=row["sex"],
         status=Status(row["status"]),
         provisional=provisional,
-        provisional_timeliness=_timeliness(row["provisional_timeliness"]),
-        test=TestAdvice(row["test_advice"]) if row["test_advice"] else None,
+        provisional_timeliness=Timeliness(timeliness) if timeliness else None,
+        test=test,
         final=final,
         final_late=given_on is not None and given_on > final_deadline,
-        exemption=exemption,
+        exemption=ExemptionGround(state.exemption) if state.exemption else None,
         heroverweging=hero,
         registered=registered,
+        test_higher=higher,
+        gap=test.half_steps - steps if test is not None and steps is not None else None,
     )
 
 
-_ROW = (
-    trajectories.c.stream_id,
-    trajectories.c.school_id,
-    trajectories.c.status,
-    trajectories.c.provisional_advice,
-    trajectories.c.provisional_timeliness,
-    trajectories.c.test_advice,
-    trajectories.c.final_advice,
-    trajectories.c.final_given_on,
+_STATE_COLUMNS = tuple(FactState.__dataclass_fields__)
+_CHECKPOINT = (
+    select(projection_checkpoints.c.position)
+    .where(projection_checkpoints.c.name == PROJECTION)
+    .scalar_subquery()
 )
+
+
+def fact_fields() -> list[Any]:
+    """The fact events' folded fields as SQL expressions (JSON on both databases)."""
+    data = events.c.data
+    return [
+        data["ground"].as_string(),
+        data["fully"].as_boolean(),
+        data["reason"].as_string(),
+        data["timeliness"].as_string(),
+        data["kind"].as_string(),
+        data["advice"].as_string(),
+    ]
 
 
 def load_facts(conn: Connection, school_ids: Iterable[str], year: SchoolYear) -> list[PupilFacts]:
@@ -156,12 +224,41 @@ def load_facts(conn: Connection, school_ids: Iterable[str], year: SchoolYear) ->
     ids = sorted(set(school_ids))
     if not ids:
         return []
-    in_year = (
-        trajectories.c.school_id.in_(ids),
-        trajectories.c.school_year == str(year),
-        trajectories.c.groep == 8,
+    t, f = trajectories, report_facts
+    in_year = (t.c.school_id.in_(ids), t.c.school_year == str(year), t.c.groep == 8)
+    query = (
+        select(
+            t.c.stream_id,
+            t.c.school_id,
+            t.c.status,
+            t.c.provisional_advice,
+            t.c.provisional_timeliness,
+            t.c.test_advice,
+            t.c.final_advice,
+            t.c.final_given_on,
+            *(f.c[c] for c in _STATE_COLUMNS),
+            f.c.stream_id.label("has_facts"),
+            _CHECKPOINT.label("checkpoint"),
+        )
+        .select_from(t.outerjoin(f, f.c.stream_id == t.c.stream_id))
+        .where(*in_year)
     )
-    rows = [dict(r._mapping) for r in conn.execute(select(*_ROW).where(*in_year))]
+    rows = [dict(r._mapping) for r in conn.execute(query)]
+    checkpoint = (rows[0]["checkpoint"] or 0) if rows else 0
+    states = {
+        r["stream_id"]: FactState(**{c: r[c] for c in _STATE_COLUMNS}) if r["has_facts"] else EMPTY
+        for r in rows
+    }
+    tail = (
+        select(events.c.stream_id, events.c.event_type, *fact_fields())
+        .select_from(events.join(t, t.c.stream_id == events.c.stream_id))
+        .where(events.c.position > checkpoint, events.c.event_type.in_(FACT_EVENTS), *in_year)
+        .order_by(events.c.position)
+    )
+    for stream_id, event_type, *values in conn.execute(tail):
+        states[stream_id] = apply(
+            states[stream_id], event_type, dict(zip(FIELDS, values, strict=True))
+        )
     register = {
         r.id: (r.class_name, r.sex)
         for r in conn.execute(
@@ -170,20 +267,12 @@ def load_facts(conn: Connection, school_ids: Iterable[str], year: SchoolYear) ->
             )
         )
     }
-    found: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    query = (
-        select(events.c.stream_id, events.c.event_type, events.c.data)
-        .select_from(events.join(trajectories, trajectories.c.stream_id == events.c.stream_id))
-        .where(*in_year, events.c.event_type.in_(FACT_EVENTS))
-        .order_by(events.c.position)
-    )
-    for stream_id, event_type, data in conn.execute(query):
-        found.setdefault(stream_id, []).append((event_type, data))
     deadline = legal_calendar(year).final_advice_deadline
-    facts = []
+    found = []
     for row in rows:
-        class_name, sex = register.get(row["stream_id"].removeprefix("trajectory-"), ("", None))
-        row["class_name"], row["sex"] = class_name, sex
-        facts.append(fold_facts(row, found.get(row["stream_id"], ()), deadline))
-    facts.sort(key=lambda f: (f.school_id, f.class_name, f.pupil_id))
-    return facts
+        row["class_name"], row["sex"] = register.get(
+            row["stream_id"].removeprefix("trajectory-"), ("", None)
+        )
+        found.append(pupil_facts(row, states[row["stream_id"]], deadline))
+    found.sort(key=lambda p: (p.school_id, p.class_name, p.pupil_id))
+    return found

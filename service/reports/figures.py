@@ -13,19 +13,26 @@ school count only as "vertrokken". Each count is a `Figure` holding its pupils' 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, select
 
-from service.reports.facts import KEPT, RAISED_FULLY, RAISED_PARTLY, PupilFacts, load_facts
+from service.reports.facts import (
+    KEPT,
+    RAISED_FULLY,
+    RAISED_PARTLY,
+    Heroverweging,
+    PupilFacts,
+    load_facts,
+)
 from service.reports.table import MIN_GROUP, Figure
 from service.store.schema import schools
 from workflows.calendar import LegalCalendar, SchoolYear, legal_calendar
 from workflows.enums import AdviceKind, ExemptionGround, KeepReason, Timeliness
 from workflows.lifecycle import Status
-from workflows.scale import Comparison, compare
 
 LEERKRACHT = "leerkracht groep 8"
 IB = "intern begeleider"
@@ -124,61 +131,78 @@ def _figure(facts: Iterable[PupilFacts], keep: Callable[[PupilFacts], bool]) -> 
     return Figure.of(f.pupil_id for f in facts if keep(f))
 
 
-def _heroverwegingen(facts: Sequence[PupilFacts]) -> Heroverwegingen:
-    hero = [f for f in facts if f.heroverweging is not None]
+def _hero_keys(hero: Heroverweging) -> list[str]:
+    keys = ["hero", f"outcome:{hero.outcome}"]
+    if hero.outcome is not None:
+        if hero.reason is not None:
+            keys.append(f"reason:{hero.outcome}:{hero.reason.value}")
+        if hero.decision_late:
+            keys.append("decision_late")
+        if hero.talk is None:
+            keys.append("talk_not_held")
+    return keys
 
-    def outcome(code: str | None) -> Figure:
-        return _figure(
-            hero, lambda f: f.heroverweging is not None and f.heroverweging.outcome == code
-        )
 
-    def reasons(code: str) -> dict[KeepReason, Figure]:
-        return {
-            reason: _figure(
-                hero,
-                lambda f, r=reason: (
-                    f.heroverweging is not None  # type: ignore[misc]
-                    and f.heroverweging.outcome == code
-                    and f.heroverweging.reason is r
-                ),
-            )
-            for reason in KeepReason
-        }
+def _keys(f: PupilFacts) -> list[str]:
+    """The counts a pupil belongs to (keys as used below)."""
+    keys = _hero_keys(f.heroverweging) if f.heroverweging is not None else []
+    if f.exemption is not None:
+        keys.append("exempt")
+    if f.provisional is not None:
+        keys.append("provisional")
+        if AdviceKind.PROVISIONAL not in f.registered:
+            keys.append("provisional_not_registered")
+    if f.test is not None:
+        keys.append("test")
+    if f.final is not None:
+        keys.append("final")
+        if AdviceKind.FINAL not in f.registered:
+            keys.append("final_not_registered")
+    if f.final_late:
+        keys.append("final_late")
+    if f.provisional_timeliness is Timeliness.EARLY:
+        keys.append("provisional_early")
+    elif f.provisional_timeliness is Timeliness.LATE:
+        keys.append("provisional_late")
+    return keys
+
+
+def _tally(facts: Sequence[PupilFacts]) -> dict[str, list[str]]:
+    """Every pupil in the counts it belongs to, in one pass."""
+    counts: dict[str, list[str]] = defaultdict(list)
+    for f in facts:
+        for key in _keys(f):
+            counts[key].append(f.pupil_id)
+    return counts
+
+
+def _heroverwegingen(counts: dict[str, list[str]]) -> Heroverwegingen:
+    def of(key: str) -> Figure:
+        return Figure.of(counts.get(key, ()))
 
     return Heroverwegingen(
-        required=_figure(hero, lambda f: True),
-        raised_fully=outcome(RAISED_FULLY),
-        raised_partly=outcome(RAISED_PARTLY),
-        kept=outcome(KEPT),
-        undecided=outcome(None),
-        reasons_kept=reasons(KEPT),
-        reasons_partly=reasons(RAISED_PARTLY),
+        required=of("hero"),
+        raised_fully=of(f"outcome:{RAISED_FULLY}"),
+        raised_partly=of(f"outcome:{RAISED_PARTLY}"),
+        kept=of(f"outcome:{KEPT}"),
+        undecided=of("outcome:None"),
+        reasons_kept={r: of(f"reason:{KEPT}:{r.value}") for r in KeepReason},
+        reasons_partly={r: of(f"reason:{RAISED_PARTLY}:{r.value}") for r in KeepReason},
     )
 
 
-def _compliance(facts: Sequence[PupilFacts]) -> Compliance:
-    def decided(f: PupilFacts) -> bool:
-        return f.heroverweging is not None and f.heroverweging.outcome is not None
+def _compliance(counts: dict[str, list[str]]) -> Compliance:
+    def of(key: str) -> Figure:
+        return Figure.of(counts.get(key, ()))
 
     return Compliance(
-        provisional_early=_figure(facts, lambda f: f.provisional_timeliness is Timeliness.EARLY),
-        provisional_late=_figure(facts, lambda f: f.provisional_timeliness is Timeliness.LATE),
-        decision_late=_figure(
-            facts,
-            lambda f: decided(f) and f.heroverweging.decision_late,  # type: ignore[union-attr]
-        ),
-        final_late=_figure(facts, lambda f: f.final_late),
-        talk_not_held=_figure(
-            facts,
-            lambda f: decided(f) and f.heroverweging.talk is None,  # type: ignore[union-attr]
-        ),
-        provisional_not_registered=_figure(
-            facts,
-            lambda f: f.provisional is not None and AdviceKind.PROVISIONAL not in f.registered,
-        ),
-        final_not_registered=_figure(
-            facts, lambda f: f.final is not None and AdviceKind.FINAL not in f.registered
-        ),
+        provisional_early=of("provisional_early"),
+        provisional_late=of("provisional_late"),
+        decision_late=of("decision_late"),
+        final_late=of("final_late"),
+        talk_not_held=of("talk_not_held"),
+        provisional_not_registered=of("provisional_not_registered"),
+        final_not_registered=of("final_not_registered"),
     )
 
 
@@ -267,17 +291,13 @@ def _open_items(facts: Sequence[PupilFacts], calendar: LegalCalendar) -> tuple[O
 
 def _group(label: str, facts: Sequence[PupilFacts]) -> GroupFigures:
     with_test = [f for f in facts if f.test is not None and f.provisional is not None]
-    higher = [f for f in with_test if compare(f.test, f.provisional) is Comparison.HIGHER]  # type: ignore[arg-type]
+    higher = [f for f in with_test if f.test_higher]
     raised = [
         f
         for f in higher
         if f.heroverweging is not None and f.heroverweging.outcome in (RAISED_FULLY, RAISED_PARTLY)
     ]
-    gaps = [
-        f.test.half_steps - f.provisional.half_steps  # type: ignore[union-attr]
-        for f in with_test
-        if f.provisional is not None and f.provisional.half_steps is not None
-    ]
+    gaps = [f.gap for f in with_test if f.gap is not None]
     return GroupFigures(
         label,
         Figure.of(f.pupil_id for f in facts),
@@ -309,20 +329,21 @@ def figures_of(
     """The report of these pupils' facts (one school's, or a board's together)."""
     calendar = legal_calendar(year)
     staying = [f for f in facts if not f.left]
+    counts = _tally(staying)
     return SchoolReport(
         school_id=school_id,
         school_name=name,
         school_year=str(year),
         today=today,
         facts=tuple(staying),
-        pupils=_figure(staying, lambda f: True),
+        pupils=Figure.of(f.pupil_id for f in staying),
         left=_figure(facts, lambda f: f.left),
-        exempt=_figure(staying, lambda f: f.exemption is not None),
-        provisional_given=_figure(staying, lambda f: f.provisional is not None),
-        test_received=_figure(staying, lambda f: f.test is not None),
-        final_given=_figure(staying, lambda f: f.final is not None),
-        heroverwegingen=_heroverwegingen(staying),
-        compliance=_compliance(staying),
+        exempt=Figure.of(counts.get("exempt", ())),
+        provisional_given=Figure.of(counts.get("provisional", ())),
+        test_received=Figure.of(counts.get("test", ())),
+        final_given=Figure.of(counts.get("final", ())),
+        heroverwegingen=_heroverwegingen(counts),
+        compliance=_compliance(counts),
         open_items=_open_items(staying, calendar),
         equal_chances=_equal_chances(staying),
     )

@@ -9,6 +9,7 @@ vso and "geen specifiek advies mogelijk" have rows of their own.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from service.reports.facts import PupilFacts
@@ -38,11 +39,36 @@ NOT_YET = "nog geen"
 TOTAL = "totaal"
 
 
+_LEVEL = {a: SchoolAdvice.of(a.tracks).label if a.tracks else a.label for a in SchoolAdvice}
+
+
 def level(advice: SchoolAdvice) -> str:
     """The row an advice counts in: its level on the scale without lwoo, or its own name."""
-    if not advice.tracks:
-        return advice.label
-    return SchoolAdvice.of(advice.tracks).label
+    return _LEVEL[advice]
+
+
+def _grid(
+    table: TableBuilder,
+    rows: Sequence[str],
+    columns: Sequence[str],
+    facts: Sequence[PupilFacts],
+    place: Callable[[PupilFacts], tuple[str, str] | None],
+    shown: Callable[[str], str] = lambda row: row,
+) -> None:
+    """Rows × columns of pupils counted in one pass (`place`: a pupil's cell, or None), with a
+    total column and a total row."""
+    cells: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for f in facts:
+        at = place(f)
+        if at is not None:
+            cells[at].append(f.pupil_id)
+    for row in (*rows, TOTAL):
+        in_row = [r for r in rows if row in (TOTAL, r)]
+        line: list[Value | Figure] = [shown(row)]
+        for column in columns:
+            line.append(Figure.of(p for r in in_row for p in cells.get((r, column), ())))
+        line.append(Figure.of(p for r in in_row for c in columns for p in cells.get((r, c), ())))
+        table.add(*line)
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -58,20 +84,14 @@ def _cross(
 ) -> ReportTable:
     columns = (title.split(" × ", maxsplit=1)[0], *TESTS, NO_TEST, TOTAL)
     table = TableBuilder(title, columns, key=key, note=note)
-    counted = [f for f in facts if advice_of(f) is not None]
-    for row in (*LEVELS, TOTAL):
-        in_row = [f for f in counted if row == TOTAL or level(advice_of(f)) == row]  # type: ignore[arg-type]
-        cells: list[Value | Figure] = [row]
-        for test in (*TESTS, NO_TEST):
-            cells.append(
-                Figure.of(
-                    f.pupil_id
-                    for f in in_row
-                    if (f.test.label if f.test is not None else NO_TEST) == test
-                )
-            )
-        cells.append(Figure.of(f.pupil_id for f in in_row))
-        table.add(*cells)
+
+    def place(f: PupilFacts) -> tuple[str, str] | None:
+        advice = advice_of(f)
+        if advice is None:
+            return None
+        return _LEVEL[advice], f.test.label if f.test is not None else NO_TEST
+
+    _grid(table, LEVELS, (*TESTS, NO_TEST), facts, place)
     return table.build()
 
 
@@ -163,20 +183,13 @@ def _distribution(
     advice_of: Callable[[PupilFacts], SchoolAdvice | None],
 ) -> ReportTable:
     t = TableBuilder(title, ("Klas", *LEVELS, NOT_YET, TOTAL), key=key)
+
+    def place(f: PupilFacts) -> tuple[str, str]:
+        advice = advice_of(f)
+        return f.class_name, _LEVEL[advice] if advice is not None else NOT_YET
+
     classes = sorted({f.class_name for f in facts})
-    for name in (*classes, TOTAL):
-        mine = [f for f in facts if name in (TOTAL, f.class_name)]
-        cells: list[Value | Figure] = [name if name else "(geen klas)"]
-        for column in (*LEVELS, NOT_YET):
-            cells.append(
-                Figure.of(
-                    f.pupil_id
-                    for f in mine
-                    if (level(a) if (a := advice_of(f)) is not None else NOT_YET) == column
-                )
-            )
-        cells.append(Figure.of(f.pupil_id for f in mine))
-        t.add(*cells)
+    _grid(t, classes, (*LEVELS, NOT_YET), facts, place, lambda c: c or "(geen klas)")
     return t.build()
 
 
@@ -336,15 +349,8 @@ def years_tables(reports: Sequence[SchoolReport]) -> list[ReportTable]:
         key="jaren_definitief",
     )
     for r in reports:
-        cells: list[Value | Figure] = [r.school_year]
-        for column in (*LEVELS, NOT_YET):
-            cells.append(
-                Figure.of(
-                    f.pupil_id
-                    for f in r.facts
-                    if (level(f.final) if f.final is not None else NOT_YET) == column
-                )
-            )
-        cells.append(r.pupils)
-        t.add(*cells)
+        cells: dict[str, list[str]] = defaultdict(list)
+        for f in r.facts:
+            cells[_LEVEL[f.final] if f.final is not None else NOT_YET].append(f.pupil_id)
+        t.add(r.school_year, *(Figure.of(cells[c]) for c in (*LEVELS, NOT_YET)), r.pupils)
     return [key, t.build()]

@@ -417,3 +417,18 @@ integrity_checks = Table(  # each full check of the hash chain (service/audit/in
     Column("source", String(20), nullable=False),  # "worker", "cli", …
     Index("ix_integrity_checks_checked_at", "checked_at"),
 )
+
+report_facts = Table(  # the reports' catch-up read model (service/projections/report_facts.py)
+    "report_facts",
+    metadata,
+    Column("stream_id", String(64), primary_key=True),
+    Column("exemption", String(40)),
+    Column("hero", Boolean, nullable=False),
+    Column("outcome", String(20)),
+    Column("reason", String(40)),
+    Column("decision_late", Boolean, nullable=False),
+    Column("talk", String(10)),
+    Column("registered_provisional", String(40)),
+    Column("registered_final", String(40)),
+    Column("position", Position, nullable=False),
+)

@@ -1,0 +1,220 @@
+"""Server time of the reports for a board of 20 schools x 100 groep 8 pupils on PostgreSQL
+(issue 15's goal: report pages under 300 ms p95 server time).
+
+Setup (not timed): a fresh PostgreSQL database (`reports_bench` on the server of
+ADVIESTRAJECT_TEST_POSTGRES_URL or `--pg-url`, dropped and made anew), the board's schools and a
+generated school year made through the real command paths (`bench.report_year`: every path —
+early and late advices, exemptions, heroverwegingen raised, partly raised and kept, late
+decisions, registrations sent or not, leavers), plus `--other-schools` schools outside the board
+so the log is not only the board's; the catch-up read models caught up as the worker does; a
+directie account (first school) and a bestuur account (all
+the board's schools), logged in through the login form.
+
+Timed, each `--requests` times after warm-up: `school_report` for one school, `board_report` for
+the 20, the tables of each, the board's XLSX; and, where engineer V's pages exist, `/rapportage`
+(directie) and `/bestuur` (bestuur) through the real app (create_app on the real container,
+Starlette's TestClient: the time of each request as the app serves it, no network). Prints
+p50/p95/p99/max per item, the board's figures, and one JSON line per item.
+
+Run: .venv/bin/python -m bench.reports [--schools 20 --pupils 100 --requests 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from bench.pages import fresh_database, settings_for
+from bench.report_year import YEAR, generate
+from service.accounts.roles import Role, Scope
+from service.api.app import create_app
+from service.bootstrap import bootstrap
+from service.projections.rebuild import CATCH_UP
+from service.projections.runner import catch_up
+from service.reports.exports import to_csv, to_xlsx
+from service.reports.figures import board_report, school_report
+from service.reports.tables import board_tables, school_tables
+from service.store.migrate import upgrade
+
+WARM_UP = 5
+PASSWORD = "bench-wachtwoord-lang-genoeg"  # noqa: S105 - a throwaway bench account
+GOAL_MS = 300.0
+
+
+def pg_url_default() -> str:
+    server = os.environ.get(
+        "ADVIESTRAJECT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/x"
+    )
+    url = server.replace("postgresql://", "postgresql+psycopg://", 1)
+    return url.rsplit("/", 1)[0] + "/reports_bench"
+
+
+def timed(work: Callable[[], Any], requests: int) -> dict[str, float]:
+    for _ in range(WARM_UP):
+        work()
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    cuts = statistics.quantiles(times, n=100, method="inclusive")
+    return {
+        "p50_ms": round(cuts[49], 1),
+        "p95_ms": round(cuts[94], 1),
+        "p99_ms": round(cuts[98], 1),
+        "max_ms": round(times[-1], 1),
+        "requests": requests,
+    }
+
+
+def show(item: str, figures: dict[str, Any]) -> None:
+    if figures.get("missing"):
+        print(f"{item:28} not there yet ({figures['missing']})")
+        return
+    goal = "ok" if figures["p95_ms"] < GOAL_MS else f"OVER {GOAL_MS:.0f} ms"
+    print(
+        f"{item:28} p50 {figures['p50_ms']:7} ms  p95 {figures['p95_ms']:7} ms  "
+        f"p99 {figures['p99_ms']:7} ms  max {figures['max_ms']:7} ms  {goal}"
+    )
+    print(json.dumps({"item": item, **figures}))
+
+
+def log_in(client: TestClient, email: str) -> bool:
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    if token is None:
+        raise SystemExit("no CSRF token on the login form")
+    answer = client.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
+    )
+    return answer.status_code in {200, 303}
+
+
+def page(client: TestClient, path: str, requests: int) -> dict[str, Any]:
+    first = client.get(path)
+    if first.status_code != 200:
+        return {"missing": f"{path}: {first.status_code}"}
+    figures: dict[str, Any] = timed(lambda: client.get(path), requests)
+    figures["bytes"] = len(first.content)
+    return figures
+
+
+def run(args: argparse.Namespace) -> None:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database("postgres", Path(tmp), args.pg_url) as url,
+    ):
+        clock_now = [datetime.now().astimezone()]
+        container = bootstrap(settings_for(Path(tmp), url), clock=lambda: clock_now[0])
+
+        def set_clock(moment: datetime) -> None:
+            clock_now[0] = moment
+
+        try:
+            upgrade(container.engine)
+            started = time.perf_counter()
+            board = generate(
+                container, set_clock, schools=args.schools, pupils_per_school=args.pupils, seed=2026
+            )
+            if args.other_schools:
+                generate(
+                    container,
+                    set_clock,
+                    schools=args.other_schools,
+                    pupils_per_school=args.pupils,
+                    seed=7,
+                )
+            for projection in CATCH_UP.values():  # what the worker's intake round does
+                catch_up(container.engine, projection)
+            with container.engine.connect() as conn:
+                events = conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
+            print(
+                f"setup: {args.schools} schools x {args.pupils} pupils in the board"
+                f" (+{args.other_schools} other schools), {events} events, "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            ids = [s.id for s in board.schools]
+            today = board.today
+            first = ids[0]
+            results: dict[str, dict[str, Any]] = {
+                "school_report": timed(
+                    lambda: school_report(container.engine, first, YEAR, today=today), args.requests
+                ),
+                "school_report+tables": timed(
+                    lambda: school_tables(
+                        school_report(container.engine, first, YEAR, today=today)
+                    ),
+                    args.requests,
+                ),
+                "board_report": timed(
+                    lambda: board_report(container.engine, ids, YEAR, today=today), args.requests
+                ),
+                "board_report+tables": timed(
+                    lambda: board_tables(board_report(container.engine, ids, YEAR, today=today)),
+                    args.requests,
+                ),
+            }
+            tables = board_tables(board_report(container.engine, ids, YEAR, today=today))
+            results["board xlsx (all tables)"] = timed(
+                lambda: to_xlsx(tables, "bench"), max(10, args.requests // 5)
+            )
+            results["board csv (comparison)"] = timed(
+                lambda: to_csv(tables[0], "bench"), args.requests
+            )
+            accounts = container.accounts
+            accounts.add_user(
+                "directie@bench.test", "Directie Bench", Role.DIRECTIE, [Scope(first)], PASSWORD
+            )
+            accounts.add_user(
+                "bestuur@bench.test",
+                "Bestuur Bench",
+                Role.BESTUUR,
+                [Scope(i) for i in ids],
+                PASSWORD,
+            )
+            for email, path, name in (
+                (
+                    "directie@bench.test",
+                    f"/rapportage?school={first}&jaar={YEAR}",
+                    "page /rapportage",
+                ),
+                ("bestuur@bench.test", f"/bestuur?jaar={YEAR}", "page /bestuur"),
+            ):
+                with TestClient(create_app(container), base_url="http://127.0.0.1") as client:
+                    if not log_in(client, email):
+                        results[name] = {"missing": "login failed"}
+                        continue
+                    results[name] = page(client, path, args.requests)
+            for item, figures in results.items():
+                show(item, figures)
+            print()
+            for row in tables[0].rows:
+                print(f"  {row[0]:48} {row[-1]}")
+        finally:
+            container.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--schools", type=int, default=20)
+    parser.add_argument("--pupils", type=int, default=100)
+    parser.add_argument("--other-schools", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--pg-url", default=pg_url_default())
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
