@@ -93,7 +93,9 @@ def _years(container: Container, school_ids: Sequence[str], current: SchoolYear)
         select(trajectories.c.school_year)
         .distinct()
         .where(
-            trajectories.c.school_id.in_(list(school_ids)), trajectories.c.school_year.is_not(None)
+            trajectories.c.school_id.in_(list(school_ids)),
+            trajectories.c.school_year.is_not(None),
+            trajectories.c.groep == 8,
         )
     )
     with container.engine.connect() as conn:
@@ -312,6 +314,7 @@ def pupils_behind(request: Request, container: ContainerDep) -> Response:
         pupils=rows,
         scope=scope,
         back=f"/rapportage?{scope.query()}",
+        integrity=chain_status(container.engine),
     )
 
 
