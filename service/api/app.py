@@ -38,6 +38,7 @@ from service.intake import report_api
 from service.intake import standard as chain_standard
 from service.logs import REQUEST_ID
 from service.settings import Settings
+from service.web import accesslog as web_accesslog
 from service.web import assets, classes, deliveries, home, login, pupil
 from service.web import availability as web_availability
 from service.web import beheer as web_beheer
@@ -153,6 +154,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(web_availability.router)
     app.include_router(web_calendar.router)
     app.include_router(web_talks.router)
+    app.include_router(web_accesslog.router)
     _document_problem(app)
     return app
 
