@@ -24,7 +24,7 @@ from service.notices.reconsideration import MAIL_TOPIC, fan_out_reconsideration,
 from service.outbox.mail import Mailer
 from service.outbox.outbox import GiveUpError, Handler, Message
 from service.scheduling import escalation, invitations
-from service.scheduling.manager import both, request_reconsideration_talk
+from service.scheduling.manager import both, cancel_talks, request_reconsideration_talk
 from service.scheduling.talks import Talks
 from service.schools.policies import PolicyLookup
 from service.schools.register import Register
@@ -135,4 +135,5 @@ def default_handlers(
             engine, register, clock
         )
         handlers[escalation.MAIL_TOPIC] = escalation.send_escalation(mailer, public_url)
+        handlers["talks_cancelled_by_trajectory"] = cancel_talks(talks)
     return handlers

@@ -49,6 +49,9 @@ ROUTES: dict[str, str] = {
     "talk_cancelled": "talk_invitation",
     "talk_reminder_sent": "talk_reminder",
     "talk_escalated": "talk_escalation",
+    # a heroverweging that lapsed, or a pupil who left: the open talks are cancelled
+    "reconsideration_lapsed": "talks_cancelled_by_trajectory",
+    "pupil_left_school": "talks_cancelled_by_trajectory",
 }
 
 

@@ -1,5 +1,6 @@
 """The process manager of the heroverweging talk: `reconsideration_required` → a talk requested
-for the pupil and planned at once.
+for the pupil and planned at once; `reconsideration_lapsed` / `pupil_left_school` → its open
+talks cancelled (`cancel_talks`).
 
 It runs as part of the event's outbox message (`notify_reconsideration_required`, beside the
 notice to the teachers; `both` runs the two and fails the message if either failed, so a retry
@@ -19,6 +20,7 @@ import logging
 from datetime import date
 
 from service.outbox.outbox import GiveUpError, Handler, Message
+from service.scheduling import views
 from service.scheduling.talks import Talks
 from service.shared.context import Actor, CommandContext
 from workflows.conversations import TalkKind
@@ -44,6 +46,35 @@ def request_reconsideration_talk(talks: Talks) -> Handler:
             raise GiveUpError(f"pupil {pupil_id}: {error.code}: {error.message}") from error
         if ids:
             talks.plan_open(None, context, talk_ids=ids)
+
+    return handle
+
+
+LAPSED = "De heroverweging is vervallen: de nieuwe toetsuitslag is niet hoger dan het advies."
+LEFT = "De leerling heeft de school verlaten."
+
+
+def cancel_talks(talks: Talks) -> Handler:
+    """The handler of `talks_cancelled_by_trajectory`: a heroverweging that lapsed cancels the
+    pupil's open heroverweging talks, a pupil who left school all open talks (the parents get
+    the cancellation). Idempotent: a cancelled talk is not open any more; a heroverweging opened
+    again meanwhile keeps its talks."""
+
+    def handle(message: Message) -> None:
+        pupil_id = message.stream_id.removeprefix("trajectory-")
+        left = message.payload.get("event_type") == "pupil_left_school"
+        if not left and talks.in_reconsideration(pupil_id):
+            return
+        context = CommandContext(PLANNER, causation_id=str(message.id))
+        for row in views.for_pupil(talks.engine, pupil_id):
+            if row.status not in views.UNSETTLED:
+                continue
+            if not left and row.kind is not TalkKind.RECONSIDERATION:
+                continue
+            try:
+                talks.cancel(row.talk_id, LEFT if left else LAPSED, context)
+            except DomainError as error:  # changed meanwhile: it is no longer open
+                log.info("talk %s not cancelled: %s", row.talk_id, error.code)
 
     return handle
 

@@ -5,6 +5,7 @@ Who attends follows `TalkSettings.attendees`: the class teacher is one of the ac
 accounts with the pupil's class in `user_schools` (two of them, a duo: whichever works that day,
 a `staff_any` group), all class teachers attend together, IB and directie are one of the school's
 active accounts of that role. The groep 7 teacher is not known to the register and is left out.
+When none of the chosen has an account, one of the IB (else the directie) holds the talk.
 The family is a stable key of the parents' e-mail addresses (sorted, case-folded, hashed), so
 siblings share it; with `separate_parents` each parent gets a talk of their own. The latest end
 is the deadline's day minus `margin_working_days` working days (weekends off), end of that day in
@@ -115,8 +116,8 @@ class Requests:
     def staff(
         self, school_id: str, class_name: str, attendees: frozenset[Attendee]
     ) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-        """(everyone who attends, groups of whom one attends) for the chosen attendees; the
-        directie (one of them) when none of the chosen has an account."""
+        """(everyone who attends, groups of whom one attends) for the chosen attendees; one of
+        the IB, else one of the directie, when none of the chosen has an account."""
         every: list[str] = []
         groups: list[tuple[str, ...]] = []
 
@@ -135,8 +136,9 @@ class Requests:
             one_of(self.accounts(school_id, Role.IB))
         if Attendee.DIRECTIE in attendees:
             one_of(self.accounts(school_id, Role.DIRECTIE))
-        if not every and not groups:
-            one_of(self.accounts(school_id, Role.DIRECTIE))
+        for fallback in (Role.IB, Role.DIRECTIE):  # nobody of the chosen has an account
+            if not every and not groups:
+                one_of(self.accounts(school_id, fallback))
         every = list(dict.fromkeys(every))
         groups = [g for g in groups if not set(g) & set(every)]
         return tuple(every), tuple(groups)

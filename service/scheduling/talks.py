@@ -70,7 +70,7 @@ from workflows.conversations import (
 from workflows.enums import ConversationParty
 from workflows.errors import DomainError
 from workflows.lifecycle import Status
-from workflows.trajectory import fold
+from workflows.trajectory import Trajectory, evolve, fold
 
 Clock = Callable[[], datetime]
 AvailabilityOf = Callable[[str, str], Sequence[planning.Availability]]
@@ -181,15 +181,19 @@ class Talks:
     ) -> list[tuple[str, RequestTalk]]:
         """The pupil's talk requests with their ids, as the school's settings say (not stored)."""
         pupil_id = str(pupil_id)
-        state = fold(self._trajectory_events(pupil_id))
+        state, heroverweging = _heroverwegingen(self._trajectory_events(pupil_id))
         found = self._requests.pupil(pupil_id)
         if found is None:
             return []
         school_id = state.school_id or found[0]
         year = state.school_year or SchoolYear.containing(self._clock().date())
         policy = self._policies.policy_for(school_id, year)
+        generation = ""
         if kind is TalkKind.RECONSIDERATION:
             settings, round_key = policy.reconsideration_talk, RECONSIDERATION_ROUND
+            # a heroverweging opened again (after it lapsed, or after a withdrawn automatic
+            # definitief advies) gets talks of its own: the earlier ones were held or cancelled
+            generation = f"/{heroverweging}" if heroverweging > 1 else ""
             deadline = deadline or state.reconsideration_deadline
             deadline = deadline or policy.calendar(year).final_advice_deadline
         else:
@@ -203,7 +207,7 @@ class Talks:
         commands = self._requests.build(pupil_id, kind, str(year), round_key, deadline, settings)
         return [
             (
-                talk_id_for(pupil_id, kind, str(year), round_key, n),
+                talk_id_for(pupil_id, kind, str(year), round_key + generation, n),
                 command
                 if command.staff or command.staff_any
                 else replace(command, staff=fallback_staff),
@@ -547,6 +551,19 @@ class Talks:
         if personal.needs_key(stored):
             key = self._store.pupil_keys([pupil_id]).get(pupil_id)
         return personal.open_events(stored, key)
+
+
+def _heroverwegingen(history: Sequence[Event]) -> tuple[Trajectory, int]:
+    """The trajectory after `history`, and how often it entered a heroverweging (a replacing
+    result that is still higher keeps the one that is open)."""
+    state, entered = Trajectory(), 0
+    for event in history:
+        after = evolve(state, event)
+        required = Status.RECONSIDERATION_REQUIRED
+        if after.status is required and state.status is not required:
+            entered += 1
+        state = after
+    return state, entered
 
 
 def _with_staff(request: planning.Request, staff: tuple[str, ...]) -> planning.Request:

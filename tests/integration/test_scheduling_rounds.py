@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from service.accounts.roles import Role, Scope
 from service.bootstrap import Container
@@ -29,11 +29,12 @@ from tests.integration.test_scheduling_talks import (
 )
 from workflows.availability import PublishedWindow
 from workflows.calendar import SchoolYear
-from workflows.commands import KeepAdvice
+from workflows.commands import KeepAdvice, ReceiveTestResult, RecordLeaving
 from workflows.conversations import TalkKind, TalkStatus
 from workflows.enums import ConversationParty, KeepReason
 from workflows.errors import DomainError
 from workflows.policy import SchoolPolicy, TalkSettings
+from workflows.scale import TestAdvice
 
 YEAR = SchoolYear(2025)
 
@@ -201,3 +202,61 @@ def test_parents_who_decline_settle_the_trajectory_s_conversation_too(
             )
         ).scalar_one()
     assert conversation == "declined"
+
+
+def test_a_lapsed_heroverweging_cancels_its_talk_and_a_new_one_gets_a_talk_of_its_own(
+    container: Container, clock: Clock
+) -> None:
+    staff(container)
+    pupil = pupil_in_heroverweging(container, clock)
+    worker = container.outbox_worker()
+
+    def work() -> None:
+        while worker.run_once():
+            pass
+
+    def result(advice: TestAdvice, delivery: str) -> None:
+        container.trajectories.execute(
+            pupil,  # type: ignore[arg-type]
+            ReceiveTestResult(
+                provider="IEP",
+                delivery_id=delivery,
+                test_advice=advice,
+                received_on=date(2026, 3, 12),
+            ),
+            CTX,
+        )
+
+    work()
+    [first] = views.for_pupil(container.engine, pupil)
+    assert first.status is TalkStatus.REQUESTED
+    result(TestAdvice.VMBO_GLTL_HAVO, "d-replaced")  # a corrected result, no longer higher
+    work()
+    [lapsed] = views.for_pupil(container.engine, pupil)
+    assert lapsed.status is TalkStatus.CANCELLED
+    result(TestAdvice.VWO, "d-again")  # higher again: a new heroverweging
+    work()
+    talks = {t.talk_id: t.status for t in views.for_pupil(container.engine, pupil)}
+    assert talks[first.talk_id] is TalkStatus.CANCELLED
+    assert sorted(s.value for s in talks.values()) == ["cancelled", "requested"]
+
+
+def test_a_pupil_who_leaves_school_has_the_planned_talk_cancelled_once(
+    container: Container, clock: Clock
+) -> None:
+    staff(container)
+    pupil = pupil_in_heroverweging(container, clock)
+    talk_id = container.talks.request(pupil, TalkKind.RECONSIDERATION, CTX)
+    container.talks.plan(talk_id, at(17, 15), None, CTX)
+    container.trajectories.execute(pupil, RecordLeaving(left_on=date(2026, 3, 12)), CTX)  # type: ignore[arg-type]
+    worker = container.outbox_worker()
+    while worker.run_once():
+        pass
+    row = views.talk(container.engine, talk_id)
+    assert row is not None
+    assert (row.status, row.sequence) == (TalkStatus.CANCELLED, 1)  # the parents get a CANCEL
+    with container.engine.connect() as conn:
+        cancelled = conn.execute(
+            select(func.count()).select_from(events).where(events.c.event_type == "talk_cancelled")
+        ).scalar_one()
+    assert cancelled == 1
