@@ -47,6 +47,7 @@ from service.schools.demo import (
     DEMO_SCHOOL,
     DEMO_TEACHER,
     seed_demo,
+    seed_demo_availability,
     seed_demo_users,
 )
 from service.settings import Settings
@@ -85,6 +86,7 @@ def seed_demo_command() -> None:
             raise _fail("seed-demo adds accounts with a public password: not in production")
         report = seed_demo(container.register, container.trajectories, system_clock().date())
         users_added = seed_demo_users(container.accounts)
+        seed_demo_availability(container.store, container.accounts, container.clock)
         token = container.accounts.issue_token(DEMO_TEACHER, "demo", days=30)
         print(
             f"demo school {DEMO_SCHOOL.name}: "

@@ -7,13 +7,18 @@ there, so a second run adds nothing. The names are invented.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from service.accounts.accounts import Accounts
 from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext, Trajectories
+from service.scheduling.availability import publish
 from service.schools.register import Pupil, Register, School
+from service.store.port import EventStore
+from workflows.availability import PublishedWindow
 from workflows.calendar import SchoolYear
 from workflows.commands import EnrolPupil, GiveProvisionalAdvice
 from workflows.lifecycle import Status
@@ -40,6 +45,25 @@ DEMO_ACTOR = Actor(id="demo-seed", role="beheer")
 DEMO_TEACHER = "leerkracht@demo.adviestraject.nl"
 DEMO_DIRECTOR = "directie@demo.adviestraject.nl"
 DEMO_PASSWORD = "demo-vuurtoren-8A"  # noqa: S105 - public, for the demo school only
+DEMO_ROOM = "lokaal 8A"
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def demo_parents(given_name: str, family_name: str) -> list[tuple[str, str, str]]:
+    """(id, name, e-mail) of a demo pupil's parents: Noor has two (one joint talk), the others
+    one. The addresses are on the demo domain; in development mail is written to files."""
+    slug = family_name.lower().replace(" ", "")
+    names = [f"ouder van {given_name} {family_name}"]
+    if given_name == "Noor":
+        names = [f"Anouk {family_name}", f"Peter {family_name}"]
+    return [
+        (
+            str(uuid.uuid5(_NAMESPACE, f"parent/{given_name} {family_name}/{n}")),
+            name,
+            f"ouder{n + 1}.{given_name.lower()}.{slug}@demo.adviestraject.nl",
+        )
+        for n, name in enumerate(names)
+    ]
 
 
 def demo_pupil_id(given_name: str, family_name: str) -> uuid.UUID:
@@ -87,6 +111,8 @@ def seed_demo(register: Register, trajectories: Trajectories, today: date) -> Se
         pupil_id = demo_pupil_id(given, family)
         pupil = Pupil(str(pupil_id), DEMO_SCHOOL.id, given, family, DEMO_CLASS)
         report.pupils_added += register.add_pupil(pupil)
+        for parent_id, name, address in demo_parents(given, family):
+            register.add_parent(str(pupil_id), parent_id, name, address)
         state = trajectories.load(pupil_id)
         if state.status is Status.NOT_ENROLLED:
             enrol = EnrolPupil(
@@ -103,3 +129,37 @@ def seed_demo(register: Register, trajectories: Trajectories, today: date) -> Se
             give = GiveProvisionalAdvice(advice=advice, given_on=today)
             report.events_appended += len(trajectories.execute(pupil_id, give, context).event_types)
     return report
+
+
+def seed_demo_availability(
+    store: EventStore, accounts: Accounts, clock: Callable[[], datetime]
+) -> bool:
+    """The demo teacher's time for the heroverweging talks: Tuesday to Thursday afternoons,
+    13:00-16:00 in lokaal 8A, from 15 March until the deadline week of the current school year
+    (only what is still to come). False when that is published already (nothing stored)."""
+    teacher = next((u for u in accounts.list_users() if u.email == DEMO_TEACHER), None)
+    if teacher is None:
+        return False
+    now = clock()
+    year = SchoolYear.containing(now.astimezone(AMSTERDAM).date())
+    first = date(year.start_year + 1, 3, 15)
+    windows = []
+    for offset in range(10):
+        day = first + timedelta(days=offset)
+        start = datetime.combine(day, time(13), AMSTERDAM)
+        if day.isoweekday() in (2, 3, 4) and start > now:
+            end = datetime.combine(day, time(16), AMSTERDAM)
+            windows.append(PublishedWindow(start, end, DEMO_ROOM))
+    if not windows:
+        return False
+    return publish(
+        store,
+        clock,
+        DEMO_SCHOOL.id,
+        teacher.user_id,
+        "reconsideration",
+        windows,
+        actor=DEMO_ACTOR.id,
+        actor_name="demo",
+        role=DEMO_ACTOR.role,
+    )

@@ -112,6 +112,16 @@ class Register:
             )
             return True
 
+    def add_parent(self, pupil_id: str, parent_id: str, name: str, email: str | None) -> bool:
+        """One parent of a pupil, unless a parent with this id is there already."""
+        with self._engine.begin() as conn:
+            if conn.execute(select(parents.c.id).where(parents.c.id == parent_id)).first():
+                return False
+            conn.execute(
+                insert(parents).values(id=parent_id, pupil_id=pupil_id, name=name, email=email)
+            )
+            return True
+
     def school(self, school_id: str) -> School | None:
         with self._engine.connect() as conn:
             r = conn.execute(select(schools).where(schools.c.id == school_id)).first()
