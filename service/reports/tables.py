@@ -161,8 +161,8 @@ def _compliance(r: SchoolReport) -> list[ReportTable]:
         c.talk_not_held,
         "gesprek gevoerd of ouders zien ervan af",
     )
-    t.add("voorlopig advies niet aan DUO geleverd", c.provisional_not_registered, "0")
-    t.add("definitief advies niet aan DUO geleverd", c.final_not_registered, "0")
+    t.add("voorlopig advies niet aan DUO geleverd", c.provisional_not_registered, "geen")
+    t.add("definitief advies niet aan DUO geleverd", c.final_not_registered, "geen")
     items = TableBuilder(
         f"Open punten (stand op {r.today.strftime('%d-%m-%Y')})",
         ("Wat", "Wie moet handelen", "Uiterlijk", "Leerlingen", "Termijn verstreken"),
@@ -172,7 +172,7 @@ def _compliance(r: SchoolReport) -> list[ReportTable]:
     for item in r.open_items:
         due = item.due.strftime("%d-%m-%Y") if item.due else "binnen twee weken na het advies"
         overdue = "ja" if item.overdue_on(r.today) else "nee"
-        items.add(item.label, item.who, due, item.pupils, overdue if item.due else "")
+        items.add(item.label, item.who, due, item.pupils, overdue if item.due else None)
     return [t.build(), items.build()]
 
 

@@ -170,11 +170,11 @@ class Expected:
             ),
             "voorlopig advies niet aan DUO geleverd": (
                 ids(s, lambda p: p.provisional is not None and not p.registered_provisional),
-                "0",
+                "geen",
             ),
             "definitief advies niet aan DUO geleverd": (
                 ids(s, lambda p: p.final is not None and not p.registered_final),
-                "0",
+                "geen",
             ),
         }
         if row is None:
@@ -220,7 +220,7 @@ class Expected:
             "Uiterlijk": due,
             "Leerlingen": pupils,
             # the report's day (3 April) is after every dated deadline
-            "Termijn verstreken": "ja" if dated else "",
+            "Termijn verstreken": "ja" if dated else None,
         }[column or ""]
 
     def _distribution(self, row: str | None, column: str | None, final: bool) -> object:
