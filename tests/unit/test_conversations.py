@@ -4,13 +4,15 @@ back; a repeated reminder, escalation or acceptance decides nothing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from workflows.codec import Event
+from workflows.codec import Event, PersonalText
 from workflows.conversations import (
     TALK_CODEC,
     TALK_EVENTS,
@@ -32,6 +34,7 @@ from workflows.conversations import (
     RequestTalk,
     SendReminder,
     TalkCommand,
+    TalkHeld,
     TalkKind,
     TalkPlanned,
     TalkStatus,
@@ -241,3 +244,29 @@ def test_the_machine_has_one_transition_per_status_and_trigger() -> None:
     keys = [(t["source"], t["trigger"]) for t in TALK_TRANSITIONS]
     assert len(keys) == len(set(keys))
     assert {t["dest"] for t in TALK_TRANSITIONS} == set(TalkStatus)
+
+
+GOLDEN = Path(__file__).parents[1] / "golden" / "talk_v1.json"
+
+
+def test_a_stored_talk_stream_of_the_first_version_replays_into_today_s_talk() -> None:
+    stored = json.loads(GOLDEN.read_text(encoding="utf-8"))["events"]
+    history = [TALK_CODEC.decode(e["event_type"], e["schema_version"], e["data"]) for e in stored]
+    talk = fold_talk(history)
+    assert talk.status is TalkStatus.HELD
+    assert (talk.version, talk.sequence) == (11, 1)
+    assert talk.start == datetime(2026, 3, 18, 15, tzinfo=AMS)
+    assert talk.staff == ("teacher-1", "ib-1")
+    assert talk.requested.staff_any == (("ib-1", "ib-2"),)
+    assert talk.unavailable == (
+        Period(
+            start=datetime(2026, 3, 17, 8, tzinfo=AMS), end=datetime(2026, 3, 17, 18, tzinfo=AMS)
+        ),
+    )
+    assert talk.invitations == {(0, PARENT, "invitation"), (1, PARENT, "update")}
+    assert talk.escalations == {"no_answer"}
+    assert history[-1] == TalkHeld(
+        held_on=date(2026, 3, 18),
+        attendees=(ConversationParty.PARENTS, ConversationParty.PUPIL),
+        notes=PersonalText("Afgesproken: vwo."),
+    )
