@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -98,28 +98,29 @@ def is_higher(test: TestAdvice, advice: SchoolAdvice) -> bool:
     return TEST_STEP[test] > SCHOOL_STEP[advice]
 
 
-def day(month: int, d: int) -> date:
-    return date(2026 if month < 8 else 2025, month, d)
+def day(month: int, d: int, year: SchoolYear = YEAR) -> date:
+    """The day in `year` (August to July)."""
+    return date(year.start_year + (1 if month < 8 else 0), month, d)
 
 
 # the phases, in the order (and on the day) the generator runs them
 ENROL, PROVISIONAL, EXEMPT, NO_RESULT, RESULTS, TALKS = range(6)
 DECIDE, FINAL, DECIDE_LATE, FINAL_LATE, REGISTER, LEAVE = range(6, 12)
 PHASE_DAY = {
-    ENROL: day(9, 1),
-    PROVISIONAL: day(2, 4),
-    EXEMPT: day(2, 5),
-    NO_RESULT: day(3, 2),
-    RESULTS: day(3, 10),
-    TALKS: day(3, 16),
-    DECIDE: day(3, 18),
-    FINAL: day(3, 20),
-    DECIDE_LATE: day(3, 27),
-    FINAL_LATE: day(3, 28),
-    REGISTER: day(4, 1),
-    LEAVE: day(4, 2),
+    ENROL: (9, 1),
+    PROVISIONAL: (2, 4),
+    EXEMPT: (2, 5),
+    NO_RESULT: (3, 2),
+    RESULTS: (3, 10),
+    TALKS: (3, 16),
+    DECIDE: (3, 18),
+    FINAL: (3, 20),
+    DECIDE_LATE: (3, 27),
+    FINAL_LATE: (3, 28),
+    REGISTER: (4, 1),
+    LEAVE: (4, 2),
 }
-PROVISIONAL_DAY = {"early": day(1, 5), "on_time": day(1, 20), "late": day(2, 3)}
+PROVISIONAL_DAY = {"early": (1, 5), "on_time": (1, 20), "late": (2, 3)}
 
 
 @dataclass
@@ -146,6 +147,7 @@ class PupilPath:
     registered_provisional: bool = False
     registered_final: bool = False
     left: bool = False
+    year: SchoolYear = YEAR
     commands: dict[int, list[Command]] = field(default_factory=dict)
 
     def do(self, phase: int, *commands: Command) -> None:
@@ -161,7 +163,10 @@ def plan_pupil(path: PupilPath, rng: random.Random, conversation_on: bool) -> No
     path.do(
         ENROL,
         EnrolPupil(
-            school_id=path.school_id, school_year=str(YEAR), groep=8, enrolled_on=day(8, 25)
+            school_id=path.school_id,
+            school_year=str(path.year),
+            groep=8,
+            enrolled_on=day(8, 25, path.year),
         ),
     )
     if rng.random() < 0.03:
@@ -169,21 +174,30 @@ def plan_pupil(path: PupilPath, rng: random.Random, conversation_on: bool) -> No
     advice = rng.choices(PROVISIONAL_CHOICES, PROVISIONAL_WEIGHTS)[0]
     when = rng.choices(["early", "on_time", "late"], [6, 86, 8])[0]
     path.provisional, path.provisional_when = advice, when
-    path.do(PROVISIONAL, GiveProvisionalAdvice(advice=advice, given_on=PROVISIONAL_DAY[when]))
+    path.do(
+        PROVISIONAL,
+        GiveProvisionalAdvice(advice=advice, given_on=day(*PROVISIONAL_DAY[when], path.year)),
+    )
     if rng.random() < 0.9:
         path.registered_provisional = True
-        path.do(EXEMPT, RecordNationalRegistration(kind=AdviceKind.PROVISIONAL, sent_on=day(2, 5)))
+        path.do(
+            EXEMPT,
+            RecordNationalRegistration(kind=AdviceKind.PROVISIONAL, sent_on=day(2, 5, path.year)),
+        )
     roll = rng.random()
     if roll < 0.05:
         ground = rng.choice(list(ExemptionGround))
         path.exemption, path.final = ground, advice
-        path.do(EXEMPT, GrantExemption(ground=ground, decided_on=day(2, 5), parents_consulted=True))
+        path.do(
+            EXEMPT,
+            GrantExemption(ground=ground, decided_on=day(2, 5, path.year), parents_consulted=True),
+        )
     elif roll < 0.08:
         path.no_result, path.final = True, advice
         path.do(
             NO_RESULT,
-            RecordTestMissed(missed_on=day(2, 10), reason="Ziek tijdens de toets"),
-            RecordNoTestResult(recorded_on=day(3, 2), reason="Inhalen lukte niet"),
+            RecordTestMissed(missed_on=day(2, 10, path.year), reason="Ziek tijdens de toets"),
+            RecordNoTestResult(recorded_on=day(3, 2, path.year), reason="Inhalen lukte niet"),
         )
     elif roll < 0.10:
         pass  # the result has not come
@@ -191,10 +205,13 @@ def plan_pupil(path: PupilPath, rng: random.Random, conversation_on: bool) -> No
         _with_result(path, rng, conversation_on)
     if path.final is not None and rng.random() < 0.85:
         path.registered_final = True
-        path.do(REGISTER, RecordNationalRegistration(kind=AdviceKind.FINAL, sent_on=day(4, 1)))
+        path.do(
+            REGISTER,
+            RecordNationalRegistration(kind=AdviceKind.FINAL, sent_on=day(4, 1, path.year)),
+        )
     if rng.random() < 0.03:
         path.left = True
-        path.do(LEAVE, RecordLeaving(left_on=day(4, 2)))
+        path.do(LEAVE, RecordLeaving(left_on=day(4, 2, path.year)))
 
 
 def _with_result(path: PupilPath, rng: random.Random, conversation_on: bool) -> None:
@@ -208,7 +225,7 @@ def _with_result(path: PupilPath, rng: random.Random, conversation_on: bool) -> 
         path.do(RESULTS, _result(path, test))
         if rng.random() < 0.6:
             path.final = advice
-            path.do(FINAL, GiveFinalAdvice(given_on=day(3, 20), advice=advice))
+            path.do(FINAL, GiveFinalAdvice(given_on=day(3, 20, path.year), advice=advice))
         return
     if higher and rng.random() < 0.4:
         test = rng.choice(higher)
@@ -228,11 +245,12 @@ def _with_result(path: PupilPath, rng: random.Random, conversation_on: bool) -> 
         path.do(
             TALKS,
             RecordConversationHeld(
-                held_on=day(3, 16), attendees=(ConversationParty.PARENTS, ConversationParty.PUPIL)
+                held_on=day(3, 16, path.year),
+                attendees=(ConversationParty.PARENTS, ConversationParty.PUPIL),
             ),
         )
     elif talk == "declined":
-        path.do(TALKS, RecordConversationDeclined(declined_on=day(3, 16)))
+        path.do(TALKS, RecordConversationDeclined(declined_on=day(3, 16, path.year)))
     if talk is None and conversation_on:
         return  # the decision waits for the conversation
     _decide(path, rng, advice, test)
@@ -248,7 +266,7 @@ def _decide(path: PupilPath, rng: random.Random, advice: SchoolAdvice, test: Tes
     if outcome is None:
         return
     late = rng.random() < 0.12
-    decided_on = day(3, 27) if late else day(3, 18)
+    decided_on = day(3, 27, path.year) if late else day(3, 18, path.year)
     phase = DECIDE_LATE if late else DECIDE
     path.outcome, path.decision_late = outcome, late
     if outcome == "raised_fully":
@@ -279,13 +297,16 @@ def _decide(path: PupilPath, rng: random.Random, advice: SchoolAdvice, test: Tes
         return  # decided, the definitief advies not yet recorded
     final_late = late or rng.random() < 0.08
     path.final, path.final_late = new, final_late
-    given_on = day(3, 28) if final_late else day(3, 20)
+    given_on = day(3, 28, path.year) if final_late else day(3, 20, path.year)
     path.do(FINAL_LATE if final_late else FINAL, GiveFinalAdvice(given_on=given_on))
 
 
 def _result(path: PupilPath, test: TestAdvice) -> Command:
     return ReceiveTestResult(
-        provider="IEP", delivery_id=f"iep-{path.pupil_id}", test_advice=test, received_on=day(3, 10)
+        provider="IEP",
+        delivery_id=f"iep-{path.pupil_id}",
+        test_advice=test,
+        received_on=day(3, 10, path.year),
     )
 
 
@@ -296,43 +317,50 @@ class GeneratedYear:
     conversation_off: set[str]
     today: date = TODAY
     year: SchoolYear = YEAR
+    """The report's day: after every deadline of the year (3 April)."""
 
 
 def generate(
     container: Container,
     set_clock: Callable[[datetime], None],
     *,
-    schools: int,
+    schools: int | Sequence[School],
     pupils_per_school: int,
     seed: int,
     conversation_off: int = 1,
     after_phase: Callable[[int], None] | None = None,
+    year: SchoolYear = YEAR,
 ) -> GeneratedYear:
     """Make the year in `container`'s database; the last `conversation_off` schools have the
     heroverweging conversation setting off; `after_phase(phase)` runs after each phase (e.g. the
-    worker's catch-up of the read models half-way)."""
+    worker's catch-up of the read models half-way). `schools`: how many new ones, or schools
+    made before (another `year` of them)."""
     rng = random.Random(seed)
-    made = [
-        School(
-            f"school-{k:02d}-{uuid.UUID(int=rng.getrandbits(128))}"[:36],
-            f"{k:02d}RP{seed % 100:02d}",
-            f"Basisschool {k + 1:02d}",
-        )
-        for k in range(schools)
-    ]
-    off = {s.id for s in made[len(made) - conversation_off :]}
-    set_clock(datetime(2025, 8, 25, 8, tzinfo=UTC))
+    made = (
+        list(schools)
+        if not isinstance(schools, int)
+        else [
+            School(
+                f"school-{k:02d}-{uuid.UUID(int=rng.getrandbits(128))}"[:36],
+                f"{k:02d}RP{seed % 100:02d}",
+                f"Basisschool {k + 1:02d}",
+            )
+            for k in range(schools)
+        ]
+    )
+    off = {s.id for s in made[len(made) - conversation_off :]} if conversation_off else set()
+    set_clock(datetime(year.start_year, 8, 25, 8, tzinfo=UTC))
     for school in made:
         container.register.add_school(school)
         if school.id in off:
             container.policies.change(
                 school.id,
-                YEAR,
+                year,
                 SchoolPolicy(conversation_required=False),
                 user_id="generator",
                 user_name="Generator",
                 role="directie",
-                expected_version=0,
+                expected_version=container.policies.settings(school.id, fresh=True).version,
             )
     paths: list[PupilPath] = []
     for school in made:
@@ -340,7 +368,7 @@ def generate(
         for _ in range(pupils_per_school):
             pupil_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             sex = rng.choices([1, 2, 9, None], [48, 48, 2, 2])[0]
-            path = PupilPath(pupil_id, school.id, rng.choice(classes), sex)
+            path = PupilPath(pupil_id, school.id, rng.choice(classes), sex, year=year)
             plan_pupil(path, rng, school.id not in off)
             paths.append(path)
     with container.engine.begin() as conn:
@@ -364,7 +392,8 @@ def generate(
                 ],
             )
     context = CommandContext(actor=Actor("user:generator", "leerkracht"))
-    for phase, on in sorted(PHASE_DAY.items()):
+    for phase, (month, d) in sorted(PHASE_DAY.items()):
+        on = day(month, d, year)
         set_clock(datetime(on.year, on.month, on.day, 15, tzinfo=UTC))
         items = [
             BatchItem(uuid.UUID(p.pupil_id), p.commands[phase], context)
@@ -383,5 +412,6 @@ def generate(
                 raise RuntimeError(f"phase {phase}: {len(refused)} refused, e.g. {refused[:3]}")
         if after_phase is not None:
             after_phase(phase)
-    set_clock(datetime(TODAY.year, TODAY.month, TODAY.day, 9, tzinfo=UTC))
-    return GeneratedYear(made, paths, off)
+    today = day(TODAY.month, TODAY.day, year)
+    set_clock(datetime(today.year, today.month, today.day, 9, tzinfo=UTC))
+    return GeneratedYear(made, paths, off, today, year)
