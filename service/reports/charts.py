@@ -310,9 +310,11 @@ def side_by_side_chart(
     *,
     intro: str = "",
 ) -> Markup:
-    """Grouped bars of a side-by-side table (first column the figure, a column per school and a
-    last 'totaal' column): per school one bar for each figure in `labels`."""
-    schools = range(1, len(table.columns) - 1)
+    """Grouped bars of a side-by-side table (first column the figure, a column per school or
+    school year, perhaps a last 'totaal' column, left out): per column one bar for each figure
+    in `labels`."""
+    last = len(table.columns) - (1 if table.columns[-1] == "totaal" else 0)
+    schools = range(1, last)
     found = {str(row[0]): row for row in table.rows}
     series = [
         Series(

@@ -144,6 +144,15 @@ def _chart(key: str, table: ReportTable) -> tuple[str, Markup | None]:
             HEROVERWEGING_OUTCOMES,
             intro="Per school het aantal leerlingen per uitkomst van de heroverweging.",
         )
+    if key == "jaren":
+        title = "Heroverwegingen per schooljaar"
+        return title, charts.side_by_side_chart(
+            "grafiek-jaren",
+            title,
+            table,
+            ("heroverweging nodig", *HEROVERWEGING_OUTCOMES),
+            intro="Per schooljaar het aantal leerlingen met een heroverweging en de uitkomst.",
+        )
     return "", None
 
 

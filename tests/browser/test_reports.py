@@ -82,7 +82,7 @@ def test_directie_follows_a_figure_to_the_pupils_opens_a_dossier_and_downloads_t
 
     # the figure "voorlopig advies gegeven" (the demo gave Noor, Daan and Sara theirs)
     figure = page.get_by_role(
-        "link", name=re.compile(r"^\d+ leerlingen?: voorlopig advies gegeven")
+        "link", name=re.compile(r"^\d+ leerling(en)?: voorlopig advies gegeven")
     )
     count = int(figure.inner_text())
     assert count >= 3

@@ -10,8 +10,9 @@ import csv
 import io
 import re
 import subprocess
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from html import unescape
 from pathlib import Path
 
@@ -25,8 +26,11 @@ from service.accounts.roles import Role, Scope
 from service.api.app import create_app
 from service.audit.integrity import check_now
 from service.bootstrap import Container
+from service.schools.register import Pupil
+from service.shared.context import Actor, CommandContext
 from service.store.schema import access_log
 from tests.conftest import Clock, sqlite_url
+from workflows.commands import EnrolPupil
 
 PASSWORD = "een-lang-wachtwoord"
 
@@ -78,7 +82,7 @@ def world(container: Container, clock: Clock) -> World:
 
 def cell_link(page: str, row: str, column: str) -> str:
     """The drill-down link of the figure in this row and column (by its accessible name)."""
-    found = re.search(rf'href="([^"]+)" aria-label="\d+ leerlingen?: {re.escape(row)}, '
+    found = re.search(rf'href="([^"]+)" aria-label="\d+ leerling(?:en)?: {re.escape(row)}, '
                       rf'{re.escape(column)}"', page)  # fmt: skip
     assert found, f"no link for {row} / {column}"
     return unescape(found.group(1))
@@ -234,3 +238,25 @@ def test_a_broken_chain_shows_as_broken_on_the_page_and_in_the_pdf(world: World)
     assert "De keten is verbroken bij positie 3" in page
     pdf = client.get(f"/rapportage/rapportage.pdf?jaar=2025-2026&school={world.first}").content
     assert "De keten is verbroken bij positie 3" in " ".join(pdf_text(pdf).split())
+
+
+def test_over_the_years_the_school_report_puts_its_years_side_by_side(world: World) -> None:
+    pupil = uuid.uuid4()
+    world.container.register.add_pupil(Pupil(str(pupil), world.first, "Eva", "Eerder", "8A"))
+    enrol = EnrolPupil(
+        school_id=world.first, school_year="2024-2025", groep=8, enrolled_on=date(2024, 8, 26)
+    )
+    world.container.trajectories.execute(
+        pupil, enrol, CommandContext(actor=Actor("user:test", "directie"))
+    )
+    client = world.client("directie@a.nl")
+    page = client.get("/rapportage?jaar=2025-2026").text
+    head = re.search(r"<caption[^>]*>Kerncijfers per schooljaar</caption>.*?</thead>", page, re.S)
+    assert head
+    assert re.findall(r">(\d{4}-\d{4})</th>", head.group(0)) == ["2024-2025", "2025-2026"]
+    assert ">Heroverwegingen per schooljaar</title>" in page
+    # the earlier year's one pupil, followed from the years table
+    answer = client.get(cell_link(page, "2024-2025", "nog geen"))
+    assert re.findall(r'href="/leerlingen/([0-9a-f-]{36})/dossier"', answer.text) == [str(pupil)]
+    older = client.get("/rapportage?jaar=2024-2025").text
+    assert "Rapportage Basisschool 01, schooljaar 2024-2025" in older
