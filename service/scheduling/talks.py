@@ -9,8 +9,9 @@ trajectory, decided by the trajectory's own rules with the school's policy, so t
 double booking of a person, room or family, the latest end, the parents' unavailable times,
 published availability, school hours); a refusal is `PlanningRefused` with the Dutch reasons and
 nothing is written. Plans and moves decide under the log's lock (an exclusive session) and read
-the bookings in that transaction, so two plans never pass each other. Without If-Match, a
-writer in between means deciding again on the fresh stream.
+the bookings in that transaction, so two plans never pass each other. The write path itself is
+`service.scheduling.unit`; the API's and pupil page's heroverweging conversation comes in
+through `conversation`, the planner through `plan_open` (`service.scheduling.autoplan`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Engine, select
 
@@ -75,8 +76,6 @@ from workflows.trajectory import Trajectory, evolve, fold
 Clock = Callable[[], datetime]
 AvailabilityOf = Callable[[str, str], Sequence[planning.Availability]]
 """The staff's published availability of a school for a round key (R's `availability.of`)."""
-PLANNER_LEAD = timedelta(hours=24)
-"""The planner proposes no time sooner than this after now: parents need time to answer."""
 _NAMESPACE = uuid.UUID("6f1d3c52-7a0e-4c8e-9a51-2b7f0d6c1e44")
 
 
@@ -100,6 +99,7 @@ class PlanReport:
 
 
 def no_availability(school_id: str, round_key: str) -> list[planning.Availability]:
+    """An `availability` for tests that want nothing published."""
     return []
 
 
