@@ -27,7 +27,7 @@ from service.audit.integrity import IntegrityStatus
 from service.audit.integrity import status as chain_status
 from service.bootstrap import Container
 from service.reports import exports
-from service.reports.figures import board_report, school_report, years_report
+from service.reports.figures import board_report
 from service.reports.pdf import render_pdf
 from service.reports.table import ReportTable
 from service.reports.tables import board_tables, school_tables, years_tables
@@ -63,7 +63,10 @@ class Scope:
     schools: list[School]
     year: SchoolYear
     years: list[str]
+    """Offered in the switcher: the years with groep 8 pupils, and the current one."""
     board: bool
+    data_years: list[str]
+    """The years with groep 8 pupils (the report over the years shows the last five)."""
 
     @property
     def params(self) -> dict[str, str]:
@@ -87,8 +90,8 @@ def _today(container: Container) -> Any:
     return container.clock().astimezone(DUTCH).date()
 
 
-def _years(container: Container, school_ids: Sequence[str], current: SchoolYear) -> list[str]:
-    """The school years with groep 8 pupils at these schools (one statement), and this one."""
+def _years(container: Container, school_ids: Sequence[str]) -> list[str]:
+    """The school years with groep 8 pupils at these schools (one statement)."""
     query = (
         select(trajectories.c.school_year)
         .distinct()
@@ -99,8 +102,7 @@ def _years(container: Container, school_ids: Sequence[str], current: SchoolYear)
         )
     )
     with container.engine.connect() as conn:
-        found = {row[0] for row in conn.execute(query)}
-    return sorted(found | {str(current)})
+        return sorted(row[0] for row in conn.execute(query))
 
 
 def _scope(request: Request, container: Container, who: Principal, board: bool) -> Scope:
@@ -114,18 +116,28 @@ def _scope(request: Request, container: Container, who: Principal, board: bool) 
         year = SchoolYear.parse(request.query_params["jaar"])
     except (KeyError, ValueError):
         year = current
-    return Scope(chosen, year, _years(container, [s.id for s in chosen], current), board)
+    found = _years(container, [s.id for s in chosen])
+    return Scope(chosen, year, sorted({*found, str(current)}), board, found)
+
+
+TREND_YEARS = 5
 
 
 def _tables(container: Container, scope: Scope, *, with_years: bool = True) -> list[ReportTable]:
+    """The report's tables: the chosen year's, then (when there are several) the last years'
+    key figures side by side, reusing the chosen year's figures (a board report per other
+    year: three statements each)."""
     ids = [s.id for s in scope.schools]
     today = _today(container)
-    if scope.board:
-        found = board_tables(board_report(container.engine, ids, scope.year, today=today))
-    else:
-        found = school_tables(school_report(container.engine, ids[0], scope.year, today=today))
-    if with_years and len(scope.years) > 1:
-        found += years_tables(years_report(container.engine, ids, scope.years, today=today))
+    report = board_report(container.engine, ids, scope.year, today=today)
+    found = board_tables(report) if scope.board else school_tables(report.schools[0])
+    trend = scope.data_years[-TREND_YEARS:]
+    if with_years and len(trend) > 1:
+        totals = {str(scope.year): report.total}
+        for year in trend:
+            if year not in totals:
+                totals[year] = board_report(container.engine, ids, year, today=today).total
+        found += years_tables([totals[y] for y in trend])
     return found
 
 
