@@ -27,7 +27,7 @@ from service.audit.integrity import IntegrityStatus
 from service.audit.integrity import status as chain_status
 from service.bootstrap import Container
 from service.reports import exports
-from service.reports.figures import board_report
+from service.reports.figures import board_report, years_report
 from service.reports.pdf import render_pdf
 from service.reports.table import ReportTable
 from service.reports.tables import board_tables, school_tables, years_tables
@@ -125,18 +125,19 @@ TREND_YEARS = 5
 
 def _tables(container: Container, scope: Scope, *, with_years: bool = True) -> list[ReportTable]:
     """The report's tables: the chosen year's, then (when there are several) the last years'
-    key figures side by side, reusing the chosen year's figures (a board report per other
-    year: three statements each)."""
+    key figures side by side, reusing the chosen year's figures (the others rolled up, a few
+    statements per year)."""
     ids = [s.id for s in scope.schools]
     today = _today(container)
     report = board_report(container.engine, ids, scope.year, today=today)
     found = board_tables(report) if scope.board else school_tables(report.schools[0])
     trend = scope.data_years[-TREND_YEARS:]
     if with_years and len(trend) > 1:
-        totals = {str(scope.year): report.total}
-        for year in trend:
-            if year not in totals:
-                totals[year] = board_report(container.engine, ids, year, today=today).total
+        others = [y for y in trend if y != str(scope.year)]
+        totals = {
+            r.school_year: r for r in years_report(container.engine, ids, others, today=today)
+        }
+        totals[str(scope.year)] = report.total
         found += years_tables([totals[y] for y in trend])
     return found
 
