@@ -152,6 +152,17 @@ def test_the_worker_checks_when_the_last_check_is_a_day_old_by_the_service_clock
     assert status(container.engine).checked_at == clock.now
 
 
+def test_a_check_without_the_anchor_file_does_not_postpone_the_daily_full_check(
+    container: Container, pupils: list[str], clock: Clock
+) -> None:
+    check_now(container)
+    clock.now += timedelta(hours=20)
+    record(container.engine, verify(container.store), clock.now, full=False, source="cli")
+    clock.now += timedelta(hours=4)
+    assert check_if_due(container) is not None
+    assert checks(container.engine) == 3
+
+
 def test_the_daily_check_finds_a_tampered_event(
     container: Container, pupils: list[str], clock: Clock
 ) -> None:
