@@ -11,7 +11,6 @@ never waits for the worker.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 
 from sqlalchemy import Connection, delete, select
 
@@ -21,7 +20,7 @@ from service.store.events import StoredEvent
 from service.store.schema import report_facts
 
 _WANTED = frozenset(FACT_EVENTS)
-_STATE = tuple(FactState.__dataclass_fields__)
+_STATE = FactState._fields
 
 
 class ReportFactsProjection:
@@ -50,7 +49,7 @@ class ReportFactsProjection:
         upsert(
             conn,
             report_facts,
-            [{"stream_id": s, **asdict(states[s]), "position": positions[s]} for s in streams],
+            [{"stream_id": s, **states[s]._asdict(), "position": positions[s]} for s in streams],
             "stream_id",
         )
 

@@ -13,9 +13,8 @@ checkpoint on top, so it is as fresh as the log even when the worker is behind.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select
 
@@ -50,8 +49,7 @@ FIELDS = ("ground", "fully", "reason", "timeliness", "kind", "advice")
 """The only fields of the fact events folded here (sealed free text is never read)."""
 
 
-@dataclass(frozen=True)
-class FactState:
+class FactState(NamedTuple):
     """What the reports need beyond the trajectory row, folded from the fact events."""
 
     exemption: str | None = None
@@ -74,12 +72,11 @@ EMPTY = FactState()
 def apply(state: FactState, event_type: str, data: Mapping[str, Any]) -> FactState:
     """The state after one fact event (other event types change nothing)."""
     if event_type == "exemption_granted":
-        return replace(state, exemption=data["ground"])
+        return state._replace(exemption=data["ground"])
     if event_type == "reconsideration_required":
         # a replacing delivery while one is open and undecided keeps its conversation
         keep_talk = state.hero and state.outcome is None
-        return replace(
-            state,
+        return state._replace(
             hero=True,
             outcome=None,
             reason=None,
@@ -87,27 +84,26 @@ def apply(state: FactState, event_type: str, data: Mapping[str, Any]) -> FactSta
             talk=state.talk if keep_talk else None,
         )
     if event_type == "reconsideration_lapsed":
-        return replace(state, hero=False, outcome=None, reason=None, decision_late=False, talk=None)
+        return state._replace(hero=False, outcome=None, reason=None, decision_late=False, talk=None)
     if event_type == "reconsideration_conversation_held":
-        return replace(state, talk="held")
+        return state._replace(talk="held")
     if event_type == "reconsideration_conversation_declined":
-        return replace(state, talk="declined")
+        return state._replace(talk="declined")
     if event_type in ("advice_raised", "advice_kept"):
         if event_type == "advice_kept":
             outcome = KEPT
         else:
             outcome = RAISED_FULLY if data["fully"] else RAISED_PARTLY
         late = data.get("timeliness") == Timeliness.LATE.value
-        return replace(state, outcome=outcome, reason=data.get("reason"), decision_late=late)
+        return state._replace(outcome=outcome, reason=data.get("reason"), decision_late=late)
     if event_type == "national_register_registration_sent":
         if data["kind"] == AdviceKind.PROVISIONAL.value:
-            return replace(state, registered_provisional=data["advice"])
-        return replace(state, registered_final=data["advice"])
+            return state._replace(registered_provisional=data["advice"])
+        return state._replace(registered_final=data["advice"])
     return state
 
 
-@dataclass(frozen=True)
-class Heroverweging:
+class Heroverweging(NamedTuple):
     """The pupil's (last, not lapsed) heroverweging: its outcome once decided."""
 
     outcome: str | None = None
@@ -116,8 +112,9 @@ class Heroverweging:
     talk: str | None = None
 
 
-@dataclass(frozen=True)
-class PupilFacts:
+class PupilFacts(NamedTuple):
+    """One pupil's facts (a named tuple: a board's thousands are built per report)."""
+
     pupil_id: str
     school_id: str
     class_name: str
@@ -143,28 +140,46 @@ class PupilFacts:
         return self.status is Status.LEFT_SCHOOL
 
 
+# Enum lookups by value, as dicts: a board's report builds thousands of facts.
 _ADVICE = {a.value: a for a in SchoolAdvice}
 _TEST = {t.value: t for t in TestAdvice}
+_STATUS = {s.value: s for s in Status}
+_TIMELINESS = {t.value: t for t in Timeliness}
+_REASON = {r.value: r for r in KeepReason}
+_GROUND = {g.value: g for g in ExemptionGround}
+_REGISTERED = {
+    (provisional, final): frozenset(
+        kind
+        for kind, sent in ((AdviceKind.PROVISIONAL, provisional), (AdviceKind.FINAL, final))
+        if sent
+    )
+    for provisional in (False, True)
+    for final in (False, True)
+}
 
 
-def pupil_facts(row: Mapping[str, Any], state: FactState, final_deadline: date) -> PupilFacts:
-    """One pupil's facts from the trajectory row (with the register's class and sex) and the
-    folded fact state."""
+def pupil_facts(
+    row: Mapping[Any, Any],
+    state: FactState,
+    final_deadline: date,
+    class_name: str | None,
+    sex: int | None,
+) -> PupilFacts:
+    """One pupil's facts from the trajectory row, the folded fact state and the register's
+    class and sex."""
     provisional = _ADVICE[row["provisional_advice"]] if row["provisional_advice"] else None
     final = _ADVICE[row["final_advice"]] if row["final_advice"] else None
     given_on = row["final_given_on"]
-    registered = frozenset(
-        kind
-        for kind, advice, sent in (
-            (AdviceKind.PROVISIONAL, provisional, state.registered_provisional),
-            (AdviceKind.FINAL, final, state.registered_final),
+    registered = _REGISTERED[
+        (
+            provisional is not None and state.registered_provisional == provisional.value,
+            final is not None and state.registered_final == final.value,
         )
-        if advice is not None and sent == advice.value
-    )
+    ]
     hero = (
         Heroverweging(
             state.outcome,
-            KeepReason(state.reason) if state.reason else None,
+            _REASON[state.reason] if state.reason else None,
             state.decision_late,
             state.talk,
         )
@@ -182,15 +197,15 @@ def pupil_facts(row: Mapping[str, Any], state: FactState, final_deadline: date) 
     return PupilFacts(
         pupil_id=row["stream_id"].removeprefix("trajectory-"),
         school_id=row["school_id"],
-        class_name=row["class_name"] or "",
-        sex=row["sex"],
-        status=Status(row["status"]),
+        class_name=class_name or "",
+        sex=sex,
+        status=_STATUS[row["status"]],
         provisional=provisional,
-        provisional_timeliness=Timeliness(timeliness) if timeliness else None,
+        provisional_timeliness=_TIMELINESS[timeliness] if timeliness else None,
         test=test,
         final=final,
         final_late=given_on is not None and given_on > final_deadline,
-        exemption=ExemptionGround(state.exemption) if state.exemption else None,
+        exemption=_GROUND[state.exemption] if state.exemption else None,
         heroverweging=hero,
         registered=registered,
         test_higher=higher,
@@ -198,7 +213,7 @@ def pupil_facts(row: Mapping[str, Any], state: FactState, final_deadline: date) 
     )
 
 
-_STATE_COLUMNS = tuple(FactState.__dataclass_fields__)
+_STATE_COLUMNS = FactState._fields
 _CHECKPOINT = (
     select(projection_checkpoints.c.position)
     .where(projection_checkpoints.c.name == PROJECTION)
@@ -243,22 +258,23 @@ def load_facts(conn: Connection, school_ids: Iterable[str], year: SchoolYear) ->
         .select_from(t.outerjoin(f, f.c.stream_id == t.c.stream_id))
         .where(*in_year)
     )
-    rows = [dict(r._mapping) for r in conn.execute(query)]
+    rows = [r._mapping for r in conn.execute(query)]
     checkpoint = (rows[0]["checkpoint"] or 0) if rows else 0
     states = {
-        r["stream_id"]: FactState(**{c: r[c] for c in _STATE_COLUMNS}) if r["has_facts"] else EMPTY
+        r["stream_id"]: FactState._make(r[c] for c in _STATE_COLUMNS) if r["has_facts"] else EMPTY
         for r in rows
     }
+    # the fact events the read model has not folded yet: a range of the log's primary key (the
+    # worker keeps it short), kept for these pupils only
     tail = (
         select(events.c.stream_id, events.c.event_type, *fact_fields())
-        .select_from(events.join(t, t.c.stream_id == events.c.stream_id))
-        .where(events.c.position > checkpoint, events.c.event_type.in_(FACT_EVENTS), *in_year)
+        .where(events.c.position > checkpoint, events.c.event_type.in_(FACT_EVENTS))
         .order_by(events.c.position)
     )
     for stream_id, event_type, *values in conn.execute(tail):
-        states[stream_id] = apply(
-            states[stream_id], event_type, dict(zip(FIELDS, values, strict=True))
-        )
+        if stream_id in states:
+            data = dict(zip(FIELDS, values, strict=True))
+            states[stream_id] = apply(states[stream_id], event_type, data)
     register = {
         r.id: (r.class_name, r.sex)
         for r in conn.execute(
@@ -270,9 +286,8 @@ def load_facts(conn: Connection, school_ids: Iterable[str], year: SchoolYear) ->
     deadline = legal_calendar(year).final_advice_deadline
     found = []
     for row in rows:
-        row["class_name"], row["sex"] = register.get(
-            row["stream_id"].removeprefix("trajectory-"), ("", None)
-        )
-        found.append(pupil_facts(row, states[row["stream_id"]], deadline))
+        stream_id = row["stream_id"]
+        class_name, sex = register.get(stream_id.removeprefix("trajectory-"), ("", None))
+        found.append(pupil_facts(row, states[stream_id], deadline, class_name, sex))
     found.sort(key=lambda p: (p.school_id, p.class_name, p.pupil_id))
     return found

@@ -31,10 +31,12 @@ def trajectory(
         "test_advice": test,
         "final_advice": None,
         "final_given_on": None,
-        "class_name": "8A",
-        "sex": 1,
     }
     return row | extra
+
+
+def facts(row: dict[str, Any], state: FactState = EMPTY, *, sex: int = 1) -> Any:
+    return pupil_facts(row, state, DEADLINE, "8A", sex)
 
 
 def equal_chances_rows(facts: list[Any]) -> dict[str, tuple[Any, ...]]:
@@ -50,10 +52,8 @@ def equal_chances_rows(facts: list[Any]) -> dict[str, tuple[Any, ...]]:
 
 
 def test_a_group_under_five_pupils_shows_less_than_five_in_every_cell_never_its_number() -> None:
-    boys = [pupil_facts(trajectory(k, sex=1), EMPTY, DEADLINE) for k in range(4)]
-    girls = [
-        pupil_facts(trajectory(10 + k, sex=2, test="havo/vwo"), EMPTY, DEADLINE) for k in range(6)
-    ]
+    boys = [facts(trajectory(k), sex=1) for k in range(4)]
+    girls = [facts(trajectory(10 + k, test="havo/vwo"), sex=2) for k in range(6)]
 
     rows = equal_chances_rows(boys + girls)
 
@@ -65,10 +65,8 @@ def test_a_group_under_five_pupils_shows_less_than_five_in_every_cell_never_its_
 
 
 def test_a_share_whose_part_is_under_five_is_not_shown_even_in_a_large_group() -> None:
-    higher = [pupil_facts(trajectory(k), EMPTY, DEADLINE) for k in range(3)]
-    equal = [
-        pupil_facts(trajectory(10 + k, test="vmbo-gl-tl/havo"), EMPTY, DEADLINE) for k in range(9)
-    ]
+    higher = [facts(trajectory(k)) for k in range(3)]
+    equal = [facts(trajectory(10 + k, test="vmbo-gl-tl/havo")) for k in range(9)]
 
     rows = equal_chances_rows(higher + equal)
 
@@ -102,8 +100,8 @@ def test_a_registration_of_an_advice_that_was_corrected_afterwards_does_not_coun
         {"kind": "provisional", "advice": "VMBO_GL/TL_TM_HAVO"},
     )
 
-    corrected = pupil_facts(trajectory(1, provisional="HAVO"), state, DEADLINE)
-    same = pupil_facts(trajectory(2, provisional="VMBO_GL/TL_TM_HAVO"), state, DEADLINE)
+    corrected = facts(trajectory(1, provisional="HAVO"), state)
+    same = facts(trajectory(2, provisional="VMBO_GL/TL_TM_HAVO"), state)
 
     assert AdviceKind.PROVISIONAL not in corrected.registered
     assert AdviceKind.PROVISIONAL in same.registered
