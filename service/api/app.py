@@ -54,6 +54,7 @@ from service.web import settings as web_settings
 from service.web import talks as web_talks
 from service.web import uploads as web_uploads
 from service.web import worklist as web_worklist
+from service.web.chain_status import ChainStatusMiddleware
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -112,6 +113,7 @@ def create_app(container: Container) -> FastAPI:
     problems.install(app)
 
     app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(ChainStatusMiddleware, engine=container.engine)  # base.html's chain alert
     settings = container.settings
     limits = BodyLimits(
         settings.max_body_bytes, settings.max_chain_body_bytes, settings.body_timeout

@@ -25,6 +25,7 @@ from service.accounts.roles import Principal, Role
 from service.accounts.sessions import SessionUser
 from service.api.deps import SESSION_COOKIE
 from service.bootstrap import Container
+from service.web.chain_status import chain_status
 from workflows.scale import SchoolAdvice
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -79,6 +80,7 @@ _templates = Environment(
     autoescape=select_autoescape(["html"]),
 )
 _templates.globals.update(static=static, nav_links=nav_links)
+_templates.globals.update(chain_status=chain_status)  # base.html: a broken chain on every page
 
 
 def _date(value: date | datetime | None) -> str:

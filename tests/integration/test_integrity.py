@@ -235,3 +235,24 @@ def test_the_pupil_page_shows_the_chain_verified_and_after_tampering_the_alert(
     html = client.get(f"/leerlingen/{pupils[0]}").text
     assert "De keten is verbroken" not in html
     assert "Keten geverifieerd tot en met positie 6" in html
+
+
+def test_every_page_a_signed_in_person_opens_shows_a_broken_chain_once(
+    container: Container, pupils: list[str], clock: Clock
+) -> None:
+    client = directie(container)
+    check_now(container)
+    pages = ("/", "/klassen", "/heroverwegingen", "/toegangslog", f"/leerlingen/{pupils[1]}")
+    for url in pages:
+        assert "De keten is verbroken" not in client.get(url).text, url
+
+    tamper_off(container.engine)
+    with container.engine.begin() as conn:
+        conn.execute(text("DELETE FROM events WHERE position = 5"))
+    check_now(container)
+    for url in pages:
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        assert answer.text.count("De keten is verbroken bij positie 5 — ") == 1, url
+    login = TestClient(create_app(container)).get("/login").text
+    assert "De keten is verbroken" not in login  # nobody signed in: nothing to warn about
