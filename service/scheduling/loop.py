@@ -6,8 +6,8 @@ Every round, with the injected clock:
    published, a request or booking more or less): `Talks.plan_open`.
 2. **Escalate** (`TalkEscalated`, once per cause per talk; the event's outbox message warns the
    school's directie, `service.scheduling.escalation`) when
-   - `no_slot_before_deadline`: the planner, with availability published, cannot place the talk
-     before its latest end, or there is no time left before it at all;
+   - `no_slot_before_deadline`: the planner cannot place the talk before its latest end although
+     everyone who must attend published availability, or no time is left before it at all;
    - `no_proposal_in_time`: a working day after the request no time was proposed;
    - `no_answer`: the parents did not answer a proposal within the setting's
      `answer_within_days`.
@@ -87,15 +87,29 @@ class TalkRounds:
             )
             done += len(report.planned)
             if availability:
-                done += self._no_slot(members, report.unplaced)
+                published = {a.person for a in availability if a.windows}
+                done += self._no_slot(members, report.unplaced, published)
         return done
 
-    def _no_slot(self, members: list[views.TalkRow], unplaced: list[planning.Unplaced]) -> int:
+    def _no_slot(
+        self,
+        members: list[views.TalkRow],
+        unplaced: list[planning.Unplaced],
+        published: set[str],
+    ) -> int:
+        """Escalate the talks the planner cannot place although everyone who must attend has
+        published (someone who has not yet may still publish: `no_proposal_in_time` covers
+        that after a working day)."""
         by_id = {m.talk_id: m for m in members}
         done = 0
         for reason in unplaced:
             row = by_id.get(reason.request_id)
-            if row is not None and NO_SLOT not in row.escalations:
+            if row is None or NO_SLOT in row.escalations:
+                continue
+            everyone = all(p in published for p in row.requested_staff) and all(
+                published & set(group) for group in row.requested_staff_any
+            )
+            if everyone:
                 done += self._decide(row, EscalateTalk(code=NO_SLOT, message=reason.message))
         return done
 

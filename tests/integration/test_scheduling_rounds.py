@@ -260,3 +260,14 @@ def test_a_pupil_who_leaves_school_has_the_planned_talk_cancelled_once(
             select(func.count()).select_from(events).where(events.c.event_type == "talk_cancelled")
         ).scalar_one()
     assert cancelled == 1
+
+
+def test_no_slot_is_not_claimed_while_the_teacher_has_not_published_yet(
+    container: Container, clock: Clock
+) -> None:
+    ids = staff(container)
+    pupil = pupil_in_heroverweging(container, clock)
+    publish(container, clock, ids["ib"], (at(17, 14), at(17, 17)))  # someone else published
+    container.talks.request(pupil, TalkKind.RECONSIDERATION, CTX)
+    TalkRounds(container.talks)()
+    assert escalations(container, NO_SLOT) == 0
