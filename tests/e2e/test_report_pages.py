@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook  # type: ignore[import-untyped]
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from bench.report_year import GeneratedYear, PupilPath, generate
 from service.accounts.roles import Role, Scope
@@ -260,3 +260,21 @@ def test_over_the_years_the_school_report_puts_its_years_side_by_side(world: Wor
     assert re.findall(r'href="/leerlingen/([0-9a-f-]{36})/dossier"', answer.text) == [str(pupil)]
     older = client.get("/rapportage?jaar=2024-2025").text
     assert "Rapportage Basisschool 01, schooljaar 2024-2025" in older
+
+
+def test_a_report_page_takes_a_few_statements_whatever_the_number_of_pupils(world: World) -> None:
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    directie, bestuur = world.client("directie@a.nl"), world.client("bestuur@b.nl")
+    event.listen(world.container.engine, "before_cursor_execute", count)
+    try:
+        for client, path in ((directie, "/rapportage"), (bestuur, "/bestuur")):
+            statements.clear()
+            assert client.get(f"{path}?jaar=2025-2026").status_code == 200
+            assert len(statements) <= 12, (path, len(statements), statements)
+    finally:
+        event.remove(world.container.engine, "before_cursor_execute", count)
+    assert len(world.paths(world.first)) == 36  # a query per pupil would be 36 at least
