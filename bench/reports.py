@@ -11,12 +11,20 @@ directie account (first school) and a bestuur account (all
 the board's schools), logged in through the login form.
 
 Timed, each `--requests` times after warm-up: `school_report` for one school, `board_report` for
-the 20, the tables of each, the board's XLSX; and, where engineer V's pages exist, `/rapportage`
-(directie) and `/bestuur` (bestuur) through the real app (create_app on the real container,
-Starlette's TestClient: the time of each request as the app serves it, no network). Prints
+the 20, the tables of each, the board's XLSX, `board_report` with the read model emptied (the
+worker far behind: every fact event folded per request); and, where engineer V's pages exist,
+`/rapportage` (directie) and `/bestuur` (bestuur) through the real app (create_app on the real
+container, Starlette's TestClient: the time of each request as the app serves it, no network).
+Prints
 p50/p95/p99/max per item, the board's figures, and one JSON line per item.
 
 Run: .venv/bin/python -m bench.reports [--schools 20 --pupils 100 --requests 100]
+
+Measured 2026-11-30 23:05 UTC (PostgreSQL 127.0.0.1, 200 requests, a shared 2-core machine with
+load average 5-8 from other test runs): school_report p50 3.4 / p95 7.0 ms; board_report (20 x
+100) p50 75 / p95 123 ms, with its tables p50 77 / p95 118 ms, worker far behind p50 71 / p95 77
+ms; the board's XLSX p50 58 / p95 81 ms; page /rapportage p50 39 / p95 70 ms; page /bestuur
+p50 145 / p95 241-372 ms over runs (its own rendering and the load's noise on top of the figures).
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from service.accounts.roles import Role, Scope
 from service.api.app import create_app
 from service.bootstrap import bootstrap
 from service.projections.rebuild import CATCH_UP
-from service.projections.runner import catch_up
+from service.projections.runner import catch_up, reset
 from service.reports.exports import to_csv, to_xlsx
 from service.reports.figures import board_report, school_report
 from service.reports.tables import board_tables, school_tables
@@ -197,6 +205,12 @@ def run(args: argparse.Namespace) -> None:
                         results[name] = {"missing": "login failed"}
                         continue
                     results[name] = page(client, path, args.requests)
+            # the worker far behind: the read model emptied, every fact event folded per request
+            reset(container.engine, CATCH_UP["report_facts"])
+            results["board_report, worker behind"] = timed(
+                lambda: board_report(container.engine, ids, YEAR, today=today),
+                max(10, args.requests // 5),
+            )
             for item, figures in results.items():
                 show(item, figures)
             print()
