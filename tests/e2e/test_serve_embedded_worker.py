@@ -151,14 +151,21 @@ def test_serve_alone_turns_a_delivered_result_into_a_heroverweging_and_a_notice(
         time.sleep(0.2)
     assert state["status_label"] == "heroverweging nodig"
 
-    # the outbox loop ran too: the class teacher's notice (.eml, the development default)
+    # the outbox loop ran too: the class teacher's notice (.eml, the development default),
+    # beside the invitations of the talk the planner proposed to Noor's two parents
     deadline = time.monotonic() + 10
-    while not list(running.mail_dir.glob("*.eml")):
-        assert time.monotonic() < deadline, f"no e-mail\n{running.log.read_text()}"
+    while len(mails := sorted(running.mail_dir.glob("*.eml"))) < 3:
+        assert time.monotonic() < deadline, f"{mails}\n{running.log.read_text()}"
         time.sleep(0.2)
-    [mail] = running.mail_dir.glob("*.eml")
-    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
-    assert message["To"] == DEMO_TEACHER
+    read = [
+        (m, email.message_from_bytes(m.read_bytes(), policy=email.policy.default)) for m in mails
+    ]
+    [(mail, message)] = [(m, msg) for m, msg in read if msg["To"] == DEMO_TEACHER]
+    invited = sorted(str(msg["To"]) for _, msg in read if msg["To"] != DEMO_TEACHER)
+    assert invited == [
+        "ouder1.noor.devries@demo.adviestraject.nl",
+        "ouder2.noor.devries@demo.adviestraject.nl",
+    ]
     assert message["Subject"] == "Heroverweging nodig: een leerling van groep 8A"
     assert f"/leerlingen/{NOOR}" in mail.read_text(encoding="utf-8")
 
