@@ -195,8 +195,8 @@ def send_invitations(engine: Engine, store: EventStore, clock: Callable[[], date
         kind = _KIND_OF_EVENT.get(event_type, REMINDER)
         data = message.payload.get("data", {})
         talk = load_talk(store, talk_id)
-        if talk is None:
-            return
+        if talk is None or talk.start is None:
+            return  # never planned (e.g. cancelled while requested): the parents know no time
         sequence = int(data.get("sequence", talk.sequence))
         with single_statements(engine).connect() as conn:
             reachable = {
@@ -284,7 +284,7 @@ def send_talk_mail(setup: MailSetup) -> Handler:
         if details is None:
             return
         talk = details.talk
-        if talk.sequence != payload["sequence"] or talk.closed:
+        if talk.sequence != payload["sequence"] or talk.closed or talk.start is None:
             return  # overtaken by a later move or cancellation (its own e-mail), held, declined
         if kind == REMINDER and talk.status.value not in ("proposed", "accepted"):
             return

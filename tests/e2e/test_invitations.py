@@ -370,3 +370,25 @@ def test_names_with_accents_reach_the_agenda_intact(
     assert event["SUMMARY"] == "Gesprek over het schooladvies van Anaïs"
     assert event["ATTENDEE"].params["CN"] == "Zoë van 't Hof"
     assert text_of(mail).startswith("Beste Zoë van 't Hof,\n")
+
+
+def test_a_talk_cancelled_before_it_was_ever_planned_sends_the_parents_nothing_and_fails_nothing(
+    school: Container, clock: Clock, smtp: tuple[Catcher, int]
+) -> None:
+    catcher, port = smtp
+    pupil = pupil_with_parents(school, "Noor", [MOTHER, FATHER])
+    heroverweging(school, clock, uuid.UUID(pupil))
+    talk_id = school.talks.request(pupil, TalkKind.RECONSIDERATION, TEACHER)
+    school.talks.cancel(talk_id, "De leerling heeft de school verlaten.", TEACHER)
+    worker = smtp_worker(school, port)
+    drain(worker)
+
+    assert to_parents(catcher) == {}
+    assert worker.status().failed == 0
+    with school.engine.connect() as conn:
+        pending = conn.execute(
+            select(outbox.c.id).where(
+                outbox.c.topic.in_([INVITATION_TOPIC, MAIL_TOPIC]), outbox.c.done_at.is_(None)
+            )
+        ).all()
+    assert pending == []
