@@ -16,12 +16,14 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from service.reports.table import ReportTable
+from service.reports.table import ReportTable, Value
 
 INK = "#1a1a1a"
 MUTED = "#595959"
 GRID = "#bdbdbd"
 FONT = 'font-family="sans-serif"'
+WRAP = 30
+"""Row labels longer than this many characters go on two lines."""
 # (colour, pattern) per series: each colour has at least 3:1 against white (WCAG 1.4.11)
 SERIES = (
     ("#1f4e79", "solid"),
@@ -61,6 +63,23 @@ def _text(x: float, y: float, content: str, *, anchor: str = "start", size: int 
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
         f'fill="{fill}"{weight}>{escape(content)}</text>'
+    )
+
+
+def _label(x: float, y: float, content: str, *, size: int = 13, bold: bool = False) -> str:
+    """A right-aligned row label ending at `x`, its baseline at `y`; a long one (more than
+    `WRAP` characters) on two lines in smaller type, so it never runs off the chart."""
+    if len(content) <= WRAP or " " not in content:
+        return _text(x, y, content, anchor="end", size=size, bold=bold)
+    middle = len(content) // 2
+    cut = min((i for i, c in enumerate(content) if c == " "), key=lambda i: abs(i - middle))
+    first, second = content[:cut], content[cut + 1 :]
+    weight = ' font-weight="700"' if bold else ""
+    small = size - 2
+    return (
+        f'<text x="{x:.1f}" y="{y - 6:.1f}" text-anchor="end" font-size="{small}" fill="{INK}"'
+        f'{weight}><tspan x="{x:.1f}">{escape(first)}</tspan>'
+        f'<tspan x="{x:.1f}" dy="{small + 1}">{escape(second)}</tspan></text>'
     )
 
 
@@ -110,7 +129,7 @@ def bar_chart(
     for n, (label, value) in enumerate(bars):
         y = top + n * row_h
         length = bar_w * value / most
-        parts.append(_text(label_w - 8, y + 17, label, anchor="end"))
+        parts.append(_label(label_w - 8, y + 17, label))
         if value:
             parts.append(
                 f'<rect x="{label_w}" y="{y + 4}" width="{length:.1f}" height="{row_h - 8}" '
@@ -161,7 +180,7 @@ def grouped_bars(
         parts.append(_text(x + 22, y + 13, s.label))
     for g, group in enumerate(groups):
         y0 = legend_h + g * group_h
-        parts.append(_text(label_w - 8, y0 + group_h / 2 - 2, group, anchor="end", bold=True))
+        parts.append(_label(label_w - 8, y0 + group_h / 2 - 2, group, bold=True))
         for n, s in enumerate(series):
             value = s.values[g]
             y = y0 + n * bar_h
@@ -225,7 +244,7 @@ def heat_grid(
     said = []
     for r, (label, values) in enumerate(rows):
         y = head_h + r * cell_h
-        parts.append(_text(label_w - 8, y + 16, label, anchor="end", size=12))
+        parts.append(_label(label_w - 8, y + 16, label, size=12))
         for c, value in enumerate(values):
             fill, ink = _heat(value, most)
             x = label_w + c * cell_w
@@ -334,3 +353,54 @@ def total_row_chart(chart_id: str, title: str, table: ReportTable, *, intro: str
     values = _ints(row, columns) if row is not None else [0] * len(columns)
     bars = [(table.columns[c], v) for c, v in zip(columns, values, strict=True)]
     return bar_chart(chart_id, title, bars, intro=intro)
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",") + " %"
+
+
+def share_chart(
+    chart_id: str,
+    title: str,
+    rows: Sequence[tuple[str, Value]],
+    *,
+    reference: tuple[str, float] | None = None,
+    intro: str = "",
+) -> Markup:
+    """Horizontal bars of percentages (0 to 100), each written after its bar; a group whose
+    share is not shown (under five pupils: "< 5", or none) gets its text and no bar. A
+    `reference` (a label and a percentage, e.g. the national figure) is a dashed line."""
+    label_w, bar_w, row_h, top = 230, 250, 26, 24 if reference else 8
+    width, height = label_w + bar_w + 70, top + row_h * max(len(rows), 1) + 8
+    parts = []
+    said = []
+    for n, (label, value) in enumerate(rows):
+        y = top + n * row_h
+        parts.append(_label(label_w - 8, y + 17, label))
+        if isinstance(value, int | float):
+            length = bar_w * min(float(value), 100.0) / 100
+            if value:
+                parts.append(
+                    f'<rect x="{label_w}" y="{y + 4}" width="{length:.1f}" height="{row_h - 8}" '
+                    f'fill="{SERIES[0][0]}"/>'
+                )
+            parts.append(_text(label_w + length + 6, y + 17, _percent(float(value)), bold=True))
+            said.append(f"{label}: {_percent(float(value))}")
+        else:
+            shown = str(value) if value is not None else "–"
+            parts.append(_text(label_w + 6, y + 17, shown, fill=MUTED))
+            said.append(f"{label}: {'niet getoond (minder dan 5 leerlingen)' if value else 'geen'}")
+    parts.append(
+        f'<line x1="{label_w}" y1="{top}" x2="{label_w}" y2="{height - 8}" stroke="{MUTED}"/>'
+    )
+    if reference is not None:
+        name, share = reference
+        x = label_w + bar_w * share / 100
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 8}" stroke="{INK}" '
+            f'stroke-width="2" stroke-dasharray="5 3"/>'
+        )
+        parts.append(_text(x, top - 8, f"{name} {_percent(share)}", anchor="middle", size=12))
+        said.append(f"{name}: {_percent(share)}")
+    desc = " ".join(filter(None, [intro, "; ".join(said) + "."]))
+    return _svg(chart_id, title, desc, width, height, "".join(parts))

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 
 from service.reports import charts
+from service.reports.national import national_figures
 from service.reports.table import SUPPRESSED, ReportTable, Value
 
 HEROVERWEGING_OUTCOMES = (
@@ -143,6 +144,18 @@ def _chart(key: str, table: ReportTable) -> tuple[str, Markup | None]:
             table,
             HEROVERWEGING_OUTCOMES,
             intro="Per school het aantal leerlingen per uitkomst van de heroverweging.",
+        )
+    if key == "gelijke_kansen" and "% bijgesteld" in table.columns:
+        column = table.columns.index("% bijgesteld")
+        national = {n.key: n.share for n in national_figures()}.get("raised_after_higher_test")
+        title = "Advies bijgesteld na een hoger toetsadvies, per groep"
+        return title, charts.share_chart(
+            "grafiek-gelijke-kansen",
+            title,
+            [(str(row[0]), row[column]) for row in table.rows],
+            reference=("landelijk", 100 * national) if national is not None else None,
+            intro="Per groep het deel van de leerlingen met een hoger toetsadvies bij wie het "
+            "advies werd bijgesteld; groepen onder 5 leerlingen worden niet getoond.",
         )
     if key == "jaren":
         title = "Heroverwegingen per schooljaar"

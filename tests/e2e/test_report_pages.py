@@ -111,7 +111,11 @@ def test_directie_and_ib_see_their_own_school_and_its_figures(world: World) -> N
 def test_the_page_shows_charts_beside_tables_and_the_integrity_line(world: World) -> None:
     page = world.client("directie@a.nl").get("/rapportage?jaar=2025-2026").text
     assert page.count('role="img"') >= 5
-    for title in ("Definitief advies × toetsadvies", "Uitkomst van de heroverwegingen"):
+    for title in (
+        "Definitief advies × toetsadvies",
+        "Uitkomst van de heroverwegingen",
+        "Advies bijgesteld na een hoger toetsadvies, per groep",
+    ):
         assert f">{title}</title>" in page
     for caption in ("Heroverwegingen", "Naleving van het wettelijk tijdpad", "Gelijke kansen"):
         assert f'<caption class="utrecht-table__caption">{caption}</caption>' in page

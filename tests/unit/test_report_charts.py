@@ -12,9 +12,10 @@ from service.reports.charts import (
     cross_grid,
     grouped_bars,
     heat_grid,
+    share_chart,
     side_by_side_chart,
 )
-from service.reports.table import Figure, TableBuilder
+from service.reports.table import Figure, TableBuilder, Value
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -122,3 +123,33 @@ def test_schools_side_by_side_become_groups_of_bars() -> None:
     svg = parse(side_by_side_chart("v", "Uitkomsten", table.build(), ["gehandhaafd", "onbekend"]))
     _, desc = labelled_by_title_and_description(svg)
     assert desc == "De Ark: gehandhaafd 1, onbekend 0; De Boog: gehandhaafd 2, onbekend 0."
+
+
+def test_a_share_chart_shows_suppressed_groups_as_text_and_the_national_line() -> None:
+    rows: list[tuple[str, Value]] = [
+        ("alle leerlingen", 62.5),
+        ("meisjes", "< 5"),
+        ("nieuwkomers", None),
+    ]
+    svg = parse(share_chart("gk", "Bijgesteld", rows, reference=("landelijk", 75.0)))
+    _, desc = labelled_by_title_and_description(svg)
+    assert desc == (
+        "alle leerlingen: 62,5 %; meisjes: niet getoond (minder dan 5 leerlingen); "
+        "nieuwkomers: geen; landelijk: 75,0 %."
+    )
+    assert {"62,5 %", "< 5", "–", "landelijk 75,0 %"} <= set(texts(svg))
+    assert len(svg.findall(f"{SVG}rect")) == 1  # a bar only for the share that is shown
+    dashed = [line for line in svg.iter(f"{SVG}line") if line.get("stroke-dasharray")]
+    assert len(dashed) == 1
+    no_inline_style(svg)
+
+
+def test_a_long_label_goes_on_two_lines_and_keeps_all_its_words() -> None:
+    label = "nieuwkomers (korter dan vier jaar in Nederland)"
+    svg = parse(bar_chart("w", "W", [(label, 3), ("kort", 1)]))
+    wrapped = [t for t in svg.iter(f"{SVG}text") if t.findall(f"{SVG}tspan")]
+    assert len(wrapped) == 1
+    lines = ["".join(span.itertext()) for span in wrapped[0].iter(f"{SVG}tspan")]
+    assert lines == ["nieuwkomers (korter dan", "vier jaar in Nederland)"]
+    _, desc = labelled_by_title_and_description(svg)
+    assert desc.startswith(f"{label}: 3 leerlingen")
