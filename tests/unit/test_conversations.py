@@ -118,6 +118,7 @@ def test_a_plan_in_the_past_after_the_deadline_or_ending_before_it_starts_is_ref
         start=at(25, 10), end=at(25, 10) + timedelta(minutes=30), room=None, staff=("teacher-1",)
     )
     assert refused(history, late).code == "after_deadline"
+    assert "(24-03-2026)" in refused(history, late).message  # the deadline kept as 25 March 00:00
     backwards = PlanTalk(start=at(17, 15), end=at(17, 14), room=None, staff=("teacher-1",))
     assert refused(history, backwards).code == "talk_ends_before_start"
 

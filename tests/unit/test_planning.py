@@ -247,6 +247,14 @@ def test_a_time_after_the_deadline_or_before_the_earliest_is_refused() -> None:
     assert codes(before) == ["before_earliest"]
 
 
+def test_a_latest_end_at_the_end_of_a_day_is_named_as_that_day_not_the_next_midnight() -> None:
+    late = Availability("juf", (afternoon(16), afternoon(24)), room="lokaal 8")
+    found = check(request("a", latest_end=at(24, 0)), at(24, 14), None, [late], [])
+    assert codes(found) == ["after_deadline"]
+    assert "uiterlijk op maandag 23 maart afgelopen" in found[0].message
+    assert "00:00" not in found[0].message
+
+
 def test_a_time_the_parents_said_they_cannot_is_refused() -> None:
     talk = request("a", unavailable=(Window(at(16, 14), at(16, 15)),))
     found = check(talk, at(16, 14, 30), None, [JUF], [])

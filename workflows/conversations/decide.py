@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from workflows.codec import Event, PersonalText
 from workflows.conversations.events import (
@@ -332,9 +332,15 @@ def _check_time(talk: Talk, start: datetime, end: datetime, now: datetime) -> No
     if end > talk.requested.deadline:
         raise DomainError(
             "after_deadline",
-            f"het gesprek moet vóór de deadline ({talk.requested.deadline:%d-%m-%Y}) zijn",
+            f"het gesprek moet uiterlijk op de dag van de deadline "
+            f"({_last_day(talk.requested.deadline):%d-%m-%Y}) zijn",
             field="start",
         )
+
+
+def _last_day(deadline: datetime) -> date:
+    """The day a deadline belongs to: one kept as the next midnight ends the day before."""
+    return (deadline - timedelta(microseconds=1)).date()
 
 
 def _invited(talk: Talk, parent_id: str) -> None:

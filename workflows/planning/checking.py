@@ -143,7 +143,7 @@ class _Assessment:
         if self.end > request.latest_end:
             self._refuse(
                 AFTER_DEADLINE,
-                f"Het gesprek moet uiterlijk {m.when(request.latest_end, zone)} afgelopen zijn "
+                f"Het gesprek moet uiterlijk {m.until(request.latest_end, zone)} afgelopen zijn "
                 f"(de wettelijke termijn, met tijd om het besluit vast te leggen); "
                 f"het zou {m.when(self.end, zone)} eindigen.",
             )

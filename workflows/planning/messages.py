@@ -6,7 +6,7 @@ by the names the caller passes (ids otherwise), groups of duo teachers as "A of 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from types import MappingProxyType
 
 NO_NAMES: Mapping[str, str] = MappingProxyType({})
@@ -40,6 +40,15 @@ def clock(moment: datetime, zone: tzinfo) -> str:
 def when(moment: datetime, zone: tzinfo) -> str:
     """`dinsdag 17 maart om 14:00`."""
     return f"{day(moment, zone)} om {clock(moment, zone)}"
+
+
+def until(moment: datetime, zone: tzinfo) -> str:
+    """`uiterlijk` + this: `dinsdag 17 maart om 14:00`, or `dinsdag 17 maart` for the end of a
+    day (a latest end kept as the next midnight is not "woensdag 18 maart om 00:00")."""
+    local = moment.astimezone(zone)
+    if local.hour == local.minute == local.second == local.microsecond == 0:
+        return f"op {day(local - timedelta(days=1), zone)}"
+    return when(moment, zone)
 
 
 def name(person: str, names: Mapping[str, str]) -> str:
