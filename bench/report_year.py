@@ -9,7 +9,9 @@ set to the phase's day: enrolment, the voorlopig advies (early, on time, late), 
 a missed test without result, the results, the heroverweging conversation (held, declined, not
 held where the school's setting is off), raised fully or partly or kept with a reason (on time
 or after 24 March), the definitief advies, a result review beside vso, the registrations with DUO
-(sent or not), and leaving the school. The steps of the advice scales are written out here from
+(sent or not), and leaving the school. The results go through the intake as a test provider
+delivers them (one Leerlingresultaat per pupil into the inbox, then the worker's
+`process_pending`). The steps of the advice scales are written out here from
 DOMAIN.md, apart from `workflows.scale`.
 """
 
@@ -25,6 +27,7 @@ from sqlalchemy import text
 
 from service.advice.batch import BatchItem
 from service.bootstrap import Container
+from service.intake.processing import process_pending
 from service.schools.register import School
 from service.shared.context import Actor, CommandContext
 from workflows.calendar import SchoolYear
@@ -310,6 +313,35 @@ def _result(path: PupilPath, test: TestAdvice) -> Command:
     )
 
 
+def _through_the_intake(container: Container, paths: Sequence[PupilPath]) -> None:
+    """The results as the test provider delivers them: one Leerlingresultaat per pupil into the
+    inbox, then the worker's intake (`process_pending`) turns them into the pupils' events."""
+    for path in paths:
+        for command in path.commands.get(RESULTS, ()):
+            assert isinstance(command, ReceiveTestResult)  # noqa: S101 - the plan's only kind
+            message = {
+                "resultatenscores": {
+                    "toetsdefinitie": command.provider,
+                    "id": command.delivery_id,
+                    "deelnemerref": [{"label": "LAS-key", "onderwijsdeelnemerID": path.pupil_id}],
+                    "resultaten": {
+                        "resultaten": [
+                            {"label": "Toetsadvies", "waarde": command.test_advice.value}
+                        ]
+                    },
+                }
+            }
+            container.inbox.accept(path.school_id, "client:iep-koppeling", message)
+    while process_pending(container):
+        pass
+    with container.engine.connect() as conn:
+        states: dict[str, int] = dict(
+            conn.execute(text("SELECT state, count(*) FROM result_deliveries GROUP BY state")).all()
+        )
+    if set(states) - {"processed"}:
+        raise RuntimeError(f"deliveries not processed: {states}")
+
+
 @dataclass
 class GeneratedYear:
     schools: list[School]
@@ -395,6 +427,11 @@ def generate(
     for phase, (month, d) in sorted(PHASE_DAY.items()):
         on = day(month, d, year)
         set_clock(datetime(on.year, on.month, on.day, 15, tzinfo=UTC))
+        if phase == RESULTS:
+            _through_the_intake(container, paths)
+            if after_phase is not None:
+                after_phase(phase)
+            continue
         items = [
             BatchItem(uuid.UUID(p.pupil_id), p.commands[phase], context)
             for p in paths
