@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -179,6 +179,18 @@ def test_a_heroverweging_talk_is_held_with_the_parents_and_not_in_the_future() -
     assert refused(history, alone).code == "conversation_without_parents"
     future = HoldTalk(held_on=date(2026, 3, 13), attendees=(ConversationParty.PARENTS,))
     assert refused(history, future).code == "date_in_future"
+
+
+def test_a_talk_held_today_in_the_netherlands_is_accepted_while_it_is_still_yesterday_in_utc() -> (
+    None
+):
+    history = given(plan())
+    just_after_midnight = datetime(2026, 3, 12, 23, 30, tzinfo=UTC)  # 13 March 00:30 in Amsterdam
+    today = HoldTalk(held_on=date(2026, 3, 13), attendees=(ConversationParty.PARENTS,))
+    (held,) = decide_talk(history, today, just_after_midnight)
+    assert isinstance(held, TalkHeld)
+    tomorrow = HoldTalk(held_on=date(2026, 3, 14), attendees=(ConversationParty.PARENTS,))
+    assert refused(history, tomorrow, just_after_midnight).code == "date_in_future"
 
 
 def test_a_reminder_per_sequence_and_an_escalation_per_cause_are_decided_once() -> None:
