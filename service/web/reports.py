@@ -36,6 +36,7 @@ from service.store.schema import pupils, trajectories
 from service.web.pages import DUTCH, page, signed_in
 from service.web.report_view import drill_href, sections
 from workflows.calendar import SchoolYear
+from workflows.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
 
@@ -114,7 +115,7 @@ def _scope(request: Request, container: Container, who: Principal, board: bool) 
     current = SchoolYear.containing(_today(container))
     try:
         year = SchoolYear.parse(request.query_params["jaar"])
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, DomainError):  # none or not a school year: this one
         year = current
     found = _years(container, [s.id for s in chosen])
     return Scope(chosen, year, sorted({*found, str(current)}), board, found)

@@ -282,3 +282,19 @@ def test_a_report_page_takes_a_few_statements_whatever_the_number_of_pupils(worl
     finally:
         event.remove(world.container.engine, "before_cursor_execute", count)
     assert len(world.paths(world.first)) == 36  # a query per pupil would be 36 at least
+
+
+def test_an_address_that_is_not_a_school_year_or_a_figure_gets_a_page_not_an_error(
+    world: World,
+) -> None:
+    client = world.client("directie@a.nl")
+    for year in ("abc", "0000-0001", "2025-2027"):
+        answer = client.get(f"/rapportage?jaar={year}")
+        assert answer.status_code == 200
+        assert "schooljaar 2025-2026" in answer.text  # the current one (the clock: April 2026)
+    for query in ("tabel=bestaat-niet&rij=0&kolom=1", "tabel=overzicht&rij=99&kolom=1",
+                  "tabel=overzicht&rij=x&kolom=1", "tabel=overzicht&rij=0&kolom=0"):  # fmt: skip
+        answer = client.get(f"/rapportage/leerlingen?jaar=2025-2026&{query}")
+        assert answer.status_code == 404, query
+        assert "Cijfer niet gevonden" in answer.text
+    assert client.get("/rapportage/bestaat-niet.csv").status_code == 404
