@@ -20,14 +20,14 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine
 
 from service.notices.reconsideration import recipients
+from service.outbox.fanout import insert_once
 from service.outbox.mail import Mailer
 from service.outbox.outbox import GiveUpError, Handler, Message
 from service.scheduling import views
 from service.schools.register import Register
-from service.store.schema import outbox
 from workflows.policy import Recipients
 
 ESCALATION_TOPIC = "talk_escalation"
@@ -70,41 +70,9 @@ def fan_out_escalation(
             }
             for who in found
         ]
-        _insert_once(engine, message, payloads, clock())
+        insert_once(engine, message, MAIL_TOPIC, payloads, clock())
 
     return handle
-
-
-def _insert_once(
-    engine: Engine, message: Message, payloads: list[dict[str, Any]], now: datetime
-) -> None:
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(select(outbox.c.id).where(outbox.c.id == message.id).with_for_update())
-        done = conn.execute(
-            select(outbox.c.id).where(
-                outbox.c.topic == MAIL_TOPIC,
-                outbox.c.position == message.position,
-                outbox.c.stream_id == message.stream_id,
-            )
-        ).first()
-        if done is not None:
-            return
-        conn.execute(
-            insert(outbox),
-            [
-                {
-                    "position": message.position,
-                    "stream_id": message.stream_id,
-                    "topic": MAIL_TOPIC,
-                    "payload": payload,
-                    "created_at": now,
-                    "available_at": now,
-                    "attempts": 0,
-                }
-                for payload in payloads
-            ],
-        )
 
 
 def send_escalation(mailer: Mailer, public_url: str) -> Handler:

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
+from service.outbox.fanout import insert_once
 from service.outbox.mail import Mailer, calendar_mail
 from service.outbox.outbox import Handler, Message
 from service.scheduling import sealing
@@ -38,7 +38,7 @@ from service.schools.register import Register
 from service.shared.context import Actor
 from service.store.engine import single_statements
 from service.store.port import EventStore
-from service.store.schema import outbox, parents, users
+from service.store.schema import parents, users
 from workflows.conversations import InvitationKind, Talk, TalkKind, fold_talk, talk_stream
 from workflows.errors import DomainError
 
@@ -222,41 +222,9 @@ def send_invitations(engine: Engine, store: EventStore, clock: Callable[[], date
             if parent_id in reachable
         ]
         if payloads:
-            _insert_once(engine, message, payloads, clock())
+            insert_once(engine, message, MAIL_TOPIC, payloads, clock())
 
     return handle
-
-
-def _insert_once(
-    engine: Engine, message: Message, payloads: list[dict[str, Any]], now: datetime
-) -> None:
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(select(outbox.c.id).where(outbox.c.id == message.id).with_for_update())
-        done = conn.execute(
-            select(outbox.c.id).where(
-                outbox.c.topic == MAIL_TOPIC,
-                outbox.c.position == message.position,
-                outbox.c.stream_id == message.stream_id,
-            )
-        ).first()
-        if done is not None:
-            return
-        conn.execute(
-            insert(outbox),
-            [
-                {
-                    "position": message.position,
-                    "stream_id": message.stream_id,
-                    "topic": MAIL_TOPIC,
-                    "payload": payload,
-                    "created_at": now,
-                    "available_at": now,
-                    "attempts": 0,
-                }
-                for payload in payloads
-            ],
-        )
 
 
 # -- step 2: the e-mail to one parent --------------------------------------------------------
