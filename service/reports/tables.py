@@ -149,8 +149,9 @@ def _compliance(r: SchoolReport) -> list[ReportTable]:
         "Naleving van het wettelijk tijdpad",
         ("Wat", "Leerlingen", "Norm"),
         key="naleving",
-        note="Vastgelegd zoals het gebeurde; hier gemarkeerd. Doel bij DUO: nul leerlingen "
-        "zonder geregistreerd advies.",
+        note="Vastgelegd zoals het gebeurde; hier gemarkeerd. Het voorlopig advies telt zoals "
+        "het nu staat (een correctie met haar eigen datum). Doel bij DUO: nul leerlingen zonder "
+        "geregistreerd advies.",
     )
     t.add("voorlopig advies vóór de wettelijke periode", c.provisional_early, "10-31 januari")
     t.add("voorlopig advies te laat", c.provisional_late, "uiterlijk 31 januari")
