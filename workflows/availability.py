@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from workflows import dutch
 from workflows.calendar import SchoolYear
 from workflows.codec import Event, EventCodec
 from workflows.cycles import ConversationRound
@@ -31,8 +32,8 @@ RECONSIDERATION = "reconsideration"
 EARLIEST, LATEST = time(7, 0), time(21, 0)
 MAX_ROWS = 120
 MAX_ROOM = 60
-WEEKDAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
-WEEKDAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+WEEKDAYS = dutch.SHORT_WEEKDAYS
+WEEKDAY_NAMES = dutch.WEEKDAYS
 MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 _MONTH_WORDS = {
     **{m: i + 1 for i, m in enumerate(MONTHS)},

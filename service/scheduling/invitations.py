@@ -40,6 +40,7 @@ from service.store.engine import single_statements
 from service.store.port import EventStore
 from service.store.schema import parents, users
 from workflows.conversations import InvitationKind, Talk, TalkKind, fold_talk, talk_stream
+from workflows.dutch import long_date
 from workflows.errors import DomainError
 
 log = logging.getLogger("adviestraject.outbox")
@@ -56,21 +57,6 @@ _KIND_OF_EVENT = {
     "talk_moved": InvitationKind.UPDATE.value,
     "talk_cancelled": InvitationKind.CANCEL.value,
 }
-_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-_MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 _ROLE_LABELS = {"leerkracht": "leerkracht", "ib": "intern begeleider", "directie": "directie"}
 
 
@@ -117,7 +103,7 @@ class TalkDetails:
 
 def dutch_date(moment: datetime | date) -> str:
     day = moment.astimezone(DUTCH).date() if isinstance(moment, datetime) else moment
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return long_date(day)
 
 
 def when_text(start: datetime | None, end: datetime | None) -> str:

@@ -34,13 +34,12 @@ from service.store.engine import single_statements
 from service.store.schema import user_schools, users
 from service.web.pages import DUTCH, page, signed_in
 from workflows.conversations import TalkKind, TalkStatus
+from workflows.dutch import SHORT_WEEKDAYS, WEEKDAYS
 
 router = APIRouter(include_in_schema=False)
 
 EVERYONE = "alle"
 LIST_VIEW = "lijst"
-WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-SHORT_DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
 DAY_START = time(8, 0)
 DAY_END = time(17, 0)
 STAFF_ROLES = frozenset({Role.LEERKRACHT, Role.IB, Role.DIRECTIE})
@@ -231,7 +230,7 @@ class Day:
 
     @property
     def short(self) -> str:
-        return f"{SHORT_DAYS[self.day.weekday()]} {self.day:%d-%m}"
+        return f"{SHORT_WEEKDAYS[self.day.weekday()]} {self.day:%d-%m}"
 
 
 @dataclass

@@ -9,28 +9,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from types import MappingProxyType
 
-NO_NAMES: Mapping[str, str] = MappingProxyType({})
+from workflows.dutch import day_and_month
 
-_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-_MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
+NO_NAMES: Mapping[str, str] = MappingProxyType({})
 
 
 def day(moment: datetime, zone: tzinfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
+    return day_and_month(moment.astimezone(zone))
 
 
 def clock(moment: datetime, zone: tzinfo) -> str:
