@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select
@@ -158,6 +159,16 @@ _REGISTERED = {
 }
 
 
+@cache
+def _against(test: TestAdvice | None, provisional: SchoolAdvice | None) -> tuple[bool, int | None]:
+    """Whether the toetsadvies is higher than the voorlopig advies, and the gap in half steps."""
+    if test is None or provisional is None:
+        return False, None
+    steps = provisional.half_steps
+    higher = compare(test, provisional) is Comparison.HIGHER
+    return higher, test.half_steps - steps if steps is not None else None
+
+
 def pupil_facts(
     row: Mapping[Any, Any],
     state: FactState,
@@ -188,12 +199,7 @@ def pupil_facts(
     )
     timeliness = row["provisional_timeliness"]
     test = _TEST[row["test_advice"]] if row["test_advice"] else None
-    steps = provisional.half_steps if provisional is not None else None
-    higher = (
-        test is not None
-        and provisional is not None
-        and compare(test, provisional) is Comparison.HIGHER
-    )
+    higher, gap = _against(test, provisional)
     return PupilFacts(
         pupil_id=row["stream_id"].removeprefix("trajectory-"),
         school_id=row["school_id"],
@@ -209,7 +215,7 @@ def pupil_facts(
         heroverweging=hero,
         registered=registered,
         test_higher=higher,
-        gap=test.half_steps - steps if test is not None and steps is not None else None,
+        gap=gap,
     )
 
 
