@@ -31,7 +31,7 @@ from service.scheduling import availability as published
 from service.scheduling.rounds import classes, request_round
 from service.schools.register import School
 from service.shared.context import Actor, CommandContext
-from service.web.pages import page, signed_in, tokens_match
+from service.web.pages import message_page, page, signed_in, tokens_match
 from workflows.availability import (
     AMSTERDAM,
     MAX_ROWS,
@@ -143,28 +143,17 @@ def _where(
     )
     school = next((s for s in schools if s.id == school_id), None) if school_id else None
     if school is None and (school_id or not schools):
-        return _message(session, 404, "Niet gevonden", "Deze school is niet gevonden.")
+        return message_page(session, 404, "Niet gevonden", "Deze school is niet gevonden.")
     school = school or schools[0]
     year = SchoolYear.containing(container.clock().astimezone(AMSTERDAM).date())
     found = periods(container.policies.policy_for(school.id, year), year)
     period = next((p for p in found if p.key == round_key), None) if round_key else None
     if period is None and round_key:
-        return _message(session, 404, "Niet gevonden", "Deze gespreksronde is niet gevonden.")
+        return message_page(session, 404, "Niet gevonden", "Deze gespreksronde is niet gevonden.")
     if period is None:  # the first round not yet over, else the last
         today = container.clock().astimezone(AMSTERDAM).date()
         period = next((p for p in found if p.last >= today), found[-1])
     return Where(session, school, schools, year, period, found)
-
-
-def _message(session: SessionUser, status: int, heading: str, text: str) -> HTMLResponse:
-    return page(
-        "message.html",
-        status,
-        who=session.principal,
-        csrf_token=session.csrf_token,
-        heading=heading,
-        message=text,
-    )
 
 
 def _attendees(period: Period) -> str:
@@ -250,7 +239,7 @@ def checked(container: Container, request: Request, form: FormData) -> Where | R
     if not isinstance(where, Where):
         return where
     if not tokens_match(where.session.csrf_token, _text(form, "csrf_token")):
-        return _message(
+        return message_page(
             where.session,
             403,
             "Verzoek geweigerd",
@@ -349,7 +338,7 @@ def _plan_round(container: Container, request: Request, form: FormData) -> Respo
         return where
     who = where.session.principal
     if who.role not in OVERSEERS:
-        return _message(
+        return message_page(
             where.session,
             403,
             "Geen toegang",

@@ -32,7 +32,7 @@ from service.scheduling import availability, views
 from service.scheduling.requests import RECONSIDERATION_ROUND
 from service.store.engine import single_statements
 from service.store.schema import user_schools, users
-from service.web.pages import DUTCH, page, signed_in
+from service.web.pages import DUTCH, message_page, page, signed_in
 from workflows.conversations import TalkKind, TalkStatus
 from workflows.dutch import SHORT_WEEKDAYS, WEEKDAYS
 
@@ -364,14 +364,7 @@ def published_free(
 
 
 def not_found(session: SessionUser, message: str) -> HTMLResponse:
-    return page(
-        "message.html",
-        404,
-        who=session.principal,
-        csrf_token=session.csrf_token,
-        heading="Niet gevonden",
-        message=message,
-    )
+    return message_page(session, 404, "Niet gevonden", message)
 
 
 def week_rows(

@@ -111,6 +111,19 @@ def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return response
 
 
+def message_page(session: SessionUser, status: int, heading: str, message: str) -> HTMLResponse:
+    """The plain page with a heading and one message (refusals, not found), for a signed-in
+    person."""
+    return page(
+        "message.html",
+        status,
+        who=session.principal,
+        csrf_token=session.csrf_token,
+        heading=heading,
+        message=message,
+    )
+
+
 def signed_in(
     request: Request, container: Container, roles: Collection[Role], refusal: str
 ) -> SessionUser | Response:

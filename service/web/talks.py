@@ -34,8 +34,8 @@ from service.scheduling import views
 from service.scheduling.talks import PlanningRefused
 from service.shared.context import Actor, CommandContext
 from service.store.events import ConcurrencyError
-from service.web.calendar import WEEKDAYS, Block, blocks_of, kind_label, not_found, week_key
-from service.web.pages import DUTCH, page, session_of, signed_in, tokens_match
+from service.web.calendar import Block, blocks_of, kind_label, not_found, week_key
+from service.web.pages import DUTCH, message_page, page, session_of, signed_in, tokens_match
 from workflows.conversations import (
     ParentsAskedOtherTime,
     ParentsDeclined,
@@ -45,6 +45,7 @@ from workflows.conversations import (
     TalkStatus,
     talk_stream,
 )
+from workflows.dutch import WEEKDAYS
 from workflows.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
@@ -240,24 +241,20 @@ def _move(talk_id: str, request: Request, container: Container, posted: Any) -> 
         return found
     session = found.session
     if not tokens_match(session.csrf_token, str(posted.get("csrf_token") or "")):
-        return page(
-            "message.html",
+        return message_page(
+            session,
             403,
-            who=session.principal,
-            csrf_token=session.csrf_token,
-            heading="Formulier verlopen",
-            message="Dit formulier kwam niet van uw sessie (of is verlopen). Open het gesprek "
-            "opnieuw en probeer het nog eens.",
+            "Formulier verlopen",
+            "Dit formulier kwam niet van uw sessie (of is verlopen). Open het gesprek opnieuw en "
+            "probeer het nog eens.",
         )
     status = found.block.status
     if not found.may_change or status not in MOVABLE | PLANNABLE:
-        return page(
-            "message.html",
+        return message_page(
+            session,
             403,
-            who=session.principal,
-            csrf_token=session.csrf_token,
-            heading="Kan niet verzetten",
-            message=f"Dit gesprek kunt u niet verzetten (stand: {found.block.status_label}).",
+            "Kan niet verzetten",
+            f"Dit gesprek kunt u niet verzetten (stand: {found.block.status_label}).",
         )
     values = {k: str(posted.get(k) or "").strip() for k in ("datum", "tijd", "lokaal", "reden")}
     start, errors = parse_move(values, plan=status in PLANNABLE)
