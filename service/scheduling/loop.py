@@ -12,7 +12,8 @@ Every round, with the injected clock:
    - `no_answer`: the parents did not answer a proposal within the setting's
      `answer_within_days`.
 3. **Remind** (`ReminderSent`, once per invitation sequence; topic `talk_reminder`) the
-   setting's `reminder_days_before` days before a proposed or accepted talk.
+   setting's `reminder_days_before` days before a proposed or accepted talk — not when the
+   invitation itself went out within those days (it would arrive with the invitation).
 A talk that changed meanwhile refuses the step (a `DomainError`): it is left for the next round.
 The round's answer is how much it did, so the worker waits only after a round with nothing.
 """
@@ -168,6 +169,8 @@ def _due(row: views.TalkRow, settings: TalkSettings, now: datetime) -> list[Talk
         and row.start is not None
         and not row.reminded
         and row.start - before <= now < row.start
+        # an invitation sent inside the reminder's days is its own reminder: no second e-mail
+        and (row.proposed_on is None or row.proposed_on < row.start - before)
     ):
         due.append(SendReminder())
     return due

@@ -198,6 +198,19 @@ def test_a_reminder_goes_once_two_days_before_the_talk(school: School8A) -> None
     assert school.count(outbox, outbox.c.topic == "talk_reminder") == 1
 
 
+def test_a_talk_planned_within_the_two_days_gets_no_reminder_on_top_of_its_invitation(
+    school: School8A,
+) -> None:
+    noor = school.pupil()  # 12 March 09:00
+    assert school.plan(noor, "2026-03-13T15:00:00+01:00").status_code == 201
+    rounds = TalkRounds(school.container.talks)
+    school.clock.now = at(12, 10)
+    rounds()
+    school.clock.now = at(13, 9)
+    rounds()
+    assert school.count(events, events.c.event_type == "talk_reminder_sent") == 0
+
+
 def test_directie_is_warned_once_when_no_time_was_proposed_within_a_working_day(
     school: School8A,
 ) -> None:
