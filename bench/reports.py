@@ -20,11 +20,12 @@ p50/p95/p99/max per item, the board's figures, and one JSON line per item.
 
 Run: .venv/bin/python -m bench.reports [--schools 20 --pupils 100 --requests 100]
 
-Measured 2026-11-30 23:05 UTC (PostgreSQL 127.0.0.1, 200 requests, a shared 2-core machine with
-load average 5-8 from other test runs): school_report p50 3.4 / p95 7.0 ms; board_report (20 x
-100) p50 75 / p95 123 ms, with its tables p50 77 / p95 118 ms, worker far behind p50 71 / p95 77
-ms; the board's XLSX p50 58 / p95 81 ms; page /rapportage p50 39 / p95 70 ms; page /bestuur
-p50 145 / p95 241-372 ms over runs (its own rendering and the load's noise on top of the figures).
+Measured 2026-11-30 23:04-23:12 UTC, three runs (PostgreSQL 127.0.0.1, 200 requests, a shared
+2-core machine at load average 5-8 from other engineers' test runs): school_report p50 3-5 /
+p95 7-12 ms; board_report (20 x 100) p50 66-75 / p95 105-123 ms, with its tables p50 77-88 /
+p95 118-132 ms; the board's XLSX p50 34-58 / p95 63-81 ms; page /rapportage p50 21-39 / p95
+37-70 ms; page /bestuur p50 96-145 / p95 241-372 ms (the page's own rendering and the machine's
+load on top of the figures: over 300 ms in two of three runs).
 """
 
 from __future__ import annotations
