@@ -347,8 +347,11 @@ def changed_by(container: Container, talk_id: str) -> str:
         return "Intussen gewijzigd."
     last = stored[-1]
     actor = str(last.metadata.get("actor", ""))
-    accounts = container.accounts.accounts(actor) if actor else []
-    name = accounts[0].principal.name if accounts else "het systeem"
+    if last.metadata.get("role") == "ouder":  # answered on the parents' page
+        name = "de ouders"
+    else:
+        accounts = container.accounts.accounts(actor) if actor else []
+        name = accounts[0].principal.name if accounts else "het systeem"
     when = last.recorded_at.astimezone(DUTCH).strftime("%d-%m-%Y om %H:%M")
     return f"Intussen gewijzigd door {name} op {when}."
 

@@ -30,6 +30,7 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
 TEACHER = CommandContext(actor=Actor("juf-1", "leerkracht"))
 SYSTEM = Actor("planner", "systeem")
+PARENT = Actor("ouder-1", "ouder")
 WEEK = "2026-W12"  # Monday 16 March 2026; the heroverweging deadline is 24 March
 
 
@@ -432,6 +433,29 @@ def test_the_talk_page_shows_the_parents_request_for_another_time_until_it_is_mo
     assert stored(school, talk).status.value == "proposed"
     with browse(school, "ib@school.nl") as ib:
         assert talk not in ib.get("/gesprekken/risico").text
+
+
+def test_a_move_on_a_form_from_before_the_parents_answered_says_the_parents_changed_it(
+    school: Container, clock: Clock
+) -> None:
+    noor = pupil_with_talk(school, clock, "Noor", "8A")
+    talk = planned(school, noor, at(17, 14, 30))
+    with browse(school, "juf@school.nl") as juf:
+        form = juf.get(f"/gesprekken/{talk}")
+        school.talks.parents_other_time(talk, "ouder-1", "Dinsdag werk ik.", [], [], PARENT)
+        stale = juf.post(
+            f"/gesprekken/{talk}/verzetten",
+            data={
+                **move_form(form.text),
+                "datum": "2026-03-18",
+                "tijd": "09:30",
+                "lokaal": "lokaal 12",
+                "reden": "Op uw verzoek.",
+            },
+        )
+    assert stale.status_code == 409
+    assert "Intussen gewijzigd door de ouders op" in text_of(stale.text)
+    assert stored(school, talk).start == at(17, 14, 30)
 
 
 def test_a_talk_the_planner_could_not_place_is_planned_by_hand_on_its_page(
