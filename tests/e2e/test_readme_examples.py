@@ -93,6 +93,7 @@ def test_the_readme_import_example_does_what_the_readme_says(
     commands = section.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
     clock.now = datetime.now(UTC)  # the command line runs on today's date, as in make run
     seed_demo(container.register, container.trajectories, clock.now.date())
+    seed_demo_users(container.accounts)  # the README's commands act for the demo's directie
     (tmp_path / "leerlingen.csv").write_text(csv_text, encoding="utf-8")
     monkeypatch.setenv("ADVIESTRAJECT_DATABASE_URL", database_url)
     monkeypatch.chdir(tmp_path)
