@@ -25,7 +25,7 @@ from workflows.calendar import SchoolYear
 from workflows.codec import Event, EventCodec
 from workflows.cycles import ConversationRound
 from workflows.policy import SchoolPolicy, TalkSettings
-from workflows.talk_settings import FieldError
+from workflows.talk_settings import FieldError, by_field
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 RECONSIDERATION = "reconsideration"
@@ -163,10 +163,7 @@ class AvailabilityInvalidError(Exception):
         self.errors = list(errors)
 
     def by_field(self) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for error in self.errors:
-            found.setdefault(error.field, error.message)
-        return found
+        return by_field(self.errors)
 
 
 def parse_rows(

@@ -40,6 +40,7 @@ from workflows.policy import Notice, Recipients, SchoolPolicy, TalkSettings
 from workflows.talk_settings import (
     FieldError,
     TalkInput,
+    by_field,
     describe_talk,
     parse_talk,
     talk_data,
@@ -112,10 +113,7 @@ class SettingsInvalidError(DomainError):
         self.errors = list(errors)
 
     def by_field(self) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for error in self.errors:
-            found.setdefault(error.field, error.message)
-        return found
+        return by_field(self.errors)
 
 
 def round_field(index: int, name: str) -> str:

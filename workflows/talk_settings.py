@@ -31,6 +31,14 @@ class FieldError:
     message: str
 
 
+def by_field(errors: Iterable[FieldError]) -> dict[str, str]:
+    """Each field's first error, for the form (a field shows one message)."""
+    found: dict[str, str] = {}
+    for error in errors:
+        found.setdefault(error.field, error.message)
+    return found
+
+
 @dataclass(frozen=True)
 class TalkInput:
     """One talk block of the form, as typed (numbers as text, ticked boxes as booleans)."""
