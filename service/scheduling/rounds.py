@@ -51,7 +51,8 @@ class RoundOutcome:
         parts = [f"{len(self.planned)} {'gesprek' if len(self.planned) == 1 else 'gesprekken'}"]
         text = f"{parts[0]} ingepland voor {self.round_name}"
         if self.already:
-            text += f"; {len(self.already)} stond(en) al gepland"
+            text += f"; {len(self.already)} {'stond' if len(self.already) == 1 else 'stonden'} al "
+            text += "gepland"
         if self.unplaced:
             text += f"; {len(self.unplaced)} niet ingepland"
         return text + "."

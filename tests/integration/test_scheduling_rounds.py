@@ -15,6 +15,7 @@ from service.accounts.roles import Role, Scope
 from service.bootstrap import Container
 from service.scheduling import availability, views
 from service.scheduling.loop import NO_ANSWER, NO_SLOT, TalkRounds
+from service.scheduling.rounds import RoundOutcome
 from service.store.schema import events, trajectories
 from service.store.streams import trajectory_stream
 from tests.conftest import Clock
@@ -271,3 +272,10 @@ def test_no_slot_is_not_claimed_while_the_teacher_has_not_published_yet(
     container.talks.request(pupil, TalkKind.RECONSIDERATION, CTX)
     TalkRounds(container.talks)()
     assert escalations(container, NO_SLOT) == 0
+
+
+def test_the_outcome_counts_in_dutch_one_and_more() -> None:
+    one = RoundOutcome("OKR", planned=["Noor"], already=["Sem"], unplaced=[("Eva", "geen tijd")])
+    assert one.heading == "1 gesprek ingepland voor OKR; 1 stond al gepland; 1 niet ingepland."
+    more = RoundOutcome("OKR", already=["Noor", "Sem"])
+    assert more.heading == "0 gesprekken ingepland voor OKR; 2 stonden al gepland."
