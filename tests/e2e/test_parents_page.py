@@ -140,6 +140,7 @@ def test_the_link_from_the_e_mail_shows_this_talk_and_nothing_of_another_pupil(
         page,
     )
     assert "De school stelt dit moment voor" in page
+    assert "waarop u tot en met dinsdag 24 maart 2026 niet kunt" in page  # not "de deadline"
     assert "De Vuurtoren" in page
     for other in ("Daan", "Ria Ander", "Jansen", "ander@example.nl", "havo", "vwo"):
         assert other not in page
