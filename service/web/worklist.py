@@ -139,7 +139,7 @@ def talk_state(talk: TalkRow | None) -> TalkState:
     page = f"/gesprekken/{talk.talk_id}"
     if talk.at_risk_reason:
         return TalkState(
-            f"geëscaleerd: {talk.status.label}",
+            f"in gevaar (directie gewaarschuwd): {talk.status.label}",
             "danger",
             talk.start,
             page,

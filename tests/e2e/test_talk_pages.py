@@ -364,7 +364,8 @@ def test_the_at_risk_list_shows_an_escalated_talk_with_what_blocks_it_and_who_mu
     assert "Geen vrij moment vóór 24-03-2026 in de beschikbaarheid van Juf Anna." in row
     assert "Directie: meer beschikbaarheid laten publiceren" in row
     assert 'href="/beschikbaarheid?ronde=reconsideration"' in row_with(page.text, noor_talk)
-    assert "geëscaleerd" in text_of(row_with(worklist.text, ">Noor Jansen<"))
+    noor_row = text_of(row_with(worklist.text, ">Noor Jansen<"))
+    assert "in gevaar (directie gewaarschuwd): " in noor_row
     card = re.search(
         r'href="/gesprekken/risico">(<span class="app-card__count">.*?)</a>', start.text
     )
