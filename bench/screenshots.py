@@ -1,12 +1,15 @@
 """PNGs of the main pages, per role, at 1280 px and 360 px wide, into docs/screenshots/.
 
 Starts the real service as `make run` does (migrate, seed-demo, serve with its worker; on a
-throw-away SQLite file), adds IB, bestuur and beheer accounts and a groep 7 class to the demo
-school, sends one toets result through the chain (Noor de Vries: havo, toetsadvies vwo, so she
-needs a heroverweging), invites a teacher, logs in per role in Debian's chromium and writes
-`<role>-<page>-<width>.png` (the whole page, not just the viewport), with what axe-core (WCAG 2.2
-A/AA) and the 360 px check find on each page. A page the service does not have yet (404) is left
-out and named in the output; old PNGs of pages no longer taken are removed.
+throw-away SQLite file), adds IB, beheer accounts, a groep 7 class, a second school and a bestuur
+over both, sends one toets result through the chain (Noor de Vries: havo, toetsadvies vwo, so
+she needs a heroverweging: the worker plans her talk in the demo teacher's afternoons of 15-24
+March and e-mails the parents their link), invites a teacher, logs in per role in Debian's
+chromium and writes `<role>-<page>-<width>.png` (the whole page, not just the viewport), with
+what axe-core (WCAG 2.2 A/AA) and the 360 px check find on each page. The parent opens the
+e-mail's link and asks for another time (so the talk's page shows what the parents said) before
+the staff pages are taken. A page the service does not have yet (404) is left out and named in
+the output; old PNGs of pages no longer taken are removed.
 
 Run: make screenshots   (or .venv/bin/python -m bench.screenshots [DIR])
 """
@@ -16,13 +19,16 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
-import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import create_engine
 
+from service.scheduling import views
 from service.schools.demo import (
+    AMSTERDAM,
     DEMO_CLASS,
     DEMO_DIRECTOR,
     DEMO_EDU_TO,
@@ -40,10 +46,10 @@ from tests.browser.helpers import (
     accessibility_problems,
     fit_problems,
     log_in,
-    today,
     watch,
 )
 from tests.browser.served import Served, serve
+from workflows.calendar import SchoolYear
 
 IB = "ib@demo.adviestraject.nl"
 BEHEER = "beheer@demo.adviestraject.nl"
@@ -51,7 +57,10 @@ BESTUUR = "bestuur@demo.adviestraject.nl"
 INVITED = "nina.nieuw@demo.adviestraject.nl"
 NOOR = str(demo_pupil_id("Noor", "de Vries"))
 LUUK = str(demo_pupil_id("Luuk", "Bakker"))
+PARENT = "ouder1.noor.devries@demo.adviestraject.nl"
 SCHOOL = DEMO_SCHOOL.id
+SECOND = ("98ZY", "OBS De Kompas (demo)")  # the bestuur's second school
+SECOND_DIRECTIE = "directie@kompas.demo.adviestraject.nl"
 # a page: its path, or what the browser does to get there (a form sent)
 Visit = str | Callable[[Page], None]
 
@@ -73,20 +82,58 @@ def bad_pupils_csv(page: Page) -> None:
     page.wait_for_load_state("load")
 
 
+def parent_asks_another_time(page: Page) -> None:
+    """The parent answers the proposal from the e-mail's link: not on Tuesday afternoons, with a
+    message; the page confirms it (the talk's page then shows what the parents said)."""
+    page.get_by_label("dinsdagmiddag").check()
+    page.locator("#veld-bericht-ander").fill("Op dinsdag werk ik; donderdagmiddag past goed.")
+    page.get_by_role("button", name="Vraag een ander moment").click()
+    page.wait_for_load_state("load")
+
+
+def report_pupils(page: Page) -> None:
+    """The report's drill-down: the pupils behind the figure 'voorlopig advies gegeven'."""
+    page.goto("/rapportage")
+    page.get_by_role(
+        "link", name=re.compile(r"^\d+ leerling(en)?: voorlopig advies gegeven")
+    ).click()
+    page.wait_for_url("**/rapportage/leerlingen?**")
+
+
+def board_compares(page: Page) -> None:
+    """The bestuur compares both schools (the form's default choice)."""
+    page.goto("/bestuur")
+    page.get_by_role("button", name="Vergelijk").click()
+    page.wait_for_url("**/bestuur?**")
+
+
 def raise_form_after_the_talk(page: Page) -> None:
     """The form to raise Noor's advice, offered once the heroverweging talk is recorded as held
     (the demo school requires the talk): the talk is recorded through its form first."""
     page.goto(f"/leerlingen/{NOOR}/acties/gesprek-gevoerd")
-    page.get_by_label("Gevoerd op").fill(today())
+    # the UTC date: never after the school's today, and the trajectory's "not in the future"
+    # check compares with UTC's date (between 00:00 and 01:00/02:00 at school it is a day behind)
+    page.get_by_label("Gevoerd op").fill(datetime.now(UTC).date().isoformat())
     page.get_by_role("button", name="Opslaan").click()
     page.wait_for_url(re.compile(rf"/leerlingen/{NOOR}(\?.*)?$"))
     page.goto(f"/leerlingen/{NOOR}/acties/advies-bijstellen")
 
 
-def pages(invitation: str) -> list[tuple[str, str | None, list[tuple[str, Visit]]]]:
+def pages(
+    invitation: str, parents: str, talk_id: str, week: str
+) -> list[tuple[str, str | None, list[tuple[str, Visit]]]]:
     """(role, who logs in or None, [(page name, visit)])."""
     return [
-        ("bezoeker", None, [("inloggen", "/login"), ("uitnodiging", invitation)]),
+        (
+            "bezoeker",
+            None,
+            [
+                ("inloggen", "/login"),
+                ("uitnodiging", invitation),
+                ("ouders-gesprek", parents),
+                ("ouders-ander-moment", parent_asks_another_time),
+            ],
+        ),
         (
             "leerkracht",
             DEMO_TEACHER,
@@ -97,6 +144,10 @@ def pages(invitation: str) -> list[tuple[str, str | None, list[tuple[str, Visit]
                 ("leerling-zonder-advies", f"/leerlingen/{LUUK}"),
                 ("voorlopig-advies-klas", f"/klassen/voorlopig?school={SCHOOL}&klas={DEMO_CLASS}"),
                 ("heroverwegingen", "/heroverwegingen"),
+                ("gesprekken-week", f"/gesprekken?week={week}"),
+                ("gesprekken-lijst", f"/gesprekken?week={week}&weergave=lijst"),
+                ("gesprek", f"/gesprekken/{talk_id}"),
+                ("beschikbaarheid", "/beschikbaarheid?ronde=reconsideration"),
                 ("gesprek-gevoerd", f"/leerlingen/{NOOR}/acties/gesprek-gevoerd"),
                 ("advies-bijstellen", raise_form_after_the_talk),
             ],
@@ -111,6 +162,7 @@ def pages(invitation: str) -> list[tuple[str, str | None, list[tuple[str, Visit]
                 ("import-voorbeeld-met-fout", bad_pupils_csv),
                 ("toetsuitslagen", "/toetsuitslagen"),
                 ("jaarovergang", "/jaarovergang"),
+                ("gesprekken-risico", "/gesprekken/risico"),
             ],
         ),
         (
@@ -120,12 +172,23 @@ def pages(invitation: str) -> list[tuple[str, str | None, list[tuple[str, Visit]
                 ("start", "/"),
                 ("instellingen", "/instellingen"),
                 ("toetsuitslagen", "/toetsuitslagen"),
+                ("gesprekken-school", f"/gesprekken?week={week}&wie=alle"),
+                ("beschikbaarheid", "/beschikbaarheid?ronde=reconsideration"),
+                ("dossier", f"/leerlingen/{NOOR}/dossier"),
+                ("rapportage", "/rapportage"),
+                ("rapportage-leerlingen", report_pupils),
+                ("toegangslog", "/toegangslog"),
             ],
         ),
         (
             "bestuur",
             BESTUUR,
-            [("start", "/"), ("klassen", "/klassen"), ("instellingen", "/instellingen")],
+            [
+                ("start", "/"),
+                ("klassen", "/klassen"),
+                ("instellingen", "/instellingen"),
+                ("bestuur", board_compares),
+            ],
         ),
         (
             "beheer",
@@ -135,16 +198,52 @@ def pages(invitation: str) -> list[tuple[str, str | None, list[tuple[str, Visit]
     ]
 
 
-def prepare(served: Served) -> str:
-    """IB, bestuur and beheer accounts, a groep 7 class (for the year rollover), Noor's
-    toetsadvies vwo through the chain, processed, and a teacher invited; the invitation's link."""
+def second_school(served: Served) -> None:
+    """A second school with three groep 8 pupils, imported by its directie (for the bestuur)."""
+    served.cli("school", "add", *SECOND)
+    served.cli(
+        "user", "add", SECOND_DIRECTIE, "--name", "Directeur Kompas", "--role", "directie",
+        "--school", SECOND[0], "--password-stdin", stdin=DEMO_PASSWORD + "\n",
+    )  # fmt: skip
+    pupils = served.directory / "kompas.csv"
+    pupils.write_text(
+        "Leerlingnummer;Roepnaam;Tussenvoegsel;Achternaam;Groep;Klas\n"
+        "9001;Lotte;;Kramer;8;8K\n9002;Ruben;de;Wit;8;8K\n9003;Iris;;Dekker;8;8K\n",
+        encoding="utf-8",
+    )
+    year = SchoolYear.containing(datetime.now(AMSTERDAM).date())
+    served.cli(
+        "import", "pupils", str(pupils), "--school", SECOND[0], "--school-year", str(year),
+        "--as", SECOND_DIRECTIE,
+    )  # fmt: skip
+
+
+def noor_talk(served: Served) -> tuple[str, str]:
+    """Noor's heroverweging talk as the worker planned it: its id and the ISO week of its time."""
+    engine = create_engine(served.env["ADVIESTRAJECT_DATABASE_URL"])
+    try:
+        planned = [(r.talk_id, r.start) for r in views.for_pupil(engine, NOOR) if r.start]
+    finally:
+        engine.dispose()
+    if not planned:
+        raise SystemExit("the worker planned no talk for Noor")
+    talk_id, start = planned[0]
+    year, week, _ = start.astimezone(AMSTERDAM).isocalendar()
+    return talk_id, f"{year}-W{week:02d}"
+
+
+def prepare(served: Served) -> tuple[str, str, str, str]:
+    """IB, bestuur and beheer accounts, a groep 7 class (for the year rollover), a second school,
+    Noor's toetsadvies vwo through the chain, processed (her talk planned, the parents invited),
+    and a teacher invited; the invitation's link, the parent's link, the talk's id and week."""
     served.cli(
         "user", "add", IB, "--name", "Ina de Boer (IB)", "--role", "ib", "--school", "99ZZ",
         "--password-stdin", stdin=DEMO_PASSWORD + "\n",
     )  # fmt: skip
+    second_school(served)
     served.cli(
         "user", "add", BESTUUR, "--name", "Bas Bestuur", "--role", "bestuur", "--school",
-        DEMO_SCHOOL.brin, "--password-stdin", stdin=DEMO_PASSWORD + "\n",
+        DEMO_SCHOOL.brin, "--school", SECOND[0], "--password-stdin", stdin=DEMO_PASSWORD + "\n",
     )  # fmt: skip
     served.cli(
         "user", "add", BEHEER, "--name", "Bert Beheer", "--role", "beheer", "--password-stdin",
@@ -166,8 +265,10 @@ def prepare(served: Served) -> str:
         "user", "invite", INVITED, "--name", "Nina Nieuw", "--role", "leerkracht",
         "--school", DEMO_SCHOOL.brin, "--class", DEMO_CLASS,
     )  # fmt: skip
-    time.sleep(2)  # the worker beside serve handles the delivery and the e-mail
-    return served.mail_to(INVITED, r"/uitnodiging/[A-Za-z0-9_\-.~]+")
+    # the worker beside serve handles the delivery: the talk planned, the parents e-mailed
+    parents = served.mail_to(PARENT, r"/ouders/[A-Za-z0-9_\-]+", timeout=60)
+    invitation = served.mail_to(INVITED, r"/uitnodiging/[A-Za-z0-9_\-.~]+")
+    return (invitation, parents, *noor_talk(served))
 
 
 def shoot(page: Page, visit: Visit, stem: Path) -> list[str] | None:
@@ -197,9 +298,9 @@ def main(out: Path) -> int:
         serve(Path(directory)) as served,
         sync_playwright() as driver,
     ):
-        invitation = prepare(served)
+        prepared = prepare(served)
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for role, email, visits in pages(invitation):
+        for role, email, visits in pages(*prepared):
             context = browser.new_context(
                 viewport=DESKTOP, locale="nl-NL", base_url=served.base_url
             )

@@ -14,8 +14,10 @@ before the legal deadline: what blocks each one and who must act, the soonest de
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -40,6 +42,7 @@ from workflows.conversations import (
     ParentsAskedOtherTime,
     ParentsDeclined,
     ParentsViewGiven,
+    Period,
     TalkMoved,
     TalkPlanned,
     TalkStatus,
@@ -379,6 +382,29 @@ def _period(start: datetime, end: datetime) -> str:
     return f"{day} {first:%H:%M} tot {WEEKDAYS[last.weekday()]} {last:%d-%m-%Y} {last:%H:%M}"
 
 
+def _periods(periods: Sequence[Period]) -> tuple[str, ...]:
+    """The periods in words; the same part of a day every week (the parents' page turns
+    "dinsdagmiddag" into every Tuesday afternoon until the deadline) as one line, "elke dinsdag
+    12:00–17:00 (08-12-2026 t/m 23-03-2027)", not one line per week."""
+    weekly: dict[tuple[int, time, time], list[date]] = {}
+    lines: list[tuple[date, str]] = []
+    for p in periods:
+        first, last = p.start.astimezone(DUTCH), p.end.astimezone(DUTCH)
+        if first.date() == last.date():
+            weekly.setdefault((first.weekday(), first.time(), last.time()), []).append(first.date())
+        else:
+            lines.append((first.date(), _period(p.start, p.end)))
+    for (weekday, begin, end), days in weekly.items():
+        days.sort()
+        hours = f"{begin:%H:%M}–{end:%H:%M}"
+        if len(days) > 1 and all(b - a == timedelta(days=7) for a, b in pairwise(days)):
+            text = f"elke {WEEKDAYS[weekday]} {hours} ({days[0]:%d-%m-%Y} t/m {days[-1]:%d-%m-%Y})"
+            lines.append((days[0], text))
+        else:
+            lines += [(day, f"{WEEKDAYS[weekday]} {day:%d-%m-%Y} {hours}") for day in days]
+    return tuple(text for _, text in sorted(lines))
+
+
 def parents_said(container: Container, talk_id: str) -> ParentsSaid:
     said = ParentsSaid()
     for event in container.talks.history(talk_id):
@@ -388,8 +414,8 @@ def parents_said(container: Container, talk_id: str) -> ParentsSaid:
             said = replace(
                 said,
                 other_time=event.message or "",
-                unavailable=tuple(_period(p.start, p.end) for p in event.unavailable),
-                preferred=tuple(_period(p.start, p.end) for p in event.preferred),
+                unavailable=_periods(event.unavailable),
+                preferred=_periods(event.preferred),
             )
         elif isinstance(event, ParentsViewGiven):
             when = event.on.astimezone(DUTCH).strftime("%d-%m-%Y %H:%M")
