@@ -179,7 +179,8 @@ def for_pupils(engine: Engine, pupil_ids: Iterable[str]) -> dict[str, list[TalkR
 
 def at_risk(engine: Engine, school_ids: Iterable[str], now: datetime) -> list[TalkRow]:
     """Unsettled talks of these schools that were escalated (and not settled since), or whose
-    latest end has passed without the talk being held: soonest deadline first."""
+    latest end has passed without the talk having taken place (a proposed or accepted talk that
+    ended in time is not at risk, only not yet recorded as held): soonest deadline first."""
     schools = sorted(set(school_ids))
     if not schools:
         return []
@@ -192,7 +193,14 @@ def at_risk(engine: Engine, school_ids: Iterable[str], now: datetime) -> list[Ta
         )
         .order_by(talks.c.deadline, talks.c.talk_id),
     )
-    return [r for r in rows if r.at_risk_reason is not None or r.latest_end <= now]
+    return [r for r in rows if r.at_risk_reason is not None or _too_late(r, now)]
+
+
+def _too_late(row: TalkRow, now: datetime) -> bool:
+    if row.latest_end > now:
+        return False
+    took_place = row.status in BOOKED and row.end is not None and row.end <= row.latest_end
+    return not took_place
 
 
 def open_requests(engine: Engine, school_id: str | None = None) -> list[TalkRow]:

@@ -306,3 +306,22 @@ def test_parents_who_ask_another_time_get_a_new_proposal_outside_their_unavailab
     assert (moved.status, moved.sequence) == (TalkStatus.PROPOSED, 1)
     assert moved.start is not None
     assert at(17, 16) <= moved.start
+
+
+def test_a_talk_that_took_place_before_its_latest_end_is_not_at_risk_once_that_end_passed(
+    world: World,
+) -> None:
+    container, clock, pupil, _ = world
+    talk_id = container.talks.request(pupil, TalkKind.RECONSIDERATION, CTX)
+    container.talks.plan(talk_id, at(17, 15), "lokaal 8A", CTX)
+    container.talks.parents_accept(talk_id, parent_id(pupil), PARENT)
+    unplanned = container.talks.request(
+        pupil_in_heroverweging(container, clock), TalkKind.RECONSIDERATION, CTX
+    )
+    row = views.talk(container.engine, talk_id)
+    assert row is not None
+    clock.now = row.latest_end + timedelta(days=1)
+
+    at_risk = {r.talk_id for r in views.at_risk(container.engine, [SCHOOL.id], clock.now)}
+    assert talk_id not in at_risk  # it took place in time; only not recorded as held yet
+    assert unplanned in at_risk  # never got a time before its latest end
