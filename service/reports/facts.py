@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select
@@ -169,6 +170,88 @@ def _against(test: TestAdvice | None, provisional: SchoolAdvice | None) -> tuple
     return higher, test.half_steps - steps if steps is not None else None
 
 
+class _Row(NamedTuple):
+    """What a pupil's facts take from its trajectory row, decoded once per distinct row."""
+
+    status: Status
+    provisional: SchoolAdvice | None
+    timeliness: Timeliness | None
+    test: TestAdvice | None
+    final: SchoolAdvice | None
+    higher: bool
+    gap: int | None
+
+
+@lru_cache(maxsize=4096)
+def _decoded(
+    status: str,
+    provisional: str | None,
+    timeliness: str | None,
+    test: str | None,
+    final: str | None,
+) -> _Row:
+    """The enums of a trajectory row's values (a board has few distinct combinations)."""
+    advice = _ADVICE[provisional] if provisional else None
+    test_advice = _TEST[test] if test else None
+    return _Row(
+        _STATUS[status],
+        advice,
+        _TIMELINESS[timeliness] if timeliness else None,
+        test_advice,
+        _ADVICE[final] if final else None,
+        *_against(test_advice, advice),
+    )
+
+
+@cache
+def _heroverweging(
+    outcome: str | None, reason: str | None, late: bool, talk: str | None
+) -> Heroverweging:
+    return Heroverweging(outcome, _REASON[reason] if reason else None, late, talk)
+
+
+def _facts(
+    stream_id: str,
+    school_id: str,
+    row: _Row,
+    provisional: str | None,
+    final: str | None,
+    given_on: date | None,
+    state: FactState,
+    final_deadline: date,
+    class_name: str | None,
+    sex: int | None,
+) -> PupilFacts:
+    registered = _REGISTERED[
+        (
+            provisional is not None and state.registered_provisional == provisional,
+            final is not None and state.registered_final == final,
+        )
+    ]
+    hero = (
+        _heroverweging(state.outcome, state.reason, state.decision_late, state.talk)
+        if state.hero
+        else None
+    )
+    return PupilFacts(
+        stream_id.removeprefix("trajectory-"),
+        school_id,
+        class_name or "",
+        sex,
+        row.status,
+        row.provisional,
+        row.timeliness,
+        row.test,
+        row.final,
+        given_on is not None and given_on > final_deadline,
+        _GROUND[state.exemption] if state.exemption else None,
+        hero,
+        registered,
+        row.higher,
+        row.gap,
+    )
+
+
 def pupil_facts(
     row: Mapping[Any, Any],
     state: FactState,
@@ -178,48 +261,29 @@ def pupil_facts(
 ) -> PupilFacts:
     """One pupil's facts from the trajectory row, the folded fact state and the register's
     class and sex."""
-    provisional = _ADVICE[row["provisional_advice"]] if row["provisional_advice"] else None
-    final = _ADVICE[row["final_advice"]] if row["final_advice"] else None
-    given_on = row["final_given_on"]
-    registered = _REGISTERED[
-        (
-            provisional is not None and state.registered_provisional == provisional.value,
-            final is not None and state.registered_final == final.value,
-        )
-    ]
-    hero = (
-        Heroverweging(
-            state.outcome,
-            _REASON[state.reason] if state.reason else None,
-            state.decision_late,
-            state.talk,
-        )
-        if state.hero
-        else None
+    provisional, final = row["provisional_advice"] or None, row["final_advice"] or None
+    decoded = _decoded(
+        row["status"], provisional, row["provisional_timeliness"], row["test_advice"], final
     )
-    timeliness = row["provisional_timeliness"]
-    test = _TEST[row["test_advice"]] if row["test_advice"] else None
-    higher, gap = _against(test, provisional)
-    return PupilFacts(
-        pupil_id=row["stream_id"].removeprefix("trajectory-"),
-        school_id=row["school_id"],
-        class_name=class_name or "",
-        sex=sex,
-        status=_STATUS[row["status"]],
-        provisional=provisional,
-        provisional_timeliness=_TIMELINESS[timeliness] if timeliness else None,
-        test=test,
-        final=final,
-        final_late=given_on is not None and given_on > final_deadline,
-        exemption=_GROUND[state.exemption] if state.exemption else None,
-        heroverweging=hero,
-        registered=registered,
-        test_higher=higher,
-        gap=gap,
+    return _facts(
+        row["stream_id"],
+        row["school_id"],
+        decoded,
+        provisional,
+        final,
+        row["final_given_on"],
+        state,
+        final_deadline,
+        class_name,
+        sex,
     )
 
 
 _STATE_COLUMNS = FactState._fields
+_STATE_AT = 8
+"""Where the FactState columns start in `load_facts`' rows."""
+_ORDER = itemgetter(1, 2, 0)
+"""A report's facts in order: school, class, pupil."""
 _CHECKPOINT = (
     select(projection_checkpoints.c.position)
     .where(projection_checkpoints.c.name == PROJECTION)
@@ -264,11 +328,13 @@ def load_facts(conn: Connection, school_ids: Iterable[str], year: SchoolYear) ->
         .select_from(t.outerjoin(f, f.c.stream_id == t.c.stream_id))
         .where(*in_year)
     )
-    rows = [r._mapping for r in conn.execute(query)]
-    checkpoint = (rows[0]["checkpoint"] or 0) if rows else 0
+    # plain tuples in the select's order: stream_id, school_id, status, provisional,
+    # timeliness, test, final, given_on, the FactState columns, has_facts, checkpoint
+    rows = conn.execute(query).all()
+    checkpoint = (rows[0][-1] or 0) if rows else 0
+    end = _STATE_AT + len(_STATE_COLUMNS)
     states = {
-        r["stream_id"]: FactState._make(r[c] for c in _STATE_COLUMNS) if r["has_facts"] else EMPTY
-        for r in rows
+        r[0]: FactState._make(r[_STATE_AT:end]) if r[end] is not None else EMPTY for r in rows
     }
     # the fact events the read model has not folded yet: a range of the log's primary key (the
     # worker keeps it short), kept for these pupils only
@@ -290,10 +356,25 @@ def load_facts(conn: Connection, school_ids: Iterable[str], year: SchoolYear) ->
         )
     }
     deadline = legal_calendar(year).final_advice_deadline
+    unknown = ("", None)
     found = []
-    for row in rows:
-        stream_id = row["stream_id"]
-        class_name, sex = register.get(stream_id.removeprefix("trajectory-"), ("", None))
-        found.append(pupil_facts(row, states[stream_id], deadline, class_name, sex))
-    found.sort(key=lambda p: (p.school_id, p.class_name, p.pupil_id))
+    for stream_id, school_id, status, given, timeliness, test, final_given, given_on, *_ in rows:
+        provisional, final = given or None, final_given or None
+        class_name, sex = register.get(stream_id.removeprefix("trajectory-"), unknown)
+        decoded = _decoded(status, provisional, timeliness, test, final)
+        found.append(
+            _facts(
+                stream_id,
+                school_id,
+                decoded,
+                provisional,
+                final,
+                given_on,
+                states[stream_id],
+                deadline,
+                class_name,
+                sex,
+            )
+        )
+    found.sort(key=_ORDER)
     return found

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, select
@@ -28,10 +28,10 @@ from service.reports.facts import (
     PupilFacts,
     load_facts,
 )
-from service.reports.open_items import OpenItem, open_items
+from service.reports.open_items import OPEN_ITEM_ORDER, OpenItem, open_item_of
 from service.reports.table import MIN_GROUP, Figure
 from service.store.schema import schools
-from workflows.calendar import SchoolYear, legal_calendar
+from workflows.calendar import LegalCalendar, SchoolYear, legal_calendar
 from workflows.enums import AdviceKind, ExemptionGround, KeepReason, Timeliness
 
 
@@ -111,10 +111,6 @@ class BoardReport:
     total: SchoolReport
 
 
-def _figure(facts: Iterable[PupilFacts], keep: Callable[[PupilFacts], bool]) -> Figure:
-    return Figure.of(f.pupil_id for f in facts if keep(f))
-
-
 def _hero_keys(hero: Heroverweging) -> list[str]:
     keys = ["hero", f"outcome:{hero.outcome}"]
     if hero.outcome is not None:
@@ -151,19 +147,84 @@ def _keys(f: PupilFacts) -> list[str]:
     return keys
 
 
-def _tally(facts: Sequence[PupilFacts]) -> dict[str, list[str]]:
-    """Every pupil in the counts it belongs to, in one pass."""
-    counts: dict[str, list[str]] = defaultdict(list)
+SEX_GROUPS = ((1, "jongens"), (2, "meisjes"), (9, "geslacht anders of onbekend"))
+SEX_UNKNOWN = "geslacht niet vastgelegd"
+NEWCOMERS = "nieuwkomers (korter dan vier jaar in Nederland)"
+ALL = "alle leerlingen"
+_SEX_GROUP: dict[int | None, str] = {**dict(SEX_GROUPS), None: SEX_UNKNOWN}
+_RAISED = (RAISED_FULLY, RAISED_PARTLY)
+
+
+@dataclass
+class _Counts:
+    """Every count of a report in one pass over its pupils' facts: the pupils of each count by
+    key, the equal-chances groups' sums of gaps, the open items' words. Counts of schools add
+    up to the board's (`_merged`), so the board is not counted a second time."""
+
+    ids: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    gaps: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    open: dict[str, tuple[str, str, date | None]] = field(default_factory=dict)
+    has_sex: bool = False
+
+
+def _group_keys(f: PupilFacts, label: str, counts: _Counts) -> None:
+    ids = counts.ids
+    ids[f"group:{label}"].append(f.pupil_id)
+    if f.test is None or f.provisional is None:
+        return
+    ids[f"with_test:{label}"].append(f.pupil_id)
+    if f.test_higher:
+        ids[f"higher:{label}"].append(f.pupil_id)
+        if f.heroverweging is not None and f.heroverweging.outcome in _RAISED:
+            ids[f"raised:{label}"].append(f.pupil_id)
+    if f.gap is not None:
+        gap = counts.gaps[label]
+        gap[0] += f.gap
+        gap[1] += 1
+
+
+def _count(facts: Iterable[PupilFacts], calendar: LegalCalendar) -> _Counts:
+    """Every pupil in the counts it belongs to, in one pass (who left counts only as left)."""
+    counts = _Counts()
+    ids = counts.ids
     for f in facts:
+        pupil = f.pupil_id
+        if f.left:
+            ids["left"].append(pupil)
+            continue
+        ids["pupils"].append(pupil)
         for key in _keys(f):
-            counts[key].append(f.pupil_id)
+            ids[key].append(pupil)
+        for code, label, who, due in open_item_of(f, calendar):
+            counts.open.setdefault(code, (label, who, due))
+            ids[f"open:{code}"].append(pupil)
+        _group_keys(f, ALL, counts)
+        if f.sex is not None:
+            counts.has_sex = True
+        sex_group = _SEX_GROUP.get(f.sex)
+        if sex_group is not None:
+            _group_keys(f, sex_group, counts)
+        if f.exemption is ExemptionGround.NEWCOMER:
+            _group_keys(f, NEWCOMERS, counts)
     return counts
 
 
-def _heroverwegingen(counts: dict[str, list[str]]) -> Heroverwegingen:
-    def of(key: str) -> Figure:
-        return Figure.of(counts.get(key, ()))
+def _merged(parts: Iterable[_Counts]) -> _Counts:
+    total = _Counts()
+    for part in parts:
+        for key, ids in part.ids.items():
+            total.ids[key].extend(ids)
+        for label, (gap_sum, gap_pupils) in part.gaps.items():
+            gap = total.gaps[label]
+            gap[0] += gap_sum
+            gap[1] += gap_pupils
+        for code, words in part.open.items():
+            total.open.setdefault(code, words)
+        total.has_sex = total.has_sex or part.has_sex
+    return total
 
+
+def _heroverwegingen(of: Callable[[str], Figure]) -> Heroverwegingen:
     return Heroverwegingen(
         required=of("hero"),
         raised_fully=of(f"outcome:{RAISED_FULLY}"),
@@ -175,10 +236,7 @@ def _heroverwegingen(counts: dict[str, list[str]]) -> Heroverwegingen:
     )
 
 
-def _compliance(counts: dict[str, list[str]]) -> Compliance:
-    def of(key: str) -> Figure:
-        return Figure.of(counts.get(key, ()))
-
+def _compliance(of: Callable[[str], Figure]) -> Compliance:
     return Compliance(
         provisional_early=of("provisional_early"),
         provisional_late=of("provisional_late"),
@@ -190,64 +248,66 @@ def _compliance(counts: dict[str, list[str]]) -> Compliance:
     )
 
 
-def _group(label: str, facts: Sequence[PupilFacts]) -> GroupFigures:
-    with_test = [f for f in facts if f.test is not None and f.provisional is not None]
-    higher = [f for f in with_test if f.test_higher]
-    raised = [
-        f
-        for f in higher
-        if f.heroverweging is not None and f.heroverweging.outcome in (RAISED_FULLY, RAISED_PARTLY)
-    ]
-    gaps = [f.gap for f in with_test if f.gap is not None]
-    return GroupFigures(
-        label,
-        Figure.of(f.pupil_id for f in facts),
-        Figure.of(f.pupil_id for f in with_test),
-        Figure.of(f.pupil_id for f in higher),
-        Figure.of(f.pupil_id for f in raised),
-        sum(gaps),
-        len(gaps),
+def _equal_chances(counts: _Counts, of: Callable[[str], Figure]) -> tuple[GroupFigures, ...]:
+    labels = [ALL]
+    if counts.has_sex:
+        labels += [label for _, label in SEX_GROUPS] + [SEX_UNKNOWN]
+    labels.append(NEWCOMERS)
+    return tuple(
+        GroupFigures(
+            label,
+            of(f"group:{label}"),
+            of(f"with_test:{label}"),
+            of(f"higher:{label}"),
+            of(f"raised:{label}"),
+            *counts.gaps.get(label, (0, 0)),
+        )
+        for label in labels
     )
 
 
-SEX_GROUPS = ((1, "jongens"), (2, "meisjes"), (9, "geslacht anders of onbekend"))
-
-
-def _equal_chances(facts: Sequence[PupilFacts]) -> tuple[GroupFigures, ...]:
-    groups = [_group("alle leerlingen", facts)]
-    if any(f.sex is not None for f in facts):
-        for value, label in SEX_GROUPS:
-            groups.append(_group(label, [f for f in facts if f.sex == value]))
-        groups.append(_group("geslacht niet vastgelegd", [f for f in facts if f.sex is None]))
-    newcomers = [f for f in facts if f.exemption is ExemptionGround.NEWCOMER]
-    groups.append(_group("nieuwkomers (korter dan vier jaar in Nederland)", newcomers))
-    return tuple(groups)
-
-
-def figures_of(
-    facts: Sequence[PupilFacts], school_id: str, name: str, year: SchoolYear, today: date
+def _report(
+    counts: _Counts,
+    staying: Sequence[PupilFacts],
+    school_id: str,
+    name: str,
+    year: SchoolYear,
+    today: date,
 ) -> SchoolReport:
-    """The report of these pupils' facts (one school's, or a board's together)."""
-    calendar = legal_calendar(year)
-    staying = [f for f in facts if not f.left]
-    counts = _tally(staying)
+    ids = counts.ids
+
+    def of(key: str) -> Figure:
+        return Figure.of(ids.get(key, ()))
+
     return SchoolReport(
         school_id=school_id,
         school_name=name,
         school_year=str(year),
         today=today,
         facts=tuple(staying),
-        pupils=Figure.of(f.pupil_id for f in staying),
-        left=_figure(facts, lambda f: f.left),
-        exempt=Figure.of(counts.get("exempt", ())),
-        provisional_given=Figure.of(counts.get("provisional", ())),
-        test_received=Figure.of(counts.get("test", ())),
-        final_given=Figure.of(counts.get("final", ())),
-        heroverwegingen=_heroverwegingen(counts),
-        compliance=_compliance(counts),
-        open_items=open_items(staying, calendar),
-        equal_chances=_equal_chances(staying),
+        pupils=of("pupils"),
+        left=of("left"),
+        exempt=of("exempt"),
+        provisional_given=of("provisional"),
+        test_received=of("test"),
+        final_given=of("final"),
+        heroverwegingen=_heroverwegingen(of),
+        compliance=_compliance(of),
+        open_items=tuple(
+            OpenItem(code, *counts.open[code], of(f"open:{code}"))
+            for code in OPEN_ITEM_ORDER
+            if code in counts.open
+        ),
+        equal_chances=_equal_chances(counts, of),
     )
+
+
+def figures_of(
+    facts: Sequence[PupilFacts], school_id: str, name: str, year: SchoolYear, today: date
+) -> SchoolReport:
+    """The report of these pupils' facts (one school's, or a board's together)."""
+    counts = _count(facts, legal_calendar(year))
+    return _report(counts, [f for f in facts if not f.left], school_id, name, year, today)
 
 
 def _year(year: str | SchoolYear) -> SchoolYear:
@@ -279,8 +339,22 @@ def board_report(
     per_school: dict[str, list[PupilFacts]] = {i: [] for i in ids}
     for f in facts:
         per_school[f.school_id].append(f)
-    reports = tuple(figures_of(per_school[i], i, names.get(i, i), school_year, day) for i in ids)
-    total = figures_of(facts, "", BOARD_NAME, school_year, day)
+    calendar = legal_calendar(school_year)
+    counts = {i: _count(per_school[i], calendar) for i in ids}
+    reports = tuple(
+        _report(
+            counts[i],
+            [f for f in per_school[i] if not f.left],
+            i,
+            names.get(i, i),
+            school_year,
+            day,
+        )
+        for i in ids
+    )
+    # the board's figures are its schools' added up (each pupil counted once, at its school)
+    staying = [f for f in facts if not f.left]
+    total = _report(_merged(counts.values()), staying, "", BOARD_NAME, school_year, day)
     return BoardReport(str(school_year), day, reports, total)
 
 
