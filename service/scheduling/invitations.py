@@ -10,7 +10,8 @@ tried again (the pattern of `service.notices.reconsideration`):
    date, time, place, who attends and the link to `/ouders/{token}` (a new single-purpose token,
    `service.scheduling.tokens`), and the iCalendar of the talk (`service.scheduling.ics`:
    REQUEST, or CANCEL) as iMIP. It records `InvitationSent` on the talk; a message whose e-mail
-   the talk already records, or that a later move or cancellation overtook, sends nothing.
+   the talk already records, or that a later move or cancellation overtook, sends nothing; nor
+   does a cancellation to a parent who never got an e-mail about the talk.
 
 The e-mail names the parent's own child only (first name), never another pupil, and no advice.
 """
@@ -244,6 +245,8 @@ def send_talk_mail(setup: MailSetup) -> Handler:
             return
         if kind in _RECORDED and (talk.sequence, parent_id, kind) in talk.invitations:
             return  # this e-mail went already (the message is tried again)
+        if kind == InvitationKind.CANCEL.value and not _told(talk, parent_id):
+            return  # cancelled before any e-mail about it reached this parent: nothing to undo
         parent = next((p for p in details.parents if p.id == parent_id), None)
         if parent is None or not parent.email:
             return  # no longer invited, or no address any more
@@ -263,6 +266,12 @@ def send_talk_mail(setup: MailSetup) -> Handler:
                 log.warning("talk %s: e-mail to %s not recorded: %s", talk_id, parent_id, error)
 
     return handle
+
+
+def _told(talk: Talk, parent_id: str) -> bool:
+    """Whether an invitation or update about the talk went to this parent."""
+    cancel = InvitationKind.CANCEL.value
+    return any(parent == parent_id and kind != cancel for _, parent, kind in talk.invitations)
 
 
 _SUBJECTS = {

@@ -392,3 +392,17 @@ def test_a_talk_cancelled_before_it_was_ever_planned_sends_the_parents_nothing_a
             )
         ).all()
     assert pending == []
+
+
+def test_a_talk_cancelled_before_its_invitation_went_out_sends_no_cancellation_either(
+    school: Container, clock: Clock, smtp: tuple[Catcher, int]
+) -> None:
+    catcher, port = smtp
+    pupil = pupil_with_parents(school, "Noor", [MOTHER, FATHER])
+    talk_id = planned_talk(school, clock, pupil)
+    school.talks.cancel(talk_id, "Juf is ziek.", TEACHER)
+    worker = smtp_worker(school, port)
+    drain(worker)
+
+    assert to_parents(catcher) == {}  # the invitation was overtaken, so nothing to cancel
+    assert worker.status().failed == 0
