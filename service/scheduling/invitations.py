@@ -243,6 +243,8 @@ def send_talk_mail(setup: MailSetup) -> Handler:
             return  # overtaken by a later move or cancellation (its own e-mail), held, declined
         if kind == REMINDER and talk.status.value not in ("proposed", "accepted"):
             return
+        if kind == InvitationKind.UPDATE.value and not _told(talk, parent_id):
+            kind = InvitationKind.INVITATION.value  # moved before the first e-mail: no "verzet"
         if kind in _RECORDED and (talk.sequence, parent_id, kind) in talk.invitations:
             return  # this e-mail went already (the message is tried again)
         if kind == InvitationKind.CANCEL.value and not _told(talk, parent_id):

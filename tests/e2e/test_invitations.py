@@ -406,3 +406,24 @@ def test_a_talk_cancelled_before_its_invitation_went_out_sends_no_cancellation_e
 
     assert to_parents(catcher) == {}  # the invitation was overtaken, so nothing to cancel
     assert worker.status().failed == 0
+
+
+def test_a_talk_moved_before_its_invitation_went_out_is_one_invitation_at_the_new_time(
+    school: Container, clock: Clock, smtp: tuple[Catcher, int]
+) -> None:
+    catcher, port = smtp
+    pupil = pupil_with_parents(school, "Noor", [MOTHER, FATHER])
+    talk_id = planned_talk(school, clock, pupil)
+    school.talks.move(talk_id, LATER, "Lokaal 8A", "juf is ziek", TEACHER)
+    worker = smtp_worker(school, port)
+    drain(worker)
+
+    mails = to_parents(catcher)
+    assert sorted(mails) == ["moeder@example.nl", "vader@example.nl"]
+    assert all(len(m) == 1 for m in mails.values())
+    [mail] = mails["moeder@example.nl"]
+    assert mail["Subject"] == "Uitnodiging: Gesprek over het schooladvies van Noor"
+    assert "is verzet" not in text_of(mail)
+    event = event_of(calendar_of(mail))
+    assert (event["SEQUENCE"], event["DTSTART"].dt) == (1, LATER)
+    assert {k for _, _, k in school.talks.load(talk_id).invitations} == {"invitation"}
