@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, func, select
 
 from service.store.schema import (
     events,
@@ -33,6 +33,8 @@ from workflows.lifecycle import Status
 from workflows.scale import Comparison, SchoolAdvice, TestAdvice, compare
 
 PROJECTION = "report_facts"
+STREAM_PREFIX = "trajectory-"
+"""A trajectory's stream is its pupil's id after this."""
 RAISED_FULLY = "raised_fully"
 RAISED_PARTLY = "raised_partly"
 KEPT = "kept"
@@ -234,7 +236,7 @@ def _facts(
         else None
     )
     return PupilFacts(
-        stream_id.removeprefix("trajectory-"),
+        stream_id.removeprefix(STREAM_PREFIX),
         school_id,
         class_name or "",
         sex,
@@ -280,7 +282,7 @@ def pupil_facts(
 
 
 _STATE_COLUMNS = FactState._fields
-_STATE_AT = 8
+_STATE_AT = 10
 """Where the FactState columns start in `load_facts`' rows."""
 _ORDER = itemgetter(1, 2, 0)
 """A report's facts in order: school, class, pupil."""
@@ -309,8 +311,12 @@ def load_facts(conn: Connection, school_ids: Iterable[str], year: SchoolYear) ->
     ids = sorted(set(school_ids))
     if not ids:
         return []
-    t, f = trajectories, report_facts
+    t, f, p = trajectories, report_facts, pupils
     in_year = (t.c.school_id.in_(ids), t.c.school_year == str(year), t.c.groep == 8)
+    # the register's class and sex of the pupil (at one of these schools) the stream is of
+    in_register = and_(
+        p.c.id == func.substr(t.c.stream_id, len(STREAM_PREFIX) + 1), p.c.school_id.in_(ids)
+    )
     query = (
         select(
             t.c.stream_id,
@@ -321,21 +327,24 @@ def load_facts(conn: Connection, school_ids: Iterable[str], year: SchoolYear) ->
             t.c.test_advice,
             t.c.final_advice,
             t.c.final_given_on,
+            p.c.class_name,
+            p.c.sex,
             *(f.c[c] for c in _STATE_COLUMNS),
             f.c.stream_id.label("has_facts"),
             _CHECKPOINT.label("checkpoint"),
         )
-        .select_from(t.outerjoin(f, f.c.stream_id == t.c.stream_id))
+        .select_from(t.outerjoin(f, f.c.stream_id == t.c.stream_id).outerjoin(p, in_register))
         .where(*in_year)
     )
     # plain tuples in the select's order: stream_id, school_id, status, provisional,
-    # timeliness, test, final, given_on, the FactState columns, has_facts, checkpoint
+    # timeliness, test, final, given_on, class, sex, the FactState columns, has_facts, checkpoint
     rows = conn.execute(query).all()
     checkpoint = (rows[0][-1] or 0) if rows else 0
     end = _STATE_AT + len(_STATE_COLUMNS)
-    states = {
-        r[0]: FactState._make(r[_STATE_AT:end]) if r[end] is not None else EMPTY for r in rows
-    }
+
+    def stored(row: Any) -> FactState:
+        return FactState._make(row[_STATE_AT:end]) if row[end] is not None else EMPTY
+
     # the fact events the read model has not folded yet: a range of the log's primary key (the
     # worker keeps it short), kept for these pupils only
     tail = (
@@ -343,36 +352,32 @@ def load_facts(conn: Connection, school_ids: Iterable[str], year: SchoolYear) ->
         .where(events.c.position > checkpoint, events.c.event_type.in_(FACT_EVENTS))
         .order_by(events.c.position)
     )
+    folded: dict[str, FactState] = {}
+    by_stream: dict[str, Any] | None = None
     for stream_id, event_type, *values in conn.execute(tail):
-        if stream_id in states:
-            data = dict(zip(FIELDS, values, strict=True))
-            states[stream_id] = apply(states[stream_id], event_type, data)
-    register = {
-        r.id: (r.class_name, r.sex)
-        for r in conn.execute(
-            select(pupils.c.id, pupils.c.class_name, pupils.c.sex).where(
-                pupils.c.school_id.in_(ids)
-            )
-        )
-    }
+        if by_stream is None:
+            by_stream = {r[0]: r for r in rows}
+        if stream_id in by_stream:
+            state = folded.get(stream_id) or stored(by_stream[stream_id])
+            folded[stream_id] = apply(state, event_type, dict(zip(FIELDS, values, strict=True)))
     deadline = legal_calendar(year).final_advice_deadline
-    unknown = ("", None)
     found = []
-    for stream_id, school_id, status, given, timeliness, test, final_given, given_on, *_ in rows:
+    for row in rows:
+        stream_id, school_id, status, given, timeliness, test, final_given, given_on, klass, sex = (
+            row[:_STATE_AT]
+        )
         provisional, final = given or None, final_given or None
-        class_name, sex = register.get(stream_id.removeprefix("trajectory-"), unknown)
-        decoded = _decoded(status, provisional, timeliness, test, final)
         found.append(
             _facts(
                 stream_id,
                 school_id,
-                decoded,
+                _decoded(status, provisional, timeliness, test, final),
                 provisional,
                 final,
                 given_on,
-                states[stream_id],
+                folded.get(stream_id) or stored(row),
                 deadline,
-                class_name,
+                klass,
                 sex,
             )
         )
