@@ -7,7 +7,8 @@ heroverweging talk — the pupil's trajectory event (the link's mapping, or exac
 API call gave, `PupilCall`), decided by the trajectory's rules with the school's policy and
 appended after the version read (If-Match and Idempotency-Key of the trajectory, for the API).
 A writer in between means deciding again on the fresh streams, the last attempt under the log's
-lock; with an expected version it is the caller's 409. Nothing is written on a refusal.
+lock; with an expected version it is the caller's 409 — unless all that came in between is the
+system's bookkeeping (an e-mail sent, a reminder, an escalation). Nothing is written on a refusal.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ Clock = Callable[[], datetime]
 Decision = Callable[[Talk, datetime, Session], list[Event]]
 """What a use case decides on the talk (as loaded, at `now`, in the session): its new events."""
 MAX_ATTEMPTS = 3
+_BOOKKEEPING = frozenset({"talk_invitation_sent", "talk_reminder_sent", "talk_escalated"})
+"""What the system records on a talk without changing it: a form based on the version before
+these (the page opened before the e-mail went out) is not stale."""
 
 
 class TalkNotFoundError(LookupError):
@@ -98,7 +102,9 @@ class TalkUnit:
         stored = loaded.stream(stream)
         version = loaded.version(stream)
         if expected_version is not None and expected_version != version:
-            raise ConcurrencyError(stream, expected_version, version)
+            later = [e for e in stored if e.stream_version > expected_version]
+            if expected_version > version or not all(e.event_type in _BOOKKEEPING for e in later):
+                raise ConcurrencyError(stream, expected_version, version)
         now = self._clock()
         requested: list[Event] = []
         if stored:

@@ -23,13 +23,14 @@ from service.scheduling import availability, views
 from service.scheduling.talks import PlanningRefused
 from service.schools.register import Pupil, School
 from service.shared.context import Actor, CommandContext
+from service.store.events import ConcurrencyError
 from service.store.personal import ERASED
 from service.store.schema import events, outbox, parents, talks, trajectories
 from service.store.streams import trajectory_stream
 from tests.conftest import Clock, enrolled_pupil
 from workflows.availability import PublishedWindow
 from workflows.commands import GiveProvisionalAdvice, ReceiveTestResult
-from workflows.conversations import Period, TalkKind, TalkStatus, talk_stream
+from workflows.conversations import InvitationKind, Period, TalkKind, TalkStatus, talk_stream
 from workflows.enums import ConversationParty
 from workflows.errors import DomainError
 from workflows.scale import SchoolAdvice, TestAdvice
@@ -325,3 +326,21 @@ def test_a_talk_that_took_place_before_its_latest_end_is_not_at_risk_once_that_e
     at_risk = {r.talk_id for r in views.at_risk(container.engine, [SCHOOL.id], clock.now)}
     assert talk_id not in at_risk  # it took place in time; only not recorded as held yet
     assert unplanned in at_risk  # never got a time before its latest end
+
+
+def test_a_move_on_a_version_from_before_the_invitation_e_mail_is_not_stale(world: World) -> None:
+    container, _, pupil, _ = world
+    talk_id = container.talks.request(pupil, TalkKind.RECONSIDERATION, CTX)
+    container.talks.plan(talk_id, at(17, 15), "lokaal 8A", CTX)
+    seen = container.talks.load(talk_id).version  # the teacher's page
+    mailer = Actor("talk-mail", "systeem")
+    container.talks.invitation_sent(talk_id, parent_id(pupil), InvitationKind.INVITATION, mailer)
+
+    container.talks.move(talk_id, at(18, 9), None, "juf is ziek", CTX, expected_version=seen)
+    assert container.talks.load(talk_id).start == at(18, 9)
+
+    seen = container.talks.load(talk_id).version
+    container.talks.parents_view(talk_id, parent_id(pupil), "Wij twijfelen.", PARENT)
+    with pytest.raises(ConcurrencyError):  # what the parents said is a real change
+        container.talks.move(talk_id, at(18, 10), None, "nog eens", CTX, expected_version=seen)
+    assert container.talks.load(talk_id).start == at(18, 9)
