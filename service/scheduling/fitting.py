@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from workflows import planning
 from workflows.conversations import Talk
+from workflows.dutch import day_and_month
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 SCHOOL_DAY = (time(7, 0), time(21, 0))
@@ -62,7 +63,7 @@ def school_hours(talk_id: str, start: datetime, end: datetime) -> list[planning.
                 talk_id,
                 OUTSIDE_SCHOOL_HOURS,
                 "Een gesprek valt op een werkdag (maandag tot en met vrijdag) tussen 7:00 en "
-                f"21:00; {local_start:%d-%m-%Y %H:%M} valt daarbuiten.",
+                f"21:00; {day_and_month(local_start)} om {local_start:%H:%M} valt daarbuiten.",
             )
         ]
     return []

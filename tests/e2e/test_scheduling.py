@@ -143,7 +143,7 @@ def test_a_double_booking_a_sunday_night_and_a_time_after_the_deadline_are_refus
     before = school.count(events)
     for when, code, words in (
         ("2026-03-16T15:15:00+01:00", "double_booked_staff", "al een gesprek"),
-        ("2026-03-15T23:30:00+01:00", "outside_school_hours", "werkdag"),
+        ("2026-03-15T23:30:00+01:00", "outside_school_hours", "zondag 15 maart om 23:30"),
         ("2026-04-10T15:00:00+02:00", "after_deadline", "uiterlijk"),
     ):
         refused = school.plan(sara, when)
