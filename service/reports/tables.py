@@ -10,7 +10,8 @@ vso and "geen specifiek advies mogelijk" have rows of their own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
 
 from service.reports.facts import PupilFacts
 from service.reports.figures import BoardReport, GroupFigures, SchoolReport
@@ -40,11 +41,22 @@ TOTAL = "totaal"
 
 
 _LEVEL = {a: SchoolAdvice.of(a.tracks).label if a.tracks else a.label for a in SchoolAdvice}
+_LEVEL_OR_NOT_YET: dict[SchoolAdvice | None, str] = {a: _LEVEL[a] for a in SchoolAdvice}
+_LEVEL_OR_NOT_YET[None] = NOT_YET
+_TEST_LABEL: dict[TestAdvice | None, str] = {**{t: t.label for t in TestAdvice}, None: NO_TEST}
 
 
 def level(advice: SchoolAdvice) -> str:
     """The row an advice counts in: its level on the scale without lwoo, or its own name."""
     return _LEVEL[advice]
+
+
+_NO_PUPILS = Figure()
+
+
+def _figure(pupil_ids: Iterable[str]) -> Figure:
+    found = tuple(sorted(set(pupil_ids)))
+    return Figure(found) if found else _NO_PUPILS
 
 
 def _grid(
@@ -62,13 +74,15 @@ def _grid(
         at = place(f)
         if at is not None:
             cells[at].append(f.pupil_id)
-    for row in (*rows, TOTAL):
-        in_row = [r for r in rows if row in (TOTAL, r)]
-        line: list[Value | Figure] = [shown(row)]
-        for column in columns:
-            line.append(Figure.of(p for r in in_row for p in cells.get((r, column), ())))
-        line.append(Figure.of(p for r in in_row for c in columns for p in cells.get((r, c), ())))
-        table.add(*line)
+    empty: list[str] = []
+    grid = [[cells.get((row, column), empty) for column in columns] for row in rows]
+    for row, line in zip(rows, grid, strict=True):
+        table.add(shown(row), *(_figure(c) for c in line), _figure(chain.from_iterable(line)))
+    per_column = [
+        _figure(chain.from_iterable(line[c] for line in grid)) for c in range(len(columns))
+    ]
+    everyone = _figure(chain.from_iterable(chain.from_iterable(grid)))
+    table.add(shown(TOTAL), *per_column, everyone)
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -89,7 +103,7 @@ def _cross(
         advice = advice_of(f)
         if advice is None:
             return None
-        return _LEVEL[advice], f.test.label if f.test is not None else NO_TEST
+        return _LEVEL[advice], _TEST_LABEL[f.test]
 
     _grid(table, LEVELS, (*TESTS, NO_TEST), facts, place)
     return table.build()
@@ -187,7 +201,7 @@ def _distribution(
 
     def place(f: PupilFacts) -> tuple[str, str]:
         advice = advice_of(f)
-        return f.class_name, _LEVEL[advice] if advice is not None else NOT_YET
+        return f.class_name, _LEVEL_OR_NOT_YET[advice]
 
     classes = sorted({f.class_name for f in facts})
     _grid(t, classes, (*LEVELS, NOT_YET), facts, place, lambda c: c or "(geen klas)")
@@ -352,6 +366,6 @@ def years_tables(reports: Sequence[SchoolReport]) -> list[ReportTable]:
     for r in reports:
         cells: dict[str, list[str]] = defaultdict(list)
         for f in r.facts:
-            cells[_LEVEL[f.final] if f.final is not None else NOT_YET].append(f.pupil_id)
+            cells[_LEVEL_OR_NOT_YET[f.final]].append(f.pupil_id)
         t.add(r.school_year, *(Figure.of(cells[c]) for c in (*LEVELS, NOT_YET)), r.pupils)
     return [key, t.build()]
