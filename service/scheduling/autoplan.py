@@ -2,23 +2,25 @@
 
 The open talks (requested, or parents asked for another time) are grouped per school and round;
 for each group the planner (`workflows.planning.plan`) gets their requests — no sooner than
-`PLANNER_LEAD` from now, so parents can answer, inside the latest end — the staff's published
-availability and the bookings already made, and each placement is then planned (a moved
-proposal, when parents asked for another time) through the same checked path as a person's, so
-a booking made meanwhile refuses it instead of double-booking. Without published availability
-the planner is not asked: the requests are reported `no_availability`.
+`PLANNER_LEAD` from now, so parents can answer, inside the latest end, never at a time the
+parents turned down — the staff's published availability and the bookings already made, and
+each placement is then planned (a moved proposal, when parents asked for another time) through
+the same checked path as a person's, so a booking made meanwhile refuses it instead of
+double-booking. Without published availability the planner is not asked: the requests are
+reported `no_availability`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from service.scheduling import fitting, views
 from service.shared.context import Actor, CommandContext
 from workflows import planning
-from workflows.conversations import TalkStatus
+from workflows.conversations import Talk, TalkStatus
 from workflows.errors import DomainError
 
 if TYPE_CHECKING:
@@ -60,6 +62,16 @@ def plan_open(
     return report
 
 
+def _request(talk_id: str, talk: Talk, now: datetime) -> planning.Request:
+    """The talk's request for the planner; parents who asked for another time never get the
+    time they turned down again (also when they named no times they cannot)."""
+    request = fitting.request_of(talk_id, talk, now + PLANNER_LEAD)
+    if talk.status is TalkStatus.OTHER_TIME_ASKED and talk.start and talk.end:
+        turned_down = planning.Window(talk.start, talk.end)
+        request = replace(request, unavailable=(*request.unavailable, turned_down))
+    return request
+
+
 def _plan_group(
     talks: Talks,
     school_id: str,
@@ -75,9 +87,7 @@ def _plan_group(
             planning.Unplaced(m.talk_id, "no_availability", NO_AVAILABILITY) for m in members
         )
         return
-    requests = [
-        fitting.request_of(m.talk_id, talks.load(m.talk_id), now + PLANNER_LEAD) for m in members
-    ]
+    requests = [_request(m.talk_id, talks.load(m.talk_id), now) for m in members]
     mine = {m.talk_id for m in members}
     bookings = [
         planning.Booking(b.talk_id, b.start, b.end, b.staff, b.family, b.room)

@@ -344,3 +344,32 @@ def test_a_move_on_a_version_from_before_the_invitation_e_mail_is_not_stale(worl
     with pytest.raises(ConcurrencyError):  # what the parents said is a real change
         container.talks.move(talk_id, at(18, 10), None, "nog eens", CTX, expected_version=seen)
     assert container.talks.load(talk_id).start == at(18, 9)
+
+
+def test_parents_who_ask_another_time_without_naming_times_never_get_the_same_time_again(
+    world: World,
+) -> None:
+    container, clock, pupil, ids = world
+    availability.publish(
+        container.store,
+        clock,
+        SCHOOL.id,
+        ids["leerkracht"],
+        "reconsideration",
+        [PublishedWindow(at(17, 14), at(17, 17), "8A")],
+        actor="x",
+        actor_name="Juf",
+        role="leerkracht",
+    )
+    talk_id = container.talks.request(pupil, TalkKind.RECONSIDERATION, CTX)
+    container.talks.plan_open(SCHOOL.id, CTX)
+    container.talks.parents_other_time(talk_id, parent_id(pupil), "Liever later.", (), (), PARENT)
+
+    report = container.talks.plan_open(SCHOOL.id, CTX)
+
+    assert report.planned == [talk_id], report.unplaced
+    moved = views.talk(container.engine, talk_id)
+    assert moved is not None
+    assert moved.status is TalkStatus.PROPOSED
+    assert moved.start is not None
+    assert moved.start != at(17, 14)
