@@ -193,10 +193,11 @@ def at_risk(engine: Engine, school_ids: Iterable[str], now: datetime) -> list[Ta
         )
         .order_by(talks.c.deadline, talks.c.talk_id),
     )
-    return [r for r in rows if r.at_risk_reason is not None or _too_late(r, now)]
+    return [r for r in rows if r.at_risk_reason is not None or too_late(r, now)]
 
 
-def _too_late(row: TalkRow, now: datetime) -> bool:
+def too_late(row: TalkRow, now: datetime) -> bool:
+    """The latest end has passed and the talk did not take place before it."""
     if row.latest_end > now:
         return False
     took_place = row.status in BOOKED and row.end is not None and row.end <= row.latest_end

@@ -453,7 +453,7 @@ def risk_of(row: Any, now: datetime) -> tuple[str, str] | None:
         code = "other_time_asked"
     elif code is None and row.start is not None and row.end > row.latest_end:
         code = "after_latest_end"
-    elif code is None and row.latest_end <= now:
+    elif code is None and views.too_late(row, now):
         code = "too_late"
     if code is None and not message:
         return None

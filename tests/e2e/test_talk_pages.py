@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -457,6 +457,22 @@ def test_a_move_on_a_form_from_before_the_parents_answered_says_the_parents_chan
     assert stale.status_code == 409
     assert "Intussen gewijzigd door de ouders op" in text_of(stale.text)
     assert stored(school, talk).start == at(17, 14, 30)
+
+
+def test_a_talk_that_took_place_in_time_is_not_called_too_late_after_its_latest_end(
+    school: Container, clock: Clock
+) -> None:
+    noor = pupil_with_talk(school, clock, "Noor", "8A")
+    talk = planned(school, noor, at(17, 14, 30))
+    late = pupil_with_talk(school, clock, "Sem", "8A")
+    unplanned = requested(school, late)
+    row = stored(school, talk)
+    clock.now = row.latest_end + timedelta(hours=10)
+    with browse(school, "juf@school.nl") as juf:
+        page = text_of(juf.get(f"/gesprekken/{talk}").text)
+        other = text_of(juf.get(f"/gesprekken/{unplanned}").text)
+    assert "De laatste dag om het gesprek te voeren" not in page
+    assert "De laatste dag om het gesprek te voeren (vóór het besluit) is voorbij." in other
 
 
 def test_a_talk_the_planner_could_not_place_is_planned_by_hand_on_its_page(
