@@ -12,9 +12,10 @@ checkpoint on top, so it is as fresh as the log even when the worker is behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from functools import cache, lru_cache
+from itertools import chain
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -284,8 +285,7 @@ def pupil_facts(
 _STATE_COLUMNS = FactState._fields
 _STATE_AT = 10
 """Where the FactState columns start in `load_facts`' rows."""
-_ORDER = itemgetter(1, 2, 0)
-"""A report's facts in order: school, class, pupil."""
+_CHUNK = 500
 _CHECKPOINT = (
     select(projection_checkpoints.c.position)
     .where(projection_checkpoints.c.name == PROJECTION)
@@ -337,49 +337,48 @@ def load_facts(conn: Connection, school_ids: Iterable[str], year: SchoolYear) ->
         .where(*in_year)
     )
     # plain tuples in the select's order: stream_id, school_id, status, provisional,
-    # timeliness, test, final, given_on, class, sex, the FactState columns, has_facts, checkpoint
-    rows = conn.execute(query).all()
-    checkpoint = (rows[0][-1] or 0) if rows else 0
-    end = _STATE_AT + len(_STATE_COLUMNS)
-
-    def stored(row: Any) -> FactState:
-        return FactState._make(row[_STATE_AT:end]) if row[end] is not None else EMPTY
-
+    # timeliness, test, final, given_on, class, sex, the FactState columns, has_facts, checkpoint;
+    # read in chunks, so a board's rows are not all held at once (less for the GC to walk)
+    result = conn.execute(query)
+    first = result.fetchone()
+    if first is None:
+        return []
+    checkpoint = first[-1] or 0
     # the fact events the read model has not folded yet: a range of the log's primary key (the
-    # worker keeps it short), kept for these pupils only
+    # worker keeps it short), folded below for these pupils only
     tail = (
         select(events.c.stream_id, events.c.event_type, *fact_fields())
         .where(events.c.position > checkpoint, events.c.event_type.in_(FACT_EVENTS))
         .order_by(events.c.position)
     )
-    folded: dict[str, FactState] = {}
-    by_stream: dict[str, Any] | None = None
+    pending: dict[str, list[tuple[str, Sequence[Any]]]] = {}
     for stream_id, event_type, *values in conn.execute(tail):
-        if by_stream is None:
-            by_stream = {r[0]: r for r in rows}
-        if stream_id in by_stream:
-            state = folded.get(stream_id) or stored(by_stream[stream_id])
-            folded[stream_id] = apply(state, event_type, dict(zip(FIELDS, values, strict=True)))
+        pending.setdefault(stream_id, []).append((event_type, values))
     deadline = legal_calendar(year).final_advice_deadline
+    end = _STATE_AT + len(_STATE_COLUMNS)
     found = []
-    for row in rows:
-        stream_id, school_id, status, given, timeliness, test, final_given, given_on, klass, sex = (
-            row[:_STATE_AT]
-        )
-        provisional, final = given or None, final_given or None
-        found.append(
-            _facts(
-                stream_id,
-                school_id,
-                _decoded(status, provisional, timeliness, test, final),
-                provisional,
-                final,
-                given_on,
-                folded.get(stream_id) or stored(row),
-                deadline,
-                klass,
-                sex,
+    for part in chain(([first],), result.partitions(_CHUNK)):
+        for row in part:
+            stream_id, school_id, status, given, timeliness, test, final_given, given_on = row[:8]
+            state = FactState._make(row[_STATE_AT:end]) if row[end] is not None else EMPTY
+            for event_type, data in pending.get(stream_id, ()):
+                state = apply(state, event_type, dict(zip(FIELDS, data, strict=True)))
+            provisional, final = given or None, final_given or None
+            found.append(
+                _facts(
+                    stream_id,
+                    school_id,
+                    _decoded(status, provisional, timeliness, test, final),
+                    provisional,
+                    final,
+                    given_on,
+                    state,
+                    deadline,
+                    row[8],
+                    row[9],
+                )
             )
-        )
-    found.sort(key=_ORDER)
+    # in order of school, class and pupil: stable sorts on one field each (no key tuples)
+    for field in (0, 2, 1):
+        found.sort(key=itemgetter(field))
     return found
