@@ -34,7 +34,7 @@ from service.api.deps import ContainerDep
 from service.bootstrap import Container
 from service.schools.policies import SchoolSettings, SettingsStaleError
 from service.schools.register import School
-from service.web.pages import page, session_of, tokens_match
+from service.web.pages import message_page, page, session_of, tokens_match
 from workflows.calendar import SchoolYear
 from workflows.cycles import RoundKind, Severity
 from workflows.errors import DomainError
@@ -192,17 +192,6 @@ def _schools(container: Container, who: Principal) -> list[School]:
     )
 
 
-def _message(session: SessionUser, status: int, heading: str, text: str) -> HTMLResponse:
-    return page(
-        "message.html",
-        status,
-        who=session.principal,
-        csrf_token=session.csrf_token,
-        heading=heading,
-        message=text,
-    )
-
-
 @dataclass(frozen=True)
 class Where:
     session: SessionUser
@@ -219,7 +208,7 @@ def _where(
         return RedirectResponse("/login", status_code=303)
     who = session.principal
     if who.role not in READERS:
-        return _message(
+        return message_page(
             session,
             403,
             "Geen toegang",
@@ -228,17 +217,17 @@ def _where(
     schools = _schools(container, who)
     school = next((s for s in schools if s.id == school_id), None) if school_id else None
     if school is None and school_id:
-        return _message(session, 404, "Niet gevonden", "Deze school is niet gevonden.")
+        return message_page(session, 404, "Niet gevonden", "Deze school is niet gevonden.")
     if school is None:
         if not schools:
-            return _message(session, 404, "Niet gevonden", "U werkt niet op een school.")
+            return message_page(session, 404, "Niet gevonden", "U werkt niet op een school.")
         school = schools[0]
     year = SchoolYear.containing(container.clock().date())
     if year_text:
         try:
             year = SchoolYear.parse(year_text)
         except DomainError as error:
-            return _message(session, 404, "Niet gevonden", error.message)
+            return message_page(session, 404, "Niet gevonden", error.message)
     return Where(session, school, schools, year)
 
 
@@ -353,7 +342,7 @@ def _post(container: Container, request: Request, form: FormData) -> Response:
         return where
     session = where.session
     if not tokens_match(session.csrf_token, text("csrf_token")):
-        return _message(
+        return message_page(
             session,
             403,
             "Verzoek geweigerd",
@@ -362,7 +351,7 @@ def _post(container: Container, request: Request, form: FormData) -> Response:
         )
     who = session.principal
     if who.role not in EDITORS:
-        return _message(
+        return message_page(
             session,
             403,
             "Geen toegang",
