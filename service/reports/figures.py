@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, select
 
@@ -29,7 +30,7 @@ from service.reports.facts import (
     load_facts,
 )
 from service.reports.open_items import OPEN_ITEM_ORDER, OpenItem, open_item_of
-from service.reports.table import MIN_GROUP, Figure
+from service.reports.table import MIN_GROUP, NO_PUPILS, Figure
 from service.store.schema import schools
 from workflows.calendar import LegalCalendar, SchoolYear, legal_calendar
 from workflows.enums import AdviceKind, ExemptionGround, KeepReason, Timeliness
@@ -111,7 +112,8 @@ class BoardReport:
     total: SchoolReport
 
 
-def _hero_keys(hero: Heroverweging) -> list[str]:
+@lru_cache(maxsize=1024)
+def _hero_keys(hero: Heroverweging) -> tuple[str, ...]:
     keys = ["hero", f"outcome:{hero.outcome}"]
     if hero.outcome is not None:
         if hero.reason is not None:
@@ -120,23 +122,30 @@ def _hero_keys(hero: Heroverweging) -> list[str]:
             keys.append("decision_late")
         if hero.talk is None:
             keys.append("talk_not_held")
-    return keys
+    return tuple(keys)
+
+
+@lru_cache(maxsize=64)
+def _registered(registered: frozenset[AdviceKind]) -> tuple[bool, bool]:
+    """Whether the voorlopig and the definitief advies are registered with DUO."""
+    return AdviceKind.PROVISIONAL in registered, AdviceKind.FINAL in registered
 
 
 def _keys(f: PupilFacts) -> list[str]:
     """The counts a pupil belongs to (keys as used below)."""
-    keys = _hero_keys(f.heroverweging) if f.heroverweging is not None else []
+    keys = list(_hero_keys(f.heroverweging)) if f.heroverweging is not None else []
+    provisional_registered, final_registered = _registered(f.registered)
     if f.exemption is not None:
         keys.append("exempt")
     if f.provisional is not None:
         keys.append("provisional")
-        if AdviceKind.PROVISIONAL not in f.registered:
+        if not provisional_registered:
             keys.append("provisional_not_registered")
     if f.test is not None:
         keys.append("test")
     if f.final is not None:
         keys.append("final")
-        if AdviceKind.FINAL not in f.registered:
+        if not final_registered:
             keys.append("final_not_registered")
     if f.final_late:
         keys.append("final_late")
@@ -153,6 +162,11 @@ NEWCOMERS = "nieuwkomers (korter dan vier jaar in Nederland)"
 ALL = "alle leerlingen"
 _SEX_GROUP: dict[int | None, str] = {**dict(SEX_GROUPS), None: SEX_UNKNOWN}
 _RAISED = (RAISED_FULLY, RAISED_PARTLY)
+_GROUP_KEYS = {
+    label: (f"group:{label}", f"with_test:{label}", f"higher:{label}", f"raised:{label}")
+    for label in (ALL, *_SEX_GROUP.values(), NEWCOMERS)
+}
+_OPEN_KEYS = {code: f"open:{code}" for code in OPEN_ITEM_ORDER}
 
 
 @dataclass
@@ -169,14 +183,15 @@ class _Counts:
 
 def _group_keys(f: PupilFacts, label: str, counts: _Counts) -> None:
     ids = counts.ids
-    ids[f"group:{label}"].append(f.pupil_id)
+    group, with_test, higher, raised = _GROUP_KEYS[label]
+    ids[group].append(f.pupil_id)
     if f.test is None or f.provisional is None:
         return
-    ids[f"with_test:{label}"].append(f.pupil_id)
+    ids[with_test].append(f.pupil_id)
     if f.test_higher:
-        ids[f"higher:{label}"].append(f.pupil_id)
+        ids[higher].append(f.pupil_id)
         if f.heroverweging is not None and f.heroverweging.outcome in _RAISED:
-            ids[f"raised:{label}"].append(f.pupil_id)
+            ids[raised].append(f.pupil_id)
     if f.gap is not None:
         gap = counts.gaps[label]
         gap[0] += f.gap
@@ -197,7 +212,7 @@ def _count(facts: Iterable[PupilFacts], calendar: LegalCalendar) -> _Counts:
             ids[key].append(pupil)
         for code, label, who, due in open_item_of(f, calendar):
             counts.open.setdefault(code, (label, who, due))
-            ids[f"open:{code}"].append(pupil)
+            ids[_OPEN_KEYS[code]].append(pupil)
         _group_keys(f, ALL, counts)
         if f.sex is not None:
             counts.has_sex = True
@@ -273,11 +288,21 @@ def _report(
     name: str,
     year: SchoolYear,
     today: date,
+    *,
+    unique: bool = False,
 ) -> SchoolReport:
+    """The report of these counts; `unique`: every pupil is in the facts once (each count's
+    list is then sorted in place, not deduplicated: a board adds up sorted lists)."""
     ids = counts.ids
 
     def of(key: str) -> Figure:
-        return Figure.of(ids.get(key, ()))
+        found = ids.get(key)
+        if not found:
+            return NO_PUPILS
+        if not unique:
+            return Figure.of(found)
+        found.sort()
+        return Figure(tuple(found))
 
     return SchoolReport(
         school_id=school_id,
@@ -294,7 +319,7 @@ def _report(
         heroverwegingen=_heroverwegingen(of),
         compliance=_compliance(of),
         open_items=tuple(
-            OpenItem(code, *counts.open[code], of(f"open:{code}"))
+            OpenItem(code, *counts.open[code], of(_OPEN_KEYS[code]))
             for code in OPEN_ITEM_ORDER
             if code in counts.open
         ),
@@ -349,12 +374,15 @@ def board_report(
             names.get(i, i),
             school_year,
             day,
+            unique=True,
         )
         for i in ids
     )
     # the board's figures are its schools' added up (each pupil counted once, at its school)
     staying = [f for f in facts if not f.left]
-    total = _report(_merged(counts.values()), staying, "", BOARD_NAME, school_year, day)
+    total = _report(
+        _merged(counts.values()), staying, "", BOARD_NAME, school_year, day, unique=True
+    )
     return BoardReport(str(school_year), day, reports, total)
 
 

@@ -36,6 +36,10 @@ class Figure:
         return Figure.of((*self.pupils, *other.pupils))
 
 
+NO_PUPILS = Figure()
+"""The count of nobody (shared: a figure is immutable)."""
+
+
 @dataclass(frozen=True)
 class ReportTable:
     """A titled table; `key` is a stable name (for links, sheet order and tests), `note` a

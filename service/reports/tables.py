@@ -16,7 +16,15 @@ from itertools import chain
 from service.reports.facts import PupilFacts
 from service.reports.figures import BoardReport, GroupFigures, SchoolReport
 from service.reports.national import national_figures
-from service.reports.table import MIN_GROUP, SUPPRESSED, Figure, ReportTable, TableBuilder, Value
+from service.reports.table import (
+    MIN_GROUP,
+    NO_PUPILS,
+    SUPPRESSED,
+    Figure,
+    ReportTable,
+    TableBuilder,
+    Value,
+)
 from workflows.enums import KeepReason
 from workflows.scale import SchoolAdvice, TestAdvice
 
@@ -51,12 +59,9 @@ def level(advice: SchoolAdvice) -> str:
     return _LEVEL[advice]
 
 
-_NO_PUPILS = Figure()
-
-
 def _figure(pupil_ids: Iterable[str]) -> Figure:
     found = tuple(sorted(set(pupil_ids)))
-    return Figure(found) if found else _NO_PUPILS
+    return Figure(found) if found else NO_PUPILS
 
 
 def _grid(
