@@ -10,10 +10,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from workflows.enums import Timeliness
 from workflows.errors import DomainError
+
+SCHOOL_ZONE = ZoneInfo("Europe/Amsterdam")
+"""Dutch schools' time: a date someone records ("today") is the date in the Netherlands."""
+
+
+def school_day(moment: datetime) -> date:
+    """The date at the school at `moment`. Between 00:00 and 02:00 Dutch time the UTC date is
+    still yesterday's, so `moment.date()` of a UTC time would call today's date the future."""
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(SCHOOL_ZONE).date()
+
 
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 # School years the service accepts: room for historical imports, none for typing errors such as

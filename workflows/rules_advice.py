@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from workflows.calendar import SchoolYear, timeliness_in
+from workflows.calendar import SchoolYear, school_day, timeliness_in
 from workflows.codec import Event
 from workflows.commands import (
     CorrectProvisionalAdvice,
@@ -252,7 +252,7 @@ def give_final_advice(ctx: Context, cmd: GiveFinalAdvice) -> list[Event]:
 
 
 def leave_school(ctx: Context, cmd: RecordLeaving) -> list[Event]:
-    if cmd.left_on > ctx.now.date():
+    if cmd.left_on > school_day(ctx.now):
         raise DomainError(
             "date_in_future", "leg een vertrek vast als het gebeurd is", field="left_on"
         )

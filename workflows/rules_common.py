@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from workflows.calendar import LegalCalendar, SchoolYear, timeliness_in
+from workflows.calendar import LegalCalendar, SchoolYear, school_day, timeliness_in
 from workflows.codec import Event, PersonalText
 from workflows.enums import FinalAdviceBasis, Timeliness
 from workflows.errors import DomainError
@@ -35,7 +35,7 @@ class Context:
 
     def happened(self, day: date, field: str, year: SchoolYear | None = None) -> date:
         """A date of something that already happened, inside the pupil's school year."""
-        if day > self.now.date():
+        if day > school_day(self.now):
             raise DomainError(
                 "date_in_future",
                 f"{day.isoformat()} ligt in de toekomst; leg vast wat al gebeurd is",

@@ -91,6 +91,17 @@ def test_an_advice_dated_in_the_future_is_refused() -> None:
     assert (raised.value.code, raised.value.field) == ("date_in_future", "given_on")
 
 
+def test_just_after_midnight_in_the_netherlands_today_is_the_dutch_date_not_utcs() -> None:
+    half_past_midnight_dutch = datetime(2026, 1, 20, 23, 30, tzinfo=UTC)  # 00:30 on 21 January
+    events = decide([ENROLLED_IN_GROEP_8], give(on=date(2026, 1, 21)), half_past_midnight_dutch)
+    assert [e.given_on for e in events if isinstance(e, ProvisionalAdviceGiven)] == [
+        date(2026, 1, 21)
+    ]
+    with pytest.raises(DomainError) as raised:
+        decide([ENROLLED_IN_GROEP_8], give(on=date(2026, 1, 22)), half_past_midnight_dutch)
+    assert raised.value.code == "date_in_future"
+
+
 def test_an_advice_dated_outside_the_pupils_school_year_is_refused() -> None:
     with pytest.raises(DomainError) as raised:
         decide([ENROLLED_IN_GROEP_8], give(on=date(2025, 7, 1)), NOW)

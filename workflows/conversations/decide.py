@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from workflows.calendar import school_day
 from workflows.codec import Event, PersonalText
 from workflows.conversations.events import (
     InvitationKind,
@@ -143,7 +143,6 @@ TalkCommand = (
     | SendReminder
     | EscalateTalk
 )
-SCHOOL_ZONE = ZoneInfo("Europe/Amsterdam")
 MAX_TEXT = 4000
 """Free text the parents or the school write, at most this many characters."""
 
@@ -356,7 +355,7 @@ def _not_over(talk: Talk, now: datetime) -> None:
 
 
 def _held(talk: Talk, command: HoldTalk, now: datetime) -> TalkHeld:
-    if command.held_on > now.astimezone(SCHOOL_ZONE).date():  # the school's today, not UTC's
+    if command.held_on > school_day(now):
         raise DomainError(
             "date_in_future",
             f"{command.held_on.isoformat()} ligt in de toekomst; leg vast wat al gebeurd is",
