@@ -68,6 +68,8 @@ class Scope:
     board: bool
     data_years: list[str]
     """The years with groep 8 pupils (the report over the years shows the last five)."""
+    mine: tuple[School, ...] = ()
+    """All schools of the person (offered in the chooser)."""
 
     @property
     def params(self) -> dict[str, str]:
@@ -118,7 +120,7 @@ def _scope(request: Request, container: Container, who: Principal, board: bool) 
     except (KeyError, ValueError, DomainError):  # none or not a school year: this one
         year = current
     found = _years(container, [s.id for s in chosen])
-    return Scope(chosen, year, sorted({*found, str(current)}), board, found)
+    return Scope(chosen, year, sorted({*found, str(current)}), board, found, tuple(mine))
 
 
 TREND_YEARS = 5
@@ -187,9 +189,7 @@ def _page(request: Request, container: Container, board: bool) -> Response:
         board=board,
         base=base,
         scope=scope,
-        all_schools=[
-            s for s in container.register.schools() if s.id in session.principal.school_ids
-        ],
+        all_schools=scope.mine,
         too_few=board and 0 < len(wanted) < 2,
         sections=sections(tables, drill, lambda key: f"{base}/{key}.csv?{scope.query()}"),
         integrity=chain_status(container.engine),
