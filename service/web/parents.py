@@ -54,6 +54,7 @@ Text = Annotated[str, Form(max_length=MAX_TEXT * 2)]  # longer is refused beside
 PARTS = {"ochtend": (time(8, 0), time(12, 0)), "middag": (time(12, 0), time(17, 0))}
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag")
 MOMENTS = [(f"{day}-{part}", f"{day}{part}") for day in WEEKDAYS for part in PARTS]
+MOMENTS_BY_VALUE = dict(MOMENTS)
 _REFUSED = {
     "unknown": (
         404,
@@ -231,6 +232,7 @@ def parents_answer(
     bericht: Text = "",
     zienswijze: Text = "",
     niet: Annotated[list[str] | None, Form(max_length=40)] = None,
+    liefst: Annotated[list[str] | None, Form(max_length=40)] = None,
 ) -> Response:
     opened = _open(container, token)
     if isinstance(opened, HTMLResponse):
@@ -249,13 +251,17 @@ def parents_answer(
             message="Het formulier was verlopen. Probeer het nog eens.",
         )
     chosen = [c for c in (niet or []) if c in dict(MOMENTS)]
+    liked = [c for c in (liefst or []) if c in dict(MOMENTS)]
     values: dict[str, object] = {
         "bericht": bericht,
         "zienswijze": zienswijze,
         "niet": chosen,
+        "liefst": liked,
         "actie": action,
     }
-    problem = _problem(action, bericht, zienswijze, chosen, len(niet or []))
+    problem = _problem(action, bericht, zienswijze, chosen, len(niet or [])) or _liked_problem(
+        chosen, liked, len(liefst or [])
+    )
     if problem:
         return _page(
             request, container, token, found, details, status=422, errors=problem, values=values
@@ -271,7 +277,8 @@ def parents_answer(
         elif action == "ander-moment":
             until = details.talk.requested.deadline
             periods = unavailable_periods(chosen, container.clock(), until)
-            talks.parents_other_time(talk_id, parent_id, message, periods, (), parent)
+            preferred = unavailable_periods(liked, container.clock(), until)
+            talks.parents_other_time(talk_id, parent_id, message, periods, preferred, parent)
         else:
             talks.parents_view(talk_id, parent_id, zienswijze.strip(), parent)
     except DomainError as error:
@@ -291,6 +298,16 @@ def parents_answer(
     if isinstance(fresh, HTMLResponse):
         return fresh
     return _page(request, container, token, *fresh, done=action)
+
+
+def _liked_problem(unavailable: list[str], liked: list[str], sent: int) -> dict[str, str]:
+    """The parts of the week the parents prefer: only those offered, none they also cannot."""
+    if sent != len(liked):
+        return {"liefst": "Kies alleen uit de genoemde dagdelen."}
+    both = [MOMENTS_BY_VALUE[c] for c in liked if c in unavailable]
+    if both:
+        return {"liefst": f"U kunt niet op {', '.join(both)}; kies daar niet ook 'liefst'."}
+    return {}
 
 
 def _problem(action: str, message: str, view: str, chosen: list[str], sent: int) -> dict[str, str]:

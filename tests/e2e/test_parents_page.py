@@ -225,6 +225,43 @@ def test_asking_another_time_records_the_parts_of_the_week_they_cannot(
     assert any(p.start <= FIRST < p.end for p in talk.unavailable)  # the proposed time
 
 
+def test_asking_another_time_records_the_parts_of_the_week_they_prefer_too(
+    school: Container,
+    noor: Family,
+    client: TestClient,
+) -> None:
+    status, page = post(
+        client,
+        noor.tokens[MOTHER[0]],
+        "ander-moment",
+        {"niet": ["dinsdag-middag"], "liefst": ["donderdag-middag", "vrijdag-ochtend"]},
+    )
+
+    assert status == 200, page
+    talk = school.talks.load(noor.talk_id)
+    days = {(p.start.strftime("%A"), p.start.hour, p.end.hour) for p in talk.preferred}
+    assert days == {("Thursday", 12, 17), ("Friday", 8, 12)}
+
+
+def test_a_part_of_the_week_they_cannot_is_not_also_preferred(
+    school: Container,
+    noor: Family,
+    client: TestClient,
+) -> None:
+    before = school.store.stream_version(f"conversation-{noor.talk_id}")
+    status, page = post(
+        client,
+        noor.tokens[MOTHER[0]],
+        "ander-moment",
+        {"niet": ["dinsdag-middag"], "liefst": ["dinsdag-middag"]},
+    )
+
+    assert status == 422
+    assert 'id="veld-liefst-fout"' in page
+    assert "U kunt niet op dinsdagmiddag" in page
+    assert school.store.stream_version(f"conversation-{noor.talk_id}") == before
+
+
 def test_the_zienswijze_is_stored_sealed_and_read_back_through_the_talk(
     school: Container,
     noor: Family,
