@@ -105,6 +105,7 @@ def dossier_page(pupil_id: str, request: Request, container: ContainerDep) -> Re
     return page(
         "d_dossier.html",
         dossier=dossier,
+        integrity=dossier.chain,  # the dossier shows the chain itself: base.html's alert stays off
         who=session.principal,
         csrf_token=session.csrf_token,
         active="/klassen",

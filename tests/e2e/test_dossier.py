@@ -362,6 +362,8 @@ def test_a_tampered_event_shows_the_chain_broken_on_the_page_and_in_the_pdf(
         html = director.get(f"/leerlingen/{full_path.pupil}/dossier").text
         pdf = director.get(f"/leerlingen/{full_path.pupil}/dossier.pdf").content
     assert f"De keten is verbroken bij positie {row.position}" in html
+    assert html.count("app-integrity--broken") == 1  # the dossier's own, not base.html's too
+    assert html.count(f"De keten is verbroken bij positie {row.position}") == 1
     assert "De feiten van deze leerling kloppen niet meer" in html
     assert f"klopt de hash niet van het feit op positie {row.position}" in html
     assert "hash klopt niet" in between(html, 'id="d-feiten"', "</section>")
