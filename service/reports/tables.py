@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from itertools import chain
+from operator import itemgetter
+from typing import NamedTuple
 
 from service.reports.facts import PupilFacts
 from service.reports.figures import BoardReport, GroupFigures, SchoolReport
@@ -64,53 +65,87 @@ def _figure(pupil_ids: Iterable[str]) -> Figure:
     return Figure(found) if found else NO_PUPILS
 
 
+class _Labels(NamedTuple):
+    """What the grids need of one pupil, looked up once for all of a report's grids."""
+
+    pupil: str
+    class_name: str
+    provisional: str
+    """The voorlopig advies' row (its level), or NOT_YET."""
+    final: str
+    """The definitief advies' row, or NOT_YET."""
+    test: str
+    """The toetsadvies' column, or NO_TEST."""
+
+
+_Labelled = tuple[list[_Labels], bool]
+
+
+def _labels(facts: Sequence[PupilFacts]) -> _Labelled:
+    """Every pupil's labels in order of pupil id, and whether each pupil is there once (then
+    every list of pupils a grid makes is already sorted and unique)."""
+    level, test = _LEVEL_OR_NOT_YET, _TEST_LABEL
+    labels = [
+        _Labels(f.pupil_id, f.class_name, level[f.provisional], level[f.final], test[f.test])
+        for f in facts
+    ]
+    labels.sort(key=itemgetter(0))
+    return labels, len({p.pupil for p in labels}) == len(labels)
+
+
+def _in_order(pupil_ids: list[str]) -> Figure:
+    """The figure of pupils already sorted and unique."""
+    return Figure(tuple(pupil_ids)) if pupil_ids else NO_PUPILS
+
+
 def _grid(
     table: TableBuilder,
     rows: Sequence[str],
     columns: Sequence[str],
-    facts: Sequence[PupilFacts],
-    place: Callable[[PupilFacts], tuple[str, str] | None],
+    placed: Iterable[tuple[str, str, str]],
     shown: Callable[[str], str] = lambda row: row,
+    *,
+    in_order: bool = False,
 ) -> None:
-    """Rows × columns of pupils counted in one pass (`place`: a pupil's cell, or None), with a
-    total column and a total row."""
+    """Rows × columns of pupils counted in one pass (`placed`: each pupil with its row and
+    column), with a total column and a total row; `in_order`: the pupils come sorted and once
+    each."""
+    in_rows, in_columns = set(rows), set(columns)
     cells: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for f in facts:
-        at = place(f)
-        if at is not None:
-            cells[at].append(f.pupil_id)
+    by_row: dict[str, list[str]] = defaultdict(list)
+    by_column: dict[str, list[str]] = defaultdict(list)
+    everyone: list[str] = []
+    for pupil, row, column in placed:
+        if row in in_rows and column in in_columns:
+            cells[row, column].append(pupil)
+            by_row[row].append(pupil)
+            by_column[column].append(pupil)
+            everyone.append(pupil)
+    figure = _in_order if in_order else _figure
     empty: list[str] = []
-    grid = [[cells.get((row, column), empty) for column in columns] for row in rows]
-    for row, line in zip(rows, grid, strict=True):
-        table.add(shown(row), *(_figure(c) for c in line), _figure(chain.from_iterable(line)))
-    per_column = [
-        _figure(chain.from_iterable(line[c] for line in grid)) for c in range(len(columns))
-    ]
-    everyone = _figure(chain.from_iterable(chain.from_iterable(grid)))
-    table.add(shown(TOTAL), *per_column, everyone)
+    for row in rows:
+        line = (figure(cells.get((row, column), empty)) for column in columns)
+        table.add(shown(row), *line, figure(by_row.get(row, empty)))
+    totals = (figure(by_column.get(column, empty)) for column in columns)
+    table.add(shown(TOTAL), *totals, figure(everyone))
 
 
 def percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def _cross(
-    title: str,
-    key: str,
-    facts: Sequence[PupilFacts],
-    advice_of: Callable[[PupilFacts], SchoolAdvice | None],
-    note: str,
-) -> ReportTable:
+def _cross(title: str, key: str, labels: _Labelled, final: bool, note: str) -> ReportTable:
+    """The advice (voorlopig, or definitief when `final`) × toetsadvies; pupils without that
+    advice are not in it."""
     columns = (title.split(" × ", maxsplit=1)[0], *TESTS, NO_TEST, TOTAL)
     table = TableBuilder(title, columns, key=key, note=note)
-
-    def place(f: PupilFacts) -> tuple[str, str] | None:
-        advice = advice_of(f)
-        if advice is None:
-            return None
-        return _LEVEL[advice], _TEST_LABEL[f.test]
-
-    _grid(table, LEVELS, (*TESTS, NO_TEST), facts, place)
+    pupils, in_order = labels
+    placed = (
+        (p.pupil, advice, p.test)
+        for p in pupils
+        if (advice := p.final if final else p.provisional) != NOT_YET
+    )
+    _grid(table, LEVELS, (*TESTS, NO_TEST), placed, in_order=in_order)
     return table.build()
 
 
@@ -196,20 +231,12 @@ def _compliance(r: SchoolReport) -> list[ReportTable]:
     return [t.build(), items.build()]
 
 
-def _distribution(
-    title: str,
-    key: str,
-    facts: Sequence[PupilFacts],
-    advice_of: Callable[[PupilFacts], SchoolAdvice | None],
-) -> ReportTable:
+def _distribution(title: str, key: str, labels: _Labelled, final: bool) -> ReportTable:
     t = TableBuilder(title, ("Klas", *LEVELS, NOT_YET, TOTAL), key=key)
-
-    def place(f: PupilFacts) -> tuple[str, str]:
-        advice = advice_of(f)
-        return f.class_name, _LEVEL_OR_NOT_YET[advice]
-
-    classes = sorted({f.class_name for f in facts})
-    _grid(t, classes, (*LEVELS, NOT_YET), facts, place, lambda c: c or "(geen klas)")
+    pupils, in_order = labels
+    placed = ((p.pupil, p.class_name, p.final if final else p.provisional) for p in pupils)
+    classes = sorted({p.class_name for p in pupils})
+    _grid(t, classes, (*LEVELS, NOT_YET), placed, lambda c: c or "(geen klas)", in_order=in_order)
     return t.build()
 
 
@@ -286,31 +313,27 @@ def _equal_chances(r: SchoolReport) -> list[ReportTable]:
 
 
 def school_tables(r: SchoolReport) -> list[ReportTable]:
-    facts = r.facts
+    labels = _labels(r.facts)
     return [
         _overview(r),
         _cross(
             "Voorlopig advies × toetsadvies",
             "kruistabel_voorlopig",
-            facts,
-            lambda f: f.provisional,
+            labels,
+            False,
             "Leerlingen met een voorlopig advies; met lwoo telt op het eigen niveau.",
         ),
         _cross(
             "Definitief advies × toetsadvies",
             "kruistabel_definitief",
-            facts,
-            lambda f: f.final,
+            labels,
+            True,
             "Leerlingen met een definitief advies.",
         ),
         *_heroverwegingen(r),
         *_compliance(r),
-        _distribution(
-            "Voorlopig advies per klas", "verdeling_voorlopig", facts, lambda f: f.provisional
-        ),
-        _distribution(
-            "Definitief advies per klas", "verdeling_definitief", facts, lambda f: f.final
-        ),
+        _distribution("Voorlopig advies per klas", "verdeling_voorlopig", labels, False),
+        _distribution("Definitief advies per klas", "verdeling_definitief", labels, True),
         *_equal_chances(r),
     ]
 
