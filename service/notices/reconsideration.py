@@ -33,15 +33,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, and_, insert, or_, select
+from sqlalchemy import Engine, and_, or_, select
 
 from service.accounts.roles import Principal, Role
+from service.outbox.fanout import insert_once
 from service.outbox.mail import Mailer
 from service.outbox.outbox import GiveUpError, Handler, Message
 from service.schools.policies import PolicyLookup
 from service.schools.register import Register, surname_sort_key
 from service.store.engine import single_statements
-from service.store.schema import outbox, pupils, schools, trajectories, user_schools, users
+from service.store.schema import pupils, schools, trajectories, user_schools, users
 from workflows.calendar import SchoolYear
 from workflows.lifecycle import Status
 from workflows.policy import Notice, Recipients
@@ -140,7 +141,7 @@ def fan_out_reconsideration(
             }
             for who in found
         ]
-        _insert_once(engine, message, payloads, clock())
+        insert_once(engine, message, MAIL_TOPIC, payloads, clock())
 
     return handle
 
@@ -155,39 +156,6 @@ def _school_and_year(engine: Engine, stream_id: str) -> tuple[str | None, School
     if row is None:
         return None, None
     return row.school_id, SchoolYear.parse(row.school_year) if row.school_year else None
-
-
-def _insert_once(
-    engine: Engine, message: Message, payloads: list[dict[str, Any]], now: datetime
-) -> None:
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # two workers that both hold the message (an expired lease) fan out one at a time
-            conn.execute(select(outbox.c.id).where(outbox.c.id == message.id).with_for_update())
-        done = conn.execute(
-            select(outbox.c.id).where(
-                outbox.c.topic == MAIL_TOPIC,
-                outbox.c.position == message.position,
-                outbox.c.stream_id == message.stream_id,
-            )
-        ).first()
-        if done is not None:
-            return
-        conn.execute(
-            insert(outbox),
-            [
-                {
-                    "position": message.position,
-                    "stream_id": message.stream_id,
-                    "topic": MAIL_TOPIC,
-                    "payload": payload,
-                    "created_at": now,
-                    "available_at": now,
-                    "attempts": 0,
-                }
-                for payload in payloads
-            ],
-        )
 
 
 def send_notice(mailer: Mailer, public_url: str) -> Handler:
