@@ -42,7 +42,7 @@ from service.bootstrap import Container
 from service.outbox.mail import mailer_from
 from service.schools.register import School
 from service.store.schema import schools
-from service.web.pages import page, session_of, tokens_match
+from service.web.pages import message_page, page, session_of, tokens_match
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("adviestraject.accounts")
@@ -82,7 +82,7 @@ def _open(request: Request, container: Container, *, beheer_only: bool) -> Sessi
     who = session.principal
     allowed = who.role is Role.BEHEER if beheer_only else manages_accounts(who)
     if not allowed:
-        return _message(
+        return message_page(
             session,
             403,
             "Geen toegang",
@@ -92,21 +92,10 @@ def _open(request: Request, container: Container, *, beheer_only: bool) -> Sessi
     return session
 
 
-def _message(session: SessionUser, status: int, heading: str, text: str) -> HTMLResponse:
-    return page(
-        "message.html",
-        status,
-        who=session.principal,
-        csrf_token=session.csrf_token,
-        heading=heading,
-        message=text,
-    )
-
-
 def _csrf_refused(session: SessionUser, sent: str) -> HTMLResponse | None:
     if tokens_match(session.csrf_token, sent):
         return None
-    return _message(
+    return message_page(
         session,
         403,
         "Verzoek geweigerd",
@@ -450,10 +439,10 @@ def account_action(
     who = opened.principal
     found = [a for a in _visible_accounts(container, who) if a.principal.user_id == user_id]
     if action not in ("uitschakelen", "inschakelen", "nieuwe-link") or not found:
-        return _message(opened, 404, "Niet gevonden", "Dit account of deze actie bestaat niet.")
+        return message_page(opened, 404, "Niet gevonden", "Dit account of deze actie bestaat niet.")
     target = found[0].principal
     if not may_manage(who, target.role, target.school_ids):
-        return _message(
+        return message_page(
             opened,
             403,
             "Geen toegang",
@@ -461,7 +450,7 @@ def account_action(
             "beheerder.",
         )
     if action == "nieuwe-link" and target.role is Role.TOETSAANBIEDER:
-        return _message(
+        return message_page(
             opened,
             422,
             "Geen link voor een koppeling",
@@ -470,7 +459,7 @@ def account_action(
             "'adviestraject client'.",
         )
     if target.user_id == who.user_id:
-        return _message(
+        return message_page(
             opened,
             403,
             "Niet bij uw eigen account",
@@ -504,10 +493,10 @@ def _managed(container: Container, session: SessionUser, user_id: str) -> Accoun
     who = session.principal
     found = [a for a in _visible_accounts(container, who) if a.principal.user_id == user_id]
     if not found:
-        return _message(session, 404, "Niet gevonden", "Dit account bestaat niet.")
+        return message_page(session, 404, "Niet gevonden", "Dit account bestaat niet.")
     target = found[0].principal
     if target.user_id == who.user_id or not may_manage(who, target.role, target.school_ids):
-        return _message(
+        return message_page(
             session,
             403,
             "Geen toegang",

@@ -35,7 +35,7 @@ from service.schools.register import Pupil
 from service.store.events import ConcurrencyError
 from service.store.streams import trajectory_stream
 from service.web.actions import BY_KEY, ActionKind, refusal
-from service.web.pages import page, session_of, tokens_match
+from service.web.pages import message_page, page, session_of, tokens_match
 from workflows.calendar import SchoolYear
 from workflows.enums import AdviceKind, ConversationParty, ExemptionGround, KeepReason
 from workflows.errors import DomainError
@@ -454,17 +454,6 @@ class _Screen:
         return self.session.principal
 
 
-def _message(session: SessionUser, status: int, heading: str, message: str) -> HTMLResponse:
-    return page(
-        "message.html",
-        status,
-        who=session.principal,
-        csrf_token=session.csrf_token,
-        heading=heading,
-        message=message,
-    )
-
-
 def policy_of(container: Container, school_id: str, state: Trajectory) -> SchoolPolicy:
     """The policy of the pupil's school in the pupil's school year: what the machine's guards
     are asked with, here as in the command handler."""
@@ -478,7 +467,7 @@ def _screen(request: Request, container: Container, pupil_id: str, key: str) -> 
     if session is None:
         return RedirectResponse("/login", status_code=303)
     who = session.principal
-    not_found = _message(
+    not_found = message_page(
         session,
         404,
         "Niet gevonden",
@@ -495,7 +484,7 @@ def _screen(request: Request, container: Container, pupil_id: str, key: str) -> 
     if not sees_pupil(who, pupil.school_id, pupil.class_name):
         return not_found
     if not changes_pupil(who, pupil.school_id, pupil.class_name) or who.role not in kind.roles:
-        return _message(
+        return message_page(
             session,
             403,
             "Geen toegang",
@@ -603,7 +592,7 @@ def _submit(
         return screen
     sent = str(posted.get("csrf_token") or "")
     if not tokens_match(screen.session.csrf_token, sent):
-        return _message(
+        return message_page(
             screen.session,
             403,
             "Formulier verlopen",

@@ -39,7 +39,7 @@ from service.store.events import ConcurrencyError
 from service.store.schema import trajectories
 from service.store.streams import trajectory_stream
 from service.web.commands import AMSTERDAM, changed_by, sentence
-from service.web.pages import page, session_of, tokens_match
+from service.web.pages import message_page, page, session_of, tokens_match
 from workflows.commands import Command, CorrectProvisionalAdvice, GiveProvisionalAdvice
 from workflows.errors import DomainError
 from workflows.lifecycle import Status
@@ -129,28 +129,17 @@ def _gate(
     who = session.principal
     classes = visible_classes(who, school_id)
     if not sees_school(who, school_id) or (classes is not None and class_name not in classes):
-        return _message(
+        return message_page(
             session, 404, "Niet gevonden", "Deze klas bestaat niet of valt buiten uw school."
         )
     if who.role not in WRITERS:
-        return _message(
+        return message_page(
             session,
             403,
             "Geen toegang",
             f"Als {who.role.label} kunt u adviezen inzien, maar niet vastleggen.",
         )
     return session
-
-
-def _message(session: SessionUser, status: int, heading: str, message: str) -> HTMLResponse:
-    return page(
-        "message.html",
-        status,
-        who=session.principal,
-        csrf_token=session.csrf_token,
-        heading=heading,
-        message=message,
-    )
 
 
 def _render(
@@ -225,7 +214,7 @@ def _submit(
     session = gate
     sent = str(posted.get("csrf_token") or "")
     if not tokens_match(session.csrf_token, sent):
-        return _message(
+        return message_page(
             session,
             403,
             "Formulier verlopen",
