@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -25,8 +26,9 @@ HEROVERWEGING_OUTCOMES = (
 )
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """One cell as shown (a named tuple: a board's page shows about a thousand)."""
+
     text: str
     href: str | None = None
     header: bool = False
@@ -85,19 +87,13 @@ def view_table(table: ReportTable, drill: Drill, csv_href: str) -> Table:
         )
         for c in range(len(table.columns))
     )
+    pupils = table.pupils
     rows = []
     for r, row in enumerate(table.rows):
-        cells = []
-        for c, value in enumerate(row):
-            has_pupils = bool(table.pupils.get((r, c)))
-            cells.append(
-                Cell(
-                    text_of(value),
-                    href=drill(table, r, c) if drill is not None and has_pupils else None,
-                    header=c == 0,
-                    number=numeric[c],
-                )
-            )
+        cells = [Cell(text_of(row[0]), None, True, numeric[0])]
+        for c in range(1, len(row)):
+            href = drill(table, r, c) if drill is not None and pupils.get((r, c)) else None
+            cells.append(Cell(text_of(row[c]), href, False, numeric[c]))
         rows.append(tuple(cells))
     return Table(table.key, table.title, table.note, table.columns, tuple(rows), csv_href, numeric)
 
