@@ -5,6 +5,8 @@ append-only. So they are stored sealed (AES-256-GCM, the event type and field na
 data) with a key that belongs to the pupil and lives outside the log, in `pupil_keys`. Erasing a
 pupil deletes the key: the text becomes unreadable for good, and because the hash chain covers the
 stored (sealed) bytes, `verify` still passes. Reading a field whose key is gone gives `ERASED`.
+Every function takes the events' `codec` (the trajectory's by default; the talks' in
+`service.scheduling.sealing`): which fields are free text is the codec's to say.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from service.store.events import Fact, NewEvent, StoredEvent
-from workflows.codec import Event
+from workflows.codec import Event, EventCodec
 from workflows.events import CODEC
 
 ERASED = "[gewist]"
@@ -28,12 +30,14 @@ def _aad(event_type: str, field: str) -> bytes:
     return f"{event_type}/{field}".encode()
 
 
-def has_personal_text(event_type: str, data: dict[str, Any]) -> bool:
-    return any(data.get(f) is not None for f in CODEC.personal_fields(event_type))
+def has_personal_text(event_type: str, data: dict[str, Any], *, codec: EventCodec = CODEC) -> bool:
+    return any(data.get(f) is not None for f in codec.personal_fields(event_type))
 
 
-def seal(key: bytes | None, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    fields = CODEC.personal_fields(event_type)
+def seal(
+    key: bytes | None, event_type: str, data: dict[str, Any], *, codec: EventCodec = CODEC
+) -> dict[str, Any]:
+    fields = codec.personal_fields(event_type)
     if not fields or not any(data.get(f) is not None for f in fields):
         return data
     if key is None:
@@ -49,8 +53,10 @@ def seal(key: bytes | None, event_type: str, data: dict[str, Any]) -> dict[str, 
     return sealed
 
 
-def unseal(key: bytes | None, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    fields = CODEC.personal_fields(event_type)
+def unseal(
+    key: bytes | None, event_type: str, data: dict[str, Any], *, codec: EventCodec = CODEC
+) -> dict[str, Any]:
+    fields = codec.personal_fields(event_type)
     if not fields:
         return data
     opened = dict(data)
@@ -67,28 +73,34 @@ def unseal(key: bytes | None, event_type: str, data: dict[str, Any]) -> dict[str
 
 
 def encode(
-    events: Sequence[Event], metadata: dict[str, Any], key_of_pupil: Callable[[], bytes]
+    events: Sequence[Event],
+    metadata: dict[str, Any],
+    key_of_pupil: Callable[[], bytes],
+    *,
+    codec: EventCodec = CODEC,
 ) -> list[NewEvent]:
     """Domain events as the log stores them: encoded, free text sealed with the pupil's key
     (asked for only when there is free text), each with the command's metadata. The one place
     where events are encoded and sealed, whatever adapter stores them."""
-    encoded = [CODEC.encode(e) for e in events]
+    encoded = [codec.encode(e) for e in events]
     key = None
-    if any(has_personal_text(t, data) for t, _, data in encoded):
+    if any(has_personal_text(t, data, codec=codec) for t, _, data in encoded):
         key = key_of_pupil()
-    return [NewEvent(t, v, seal(key, t, data), metadata) for t, v, data in encoded]
+    return [NewEvent(t, v, seal(key, t, data, codec=codec), metadata) for t, v, data in encoded]
 
 
-def open_events(stored: Sequence[StoredEvent], key: bytes | None) -> list[Event]:
+def open_events(
+    stored: Sequence[StoredEvent], key: bytes | None, *, codec: EventCodec = CODEC
+) -> list[Event]:
     """Stored events as domain events, free text opened (or `[gewist]` without the key)."""
     return [
-        CODEC.decode(e.event_type, e.schema_version, unseal(key, e.event_type, e.data))
+        codec.decode(e.event_type, e.schema_version, unseal(key, e.event_type, e.data, codec=codec))
         for e in stored
     ]
 
 
-def needs_key(stored: Sequence[StoredEvent]) -> bool:
-    return any(has_personal_text(e.event_type, e.data) for e in stored)
+def needs_key(stored: Sequence[StoredEvent], *, codec: EventCodec = CODEC) -> bool:
+    return any(has_personal_text(e.event_type, e.data, codec=codec) for e in stored)
 
 
 def decode(stored: StoredEvent | Fact) -> Event:
