@@ -436,8 +436,15 @@ class Talks:
 
     # -- the rest of the talk's life --------------------------------------------------------------
 
-    def cancel(self, talk_id: str, reason: str, actor: Actor | CommandContext) -> None:
-        self._decide(talk_id, CancelTalk(reason=reason), actor)
+    def cancel(
+        self,
+        talk_id: str,
+        reason: str,
+        actor: Actor | CommandContext,
+        *,
+        expected_version: int | None = None,
+    ) -> None:
+        self._decide(talk_id, CancelTalk(reason=reason), actor, expected_version)
 
     def hold(
         self,
@@ -446,9 +453,11 @@ class Talks:
         attendees: Sequence[ConversationParty],
         notes: str | None,
         actor: Actor | CommandContext,
+        *,
+        expected_version: int | None = None,
     ) -> None:
         command = HoldTalk(held_on=held_on, attendees=tuple(attendees), notes=notes)
-        self._decide(talk_id, command, actor)
+        self._decide(talk_id, command, actor, expected_version)
 
     def decline(self, talk_id: str, notes: str | None, actor: Actor | CommandContext) -> None:
         """The school records that the parents declined the talk."""
@@ -499,9 +508,18 @@ class Talks:
         """Any talk command (reminders and escalations from the worker); the talk after it."""
         return self._decide(talk_id, command, actor)
 
-    def _decide(self, talk_id: str, command: TalkCommand, actor: Actor | CommandContext) -> Talk:
+    def _decide(
+        self,
+        talk_id: str,
+        command: TalkCommand,
+        actor: Actor | CommandContext,
+        expected_version: int | None = None,
+    ) -> Talk:
         done = self._unit.run(
-            talk_id, lambda talk, now, _: decide_on_talk(talk, command, now), _context(actor)
+            talk_id,
+            lambda talk, now, _: decide_on_talk(talk, command, now),
+            _context(actor),
+            expected_version,
         )
         return done.talk
 

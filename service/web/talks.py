@@ -6,7 +6,10 @@ planned talk (or plans one the planner could not place) through `Talks.move`/`Ta
 the planner's own checks, so a double booking, a time outside availability or after the deadline
 is refused with its reasons in Dutch and nothing is stored (422); a talk changed meanwhile gives
 "Intussen gewijzigd door <naam> op <tijd>" (409). Success: 303 to the week of the new time. The
-week calendar's drag and drop posts the very same form (static/calendar.js).
+week calendar's drag and drop posts the very same form (static/calendar.js). Two more forms
+record the talk as held (date, who attended, notes) or cancel it (reason) through
+`Talks.hold`/`Talks.cancel` — for a heroverweging talk with the trajectory's event in the same
+unit of work —, with the same CSRF check, version (409) and 422 beside the fields.
 
 `/gesprekken/risico` lists, for intern begeleider and directie, the talks that may not happen
 before the legal deadline: what blocks each one and who must act, the soonest deadline first.
@@ -38,6 +41,8 @@ from service.shared.context import Actor, CommandContext
 from service.store.events import ConcurrencyError
 from service.web.calendar import Block, blocks_of, kind_label, not_found, week_key
 from service.web.pages import DUTCH, message_page, page, session_of, signed_in, tokens_match
+from service.web.talk_record import FORM_FIELDS, PARTIES, parse_cancel, parse_held
+from workflows.calendar import school_day
 from workflows.conversations import (
     ParentsAskedOtherTime,
     ParentsDeclined,
@@ -55,6 +60,9 @@ router = APIRouter(include_in_schema=False)
 
 MOVABLE = frozenset({"proposed", "accepted", "other_time_asked"})
 PLANNABLE = frozenset({"requested"})
+CANCELLABLE = MOVABLE | PLANNABLE
+HOLDABLE = CANCELLABLE | {"cancelled"}
+DONE = {"gevoerd": "Vastgelegd: het gesprek is gevoerd.", "afgezegd": "Het gesprek is afgezegd."}
 RISK_READERS = frozenset({Role.IB, Role.DIRECTIE})
 MAX_REASON = 500
 
@@ -148,21 +156,36 @@ def _render(
     container: Container,
     *,
     status: int = 200,
-    values: dict[str, str] | None = None,
+    form: str = "verzetten",
+    values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     refusals: list[str] | None = None,
     changed: str = "",
+    done: str = "",
 ) -> HTMLResponse:
+    """The talk page; `values`/`errors`/`refusals` belong to `form` (verzetten, gevoerd,
+    afzeggen), the other forms show their defaults."""
     row, block = found.row, found.block
     log_reads(container, found.session.principal, [found.pupil.id], "gesprek", request)
     planned = row.start is not None
-    if values is None:
-        values = {
+    forms: dict[str, dict[str, Any]] = {
+        "verzetten": {
             "datum": block.start.date().isoformat() if planned else "",
             "tijd": block.start.strftime("%H:%M") if planned else "",
             "lokaal": row.room or "",
             "reden": "",
-        }
+        },
+        "gevoerd": {
+            "gevoerd_op": school_day(container.clock()).isoformat(),
+            "aanwezig": ["parents", "teacher", *(["pupil"] if row.with_pupil else [])],
+            "notities": "",
+        },
+        "afzeggen": {"afzegreden": ""},
+    }
+    if values is not None:
+        forms[form] = values
+    wrong = {name: (errors or {}) if name == form else {} for name in forms}
+    refused = {name: (refusals or []) if name == form else [] for name in forms}
     return page(
         "g_talk.html",
         status,
@@ -183,10 +206,21 @@ def _render(
         said=parents_said(container, str(row.talk_id)),
         may_move=found.may_change and block.status in MOVABLE,
         may_plan=found.may_change and block.status in PLANNABLE,
-        values=values,
-        errors=errors or {},
-        refusals=refusals or [],
+        may_hold=found.may_change and block.status in HOLDABLE,
+        may_cancel=found.may_change and block.status in CANCELLABLE,
+        parties=PARTIES,
+        form=form,
+        values=forms["verzetten"],
+        errors=wrong["verzetten"],
+        refusals=refused["verzetten"],
+        held=forms["gevoerd"],
+        held_errors=wrong["gevoerd"],
+        held_refusals=refused["gevoerd"],
+        cancel=forms["afzeggen"],
+        cancel_errors=wrong["afzeggen"],
+        cancel_refusals=refused["afzeggen"],
         changed=changed,
+        done=DONE.get(done, ""),
         version=int(row.version),
         week_url=f"/gesprekken?week={week_key(block.start.date())}" if planned else "/gesprekken",
     )
@@ -229,7 +263,7 @@ def talk_page(talk_id: UUID, request: Request, container: ContainerDep) -> Respo
     found = _find(request, container, str(talk_id))
     if isinstance(found, Response):
         return found
-    return _render(found, request, container)
+    return _render(found, request, container, done=request.query_params.get("vastgelegd", ""))
 
 
 @router.post("/gesprekken/{talk_id:uuid}/verzetten", response_class=HTMLResponse)
@@ -244,13 +278,7 @@ def _move(talk_id: str, request: Request, container: Container, posted: Any) -> 
         return found
     session = found.session
     if not tokens_match(session.csrf_token, str(posted.get("csrf_token") or "")):
-        return message_page(
-            session,
-            403,
-            "Formulier verlopen",
-            "Dit formulier kwam niet van uw sessie (of is verlopen). Open het gesprek opnieuw en "
-            "probeer het nog eens.",
-        )
+        return _expired(session)
     status = found.block.status
     if not found.may_change or status not in MOVABLE | PLANNABLE:
         return message_page(
@@ -261,19 +289,10 @@ def _move(talk_id: str, request: Request, container: Container, posted: Any) -> 
         )
     values = {k: str(posted.get(k) or "").strip() for k in ("datum", "tijd", "lokaal", "reden")}
     start, errors = parse_move(values, plan=status in PLANNABLE)
-    try:
-        version = int(str(posted.get("version") or ""))
-    except ValueError:
-        errors["versie"] = (
-            "Het formulier mist de versie waarop het gebaseerd was; open het opnieuw."
-        )
-    if errors or start is None:
+    version = _version(posted, errors)
+    if errors or start is None or version is None:
         return _render(found, request, container, status=422, values=values, errors=errors)
-    actor = CommandContext(
-        actor=Actor(id=session.principal.user_id, role=session.principal.role.value),
-        request_id=request.state.request_id,
-        correlation_id=request.state.request_id,
-    )
+    actor = _actor(session, request)
     room = values["lokaal"] or None
     try:
         if status in PLANNABLE:
@@ -283,17 +302,7 @@ def _move(talk_id: str, request: Request, container: Container, posted: Any) -> 
                 talk_id, start, room, values["reden"], actor, expected_version=version
             )
     except ConcurrencyError:
-        fresh = _find(request, container, talk_id)
-        if isinstance(fresh, Response):
-            return fresh
-        return _render(
-            fresh,
-            request,
-            container,
-            status=409,
-            values=values,
-            changed=changed_by(container, talk_id),
-        )
+        return _stale(request, container, talk_id, "verzetten", values)
     except PlanningRefused as refused:
         reasons = [sentence(getattr(r, "message", str(r))) for r in refused.reasons]
         return _render(found, request, container, status=422, values=values, refusals=reasons)
@@ -305,6 +314,132 @@ def _move(talk_id: str, request: Request, container: Container, posted: Any) -> 
     return RedirectResponse(
         f"/gesprekken?week={week_key(start.date())}&{done}={talk_id}", status_code=303
     )
+
+
+def _expired(session: SessionUser) -> HTMLResponse:
+    return message_page(
+        session,
+        403,
+        "Formulier verlopen",
+        "Dit formulier kwam niet van uw sessie (of is verlopen). Open het gesprek opnieuw en "
+        "probeer het nog eens.",
+    )
+
+
+def _version(posted: Any, errors: dict[str, str]) -> int | None:
+    """The talk's version the form was made from; a complaint in `errors` without one."""
+    try:
+        return int(str(posted.get("version") or ""))
+    except ValueError:
+        errors["versie"] = (
+            "Het formulier mist de versie waarop het gebaseerd was; open het opnieuw."
+        )
+        return None
+
+
+def _actor(session: SessionUser, request: Request) -> CommandContext:
+    return CommandContext(
+        actor=Actor(id=session.principal.user_id, role=session.principal.role.value),
+        request_id=request.state.request_id,
+        correlation_id=request.state.request_id,
+    )
+
+
+def _stale(
+    request: Request, container: Container, talk_id: str, form: str, values: dict[str, Any]
+) -> Response:
+    """409: the talk changed since the form was made; the page as it is now, the input kept."""
+    fresh = _find(request, container, talk_id)
+    if isinstance(fresh, Response):
+        return fresh
+    return _render(
+        fresh,
+        request,
+        container,
+        status=409,
+        form=form,
+        values=values,
+        changed=changed_by(container, talk_id),
+    )
+
+
+@router.post("/gesprekken/{talk_id:uuid}/gevoerd", response_class=HTMLResponse)
+async def hold_talk(talk_id: UUID, request: Request, container: ContainerDep) -> Response:
+    posted = await request.form()
+    return await run_in_threadpool(_record, str(talk_id), request, container, posted, "gevoerd")
+
+
+@router.post("/gesprekken/{talk_id:uuid}/afzeggen", response_class=HTMLResponse)
+async def cancel_talk(talk_id: UUID, request: Request, container: ContainerDep) -> Response:
+    posted = await request.form()
+    return await run_in_threadpool(_record, str(talk_id), request, container, posted, "afzeggen")
+
+
+def _record(
+    talk_id: str, request: Request, container: Container, posted: Any, form: str
+) -> Response:
+    """Record the talk as held (`form` "gevoerd") or cancel it ("afzeggen")."""
+    found = _find(request, container, talk_id)
+    if isinstance(found, Response):
+        return found
+    session = found.session
+    if not tokens_match(session.csrf_token, str(posted.get("csrf_token") or "")):
+        return _expired(session)
+    allowed = HOLDABLE if form == "gevoerd" else CANCELLABLE
+    if not found.may_change or found.block.status not in allowed:
+        what = "als gevoerd vastleggen" if form == "gevoerd" else "afzeggen"
+        return message_page(
+            session,
+            403,
+            "Kan niet " + what,
+            f"Dit gesprek kunt u niet {what} (stand: {found.block.status_label}).",
+        )
+    if form == "gevoerd":
+        values: dict[str, Any] = {
+            "gevoerd_op": str(posted.get("gevoerd_op") or "").strip(),
+            "aanwezig": [str(v) for v in posted.getlist("aanwezig")],
+            "notities": str(posted.get("notities") or "").strip(),
+        }
+        held_on, attendees, errors = parse_held(values)
+    else:
+        values = {"afzegreden": str(posted.get("afzegreden") or "").strip()}
+        held_on, attendees, errors = None, [], parse_cancel(values)
+    version = _version(posted, errors)
+    if errors or version is None:
+        return _render(
+            found, request, container, status=422, form=form, values=values, errors=errors
+        )
+    try:
+        if held_on is not None:  # the held form
+            container.talks.hold(
+                talk_id,
+                held_on,
+                attendees,
+                values["notities"] or None,
+                _actor(session, request),
+                expected_version=version,
+            )
+        else:
+            container.talks.cancel(
+                talk_id, values["afzegreden"], _actor(session, request), expected_version=version
+            )
+    except ConcurrencyError:
+        return _stale(request, container, talk_id, form, values)
+    except DomainError as error:
+        field = FORM_FIELDS.get(error.field or "")
+        wrong, refusals = ({field: sentence(error.message)}, []) if field else ({}, [error.message])
+        return _render(
+            found,
+            request,
+            container,
+            status=422,
+            form=form,
+            values=values,
+            errors=wrong,
+            refusals=[sentence(r) for r in refusals],
+        )
+    done = "gevoerd" if form == "gevoerd" else "afgezegd"
+    return RedirectResponse(f"/gesprekken/{talk_id}?vastgelegd={done}", status_code=303)
 
 
 def parse_move(values: dict[str, str], *, plan: bool) -> tuple[datetime | None, dict[str, str]]:
