@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, select
 
@@ -181,46 +182,89 @@ class _Counts:
     has_sex: bool = False
 
 
-def _group_keys(f: PupilFacts, label: str, counts: _Counts) -> None:
-    ids = counts.ids
-    group, with_test, higher, raised = _GROUP_KEYS[label]
-    ids[group].append(f.pupil_id)
-    if f.test is None or f.provisional is None:
-        return
-    ids[with_test].append(f.pupil_id)
-    if f.test_higher:
-        ids[higher].append(f.pupil_id)
-        if f.heroverweging is not None and f.heroverweging.outcome in _RAISED:
-            ids[raised].append(f.pupil_id)
-    if f.gap is not None:
-        gap = counts.gaps[label]
-        gap[0] += f.gap
-        gap[1] += 1
+class _Plan(NamedTuple):
+    """What a pupil adds to the counts; the same for every pupil with the same `_profile`."""
+
+    keys: tuple[str, ...]
+    open: tuple[tuple[str, tuple[str, str, date | None]], ...]
+    gap_groups: tuple[str, ...]
+    """The equal-chances groups whose sum of gaps this pupil's gap adds to."""
 
 
-def _count(facts: Iterable[PupilFacts], calendar: LegalCalendar) -> _Counts:
-    """Every pupil in the counts it belongs to, in one pass (who left counts only as left)."""
+def _profile(f: PupilFacts) -> tuple[object, ...]:
+    """Everything of a pupil's facts the counts depend on (not who, nor which advice)."""
+    return (
+        f.status,
+        f.provisional is None,
+        f.provisional_timeliness,
+        f.test is None,
+        f.final is None,
+        f.final_late,
+        f.exemption,
+        f.heroverweging,
+        f.registered,
+        f.test_higher,
+        f.gap is None,
+        f.sex,
+    )
+
+
+def _plan(f: PupilFacts, calendar: LegalCalendar) -> _Plan:
+    keys = ["pupils", *_keys(f)]
+    opened = []
+    for code, label, who, due in open_item_of(f, calendar):
+        opened.append((code, (label, who, due)))
+        keys.append(_OPEN_KEYS[code])
+    groups = [ALL]
+    if (sex_group := _SEX_GROUP.get(f.sex)) is not None:
+        groups.append(sex_group)
+    if f.exemption is ExemptionGround.NEWCOMER:
+        groups.append(NEWCOMERS)
+    gap_groups = []
+    for label in groups:
+        group, with_test, higher, raised = _GROUP_KEYS[label]
+        keys.append(group)
+        if f.test is None or f.provisional is None:
+            continue
+        keys.append(with_test)
+        if f.test_higher:
+            keys.append(higher)
+            if f.heroverweging is not None and f.heroverweging.outcome in _RAISED:
+                keys.append(raised)
+        if f.gap is not None:
+            gap_groups.append(label)
+    return _Plan(tuple(keys), tuple(opened), tuple(gap_groups))
+
+
+def _count(
+    facts: Iterable[PupilFacts],
+    calendar: LegalCalendar,
+    plans: dict[tuple[object, ...], _Plan] | None = None,
+) -> _Counts:
+    """Every pupil in the counts it belongs to, in one pass (who left counts only as left);
+    pupils alike in what counts share one `_Plan` (`plans`, kept over a board's schools)."""
+    plans = {} if plans is None else plans
     counts = _Counts()
-    ids = counts.ids
+    ids, gaps, opened = counts.ids, counts.gaps, counts.open
     for f in facts:
         pupil = f.pupil_id
         if f.left:
             ids["left"].append(pupil)
             continue
-        ids["pupils"].append(pupil)
-        for key in _keys(f):
+        profile = _profile(f)
+        plan = plans.get(profile)
+        if plan is None:
+            plan = plans[profile] = _plan(f, calendar)
+        for key in plan.keys:
             ids[key].append(pupil)
-        for code, label, who, due in open_item_of(f, calendar):
-            counts.open.setdefault(code, (label, who, due))
-            ids[_OPEN_KEYS[code]].append(pupil)
-        _group_keys(f, ALL, counts)
+        for code, words in plan.open:
+            opened.setdefault(code, words)
+        for label in plan.gap_groups:
+            gap = gaps[label]
+            gap[0] += f.gap or 0
+            gap[1] += 1
         if f.sex is not None:
             counts.has_sex = True
-        sex_group = _SEX_GROUP.get(f.sex)
-        if sex_group is not None:
-            _group_keys(f, sex_group, counts)
-        if f.exemption is ExemptionGround.NEWCOMER:
-            _group_keys(f, NEWCOMERS, counts)
     return counts
 
 
@@ -365,7 +409,8 @@ def board_report(
     for f in facts:
         per_school[f.school_id].append(f)
     calendar = legal_calendar(school_year)
-    counts = {i: _count(per_school[i], calendar) for i in ids}
+    plans: dict[tuple[object, ...], _Plan] = {}
+    counts = {i: _count(per_school[i], calendar, plans) for i in ids}
     reports = tuple(
         _report(
             counts[i],
