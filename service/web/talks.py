@@ -272,13 +272,30 @@ async def move_talk(talk_id: UUID, request: Request, container: ContainerDep) ->
     return await run_in_threadpool(_move, str(talk_id), request, container, posted)
 
 
-def _move(talk_id: str, request: Request, container: Container, posted: Any) -> Response:
+def _posted_to(
+    request: Request, container: Container, talk_id: str, posted: Any
+) -> Found | Response:
+    """The talk a form was posted to, when the person may see it and the form came from their
+    session (403 "Formulier verlopen" otherwise)."""
     found = _find(request, container, talk_id)
     if isinstance(found, Response):
         return found
+    if not tokens_match(found.session.csrf_token, str(posted.get("csrf_token") or "")):
+        return message_page(
+            found.session,
+            403,
+            "Formulier verlopen",
+            "Dit formulier kwam niet van uw sessie (of is verlopen). Open het gesprek opnieuw en "
+            "probeer het nog eens.",
+        )
+    return found
+
+
+def _move(talk_id: str, request: Request, container: Container, posted: Any) -> Response:
+    found = _posted_to(request, container, talk_id, posted)
+    if isinstance(found, Response):
+        return found
     session = found.session
-    if not tokens_match(session.csrf_token, str(posted.get("csrf_token") or "")):
-        return _expired(session)
     status = found.block.status
     if not found.may_change or status not in MOVABLE | PLANNABLE:
         return message_page(
@@ -313,16 +330,6 @@ def _move(talk_id: str, request: Request, container: Container, posted: Any) -> 
     done = "gepland" if status in PLANNABLE else "verzet"
     return RedirectResponse(
         f"/gesprekken?week={week_key(start.date())}&{done}={talk_id}", status_code=303
-    )
-
-
-def _expired(session: SessionUser) -> HTMLResponse:
-    return message_page(
-        session,
-        403,
-        "Formulier verlopen",
-        "Dit formulier kwam niet van uw sessie (of is verlopen). Open het gesprek opnieuw en "
-        "probeer het nog eens.",
     )
 
 
@@ -379,12 +386,10 @@ def _record(
     talk_id: str, request: Request, container: Container, posted: Any, form: str
 ) -> Response:
     """Record the talk as held (`form` "gevoerd") or cancel it ("afzeggen")."""
-    found = _find(request, container, talk_id)
+    found = _posted_to(request, container, talk_id, posted)
     if isinstance(found, Response):
         return found
     session = found.session
-    if not tokens_match(session.csrf_token, str(posted.get("csrf_token") or "")):
-        return _expired(session)
     allowed = HOLDABLE if form == "gevoerd" else CANCELLABLE
     if not found.may_change or found.block.status not in allowed:
         what = "als gevoerd vastleggen" if form == "gevoerd" else "afzeggen"

@@ -7,8 +7,10 @@ Dutch today as the default date, 422 beside the field with nothing stored, 409 w
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service.bootstrap import Container
@@ -69,6 +71,16 @@ def pupil_events(container: Container, pupil: str) -> list[str]:
                 .order_by(events.c.position)
             ).scalars()
         )
+
+
+def opened(
+    container: Container, clock: Clock, make: Callable[[Container, str], str]
+) -> tuple[str, str, TestClient, dict[str, str]]:
+    """Noor of 8A, her talk (`make`), Juf Anna signed in and the talk page's form fields."""
+    noor = pupil_with_talk(container, clock, "Noor", "8A")
+    talk = make(container, noor)
+    juf = browse(container, "juf@school.nl")
+    return noor, talk, juf, move_form(juf.get(f"/gesprekken/{talk}").text)
 
 
 def field_error(html: str, name: str) -> str:
@@ -152,12 +164,10 @@ def test_mistakes_are_shown_beside_their_fields_and_nothing_is_stored(
     school: Container,  # noqa: F811
     clock: Clock,
 ) -> None:
-    noor = pupil_with_talk(school, clock, "Noor", "8A")
-    talk = round_talk(school, noor)
+    _, talk, juf, form = opened(school, clock, round_talk)
     version = stored(school, talk).version
 
-    with browse(school, "juf@school.nl") as juf:
-        form = move_form(juf.get(f"/gesprekken/{talk}").text)
+    with juf:
         empty = juf.post(f"/gesprekken/{talk}/gevoerd", data={**form, "gevoerd_op": ""})
         future = juf.post(
             f"/gesprekken/{talk}/gevoerd",
@@ -183,7 +193,7 @@ def test_the_heroverweging_talk_needs_the_parents_and_writes_the_trajectory_s_ev
 ) -> None:
     noor = pupil_with_talk(school, clock, "Noor", "8A")
     talk = heroverweging_talk(school, noor)
-    clock.now = at(17, 16)
+    clock.now = at(17, 16)  # after the talk (a session signed in the day before has expired)
 
     with browse(school, "juf@school.nl") as juf:
         form = {**move_form(juf.get(f"/gesprekken/{talk}").text), "gevoerd_op": "2026-03-17"}
@@ -203,11 +213,8 @@ def test_cancelling_the_heroverweging_talk_cancels_the_trajectory_s_conversation
     school: Container,  # noqa: F811
     clock: Clock,
 ) -> None:
-    noor = pupil_with_talk(school, clock, "Noor", "8A")
-    talk = heroverweging_talk(school, noor)
-
-    with browse(school, "juf@school.nl") as juf:
-        form = move_form(juf.get(f"/gesprekken/{talk}").text)
+    noor, talk, juf, form = opened(school, clock, heroverweging_talk)
+    with juf:
         answer = juf.post(
             f"/gesprekken/{talk}/afzeggen", data={**form, "afzegreden": "De ouders zijn ziek."}
         )
@@ -220,11 +227,8 @@ def test_a_form_from_before_a_change_is_stale_and_without_the_csrf_token_refused
     school: Container,  # noqa: F811
     clock: Clock,
 ) -> None:
-    noor = pupil_with_talk(school, clock, "Noor", "8A")
-    talk = round_talk(school, noor)
-
-    with browse(school, "juf@school.nl") as juf:
-        form = move_form(juf.get(f"/gesprekken/{talk}").text)
+    _, talk, juf, form = opened(school, clock, round_talk)
+    with juf:
         school.talks.move(talk, at(18, 14), "lokaal 12", "De juf kan dinsdag niet.", SYSTEM)
         version = stored(school, talk).version
         stale = juf.post(f"/gesprekken/{talk}/afzeggen", data={**form, "afzegreden": "Ziek."})
@@ -244,10 +248,7 @@ def test_a_teacher_of_another_class_cannot_record_the_talk(
     school: Container,  # noqa: F811
     clock: Clock,
 ) -> None:
-    noor = pupil_with_talk(school, clock, "Noor", "8A")
-    talk = round_talk(school, noor)
-    with browse(school, "juf@school.nl") as juf:
-        form = move_form(juf.get(f"/gesprekken/{talk}").text)
+    _, talk, _, form = opened(school, clock, round_talk)
     with browse(school, "meester@school.nl") as bas:
         answer = bas.post(f"/gesprekken/{talk}/afzeggen", data={**form, "afzegreden": "x"})
     assert answer.status_code == 404
