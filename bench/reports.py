@@ -6,17 +6,21 @@ ADVIESTRAJECT_TEST_POSTGRES_URL or `--pg-url`, dropped and made anew), the board
 generated school year made through the real command paths (`bench.report_year`: every path —
 early and late advices, exemptions, heroverwegingen raised, partly raised and kept, late
 decisions, registrations sent or not, leavers), plus `--other-schools` schools outside the board
-so the log is not only the board's; the catch-up read models caught up as the worker does; a
-directie account (first school) and a bestuur account (all
-the board's schools), logged in through the login form.
+so the log is not only the board's; the catch-up read models caught up as the worker does;
+`ANALYZE` (planner statistics, as autovacuum keeps them in a live database; the test server runs
+without autovacuum, `--no-analyze` leaves them out); a directie account (first school) and a
+bestuur account (all the board's schools), logged in through the login form.
 
 Timed, each `--requests` times after warm-up: `school_report` for one school, `board_report` for
 the 20, the tables of each, the board's XLSX, `board_report` with the read model emptied (the
 worker far behind: every fact event folded per request); and, where engineer V's pages exist,
 `/rapportage` (directie) and `/bestuur` (bestuur) through the real app (create_app on the real
 container, Starlette's TestClient: the time of each request as the app serves it, no network).
-Prints
-p50/p95/p99/max per item, the board's figures, and one JSON line per item.
+Prints p50/p95/p99/max per item, how many full passes of Python's garbage collector fell in
+its timed requests ("full gc": each one walks every object of the process, about 150 ms here, and
+holds up the request it falls in), the board's figures, and one JSON line per item.
+`--gc-freeze` is a what-if: `gc.freeze()` before the timed requests, as a server could after
+start-up (the app does not do this yet).
 
 Run: .venv/bin/python -m bench.reports [--schools 20 --pupils 100 --requests 100]
 
@@ -26,11 +30,23 @@ p95 7-12 ms; board_report (20 x 100) p50 66-75 / p95 105-123 ms, with its tables
 p95 118-132 ms; the board's XLSX p50 34-58 / p95 63-81 ms; page /rapportage p50 21-39 / p95
 37-70 ms; page /bestuur p50 96-145 / p95 241-372 ms (the page's own rendering and the machine's
 load on top of the figures: over 300 ms in two of three runs).
+
+Measured 2026-11-30 23:39-23:45 UTC after the reports' speed-ups (commits d0c0ef6..a77a940: the
+board's total added up from its schools, facts read in one statement with the register, tables
+from sorted lists, cells as named tuples, shared count plans), 100 requests, load average 1-3.5,
+same run order as the code before them (38c80d4) run beside it: page /bestuur p50 29-40 ms
+(before: 51-70 ms), p95 151-176 ms over four runs (before: 67-221 ms over three);
+board_report p50 17-19 ms (before 35-44 ms); page /rapportage p50 10-11 ms (before 12-19 ms).
+The /bestuur p95 is now the garbage collector: 6 full passes per 100 requests at ~150 ms each
+(5 % of requests is p95's edge). With `--gc-freeze`: /bestuur p50 28-29 ms, p95 34-42 ms, p99
+38-46 ms (13 full passes, each ~1 ms). Without ANALYZE (`--no-analyze`): /bestuur p50 34-38 ms,
+p95 159 and 64 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -69,10 +85,17 @@ def pg_url_default() -> str:
     return url.rsplit("/", 1)[0] + "/reports_bench"
 
 
+def full_collections() -> int:
+    """How many times Python's garbage collector has walked every object (its oldest
+    generation): each such pass holds up the request it falls in."""
+    return int(gc.get_stats()[2]["collections"])
+
+
 def timed(work: Callable[[], Any], requests: int) -> dict[str, float]:
     for _ in range(WARM_UP):
         work()
     times = []
+    collections = full_collections()
     for _ in range(requests):
         started = time.perf_counter()
         work()
@@ -85,6 +108,7 @@ def timed(work: Callable[[], Any], requests: int) -> dict[str, float]:
         "p99_ms": round(cuts[98], 1),
         "max_ms": round(times[-1], 1),
         "requests": requests,
+        "full_gc": full_collections() - collections,
     }
 
 
@@ -95,7 +119,8 @@ def show(item: str, figures: dict[str, Any]) -> None:
     goal = "ok" if figures["p95_ms"] < GOAL_MS else f"OVER {GOAL_MS:.0f} ms"
     print(
         f"{item:28} p50 {figures['p50_ms']:7} ms  p95 {figures['p95_ms']:7} ms  "
-        f"p99 {figures['p99_ms']:7} ms  max {figures['max_ms']:7} ms  {goal}"
+        f"p99 {figures['p99_ms']:7} ms  max {figures['max_ms']:7} ms  "
+        f"full gc {figures['full_gc']:2}  {goal}"
     )
     print(json.dumps({"item": item, **figures}))
 
@@ -147,6 +172,10 @@ def run(args: argparse.Namespace) -> None:
                 )
             for projection in CATCH_UP.values():  # what the worker's intake round does
                 catch_up(container.engine, projection)
+            if args.analyze:  # planner statistics, as autovacuum keeps them in a live database
+                with container.engine.connect() as conn:
+                    conn.exec_driver_sql("ANALYZE")
+                    conn.commit()
             with container.engine.connect() as conn:
                 events = conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
             print(
@@ -156,6 +185,9 @@ def run(args: argparse.Namespace) -> None:
             )
             ids = [s.id for s in board.schools]
             today = board.today
+            if args.gc_freeze:  # what-if: a server that froze its start-up heap (gc.freeze)
+                gc.collect()
+                gc.freeze()
             first = ids[0]
             results: dict[str, dict[str, Any]] = {
                 "school_report": timed(
@@ -228,6 +260,20 @@ def main() -> None:
     parser.add_argument("--other-schools", type=int, default=20)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--pg-url", default=pg_url_default())
+    parser.add_argument(
+        "--no-analyze",
+        dest="analyze",
+        action="store_false",
+        help="leave the new database without planner statistics (autovacuum off, as on the "
+        "test server: the facts' statement then runs as nested loops)",
+    )
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="what-if: move everything made so far out of the garbage collector's reach "
+        "(gc.freeze), as a server could after start-up; its full passes then walk only what "
+        "requests made",
+    )
     run(parser.parse_args())
 
 
