@@ -23,3 +23,13 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def freeze_what_lives_now() -> None:
+    """Move every object alive now (modules, the app, its templates and settings) out of the
+    collector's sight, for a server process after start-up. They live as long as the process;
+    walking them in every full collection cost ~150 ms in 6 of 100 report requests
+    (bench/reports.py, /bestuur p95 151-176 ms, 34-42 ms with the objects frozen). Garbage
+    present now is collected first; what is made later is collected as usual."""
+    gc.collect()
+    gc.freeze()

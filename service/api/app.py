@@ -33,6 +33,7 @@ from service.api import docs, headers, health, problems
 from service.api.limits import BodyLimitMiddleware, BodyLimits
 from service.api.nul_guard import NulGuardMiddleware
 from service.bootstrap import Container, bootstrap
+from service.gcpause import freeze_what_lives_now
 from service.intake import api as intake_api
 from service.intake import report_api
 from service.intake import standard as chain_standard
@@ -211,7 +212,9 @@ def create_app_from_env() -> FastAPI:
     settings = Settings()
     logs.configure(settings.log_format, settings.log_level)
     _exit_with_the_master()
-    return create_app(bootstrap(settings))
+    app = create_app(bootstrap(settings))
+    freeze_what_lives_now()
+    return app
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
