@@ -298,3 +298,13 @@ def test_an_address_that_is_not_a_school_year_or_a_figure_gets_a_page_not_an_err
         assert answer.status_code == 404, query
         assert "Cijfer niet gevonden" in answer.text
     assert client.get("/rapportage/bestaat-niet.csv").status_code == 404
+
+
+def test_a_chart_and_its_table_with_the_same_title_show_that_title_once(world: World) -> None:
+    page = world.client("directie@a.nl").get("/rapportage?jaar=2025-2026").text
+    for title in ("Definitief advies × toetsadvies", "Voorlopig advies × toetsadvies"):
+        assert page.count(f'<figcaption class="v-chart__caption">{title}</figcaption>') == 1
+        assert f'<caption class="utrecht-table__caption">{title}</caption>' not in page
+        # the table keeps its caption for a screen reader
+        hidden = f'<caption class="utrecht-table__caption app-visually-hidden">{title}</caption>'
+        assert hidden in page
