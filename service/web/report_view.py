@@ -52,6 +52,8 @@ class Item:
     table: Table
     chart: Markup | None = None
     chart_title: str = ""
+    empty: str = ""
+    """Said instead of a chart that would have nothing in it."""
 
     @property
     def beside(self) -> bool:
@@ -104,6 +106,26 @@ def drill_href(base: str, params: dict[str, str]) -> Drill:
         return f"{base}?{urlencode(query)}"
 
     return href
+
+
+EMPTY = {
+    "kruistabel_definitief": "Nog geen definitieve adviezen in dit schooljaar.",
+    "kruistabel_voorlopig": "Nog geen voorlopige adviezen in dit schooljaar.",
+}
+
+
+def _empty(key: str, table: ReportTable) -> str:
+    """The sentence shown instead of a cross table's chart when nobody counts in it yet."""
+    if key not in EMPTY:
+        return ""
+    inner = range(1, len(table.columns) - 1)
+    counted = any(
+        isinstance(row[c], int) and row[c]
+        for row in table.rows
+        if row[0] != "totaal"
+        for c in inner
+    )
+    return "" if counted else EMPTY[key]
 
 
 def _chart(key: str, table: ReportTable) -> tuple[str, Markup | None]:
@@ -228,8 +250,9 @@ def sections(
     for sid, heading, intro, keys in SECTIONS:
         items = []
         for k in (k for k in keys if k in by_key):
-            title, chart = _chart(k, by_key[k]) if with_charts else ("", None)
-            items.append(Item(view_table(by_key[k], drill, csv_href(k)), chart, title))
+            empty = _empty(k, by_key[k]) if with_charts else ""
+            title, chart = _chart(k, by_key[k]) if with_charts and not empty else ("", None)
+            items.append(Item(view_table(by_key[k], drill, csv_href(k)), chart, title, empty))
         if items:
             found.append(Section(sid, heading, intro, items))
     return found

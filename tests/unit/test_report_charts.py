@@ -16,6 +16,7 @@ from service.reports.charts import (
     side_by_side_chart,
 )
 from service.reports.table import Figure, TableBuilder, Value
+from service.web.report_view import sections
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -153,3 +154,19 @@ def test_a_long_label_goes_on_two_lines_and_keeps_all_its_words() -> None:
     assert lines == ["nieuwkomers (korter dan", "vier jaar in Nederland)"]
     _, desc = labelled_by_title_and_description(svg)
     assert desc.startswith(f"{label}: 3 leerlingen")
+
+
+def test_a_cross_table_nobody_counts_in_yet_gets_a_sentence_not_an_empty_chart() -> None:
+    columns = ("Definitief advies", "havo", "vwo", "totaal")
+    empty = TableBuilder("Definitief advies × toetsadvies", columns, key="kruistabel_definitief")
+    empty.add("havo", Figure.of([]), Figure.of([]), Figure.of([]))
+    empty.add("totaal", Figure.of([]), Figure.of([]), Figure.of([]))
+    full = TableBuilder("Voorlopig advies × toetsadvies", columns, key="kruistabel_voorlopig")
+    full.add("havo", Figure.of(["a"]), Figure.of([]), Figure.of(["a"]))
+    full.add("totaal", Figure.of(["a"]), Figure.of([]), Figure.of(["a"]))
+    (section,) = sections([empty.build(), full.build()], None, lambda key: f"/{key}.csv")
+    first, second = section.items
+    assert first.chart is None
+    assert first.empty == "Nog geen definitieve adviezen in dit schooljaar."
+    assert second.chart is not None
+    assert second.empty == ""
