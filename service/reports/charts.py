@@ -24,12 +24,15 @@ GRID = "#bdbdbd"
 FONT = 'font-family="sans-serif"'
 WRAP = 30
 """Row labels longer than this many characters go on two lines."""
+UNIT = 24
+"""The most width one pupil takes in grouped bars: a count of 1 is one short bar, not the
+whole width (a school with a single pupil in a series)."""
 # (colour, pattern) per series: each colour has at least 3:1 against white (WCAG 1.4.11)
 SERIES = (
     ("#1f4e79", "solid"),
     ("#2e7d32", "stripes"),
     ("#a04f00", "dots"),
-    ("#595959", "cross"),
+    ("#595959", "lines"),
     ("#6a3d9a", "stripes-back"),
 )
 # heat grid: (fill, text colour); the text has at least 4.5:1 on its fill
@@ -107,7 +110,7 @@ def _patterns(cid: str) -> str:
         "stripes-back": '<path d="M-2 6 L2 10 M0 0 L8 8 M6 -2 L10 2" stroke="#ffffff" '
         'stroke-width="2"/>',
         "dots": '<circle cx="4" cy="4" r="1.6" fill="#ffffff"/>',
-        "cross": '<path d="M0 4 H8 M4 0 V8" stroke="#ffffff" stroke-width="1.5"/>',
+        "lines": '<path d="M0 4 H8" stroke="#ffffff" stroke-width="2"/>',
     }
     out = []
     for n, (colour, kind) in enumerate(SERIES):
@@ -162,7 +165,8 @@ def grouped_bars(
     intro: str = "",
 ) -> Markup:
     """Per group (a school) one bar per series (an outcome), each with its count; the series
-    differ in colour and pattern, named in the legend above the bars."""
+    differ in colour and pattern, named in the legend above the bars. A zero is no bar and no
+    label (the description and the table beside say it); one pupil is at most `UNIT` wide."""
     cid = _id(chart_id)
     label_w, bar_w, bar_h, gap = 180, 300, 18, 16
     legend_h = 24 * ((len(series) + 1) // 2) + 6
@@ -184,12 +188,13 @@ def grouped_bars(
         for n, s in enumerate(series):
             value = s.values[g]
             y = y0 + n * bar_h
-            length = bar_w * value / most
-            if value:
-                parts.append(
-                    f'<rect x="{label_w}" y="{y + 1}" width="{length:.1f}" height="{bar_h - 2}" '
-                    f'fill="url(#{cid}-p{n % len(SERIES)})"/>'
-                )
+            if not value:
+                continue
+            length = min(bar_w / most, UNIT) * value
+            parts.append(
+                f'<rect x="{label_w}" y="{y + 1}" width="{length:.1f}" height="{bar_h - 2}" '
+                f'fill="url(#{cid}-p{n % len(SERIES)})"/>'
+            )
             parts.append(_text(label_w + length + 5, y + bar_h - 3, str(value), size=12))
         parts.append(
             f'<line x1="{label_w}" y1="{y0}" x2="{label_w}" y2="{y0 + group_h - gap}" '

@@ -87,7 +87,8 @@ def test_grouped_bars_tell_series_apart_by_pattern_and_a_legend() -> None:
     assert fills == {"url(#hero-p0)", "url(#hero-p1)"}  # legend and bars use the patterns
     shown = texts(svg)
     assert shown[:2] == ["volledig bijgesteld", "gehandhaafd"]  # the legend first
-    assert {"School A", "School B", "4", "0", "2", "7"} <= set(shown)
+    assert {"School A", "School B", "4", "2", "7"} <= set(shown)
+    assert "0" not in shown  # a zero is no bar and no label
     no_inline_style(svg)
 
 
@@ -170,3 +171,12 @@ def test_a_cross_table_nobody_counts_in_yet_gets_a_sentence_not_an_empty_chart()
     assert first.empty == "Nog geen definitieve adviezen in dit schooljaar."
     assert second.chart is not None
     assert second.empty == ""
+
+
+def test_in_grouped_bars_one_pupil_is_one_short_bar_not_the_whole_width() -> None:
+    series = [Series("gehandhaafd", (0, 0)), Series("nog niet beslist", (1, 0))]
+    svg = parse(grouped_bars("b", "Uitkomsten", ["School A", "School B"], series))
+    legend, bar = (r for r in svg.iter(f"{SVG}rect") if r.get("fill") == "url(#b-p1)")
+    assert legend.get("width") == "16"
+    assert 0 < float(bar.get("width") or 0) <= 24
+    assert [t for t in texts(svg) if t.isdigit()] == ["1"]
