@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from workflows.codec import Event
 from workflows.conversations import events as te
+from workflows.dutch import last_day, periods_in_words
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -49,7 +50,7 @@ def describe_talk_event(event: Event, parent: Callable[[str | None], str]) -> Ta
     if isinstance(event, te.TalkRequested):
         return TalkText(
             f"{event.kind.label.capitalize()} aangevraagd",
-            details=(f"Te voeren vóór {moment(event.latest_end)}.",),
+            details=(f"Te voeren uiterlijk op {last_day(event.latest_end, AMSTERDAM):%d-%m-%Y}.",),
         )
     if isinstance(event, te.TalkPlanned):
         by = " door de planner" if event.by_planner else ""
@@ -81,7 +82,7 @@ def describe_talk_event(event: Event, parent: Callable[[str | None], str]) -> Ta
         )
     if isinstance(event, te.ParentsAskedOtherTime):
         times = tuple(
-            f"Kan niet van {moment(p.start)} tot {moment(p.end)}." for p in event.unavailable
+            f"Kan niet: {line}." for line in periods_in_words(event.unavailable, AMSTERDAM)
         )
         return TalkText(
             f"{parent(event.parent_id)} vraagt een ander moment",

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from itertools import pairwise
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -53,7 +52,7 @@ from workflows.conversations import (
     TalkStatus,
     talk_stream,
 )
-from workflows.dutch import WEEKDAYS
+from workflows.dutch import periods_in_words
 from workflows.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
@@ -514,35 +513,9 @@ class ParentsSaid:
     declined: str | None = None
 
 
-def _period(start: datetime, end: datetime) -> str:
-    first, last = start.astimezone(DUTCH), end.astimezone(DUTCH)
-    day = f"{WEEKDAYS[first.weekday()]} {first:%d-%m-%Y}"
-    if first.date() == last.date():
-        return f"{day} {first:%H:%M}–{last:%H:%M}"
-    return f"{day} {first:%H:%M} tot {WEEKDAYS[last.weekday()]} {last:%d-%m-%Y} {last:%H:%M}"
-
-
 def _periods(periods: Sequence[Period]) -> tuple[str, ...]:
-    """The periods in words; the same part of a day every week (the parents' page turns
-    "dinsdagmiddag" into every Tuesday afternoon until the deadline) as one line, "elke dinsdag
-    12:00–17:00 (08-12-2026 t/m 23-03-2027)", not one line per week."""
-    weekly: dict[tuple[int, time, time], list[date]] = {}
-    lines: list[tuple[date, str]] = []
-    for p in periods:
-        first, last = p.start.astimezone(DUTCH), p.end.astimezone(DUTCH)
-        if first.date() == last.date():
-            weekly.setdefault((first.weekday(), first.time(), last.time()), []).append(first.date())
-        else:
-            lines.append((first.date(), _period(p.start, p.end)))
-    for (weekday, begin, end), days in weekly.items():
-        days.sort()
-        hours = f"{begin:%H:%M}–{end:%H:%M}"
-        if len(days) > 1 and all(b - a == timedelta(days=7) for a, b in pairwise(days)):
-            text = f"elke {WEEKDAYS[weekday]} {hours} ({days[0]:%d-%m-%Y} t/m {days[-1]:%d-%m-%Y})"
-            lines.append((days[0], text))
-        else:
-            lines += [(day, f"{WEEKDAYS[weekday]} {day:%d-%m-%Y} {hours}") for day in days]
-    return tuple(text for _, text in sorted(lines))
+    """The periods in words, a weekly part of a day as one line (`workflows.dutch`)."""
+    return periods_in_words(periods, DUTCH)
 
 
 def parents_said(container: Container, talk_id: str) -> ParentsSaid:
