@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urlencode
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from service.reports import charts
 from service.reports.national import national_figures
@@ -26,6 +26,23 @@ HEROVERWEGING_OUTCOMES = (
 )
 
 
+def breakable(text: str) -> Markup:
+    """A label that may wrap after a slash but never at a hyphen: "vmbo-bb/vmbo-kb" breaks as
+    "vmbo-bb/" + "vmbo-kb", not "vmbo-" + "bb/vmbo-kb" (the text itself stays the same)."""
+    if "-" not in text and "/" not in text:
+        return escape(text)
+    words = []
+    for word in text.split(" "):
+        parts = [
+            Markup('<span class="v-nobreak">{}</span>').format(part)
+            if "-" in part
+            else escape(part)
+            for part in word.split("/")
+        ]
+        words.append(Markup("/<wbr>").join(parts))
+    return Markup(" ").join(words)
+
+
 class Cell(NamedTuple):
     """One cell as shown (a named tuple: a board's page shows about a thousand)."""
 
@@ -33,6 +50,10 @@ class Cell(NamedTuple):
     href: str | None = None
     header: bool = False
     number: bool = False
+
+    @property
+    def label(self) -> Markup:
+        return breakable(self.text)
 
 
 @dataclass(frozen=True)
@@ -45,6 +66,11 @@ class Table:
     csv_href: str
     numeric: tuple[bool, ...] = ()
     """Per column: only numbers in it (right-aligned, its head too)."""
+
+    @property
+    def heads(self) -> tuple[Markup, ...]:
+        """The column heads, each allowed to wrap after a slash only (`breakable`)."""
+        return tuple(breakable(column) for column in self.columns)
 
 
 @dataclass(frozen=True)

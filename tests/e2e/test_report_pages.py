@@ -257,7 +257,9 @@ def test_over_the_years_the_school_report_puts_its_years_side_by_side(world: Wor
     page = client.get("/rapportage?jaar=2025-2026").text
     head = re.search(r"<caption[^>]*>Kerncijfers per schooljaar</caption>.*?</thead>", page, re.S)
     assert head
-    assert re.findall(r">(\d{4}-\d{4})</th>", head.group(0)) == ["2024-2025", "2025-2026"]
+    year_head = r'>(?:<span class="v-nobreak">)?(\d{4}-\d{4})(?:</span>)?</th>'
+    years = re.findall(year_head, head.group(0))
+    assert years == ["2024-2025", "2025-2026"]
     assert ">Heroverwegingen per schooljaar</title>" in page
     # the earlier year's one pupil, followed from the years table
     answer = client.get(cell_link(page, "2024-2025", "nog geen"))
@@ -308,3 +310,16 @@ def test_a_chart_and_its_table_with_the_same_title_show_that_title_once(world: W
         # the table keeps its caption for a screen reader
         hidden = f'<caption class="utrecht-table__caption app-visually-hidden">{title}</caption>'
         assert hidden in page
+
+
+def test_on_a_phone_a_chart_is_a_scroll_box_that_says_it_scrolls_and_labels_wrap_at_slashes(
+    world: World,
+) -> None:
+    page = world.client("directie@a.nl").get("/rapportage?jaar=2025-2026").text
+    assert 'class="v-chart__scroll" role="region" aria-label="Grafiek: ' in page
+    assert "Schuif opzij om de hele grafiek te zien." in page
+    assert (
+        '<span class="v-nobreak">vmbo-bb</span>/<wbr><span class="v-nobreak">vmbo-kb</span>' in page
+    )
+    board = world.client("bestuur@b.nl").get("/bestuur?jaar=2025-2026").text
+    assert "Schuif opzij om de hele tabel te zien." in board

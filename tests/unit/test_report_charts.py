@@ -16,7 +16,7 @@ from service.reports.charts import (
     side_by_side_chart,
 )
 from service.reports.table import Figure, TableBuilder, Value
-from service.web.report_view import sections
+from service.web.report_view import breakable, sections
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -180,3 +180,12 @@ def test_in_grouped_bars_one_pupil_is_one_short_bar_not_the_whole_width() -> Non
     assert legend.get("width") == "16"
     assert 0 < float(bar.get("width") or 0) <= 24
     assert [t for t in texts(svg) if t.isdigit()] == ["1"]
+
+
+def test_a_label_may_wrap_after_a_slash_but_not_at_a_hyphen() -> None:
+    shown = str(breakable("vmbo-bb/vmbo-kb"))
+    assert shown == (
+        '<span class="v-nobreak">vmbo-bb</span>/<wbr><span class="v-nobreak">vmbo-kb</span>'
+    )
+    assert str(breakable("havo/vwo")) == "havo/<wbr>vwo"
+    assert str(breakable("nog <niet>")) == "nog &lt;niet&gt;"
