@@ -153,3 +153,17 @@ def test_a_teacher_is_refused_the_reports(page: Page) -> None:
         expect(page.get_by_role("heading", level=1)).to_have_text("Geen toegang")
         expect(page.get_by_text("Als leerkracht kunt u de rapportage")).to_be_visible()
         assert_accessible(page)
+
+
+def test_on_a_phone_a_chart_says_it_scrolls_sideways_and_on_a_desktop_it_does_not(
+    page: Page,
+) -> None:
+    log_in(page, DEMO_DIRECTOR, DEMO_PASSWORD)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto("/rapportage")
+    box = page.get_by_role("region", name=re.compile("^Grafiek: ")).first
+    expect(box).to_have_attribute("tabindex", "0")
+    assert box.evaluate("e => e.scrollWidth > e.clientWidth")  # it does scroll here
+    expect(page.get_by_text("Schuif opzij om de hele grafiek te zien.").first).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(page.get_by_text("Schuif opzij om de hele grafiek te zien.").first).to_be_hidden()
