@@ -85,7 +85,7 @@ def bad_pupils_csv(page: Page) -> None:
 def parent_asks_another_time(page: Page) -> None:
     """The parent answers the proposal from the e-mail's link: not on Tuesday afternoons, with a
     message; the page confirms it (the talk's page then shows what the parents said)."""
-    page.get_by_label("dinsdagmiddag").check()
+    page.locator("#veld-niet-dinsdag-middag").check()
     page.locator("#veld-bericht-ander").fill("Op dinsdag werk ik; donderdagmiddag past goed.")
     page.get_by_role("button", name="Vraag een ander moment").click()
     page.wait_for_load_state("load")
