@@ -6,7 +6,10 @@ of the plain command handler: `Talks.conversation` checks a time the way the pla
 (double booking, after the deadline, a weekend or night, outside published availability → a 422
 problem with the Dutch reasons, nothing stored) and records the talk and the trajectory's own
 event in one unit of work. The answer keeps its shape: the trajectory's new version (the ETag)
-and the event types it recorded; If-Match and Idempotency-Key work as for every command.
+and the event types it recorded; If-Match and Idempotency-Key work as for every command. When
+the school gives separated parents a talk each, a plan plans one parent's talk at the time given
+and the planner the others; held or declined settles one parent's talk at a time, and the
+trajectory records the outcome (its event in the answer) only with the last one.
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ Europe/Amsterdam; the deadline itself is the end of its day.
 from __future__ import annotations
 
 import hashlib
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -24,11 +26,56 @@ from sqlalchemy import Engine, select
 from service.accounts.roles import Role
 from service.store.engine import single_statements
 from service.store.schema import parents, pupils, user_schools, users
-from workflows.conversations import RequestTalk, TalkKind
+from workflows.codec import Event
+from workflows.conversations import RequestTalk, TalkKind, TalkRequested
+from workflows.lifecycle import Status
 from workflows.policy import Attendee, TalkSettings
+from workflows.trajectory import Trajectory, evolve
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 RECONSIDERATION_ROUND = "reconsideration"
+MAX_TALKS = 8
+"""More talks than this for one pupil in one round (one per parent) are not looked for."""
+_NAMESPACE = uuid.UUID("6f1d3c52-7a0e-4c8e-9a51-2b7f0d6c1e44")
+
+
+def talk_id_for(pupil_id: str, kind: TalkKind, school_year: str, round_key: str, n: int) -> str:
+    """The talk's id, derived from what makes a request the same (pupil, kind, year, round and
+    which of the separate parents' talks): a request made twice finds the first one."""
+    return str(uuid.uuid5(_NAMESPACE, f"{pupil_id}/{kind.value}/{school_year}/{round_key}/{n}"))
+
+
+def heroverwegingen(history: Sequence[Event]) -> tuple[Trajectory, int]:
+    """The trajectory after `history`, and how often it entered a heroverweging (a replacing
+    result that is still higher keeps the one that is open)."""
+    state, entered = Trajectory(), 0
+    for event in history:
+        after = evolve(state, event)
+        required = Status.RECONSIDERATION_REQUIRED
+        if after.status is required and state.status is not required:
+            entered += 1
+        state = after
+    return state, entered
+
+
+def generation(entered: int) -> str:
+    """The round key's suffix of the heroverweging talks: a heroverweging opened again (after
+    it lapsed, or after a withdrawn automatic definitief advies) gets talks of its own."""
+    return f"/{entered}" if entered > 1 else ""
+
+
+def heroverweging_siblings(talk_id: str, request: TalkRequested, entered: int) -> list[str]:
+    """The ids the other talks of the current heroverweging have (one per parent, with the
+    school's `separate_parents`), whether requested or not; [] when `talk_id` is not one of the
+    current heroverweging's talks (an earlier heroverweging's) or not a heroverweging talk."""
+    if request.kind is not TalkKind.RECONSIDERATION:
+        return []
+    key = request.round_key + generation(entered)
+    ids = [
+        talk_id_for(request.pupil_id, request.kind, request.school_year, key, n)
+        for n in range(MAX_TALKS)
+    ]
+    return [i for i in ids if i != talk_id] if talk_id in ids else []
 
 
 @dataclass(frozen=True)

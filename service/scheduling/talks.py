@@ -16,7 +16,6 @@ through `conversation`, the planner through `plan_open` (`service.scheduling.aut
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -27,8 +26,13 @@ from service.advice.batch import Decider, PolicySource
 from service.outbox.outbox import OUTBOX
 from service.projections import talks as rows
 from service.scheduling import availability as published
-from service.scheduling import fitting, link, sealing, views
-from service.scheduling.requests import RECONSIDERATION_ROUND, Requests
+from service.scheduling import fitting, link, requests, sealing, views
+from service.scheduling.requests import (
+    RECONSIDERATION_ROUND,
+    Requests,
+    heroverwegingen,
+    talk_id_for,
+)
 from service.scheduling.unit import Done, PupilCall, TalkNotFoundError, TalkUnit
 from service.shared.context import Actor, CommandContext, CommandResult
 from service.store import personal
@@ -71,12 +75,11 @@ from workflows.conversations import (
 from workflows.enums import ConversationParty
 from workflows.errors import DomainError
 from workflows.lifecycle import Status
-from workflows.trajectory import Trajectory, evolve, fold
+from workflows.trajectory import Trajectory, fold
 
 Clock = Callable[[], datetime]
 AvailabilityOf = Callable[[str, str], Sequence[planning.Availability]]
 """The staff's published availability of a school for a round key (R's `availability.of`)."""
-_NAMESPACE = uuid.UUID("6f1d3c52-7a0e-4c8e-9a51-2b7f0d6c1e44")
 
 
 class PlanningRefused(DomainError):  # noqa: N818 - the name the design gives it
@@ -101,12 +104,6 @@ class PlanReport:
 def no_availability(school_id: str, round_key: str) -> list[planning.Availability]:
     """An `availability` for tests that want nothing published."""
     return []
-
-
-def talk_id_for(pupil_id: str, kind: TalkKind, school_year: str, round_key: str, n: int) -> str:
-    """The talk's id, derived from what makes a request the same (pupil, kind, year, round and
-    which of the separate parents' talks): a request made twice finds the first one."""
-    return str(uuid.uuid5(_NAMESPACE, f"{pupil_id}/{kind.value}/{school_year}/{round_key}/{n}"))
 
 
 def _context(actor: Actor | CommandContext) -> CommandContext:
@@ -181,7 +178,7 @@ class Talks:
     ) -> list[tuple[str, RequestTalk]]:
         """The pupil's talk requests with their ids, as the school's settings say (not stored)."""
         pupil_id = str(pupil_id)
-        state, heroverweging = _heroverwegingen(self._trajectory_events(pupil_id))
+        state, heroverweging = heroverwegingen(self._trajectory_events(pupil_id))
         found = self._requests.pupil(pupil_id)
         if found is None:
             return []
@@ -191,9 +188,7 @@ class Talks:
         generation = ""
         if kind is TalkKind.RECONSIDERATION:
             settings, round_key = policy.reconsideration_talk, RECONSIDERATION_ROUND
-            # a heroverweging opened again (after it lapsed, or after a withdrawn automatic
-            # definitief advies) gets talks of its own: the earlier ones were held or cancelled
-            generation = f"/{heroverweging}" if heroverweging > 1 else ""
+            generation = requests.generation(heroverweging)
             deadline = deadline or state.reconsideration_deadline
             deadline = deadline or policy.calendar(year).final_advice_deadline
         else:
@@ -369,7 +364,12 @@ class Talks:
         there is none yet (the person planning attends when the school's setting finds nobody),
         a time checked as `plan` checks it, and the trajectory's own event — exactly the one the
         command gives — in the same unit of work. If-Match (`expected_version`) and the
-        Idempotency-Key are the trajectory's, as before; the answer is the trajectory's."""
+        Idempotency-Key are the trajectory's, as before; the answer is the trajectory's.
+
+        With the school's `separate_parents` the command is about one parent's talk
+        (`_talk_for`); once it is recorded, the other parents' talks are requested (and after
+        a plan or move placed by the planner). Held or declined is then recorded on the
+        trajectory only with the last open talk (`link`): before that the answer names no event."""
         pupil_id = str(pupil_id)
         context = _context(actor)
         call = PupilCall(command, expected_version, idempotency_key, fingerprint)
@@ -383,14 +383,50 @@ class Talks:
         )
         if not wanted:
             raise DomainError("pupil_unknown", "deze leerling staat niet in de administratie")
-        talk_id, request = wanted[0]
+        talk_id, request = self._talk_for(wanted, command, state)
+        rest = [(other, r) for other, r in wanted if other != talk_id]
+        call = replace(call, siblings=tuple(other for other, _ in rest))
         if not self._store.stream_version(talk_stream(talk_id)):
             call = replace(call, pending=request)
         done = self._conversation_step(talk_id, command, context, call)
+        if rest:  # the other parents' talks (`separate_parents`), once this one is recorded
+            for other, other_request in rest:
+                self._request_one(other, other_request, context)
+            if isinstance(command, PlanConversation | MoveConversation):
+                self.plan_open(None, context, talk_ids=[other for other, _ in rest])
         if done.trajectory is not None:
             return done.trajectory
         version = self._store.stream_version(trajectory_stream(pupil_id))
         return CommandResult(version, [], [])
+
+    def _talk_for(
+        self, wanted: list[tuple[str, RequestTalk]], command: Command, state: Trajectory
+    ) -> tuple[str, RequestTalk]:
+        """Which of the pupil's heroverweging talks (one per parent with `separate_parents`) the
+        conversation command is about: a plan the first one not planned nor settled, a move or
+        cancel the one the trajectory shows (else the first planned), an outcome the first one
+        not settled yet — in the order of the parents; the first talk when none fits."""
+        if len(wanted) == 1:
+            return wanted[0]
+        talks = {
+            talk_id: self.load(talk_id)
+            if self._store.stream_version(talk_stream(talk_id))
+            else Talk()
+            for talk_id, _ in wanted
+        }
+        fits: list[Callable[[Talk], bool]]
+        if isinstance(command, PlanConversation):
+            fits = [lambda t: not t.planned and not t.closed]
+        elif isinstance(command, MoveConversation | CancelConversation):
+            shown = state.conversation_planned_at
+            fits = [lambda t: t.planned and t.start == shown, lambda t: t.planned]
+        else:
+            fits = [lambda t: not t.closed]
+        for fit in fits:
+            found = next((w for w in wanted if fit(talks[w[0]])), None)
+            if found is not None:
+                return found
+        return wanted[0]
 
     def _conversation_step(
         self, talk_id: str, command: Command, context: CommandContext, call: PupilCall
@@ -569,19 +605,6 @@ class Talks:
         if personal.needs_key(stored):
             key = self._store.pupil_keys([pupil_id]).get(pupil_id)
         return personal.open_events(stored, key)
-
-
-def _heroverwegingen(history: Sequence[Event]) -> tuple[Trajectory, int]:
-    """The trajectory after `history`, and how often it entered a heroverweging (a replacing
-    result that is still higher keeps the one that is open)."""
-    state, entered = Trajectory(), 0
-    for event in history:
-        after = evolve(state, event)
-        required = Status.RECONSIDERATION_REQUIRED
-        if after.status is required and state.status is not required:
-            entered += 1
-        state = after
-    return state, entered
 
 
 def _with_staff(request: planning.Request, staff: tuple[str, ...]) -> planning.Request:

@@ -9,6 +9,10 @@ appended after the version read (If-Match and Idempotency-Key of the trajectory,
 A writer in between means deciding again on the fresh streams, the last attempt under the log's
 lock; with an expected version it is the caller's 409 — unless all that came in between is the
 system's bookkeeping (an e-mail sent, a reminder, an escalation). Nothing is written on a refusal.
+A heroverweging talk with other parents' talks beside it (`separate_parents`) decides under the
+log's lock, with those talks read in the same transaction, so two parents' talks settled at the
+same moment cannot both miss that they were the last (`link`). A pupil call that records nothing
+on the trajectory (one parent's talk of two held) still remembers its Idempotency-Key there.
 """
 
 from __future__ import annotations
@@ -22,22 +26,28 @@ from service.outbox.outbox import OUTBOX
 from service.projections import talks as rows
 from service.projections import trajectories as trajectory_rows
 from service.scheduling import link, sealing
+from service.scheduling.requests import heroverweging_siblings, heroverwegingen
 from service.shared.context import CommandContext, CommandResult
 from service.store import personal
 from service.store.events import ConcurrencyError, IdempotencyConflictError, StoredEvent
 from service.store.port import Append, EventStore, KeyTakenError, Session, UnitOfWork
 from service.store.streams import trajectory_stream
 from workflows.codec import Event
-from workflows.commands import Command
+from workflows.commands import Command, RecordConversationDeclined, RecordConversationHeld
 from workflows.conversations import (
+    ParentsDeclined,
     RequestTalk,
     Talk,
+    TalkCancelled,
+    TalkHeld,
     TalkKind,
+    TalkMoved,
+    TalkPlanned,
     decide_on_talk,
     fold_talk,
     talk_stream,
 )
-from workflows.trajectory import Trajectory, fold
+from workflows.trajectory import Trajectory
 
 Clock = Callable[[], datetime]
 Decision = Callable[[Talk, datetime, Session], list[Event]]
@@ -46,6 +56,12 @@ MAX_ATTEMPTS = 3
 _BOOKKEEPING = frozenset({"talk_invitation_sent", "talk_reminder_sent", "talk_escalated"})
 """What the system records on a talk without changing it: a form based on the version before
 these (the page opened before the e-mail went out) is not stale."""
+_ECHOED = (TalkPlanned, TalkMoved, TalkCancelled, TalkHeld, ParentsDeclined)
+_OUTCOMES = (RecordConversationHeld, RecordConversationDeclined)
+
+
+class _NeedsLockError(Exception):
+    """The decision reads other parents' talks: decide again under the log's lock."""
 
 
 class TalkNotFoundError(LookupError):
@@ -74,11 +90,15 @@ class TalkUnit:
         pinned = expected_version is not None or (call and call.expected_version is not None)
         for attempt in range(MAX_ATTEMPTS):
             last = attempt == MAX_ATTEMPTS - 1
+            locked = exclusive or last
             try:
-                with self._store.session(exclusive=exclusive or last) as session:
+                with self._store.session(exclusive=locked) as session:
                     return self._once(
-                        session, talk_id, stream, decide, context, expected_version, call
+                        session, talk_id, stream, decide, context, expected_version, call, locked
                     )
+            except _NeedsLockError:
+                exclusive = True
+                continue
             except ConcurrencyError:
                 if not pinned and not last:
                     continue
@@ -97,6 +117,7 @@ class TalkUnit:
         context: CommandContext,
         expected_version: int | None,
         call: PupilCall | None,
+        locked: bool,
     ) -> Done:
         loaded = session.load([stream])
         stored = loaded.stream(stream)
@@ -132,11 +153,8 @@ class TalkUnit:
             )
         ]
         if talk.requested.kind is TalkKind.RECONSIDERATION:
-            if call is not None:
-                commands = [call.command]
-            else:
-                commands = link.trajectory_commands(trajectory.state, talk.requested, events, now)
-            if commands:
+            commands = _echo(session, talk_id, talk, events, now, trajectory, call, locked)
+            if commands or call is not None:
                 appends.append(
                     trajectory.append(session, self._decider, commands, now, metadata, call)
                 )
@@ -149,7 +167,7 @@ class TalkUnit:
                 joined=[rows.joined({talk_id: after})],
             )
         )
-        return Done(after, trajectory.result(saved))
+        return Done(after, trajectory.result(saved, call))
 
 
 @dataclass(frozen=True)
@@ -166,6 +184,8 @@ class PupilCall:
     """The input a refused time is reported on."""
     pending: RequestTalk | None = None
     """The talk's request when it has none yet: stored with the change, or not at all."""
+    siblings: tuple[str, ...] = ()
+    """The other parents' talks of the heroverweging (requested after this call, if not yet)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +204,8 @@ class _TrajectoryPart:
     pupil: str
     state: Trajectory
     version: int
+    entered: int = 0
+    """How often the trajectory entered a heroverweging (which one the talks are of)."""
     replay: CommandResult | None = None
 
     @classmethod
@@ -193,8 +215,8 @@ class _TrajectoryPart:
         loaded = session.load([stream], [key] if key else [], [pupil])
         stored = loaded.stream(stream)
         secret = loaded.keys.get(pupil) if personal.needs_key(stored) else None
-        state = fold(personal.open_events(stored, secret))
-        part = cls(stream, pupil, state, loaded.version(stream))
+        state, entered = heroverwegingen(personal.open_events(stored, secret))
+        part = cls(stream, pupil, state, loaded.version(stream), entered)
         if call is None:
             return part
         if key and key in loaded.remembered:
@@ -216,19 +238,64 @@ class _TrajectoryPart:
         metadata: dict[str, object],
         call: PupilCall | None,
     ) -> Append:
+        key = call.idempotency_key if call is not None else None
+        remember = (key, call.fingerprint) if key and call else None
+        if not commands:  # the call's answer: nothing recorded, the version as it stands
+            return Append(self.stream, self.version, [], None, remember)
         decided, after = decider(self.state, commands, now, session.driver)
         pupil = self.pupil
         new = personal.encode(decided, dict(metadata), lambda: session.pupil_key(pupil))
         row = trajectory_rows.row(self.stream, after, 0)
-        key = call.idempotency_key if call is not None else None
-        return Append(
-            self.stream, self.version, new, row, (key, call.fingerprint) if key and call else None
-        )
+        return Append(self.stream, self.version, new, row, remember)
 
-    def result(self, saved: list[StoredEvent]) -> CommandResult | None:
+    def result(self, saved: list[StoredEvent], call: PupilCall | None) -> CommandResult | None:
         mine = [e for e in saved if e.stream_id == self.stream]
         if not mine:
-            return None
+            return None if call is None else CommandResult(self.version, [], [])
         return CommandResult(
             mine[-1].stream_version, [e.event_type for e in mine], [e.position for e in mine]
         )
+
+
+def _echo(
+    session: Session,
+    talk_id: str,
+    talk: Talk,
+    events: list[Event],
+    now: datetime,
+    trajectory: _TrajectoryPart,
+    call: PupilCall | None,
+    locked: bool,
+) -> list[Command]:
+    """The trajectory commands of a heroverweging talk's new events: exactly the call's, or the
+    link's echo (over the other parents' talks too, which are read under the log's lock)."""
+    others: list[link.Other] = []
+    if any(isinstance(e, _ECHOED) for e in events):
+        others = _others(session, talk_id, talk, trajectory.entered, call)
+    if others and not locked:
+        raise _NeedsLockError
+    if call is not None and not (others and isinstance(call.command, _OUTCOMES)):
+        return [call.command]
+    return link.trajectory_commands(trajectory.state, talk.requested, events, now, talk, others)
+
+
+def _others(
+    session: Session, talk_id: str, talk: Talk, entered: int, call: PupilCall | None
+) -> list[link.Other]:
+    """The other parents' talks of this heroverweging, read in the session (a sibling the call
+    names that is not requested yet: open)."""
+    candidates = heroverweging_siblings(talk_id, talk.requested, entered)
+    if not candidates:
+        return []
+    streams = {talk_stream(i): i for i in candidates}
+    loaded = session.load(list(streams))
+    named = set(call.siblings) if call is not None else set()
+    others = []
+    for stream, other_id in streams.items():
+        stored = loaded.stream(stream)
+        if stored:
+            key = session.pupil_key(talk.requested.pupil_id) if sealing.needs_key(stored) else None
+            others.append(link.Other.of(sealing.open_events(stored, key)))
+        elif other_id in named:
+            others.append(link.Other(Talk()))
+    return others
