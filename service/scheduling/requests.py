@@ -4,7 +4,12 @@ parents, the deadline and the latest end, from the school's `TalkSettings`.
 Who attends follows `TalkSettings.attendees`: the class teacher is one of the active `leerkracht`
 accounts with the pupil's class in `user_schools` (two of them, a duo: whichever works that day,
 a `staff_any` group), all class teachers attend together, IB and directie are one of the school's
-active accounts of that role. The groep 7 teacher is not known to the register and is left out.
+active accounts of that role. The groep 7 teacher (`groep_7_of`): for a pupil in groep 7 now,
+the class teacher; for a pupil in groep 8, the register no longer knows the groep 7 class (the
+rollover renames it), so the teacher whose account recorded something on the pupil's trajectory
+while the pupil was in groep 7 here — the oriënterend advies — and is still an active teacher of
+the school (several: one of them). Nobody found: the talk is requested without them and names
+them in `unknown_attendees` ("leerkracht van groep 7 niet bekend" on the talk), never silently.
 When none of the chosen has an account, one of the IB (else the directie) holds the talk.
 The family is a stable key of the parents' e-mail addresses (sorted, case-folded, hashed), so
 siblings share it; with `separate_parents` each parent gets a talk of their own. The latest end
@@ -25,6 +30,7 @@ from sqlalchemy import Engine, select
 
 from service.accounts.roles import Role
 from service.store.engine import single_statements
+from service.store.events import StoredEvent
 from service.store.schema import parents, pupils, user_schools, users
 from workflows.codec import Event
 from workflows.conversations import RequestTalk, TalkKind, TalkRequested
@@ -113,6 +119,41 @@ def latest_end(deadline: date, settings: TalkSettings) -> datetime:
     return end_of_day(working_days_before(deadline, settings.margin_working_days))
 
 
+UNKNOWN_SAID = {
+    Attendee.GROEP_7_TEACHER.value: (
+        "Leerkracht van groep 7 niet bekend: niemand heeft als leerkracht iets voor deze leerling "
+        "vastgelegd toen die in groep 7 zat (zoals het oriënterend advies). Het gesprek is "
+        "gepland zonder de leerkracht van groep 7; nodig die zelf uit als dat kan."
+    )
+}
+"""What the talk page says of an attendee the setting asked for and nobody could name."""
+
+
+@dataclass(frozen=True)
+class Groep7:
+    """What the pupil's trajectory says about their groep 7 at this school."""
+
+    now: bool = False
+    """In groep 7 now: the register's class is the groep 7 class."""
+    recorded_by: tuple[str, ...] = ()
+    """Teachers' accounts that recorded on the trajectory while the pupil was in groep 7."""
+
+
+def groep_7_of(stored: Sequence[StoredEvent]) -> Groep7:
+    """The groep 7 facts of the pupil's stored trajectory (metadata: who recorded what)."""
+    in_7, recorded_by = False, []
+    for event in stored:
+        if event.event_type == "pupil_enrolled":
+            in_7 = event.data.get("groep") == 7
+        elif event.event_type in ("pupil_entered_groep_8", "pupil_left_school"):
+            in_7 = False
+        if in_7 and event.metadata.get("role") == Role.LEERKRACHT.value:
+            actor = event.metadata.get("actor")
+            if isinstance(actor, str) and actor not in recorded_by:
+                recorded_by.append(actor)
+    return Groep7(in_7, tuple(recorded_by))
+
+
 def family_key(emails: list[str | None], fallback: str) -> str:
     """A stable key of the addresses (order and case do not matter); `fallback` without any."""
     known = sorted({e.strip().casefold() for e in emails if e and e.strip()})
@@ -161,12 +202,18 @@ class Requests:
             return sorted({r.id for r in conn.execute(query).all()})
 
     def staff(
-        self, school_id: str, class_name: str, attendees: frozenset[Attendee]
-    ) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-        """(everyone who attends, groups of whom one attends) for the chosen attendees; one of
-        the IB, else one of the directie, when none of the chosen has an account."""
+        self,
+        school_id: str,
+        class_name: str,
+        attendees: frozenset[Attendee],
+        groep_7: Groep7 | None = None,
+    ) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...], tuple[str, ...]]:
+        """(everyone who attends, groups of whom one attends, the chosen nobody could name) for
+        the chosen attendees; one of the IB, else one of the directie, when none of the chosen
+        has an account."""
         every: list[str] = []
         groups: list[tuple[str, ...]] = []
+        unknown: list[str] = []
 
         def one_of(found: list[str]) -> None:
             if len(found) == 1:
@@ -179,6 +226,17 @@ class Requests:
             every.extend(teachers)
         elif Attendee.CLASS_TEACHER in attendees:
             one_of(teachers)
+        if Attendee.GROEP_7_TEACHER in attendees:
+            groep_7 = groep_7 or Groep7()
+            if groep_7.now:
+                found = teachers
+            else:
+                active = set(self.accounts(school_id, Role.LEERKRACHT))
+                found = sorted(t for t in groep_7.recorded_by if t in active)
+            if found:
+                one_of(found)
+            else:
+                unknown.append(Attendee.GROEP_7_TEACHER.value)
         if Attendee.IB in attendees:
             one_of(self.accounts(school_id, Role.IB))
         if Attendee.DIRECTIE in attendees:
@@ -187,8 +245,8 @@ class Requests:
             if not every and not groups:
                 one_of(self.accounts(school_id, fallback))
         every = list(dict.fromkeys(every))
-        groups = [g for g in groups if not set(g) & set(every)]
-        return tuple(every), tuple(groups)
+        groups = list(dict.fromkeys(g for g in groups if not set(g) & set(every)))
+        return tuple(every), tuple(groups), tuple(unknown)
 
     def build(
         self,
@@ -198,13 +256,14 @@ class Requests:
         round_key: str,
         deadline: date,
         settings: TalkSettings,
+        groep_7: Groep7 | None = None,
     ) -> list[RequestTalk]:
         """The requests for the pupil: one, or one per parent with `separate_parents`."""
         found = self.pupil(pupil_id)
         if found is None:
             return []
         school_id, class_name = found
-        staff, staff_any = self.staff(school_id, class_name, settings.attendees)
+        staff, staff_any, unknown = self.staff(school_id, class_name, settings.attendees, groep_7)
         known = self.parents(pupil_id)
         fallback = f"pupil-{pupil_id}"
         if settings.separate_parents and len(known) > 1:
@@ -227,6 +286,7 @@ class Requests:
                 online=settings.online,
                 family=family,
                 parents=tuple(p.id for p in invited),
+                unknown_attendees=unknown,
             )
             for invited, family in families
         ]

@@ -30,6 +30,7 @@ from service.scheduling import fitting, link, requests, sealing, views
 from service.scheduling.requests import (
     RECONSIDERATION_ROUND,
     Requests,
+    groep_7_of,
     heroverwegingen,
     talk_id_for,
 )
@@ -37,7 +38,7 @@ from service.scheduling.unit import Done, PupilCall, TalkNotFoundError, TalkUnit
 from service.shared.context import Actor, CommandContext, CommandResult
 from service.store import personal
 from service.store.engine import single_statements
-from service.store.events import ConcurrencyError, IdempotencyConflictError
+from service.store.events import ConcurrencyError, IdempotencyConflictError, StoredEvent
 from service.store.port import Append, EventStore, Session, UnitOfWork
 from service.store.schema import user_schools, users
 from service.store.streams import trajectory_stream
@@ -178,7 +179,8 @@ class Talks:
     ) -> list[tuple[str, RequestTalk]]:
         """The pupil's talk requests with their ids, as the school's settings say (not stored)."""
         pupil_id = str(pupil_id)
-        state, heroverweging = heroverwegingen(self._trajectory_events(pupil_id))
+        stored = self._store.read_stream(trajectory_stream(pupil_id))
+        state, heroverweging = heroverwegingen(self._opened(pupil_id, stored))
         found = self._requests.pupil(pupil_id)
         if found is None:
             return []
@@ -199,7 +201,9 @@ class Talks:
                 )
             settings, round_key = chosen.talk, chosen.name
             deadline = deadline or chosen.window(year).last
-        commands = self._requests.build(pupil_id, kind, str(year), round_key, deadline, settings)
+        commands = self._requests.build(
+            pupil_id, kind, str(year), round_key, deadline, settings, groep_7_of(stored)
+        )
         return [
             (
                 talk_id_for(pupil_id, kind, str(year), round_key + generation, n),
@@ -581,6 +585,12 @@ class Talks:
             key = self._store.pupil_keys([pupil]).get(pupil)
         return fold_talk(sealing.open_events(stored, key))
 
+    def unknown_attendees(self, talk_id: str) -> list[str]:
+        """Whom the school's setting asked for but nobody could name, in Dutch sentences for the
+        talk page ("Leerkracht van groep 7 niet bekend: ...")."""
+        unknown = self.load(talk_id).requested.unknown_attendees
+        return [requests.UNKNOWN_SAID.get(a, f"{a}: niet bekend.") for a in unknown]
+
     def history(self, talk_id: str) -> list[Event]:
         stored = self._store.read_stream(talk_stream(talk_id))
         key = None
@@ -600,7 +610,9 @@ class Talks:
             return {r.id: r.name for r in conn.execute(query).all()}
 
     def _trajectory_events(self, pupil_id: str) -> list[Event]:
-        stored = self._store.read_stream(trajectory_stream(pupil_id))
+        return self._opened(pupil_id, self._store.read_stream(trajectory_stream(pupil_id)))
+
+    def _opened(self, pupil_id: str, stored: list[StoredEvent]) -> list[Event]:
         key = None
         if personal.needs_key(stored):
             key = self._store.pupil_keys([pupil_id]).get(pupil_id)

@@ -203,6 +203,7 @@ def _render(
         if row.at_risk_reason or block.status != "other_time_asked"
         else None,
         said=parents_said(container, str(row.talk_id)),
+        unknown=container.talks.unknown_attendees(str(row.talk_id)),
         may_move=found.may_change and block.status in MOVABLE,
         may_plan=found.may_change and block.status in PLANNABLE,
         may_hold=found.may_change and block.status in HOLDABLE,

@@ -54,6 +54,8 @@ class RequestTalk:
     online: bool = False
     family: str = ""
     parents: tuple[str, ...] = ()
+    unknown_attendees: tuple[str, ...] = ()
+    """Whom the setting asks for but nobody could name (`Attendee` values)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -316,6 +318,7 @@ def _request(command: RequestTalk, now: datetime) -> TalkRequested:
         family=command.family,
         parents=tuple(command.parents),
         requested_on=now,
+        unknown_attendees=tuple(command.unknown_attendees),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from typing import Any
 
 from workflows.codec import Event, EventCodec, PersonalText
 from workflows.enums import ConversationParty
@@ -82,6 +83,7 @@ class Period:
 @dataclass(frozen=True, kw_only=True)
 class TalkRequested(Event):
     event_type = "talk_requested"
+    schema_version = 2
 
     kind: TalkKind
     pupil_id: str
@@ -104,6 +106,9 @@ class TalkRequested(Event):
     parents: tuple[str, ...]
     """The parent ids invited (register `parents.id`)."""
     requested_on: datetime
+    unknown_attendees: tuple[str, ...] = ()
+    """Whom the school's setting asks for but the service could not name (`Attendee` values,
+    e.g. "groep_7_teacher"): the talk is planned without them and says so. New in v2."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,7 +241,15 @@ TALK_EVENTS: tuple[type[Event], ...] = (
     ReminderSent,
     TalkEscalated,
 )
-TALK_CODEC = EventCodec(TALK_EVENTS)
+
+
+def _talk_requested_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """A talk requested before v2 named everyone the setting asked for."""
+    data.setdefault("unknown_attendees", [])
+    return data
+
+
+TALK_CODEC = EventCodec(TALK_EVENTS, {("talk_requested", 1): _talk_requested_v1_to_v2})
 TALK_EVENT_TYPES = TALK_CODEC.event_types
 
 
