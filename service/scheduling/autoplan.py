@@ -6,8 +6,9 @@ for each group the planner (`workflows.planning.plan`) gets their requests — n
 parents turned down — the staff's published availability and the bookings already made, and
 each placement is then planned (a moved proposal, when parents asked for another time) through
 the same checked path as a person's, so a booking made meanwhile refuses it instead of
-double-booking. Without published availability the planner is not asked: the requests are
-reported `no_availability`.
+double-booking. The bookings include the talks the people of the requests attend at other
+schools (someone working at two schools), so the planner places around them. Without published
+availability the planner is not asked: the requests are reported `no_availability`.
 """
 
 from __future__ import annotations
@@ -93,6 +94,14 @@ def _plan_group(
         planning.Booking(b.talk_id, b.start, b.end, b.staff, b.family, b.room)
         for b in views.booked(talks.engine, school_id, now)
         if b.talk_id not in mine and b.start is not None and b.end is not None
+    ]
+    # a person who also works at another school is not free during her talks there (their
+    # rooms are that school's own: they block nobody here)
+    people = {p for r in requests for p in (*r.staff, *(q for group in r.staff_any for q in group))}
+    bookings += [
+        planning.Booking(b.talk_id, b.start, b.end, b.staff, b.family, None)
+        for b in views.booked_elsewhere(talks.engine, school_id, people, now)
+        if b.start is not None and b.end is not None
     ]
     result = planning.plan(
         requests,

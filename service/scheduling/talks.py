@@ -299,7 +299,9 @@ class Talks:
                 request = _with_staff(request, staff)
             driver = session.driver
             assert driver is not None  # noqa: S101 - talks live on a SQL store
-            booked = rows.booked_on(driver, talk.requested.school_id, request.staff, now)
+            # everyone who may attend (a duo's both teachers too): their talks at other schools
+            people = (*request.staff, *(p for group in request.staff_any for p in group))
+            booked = rows.booked_on(driver, talk.requested.school_id, people, now)
             bookings = fitting.bookings_of([b for b in booked if b["talk_id"] != talk_id])
             reasons, placement = fitting.check(request, start, room, availability, bookings, names)
             if reasons:

@@ -227,6 +227,29 @@ def booked(engine: Engine, school_id: str, after: datetime) -> list[TalkRow]:
     )
 
 
+def booked_elsewhere(
+    engine: Engine, school_id: str, people: Iterable[str], after: datetime
+) -> list[TalkRow]:
+    """The talks with a time (proposed or accepted, ending after `after`) that `people` attend
+    at schools other than `school_id` (a teacher or IB who works at two schools)."""
+    wanted = sorted(set(people))
+    if not wanted:
+        return []
+    attending = select(talk_staff.c.talk_id).where(
+        talk_staff.c.user_id.in_(wanted), talk_staff.c.school_id != school_id
+    )
+    return _all(
+        engine,
+        select(talks)
+        .where(
+            talks.c.talk_id.in_(attending),
+            talks.c.status.in_([s.value for s in BOOKED]),
+            talks.c.ends_at > after,
+        )
+        .order_by(talks.c.starts_at, talks.c.talk_id),
+    )
+
+
 def unsettled(engine: Engine) -> list[TalkRow]:
     """Every talk not yet held, declined or cancelled (the worker's rounds)."""
     return _all(
