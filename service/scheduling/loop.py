@@ -16,16 +16,24 @@ Every round, with the injected clock:
    invitation itself went out within those days (it would arrive with the invitation).
 A talk that changed meanwhile refuses the step (a `DomainError`): it is left for the next round.
 The round's answer is how much it did, so the worker waits only after a round with nothing.
+
+Incremental (`service.scheduling.following`): the first round of a process reads every
+unsettled talk once; after that a round reads only what the log says changed since the round
+before (the talks, and the schools whose availability or settings changed), re-plans only those
+schools, and looks only at the talks whose next moment (`_look_at`: the earliest a reminder or
+escalation can fall due, from the same conditions as `_due`) has come. An idle round is one
+read of the log's positions. A round that fails forgets all this and starts over as after a
+restart; the steps themselves are idempotent (once per cause, once per sequence).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from service.scheduling import views
+from service.scheduling import following, views
 from service.scheduling.manager import PLANNER
 from service.scheduling.requests import working_days_after
 from service.scheduling.talks import Talks
@@ -47,27 +55,78 @@ NO_ANSWER = "no_answer"
 @dataclass
 class TalkRounds:
     talks: Talks
-    _tried: dict[tuple[str, str], int] = field(default_factory=dict)
+    _tried: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+    _followed: int | None = None
+    """The log position the last round read up to; None before the first round."""
+    _watch: following.Watch = field(default_factory=following.Watch, repr=False)
 
     @property
     def _context(self) -> CommandContext:
         return CommandContext(PLANNER)
 
     def __call__(self) -> int:
-        done = self._plan()
-        now = self.talks.clock()
-        for row in views.unsettled(self.talks.engine):
+        try:
+            return self._round()
+        except BaseException:
+            self._followed, self._watch = None, following.Watch()  # start over next round
+            raise
+
+    def _round(self) -> int:
+        engine = self.talks.engine
+        if self._followed is None:
+            head = following.head(engine)
+            done = self._plan(None)
+            now = self.talks.clock()
+            self._watch = following.Watch()
+            loaded = self._follow(views.unsettled(engine), now)
+        else:
+            changed = following.changes(engine, self._followed)
+            head = changed.head
+            schools = changed.availability | {
+                r.school_id for r in following.rows(engine, changed.talk_ids)
+            }
+            done = self._plan(schools) if schools else 0
+            now = self.talks.clock()
+            for school in sorted(changed.settings):
+                _refresh(self.talks.policies, school)
+            again = changed.talk_ids | {
+                t for school in changed.settings for t in self._watch.of_school(school)
+            }
+            for talk_id in changed.talk_ids:
+                self._watch.drop(talk_id)  # settled ones are not read back
+            loaded = self._follow(following.rows(engine, again), now)
+        due = self._watch.due(now)
+        rows = [loaded[t] for t in due if t in loaded]
+        rows += following.rows(engine, [t for t in due if t not in loaded])
+        for row in sorted(rows, key=lambda r: (r.school_id, r.requested_on, r.talk_id)):
             settings = self._settings(row)
             for command in _due(row, settings, now):
                 done += self._decide(row, command)
+            self._watch.put(row.talk_id, row.school_id, _look_at(row, settings, now))
+        self._followed = head
         return done
+
+    def _follow(self, rows: Iterable[views.TalkRow], now: datetime) -> dict[str, views.TalkRow]:
+        """Watch these (fresh) rows: the unsettled ones by their next moment; the rows by id."""
+        found = {}
+        for row in rows:
+            if row.status not in views.UNSETTLED:
+                self._watch.drop(row.talk_id)
+                continue
+            found[row.talk_id] = row
+            self._watch.put(row.talk_id, row.school_id, _look_at(row, self._settings(row), now))
+        return found
 
     # -- planning ---------------------------------------------------------------------------------
 
-    def _plan(self) -> int:
+    def _plan(self, schools: set[str] | None) -> int:
+        """Plan the open requests of these schools (every school with None)."""
         engine, now = self.talks.engine, self.talks.clock()
+        found = (
+            views.open_requests(engine) if schools is None else following.open_in(engine, schools)
+        )
         groups: dict[tuple[str, str], list[views.TalkRow]] = {}
-        for row in views.open_requests(engine):
+        for row in found:
             groups.setdefault((row.school_id, row.round_key), []).append(row)
         done = 0
         for (school, round_key), members in groups.items():
@@ -179,3 +238,39 @@ def _due(row: views.TalkRow, settings: TalkSettings, now: datetime) -> list[Talk
 def talk_rounds(talks: Talks) -> Callable[[], int]:
     """The loop's step: one round over the talks (keeps what the planner last tried)."""
     return TalkRounds(talks)
+
+
+def _look_at(row: views.TalkRow, settings: TalkSettings, now: datetime) -> datetime | None:
+    """The earliest moment `_due` can ask something of the talk, from its conditions as moments
+    (each cause from when it holds until when it no longer can: `now < start`); `now` or
+    earlier when something is due; None when nothing is left to wait for."""
+    windows: list[tuple[datetime, datetime | None]] = []
+    if row.status in views.OPEN and NO_SLOT not in row.escalations:
+        windows.append((row.latest_end - timedelta(minutes=row.minutes), None))
+    if row.status is TalkStatus.REQUESTED and NO_PROPOSAL not in row.escalations:
+        windows.append((working_days_after(row.requested_on, 1), None))
+    if (
+        row.status is TalkStatus.PROPOSED
+        and NO_ANSWER not in row.escalations
+        and row.proposed_on is not None
+        and row.start is not None
+    ):
+        windows.append((row.proposed_on + timedelta(days=settings.answer_within_days), row.start))
+    before = timedelta(days=settings.reminder_days_before)
+    if (
+        row.status in (TalkStatus.PROPOSED, TalkStatus.ACCEPTED)
+        and row.start is not None
+        and not row.reminded
+        and (row.proposed_on is None or row.proposed_on < row.start - before)
+    ):
+        windows.append((row.start - before, row.start))
+    moments = [f for f, until in windows if until is None or (now < until and f < until)]
+    return min(moments, default=None)
+
+
+def _refresh(policies: object, school_id: str) -> None:
+    """Read the school's settings again now (they changed in the log): `SchoolPolicies` would
+    otherwise trust its cached entry for a few seconds more."""
+    settings = getattr(policies, "settings", None)
+    if callable(settings):
+        settings(school_id, fresh=True)
