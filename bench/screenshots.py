@@ -263,7 +263,7 @@ def prepare(served: Served) -> tuple[str, str, str, str]:
         raise SystemExit(f"the chain refused the delivery: {status}")
     served.cli(
         "user", "invite", INVITED, "--name", "Nina Nieuw", "--role", "leerkracht",
-        "--school", DEMO_SCHOOL.brin, "--class", DEMO_CLASS,
+        "--school", DEMO_SCHOOL.brin, "--class", DEMO_CLASS, "--as", BEHEER,
     )  # fmt: skip
     # the worker beside serve handles the delivery: the talk planned, the parents e-mailed
     parents = served.mail_to(PARENT, r"/ouders/[A-Za-z0-9_\-]+", timeout=60)

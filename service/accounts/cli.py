@@ -4,12 +4,21 @@ revoke tokens.
 Schools are named by BRIN. Passwords are typed at a hidden prompt or read from stdin
 (`--password-stdin`, for scripts), never taken as an argument that would end up in the shell's
 history. A token is printed once, when it is made.
+
+Every change is done for a beheer account named with `--as <e-mail>` (or ADVIESTRAJECT_ACTOR) and
+goes into the administration trail (`service/audit/admin_trail.py`) under that account; a
+missing, unknown, disabled or non-beheer account ends the command with exit 2 before anything is
+stored. One exception: while the installation has no active beheer account (a fresh one, until
+its first beheer account is added here) no account can be named, and a change without `--as` is
+recorded as the installation's, naming the operating system's user as such.
 """
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -18,7 +27,10 @@ import typer
 from service.accounts.accounts import AccountError, Invited, normalise_email
 from service.accounts.clients import IssuedClient
 from service.accounts.invitation_mail import send_invitation
-from service.accounts.roles import Role, Scope
+from service.accounts.roles import Principal, Role, Scope
+from service.audit import admin_trail
+from service.audit.admin_trail import Actor, snapshot
+from service.audit.cli import AsOpt, acting_account
 from service.bootstrap import Container
 from service.clitools import container, fail, require_schema
 from service.outbox.mail import mailer_from
@@ -52,6 +64,61 @@ def _scopes(opened: Container, brins: list[str], class_name: str) -> list[Scope]
     return [Scope(by_brin[brin.upper()], class_name) for brin in brins]
 
 
+ADMINISTRATORS = frozenset({Role.BEHEER})
+
+
+def acting_admin(opened: Container, acting_as: str | None, doing: str) -> Actor:
+    """Who a change on the command line is for, as the trail records it: the active beheer
+    account named by `--as`, else exit 2 with one line. While the installation has no active
+    beheer account (a fresh one: the first beheer account is made this way), no account can be
+    named: without `--as` the change is the installation's, with the OS user named as such."""
+    if not (acting_as or "").strip() and not _has_admin(opened):
+        return Actor.bootstrap(_os_user())
+    return Actor.of(acting_account(opened, acting_as, ADMINISTRATORS, doing), admin_trail.CLI)
+
+
+def _has_admin(opened: Container) -> bool:
+    return any(a.active and a.principal.role is Role.BEHEER for a in opened.accounts.accounts())
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment nor the password database
+        return f"uid {os.getuid()}"
+
+
+def _account(opened: Container, email: str) -> tuple[Principal, bool] | None:
+    """The account with this address and whether it is active (None: no such account)."""
+    try:
+        address = normalise_email(email)
+    except AccountError:
+        return None
+    found = [a for a in opened.accounts.accounts() if a.principal.email == address]
+    return (found[0].principal, found[0].active) if found else None
+
+
+def _record(
+    opened: Container,
+    actor: Actor,
+    action: str,
+    account: Principal,
+    before: Mapping[str, object] | None = None,
+    after: Mapping[str, object] | None = None,
+) -> None:
+    admin_trail.record(
+        opened.engine,
+        actor,
+        action,
+        opened.clock(),
+        subject_id=account.user_id,
+        subject=f"{account.name} <{account.email}>",
+        schools=account.school_ids,
+        before=before,
+        after=after,
+    )
+
+
 @users_app.command("add")
 def add_command(
     email: Annotated[str, typer.Argument(help="E-mailadres, ook de inlognaam")],
@@ -61,12 +128,16 @@ def add_command(
     class_name: Annotated[str, typer.Option("--class", help="Klas, voor een leerkracht")] = "",
     password: Annotated[bool, typer.Option(help="Vraag een wachtwoord (voor de website)")] = False,
     password_stdin: Annotated[bool, typer.Option(help="Lees het wachtwoord van stdin")] = False,
+    acting_as: AsOpt = None,
 ) -> None:
     """Add a user with a role at one or more schools."""
     with _accounts() as opened:
+        actor = acting_admin(opened, acting_as, "add users")
         scopes = _scopes(opened, school, class_name)
         secret = _password(password_stdin) if (password or password_stdin) else None
         added = opened.accounts.add_user(email, name, role, scopes, secret)
+        after = snapshot(added.role, added.scopes, True, wachtwoord="ja" if secret else "nee")
+        _record(opened, actor, "account.added", added, after=after)
     print(f"user {added.email} added as {added.role.value}")
 
 
@@ -77,27 +148,39 @@ def invite_command(
     role: Annotated[Role, typer.Option(help="Rol")],
     school: Annotated[list[str], typer.Option(help="BRIN van een school (herhaalbaar)")] = [],  # noqa: B006
     class_name: Annotated[str, typer.Option("--class", help="Klas, voor een leerkracht")] = "",
+    acting_as: AsOpt = None,
 ) -> None:
     """Add a user without a password and e-mail a one-time link (72 hours) to choose one."""
     with _accounts() as opened:
+        actor = acting_admin(opened, acting_as, "invite users")
         scopes = _scopes(opened, school, class_name)
         invited = opened.accounts.invite(email, name, role, scopes, invited_by=None)
+        added = invited.principal
+        _record(opened, actor, "account.invited", added, after=snapshot(added.role, added.scopes))
         _mail_link(opened, invited, reset=False)
     print(f"user {invited.principal.email} invited as {invited.principal.role.value}")
 
 
 @users_app.command("link")
-def link_command(email: str) -> None:
+def link_command(email: str, acting_as: AsOpt = None) -> None:
     """E-mail a new one-time link: the password, web sessions and earlier links stop working."""
     with _accounts() as opened:
-        address = normalise_email(email)
-        found = [a for a in opened.accounts.accounts() if a.principal.email == address]
-        if not found:
+        actor = acting_admin(opened, acting_as, "send links")
+        found = _account(opened, email)
+        if found is None:
             raise fail(f"geen gebruiker {email}")
-        user_id = found[0].principal.user_id
-        had_password = opened.accounts.account_states().get(user_id) == "actief"
+        user_id = found[0].user_id
+        had = opened.accounts.account_states().get(user_id, "")
         invited = opened.accounts.reset(user_id, by=None)
-        _mail_link(opened, invited, reset=had_password)
+        _record(
+            opened,
+            actor,
+            "account.link",
+            invited.principal,
+            before={"status": had},
+            after={"status": "uitgenodigd"},
+        )
+        _mail_link(opened, invited, reset=had == "actief")
     print(f"new link for {invited.principal.email} sent")
 
 
@@ -144,27 +227,50 @@ def list_command() -> None:
 def passwd_command(
     email: str,
     password_stdin: Annotated[bool, typer.Option(help="Lees het wachtwoord van stdin")] = False,
+    acting_as: AsOpt = None,
 ) -> None:
     """Set a user's password."""
     with _accounts() as opened:
+        actor = acting_admin(opened, acting_as, "set passwords")
         opened.accounts.set_password(email, _password(password_stdin))
+        found = _account(opened, email)
+        if found is not None:  # set_password refused an unknown address a moment ago
+            _record(opened, actor, "account.password", found[0])
     print(f"password of {email} set")
 
 
 @users_app.command("enable")
-def enable_command(email: str) -> None:
+def enable_command(email: str, acting_as: AsOpt = None) -> None:
     """Switch an account on again (its password works again; earlier links do not)."""
     with _accounts() as opened:
-        opened.accounts.enable(email)
+        actor = acting_admin(opened, acting_as, "enable users")
+        _switch(opened, actor, email, on=True)
     print(f"user {email} enabled")
 
 
 @users_app.command("disable")
-def disable_command(email: str) -> None:
+def disable_command(email: str, acting_as: AsOpt = None) -> None:
     """Switch an account off: its password and tokens stop working at once."""
     with _accounts() as opened:
-        opened.accounts.disable(email)
+        actor = acting_admin(opened, acting_as, "disable users")
+        _switch(opened, actor, email, on=False)
     print(f"user {email} disabled")
+
+
+def _switch(opened: Container, actor: Actor, email: str, *, on: bool) -> None:
+    found = _account(opened, email)
+    if found is None:
+        raise fail(f"geen gebruiker {email}")
+    account, was = found
+    if on:
+        opened.accounts.enable(email)
+    else:
+        opened.accounts.disable(email)
+    before, after = (
+        snapshot(account.role, account.scopes, was),
+        snapshot(account.role, account.scopes, on),
+    )
+    _record(opened, actor, "account.enabled" if on else "account.disabled", account, before, after)
 
 
 @users_app.command("token")
@@ -172,10 +278,16 @@ def token_command(
     email: str,
     name: Annotated[str, typer.Option(help="Waar het token voor is")] = "token",
     days: Annotated[int, typer.Option(help="Geldig voor zoveel dagen (max. 365)")] = 90,
+    acting_as: AsOpt = None,
 ) -> None:
     """Make a personal API token; it is shown this once only."""
     with _accounts() as opened:
+        actor = acting_admin(opened, acting_as, "make tokens")
         issued = opened.accounts.issue_token(email, name, days)
+        found = _account(opened, email)
+        if found is not None:  # issue_token refused an unknown address a moment ago
+            after = {"token": issued.id, "geldig tot": f"{issued.expires_at:%d-%m-%Y}"}
+            _record(opened, actor, "token.issued", found[0], after=after)
     print(issued.token)
     print(
         f"token {issued.id} for {email}, valid until {issued.expires_at:%Y-%m-%d}; "
@@ -194,10 +306,19 @@ def tokens_command(email: str) -> None:
 
 
 @users_app.command("revoke")
-def revoke_command(token_id: str) -> None:
+def revoke_command(token_id: str, acting_as: AsOpt = None) -> None:
     """Revoke a token by its id."""
     with _accounts() as opened:
+        actor = acting_admin(opened, acting_as, "revoke tokens")
         opened.accounts.revoke_token(token_id)
+        admin_trail.record(
+            opened.engine,
+            actor,
+            "token.revoked",
+            opened.clock(),
+            subject_id=token_id,
+            subject=f"API-token {token_id}",
+        )
     print(f"token {token_id} revoked")
 
 
@@ -221,25 +342,50 @@ def client_add_command(
     contact_email: Annotated[str, typer.Argument(help="Contactadres van de koppeling")],
     name: Annotated[str, typer.Option(help='Naam, bijv. "IEP-koppeling"')],
     school: Annotated[list[str], typer.Option(help="BRIN van een school die machtigt")] = [],  # noqa: B006
+    acting_as: AsOpt = None,
 ) -> None:
     """Add a test provider's system for the schools that mandated it."""
     with _accounts() as opened:
+        actor = acting_admin(opened, acting_as, "add clients")
         scopes = _scopes(opened, school, "")
         issued = opened.clients.add(contact_email, name, [s.school_id for s in scopes])
+        _record_client(opened, actor, "client.added", contact_email, issued.client_id)
     _print_client(issued)
 
 
+def _record_client(
+    opened: Container, actor: Actor, action: str, contact_email: str, client_id: str
+) -> None:
+    found = _account(opened, contact_email)
+    if found is None:  # pragma: no cover - the client was found or made a moment ago
+        return
+    client = found[0]
+    after = {**snapshot(client.role, client.scopes), "client_id": client_id}
+    _record(opened, actor, action, client, after=after)
+
+
 @clients_app.command("secret")
-def client_secret_command(contact_email: str) -> None:
+def client_secret_command(contact_email: str, acting_as: AsOpt = None) -> None:
     """New credentials for a client; the old ones stop working at once."""
     with _accounts() as opened:
+        actor = acting_admin(opened, acting_as, "renew client secrets")
         issued = opened.clients.new_secret(contact_email)
+        _record_client(opened, actor, "client.secret", contact_email, issued.client_id)
     _print_client(issued)
 
 
 @clients_app.command("revoke")
-def client_revoke_command(client_id: str) -> None:
+def client_revoke_command(client_id: str, acting_as: AsOpt = None) -> None:
     """Revoke a client id: no more access tokens for it (those issued expire within the hour)."""
     with _accounts() as opened:
+        actor = acting_admin(opened, acting_as, "revoke clients")
         opened.clients.revoke(client_id)
+        admin_trail.record(
+            opened.engine,
+            actor,
+            "client.revoked",
+            opened.clock(),
+            subject_id=client_id,
+            subject=f"koppeling {client_id}",
+        )
     print(f"client {client_id} revoked")

@@ -2,8 +2,12 @@
 pupils of their own schools, filtered by pupil (part of the name), person and date range, newest
 first, a page at a time; and the same rows as CSV and XLSX (read back, an XLSX equals the page).
 
-Names are resolved in the query (a person whose account is gone reads as "onbekend account");
-rows of pupils no longer in the register are not shown (their school is not known any more).
+Names are resolved in the query (a person whose account is gone reads as "onbekend account").
+A pupil erased under the AVG has no name any more: the reads of their data stay visible to the
+school's directie under a stable pseudonym with the date of the erasure ("gewiste leerling
+(3F2A-9C1E), gewist op 01-12-2026", `service/schools/erasures.py`), and the pupil filter finds
+them by that label. Reads of pupils erased before the erasures were kept (migration 0018) have
+no school any more and are not shown.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, and_, func, literal, or_, select
 
 from service.accounts.roles import Role
+from service.schools.erasures import PREFIX
 from service.store.engine import single_statements
-from service.store.schema import access_log, pupils, users
+from service.store.schema import access_log, pupil_erasures, pupils, users
 
 DUTCH = ZoneInfo("Europe/Amsterdam")
 COLUMNS = ("Wanneer", "Wie", "Rol", "Leerling", "Klas", "Wat")
@@ -47,26 +52,44 @@ class AccessRow:
     class_name: str
     what: str
     request_id: str | None
+    erased_at: datetime | None = None  # the pupil was erased then; `pupil` is the pseudonym
 
     def cells(self) -> tuple[str, str, str, str, str, str]:
         """The row as the page, the CSV and the XLSX show it."""
         when = self.at.astimezone(DUTCH).strftime("%d-%m-%Y %H:%M:%S")
-        return (when, self.person, self.role, self.pupil, self.class_name or "–", self.what)
+        pupil = self.pupil
+        if self.erased_at is not None:
+            pupil += f", gewist op {self.erased_at.astimezone(DUTCH):%d-%m-%Y}"
+        return (when, self.person, self.role, pupil, self.class_name or "–", self.what)
 
 
 def _start(day: date) -> datetime:
     return datetime.combine(day, time(0), DUTCH)
 
 
+# the pupil as the page names it: the register's name, or an erased pupil's pseudonym
+_PUPIL_NAME = func.coalesce(
+    pupils.c.given_name + " " + pupils.c.family_name,
+    literal(f"{PREFIX} (") + pupil_erasures.c.label + ")",
+)
+
+
 def _query(school_ids: Collection[str], filters: Filters, *columns: Any) -> Select[Any]:
+    wanted = sorted(school_ids)
     query = (
         select(*columns)
         .select_from(access_log)
-        .join(pupils, pupils.c.id == access_log.c.pupil_id)
-        .where(pupils.c.school_id.in_(sorted(school_ids)))
+        .outerjoin(pupils, pupils.c.id == access_log.c.pupil_id)
+        .outerjoin(pupil_erasures, pupil_erasures.c.pupil_id == access_log.c.pupil_id)
+        .where(
+            or_(
+                pupils.c.school_id.in_(wanted),
+                and_(pupils.c.id.is_(None), pupil_erasures.c.school_id.in_(wanted)),
+            )
+        )
     )
     if filters.pupil.strip():
-        name = func.lower(pupils.c.given_name + " " + pupils.c.family_name)
+        name = func.lower(_PUPIL_NAME)
         query = query.where(name.contains(filters.pupil.strip().lower(), autoescape=True))
     if filters.person:
         query = query.where(access_log.c.user_id == filters.person)
@@ -96,9 +119,10 @@ def reads(
             filters,
             access_log,
             users.c.name.label("person"),
-            pupils.c.given_name,
-            pupils.c.family_name,
-            pupils.c.class_name,
+            _PUPIL_NAME.label("pupil"),
+            func.coalesce(pupils.c.class_name, pupil_erasures.c.class_name).label("class_name"),
+            pupils.c.id.label("in_register"),
+            pupil_erasures.c.erased_at,
         )
         .outerjoin(users, users.c.id == access_log.c.user_id)
         .order_by(access_log.c.id.desc())
@@ -114,10 +138,11 @@ def reads(
             person=r.person or "onbekend account",
             role=_role(r.role),
             pupil_id=r.pupil_id,
-            pupil=f"{r.given_name} {r.family_name}",
+            pupil=r.pupil,
             class_name=r.class_name or "",
             what=r.what,
             request_id=r.request_id,
+            erased_at=r.erased_at if r.in_register is None else None,
         )
         for r in rows
     ]

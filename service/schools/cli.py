@@ -1,15 +1,23 @@
-"""`adviestraject school …`: the schools and their routing in the doorstroomtoets chain."""
+"""`adviestraject school …`: the schools and their routing in the doorstroomtoets chain.
+
+Adding a school and setting its routing or chain data are done for a beheer account named with
+`--as` (or ADVIESTRAJECT_ACTOR) and go into the administration trail, as `user …` does
+(`service/accounts/cli.py`: `acting_admin`, and its exception for a fresh installation).
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
 
+from service.accounts.cli import acting_admin
 from service.accounts.onboarding import CHAIN_CODES, SchoolInputError, add_school, check_school
 from service.accounts.roles import Role
+from service.audit import admin_trail
 from service.audit.cli import AsOpt, acting_account, record_cli_reads
 from service.bootstrap import Container
 from service.chain.messages import (
@@ -76,6 +84,7 @@ def add_command(
         str | None, typer.Option(help="Routeringskenmerk van de schooladministratie (20 tekens)")
     ] = None,
     oin: Annotated[str | None, typer.Option(help="OIN van de school (edu-from, 20 tekens)")] = None,
+    acting_as: AsOpt = None,
 ) -> None:
     """Add a school; its chain codes now or later ('school chain', 'school routing')."""
     codes = {
@@ -90,10 +99,15 @@ def add_command(
         raise fail(_one_line(error)) from None
     with container() as opened:
         require_schema(opened)
+        actor = acting_admin(opened, acting_as, "add schools")
         try:
             school = add_school(opened.engine, new)
         except SchoolInputError as error:
             raise fail(_one_line(error)) from None
+        given = {"naam": school.name, **codes, "provider": provider_url}
+        given.update({"edu-to": edu_to, "edu-from": oin})
+        given = {key: value for key, value in given.items() if value}
+        _record(opened, actor, "school.added", school, None, given)
     print(f"school {school.brin} added: {school.name}, id {school.id}")
 
 
@@ -108,6 +122,7 @@ def routing_command(
     brin: str,
     edu_to: Annotated[str, typer.Option(help="Routeringskenmerk van de schooladministratie")],
     oin: Annotated[str, typer.Option(help="OIN van de school (edu-from)")],
+    acting_as: AsOpt = None,
 ) -> None:
     """Set where test providers address the school's results (20 letters and digits each)."""
     for name, value in (("--edu-to", edu_to), ("--oin", oin)):
@@ -115,11 +130,17 @@ def routing_command(
             raise fail(f"{name} takes 20 letters and digits, got {value!r}")
     with container() as opened:
         require_schema(opened)
+        actor = acting_admin(opened, acting_as, "set a school's routing")
         school = _school(opened, brin)
         taken = opened.register.school_by_route(edu_to)
         if taken is not None and taken[0].id != school.id:
             raise fail(f"edu-to {edu_to} belongs to {taken[0].brin} already")
+        was = opened.register.routing_of(school.id)
         opened.register.set_routing(school.id, edu_to, oin)
+        before = {"edu-to": was[0], "edu-from": was[1]} if was else None
+        _record(
+            opened, actor, "school.routing", school, before, {"edu-to": edu_to, "edu-from": oin}
+        )
     print(f"{school.brin}: edu-to={edu_to} edu-from={oin}")
 
 
@@ -133,6 +154,7 @@ def chain_command(
     provider_url: Annotated[
         str, typer.Option(help="Basis-URL van de keten-API van de toetsaanbieder")
     ],
+    acting_as: AsOpt = None,
 ) -> None:
     """Set the school's identity in the chain and where its test provider receives messages."""
     codes = {
@@ -152,9 +174,11 @@ def chain_command(
         raise fail(_one_line(SchoolInputError(problems)))
     with container() as opened:
         require_schema(opened)
+        actor = acting_admin(opened, acting_as, "set a school's chain data")
         school = _school(opened, brin)
         upper = {name: value.upper() for name, value in codes.items()}
         opened.register.set_chain_codes(school.id, upper, provider_url)
+        _record(opened, actor, "school.chain", school, None, {**upper, "provider": provider_url})
     print(f"{school.brin}: keten naar {provider_url}")
 
 
@@ -215,6 +239,27 @@ def send_advice_command(
         _deliver(opened, school, ADVICE_PATH, message, show)
         count = len(message["voorlopigSchooladviezen"])
         print(f"{school.brin}: Schooladviezenlijst met {count} advie{'zen' if count != 1 else 's'}")
+
+
+def _record(
+    opened: Container,
+    actor: admin_trail.Actor,
+    action: str,
+    school: School,
+    before: Mapping[str, object] | None,
+    after: Mapping[str, object],
+) -> None:
+    admin_trail.record(
+        opened.engine,
+        actor,
+        action,
+        opened.clock(),
+        subject_id=school.id,
+        subject=f"{school.brin} {school.name}",
+        schools=[school.id],
+        before=before,
+        after=after,
+    )
 
 
 def _school(opened: Container, brin: str) -> School:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 
+from service.schools.erasures import record_erasure
 from service.store import log
 from service.store.driver import Driver
 from service.store.engine import single_statements
@@ -178,10 +179,12 @@ class Register:
             surname_prefix=r.surname_prefix,
         )
 
-    def erase_pupil(self, pupil_id: str) -> bool:
+    def erase_pupil(self, pupil_id: str, at: datetime | None = None) -> bool:
         """Erase a pupil (AVG): names and parents' details go, and so does the key to the free
-        text in the pupil's events. The log itself, and its hash chain, are untouched."""
+        text in the pupil's events. The log itself, and its hash chain, are untouched; the
+        school, class and moment are kept (`pupil_erasures`) for the access log."""
         with self._engine.begin() as conn:
+            record_erasure(conn, pupil_id, at or datetime.now(UTC))
             conn.execute(delete(parents).where(parents.c.pupil_id == pupil_id))
             removed = conn.execute(delete(pupils).where(pupils.c.id == pupil_id)).rowcount > 0
             erased_key = log.erase_pupil_key(driver_of(conn), pupil_id)

@@ -432,3 +432,39 @@ report_facts = Table(  # the reports' catch-up read model (service/projections/r
     Column("registered_final", String(40)),
     Column("position", Position, nullable=False),
 )
+
+
+admin_trail = Table(  # who changed an account, token, client, school (service/audit/admin_trail.py)
+    "admin_trail",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", String(36)),  # None: the bootstrap of a fresh installation
+    Column("actor", String(400), nullable=False),  # "Name <e-mail>", or the bootstrap's OS user
+    Column("actor_role", String(20)),
+    Column("via", String(10), nullable=False),  # web | cli
+    Column("action", String(40), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("subject", String(400), nullable=False),
+    Column("before", Json),
+    Column("after", Json),
+    Index("ix_admin_trail_subject", "subject_id"),
+)
+
+admin_trail_schools = Table(  # the schools a trail row concerns (directie sees its own)
+    "admin_trail_schools",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("admin_trail.id"), primary_key=True),
+    Column("school_id", String(36), primary_key=True),
+    Index("ix_admin_trail_schools_school", "school_id"),
+)
+
+pupil_erasures = Table(  # erased pupils: school, class, when, label (service/schools/erasures.py)
+    "pupil_erasures",
+    metadata,
+    Column("pupil_id", String(36), primary_key=True),
+    Column("school_id", String(36), nullable=False),
+    Column("class_name", String(20)),
+    Column("erased_at", UTCDateTime, nullable=False),
+    Column("label", String(20), nullable=False),
+)

@@ -5,7 +5,8 @@ and date range; 50 rows a page, newest first; the same rows as CSV and XLSX.
 Looking at the page is not itself in the access log (it would bury the reads it audits under
 its own); an export is: a file with pupils' names leaves the service, so each pupil in it gets
 a row "toegangslog-export" — written after the file's rows were read, so the export shows what
-the page showed.
+the page showed. Reads of an erased pupil show the pupil's pseudonym and the date of erasure
+(`service/audit/access_report.py`); the export records no read of them (no name leaves).
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ def _export(
         offset=0,
         limit=access_report.EXPORT_LIMIT,
     )
-    pupil_ids = list(dict.fromkeys(row.pupil_id for row in rows))
+    # an erased pupil's pseudonym is no name leaving the service: no read of their data
+    pupil_ids = list(dict.fromkeys(row.pupil_id for row in rows if row.erased_at is None))
     log_reads(container, who, pupil_ids, f"toegangslog-export ({kind})", request)
     return who, rows
 

@@ -11,13 +11,16 @@ e-mail with a one-time link (`/uitnodiging/{token}`), and "Nieuwe link sturen" r
 --password` for the first beheer account of an installation.
 
 Every POST checks the session's CSRF token; bad input gets the form back with the error beside
-its field and 422, and nothing is stored; a change ends with 303 to the list and a notice.
+its field and 422, and nothing is stored; a change ends with 303 to the list and a notice, and
+goes into the administration trail under the signed-in account (`service/audit/admin_trail.py`,
+shown at `/beheer/logboek` and, per account, on the account's page: `service/web/admin_log.py`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -38,13 +41,17 @@ from service.accounts.onboarding import (
 from service.accounts.roles import Principal, Role, Scope
 from service.accounts.sessions import SessionUser
 from service.api.deps import ContainerDep
+from service.audit import admin_trail
+from service.audit.admin_trail import Actor, snapshot
 from service.bootstrap import Container
 from service.outbox.mail import mailer_from
 from service.schools.register import School
 from service.store.schema import schools
+from service.web import admin_log
 from service.web.pages import message_page, page, session_of, tokens_match
 
 router = APIRouter(include_in_schema=False)
+router.include_router(admin_log.router)
 log = logging.getLogger("adviestraject.accounts")
 
 SCHOOLS, ACCOUNTS = "/beheer/scholen", "/beheer/accounts"
@@ -90,6 +97,28 @@ def _open(request: Request, container: Container, *, beheer_only: bool) -> Sessi
             f"{'scholen' if beheer_only else 'accounts'}; vraag uw beheerder.",
         )
     return session
+
+
+def _trail(
+    container: Container,
+    who: Principal,
+    action: str,
+    account: Principal,
+    before: Mapping[str, object] | None = None,
+    after: Mapping[str, object] | None = None,
+) -> None:
+    """The change to `account` into the administration trail, under the signed-in `who`."""
+    admin_trail.record(
+        container.engine,
+        Actor.of(who, admin_trail.WEB),
+        action,
+        container.clock(),
+        subject_id=account.user_id,
+        subject=f"{account.name} <{account.email}>",
+        schools=account.school_ids,
+        before=before,
+        after=after,
+    )
 
 
 def _csrf_refused(session: SessionUser, sent: str) -> HTMLResponse | None:
@@ -201,6 +230,17 @@ def add_school_form(
     except SchoolInputError as error:
         return _schools_page(container, opened, status=422, values=values, errors=error.errors)
     log.info("school %s (%s) added by %s", school.brin, school.id, opened.principal.user_id)
+    given = {key: value for key, value in values.items() if value and key != "brin"}
+    admin_trail.record(
+        container.engine,
+        Actor.of(opened.principal, admin_trail.WEB),
+        "school.added",
+        container.clock(),
+        subject_id=school.id,
+        subject=f"{school.brin} {school.name}",
+        schools=[school.id],
+        after={**given, "naam": school.name},
+    )
     return RedirectResponse(f"{SCHOOLS}?toegevoegd={school.brin}", status_code=303)
 
 
@@ -409,6 +449,8 @@ def invite_form(
             errors = {_FIELD_OF_ERROR.get(error.code, "email"): error.message}
     if errors:
         return _accounts_page(container, opened, status=422, values=values, errors=errors)
+    added = invited.principal
+    _trail(container, who, "account.invited", added, after=snapshot(added.role, added.scopes))
     sent = _send(container, invited, who, reset=False)
     log.info(
         "account %s (%s) invited by %s; e-mail %s",
@@ -467,15 +509,22 @@ def account_action(
             "andere beheerder.",
         )
     melding = {"uitschakelen": "uitgeschakeld", "inschakelen": "ingeschakeld"}.get(action, "")
+    was = snapshot(target.role, target.scopes, found[0].active)
     try:
         if action == "uitschakelen":
             container.accounts.disable(target.email)
+            after = snapshot(target.role, target.scopes, False)
+            _trail(container, who, "account.disabled", target, was, after)
         elif action == "inschakelen":
             container.accounts.enable(target.email)
+            after = snapshot(target.role, target.scopes, True)
+            _trail(container, who, "account.enabled", target, was, after)
         else:
-            had_password = container.accounts.account_states().get(target.user_id) == "actief"
+            had = container.accounts.account_states().get(target.user_id, "")
             invited = container.accounts.reset(target.user_id, by=who)
-            sent = _send(container, invited, who, reset=had_password)
+            before, after = {"status": had}, {"status": "uitgenodigd"}
+            _trail(container, who, "account.link", target, before, after)
+            sent = _send(container, invited, who, reset=had == "actief")
             melding = "nieuwe-link" if sent else "mail-mislukt"
     except AccountError as error:
         return _accounts_page(
@@ -537,6 +586,11 @@ def _account_page(
         fingerprint=scopes_fingerprint(target.scopes),
         errors=errors or {},
         notice=notice,
+        trail=admin_trail.entries(
+            container.engine, admin_log.concerned(who), subject_id=target.user_id, limit=20
+        ),
+        trail_columns=admin_trail.COLUMNS,
+        brins={s.id: s.brin for s in every},
     )
 
 
@@ -584,7 +638,7 @@ def change_account(
     if errors:
         return _account_page(container, opened, found, status=422, values=values, errors=errors)
     try:
-        container.accounts.set_scopes(target.user_id, scopes, expected=was)
+        changed = container.accounts.set_scopes(target.user_id, scopes, expected=was)
     except AccountError as error:
         if error.code != "account_changed":
             field = _FIELD_OF_ERROR.get(error.code, "school")
@@ -601,4 +655,16 @@ def change_account(
             "pas die zo nodig opnieuw aan.",
         )
     log.info("account %s: schools and classes changed by %s", target.user_id, who.user_id)
+    before = snapshot(target.role, target.scopes)
+    after = snapshot(changed.role, changed.scopes)
+    if before != after:  # the form sent back what was there: nothing changed, nothing to record
+        # the row concerns the schools before and after (a school that lost the account sees it)
+        moved = Principal(
+            target.user_id,
+            target.email,
+            target.name,
+            target.role,
+            target.scopes | changed.scopes,
+        )
+        _trail(container, who, "account.scopes", moved, before, after)
     return RedirectResponse(f"{ACCOUNTS}?melding=gewijzigd&account={target.user_id}", 303)

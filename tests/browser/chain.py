@@ -50,11 +50,24 @@ def result_message(pupil_id: str, toetsadvies: str, delivery_id: str) -> dict[st
     return message
 
 
+def as_beheer(served: Served) -> list[str]:
+    """`--as` an active beheer account for a change on the command line, once the installation
+    has one (before, the change is recorded as the installation's: no `--as` then)."""
+    for line in served.cli("user", "list").splitlines():
+        email, role, *_ = line.split("  ")
+        if role == "beheer" and not line.endswith("(uitgeschakeld)"):
+            return ["--as", email]
+    return []
+
+
 def mandated_provider(served: Served, brin: str, edu_to: str, oin: str) -> Provider:
     """The school's routing set, a provider's client added for it, and its bearer token."""
-    served.cli("school", "routing", brin, "--edu-to", edu_to, "--oin", oin)
+    acting = as_beheer(served)
+    served.cli("school", "routing", brin, "--edu-to", edu_to, "--oin", oin, *acting)
     contact = f"koppeling-{brin.lower()}-{uuid.uuid4().hex[:6]}@toets.example"
-    printed = served.cli("client", "add", contact, "--name", "IEP-koppeling", "--school", brin)
+    printed = served.cli(
+        "client", "add", contact, "--name", "IEP-koppeling", "--school", brin, *acting
+    )
     fields = dict(line.split("=", 1) for line in printed.splitlines() if "=" in line)
     form = urllib.parse.urlencode(
         {

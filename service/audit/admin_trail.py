@@ -1,0 +1,255 @@
+"""The administration trail: who changed which account, API token, machine client or school,
+when, how (web page or command line), and the account's role, schools, classes and state before
+and after.
+
+The person is an account: the one signed in on the web, the one named with `--as` (or
+ADVIESTRAJECT_ACTOR) on the command line. The single exception is the command line of an
+installation without an active beheer account (a fresh one, until its first beheer account is
+made): no account can be named, so the row names the operating system's user, as such.
+
+The table is append-only (database triggers reject UPDATE and DELETE); each row names the
+schools it concerns, so that directie reads the rows about its own school and beheer all.
+
+A row is written right after the change it records, in its own short transaction (the
+capabilities that make the changes open their own); should the process die between the two, the
+change stands without its row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, Select, func, insert, select
+
+from service.accounts.roles import Principal, Role, Scope
+from service.store.engine import single_statements
+from service.store.schema import admin_trail, admin_trail_schools
+
+DUTCH = ZoneInfo("Europe/Amsterdam")
+COLUMNS = ("Wanneer", "Wie", "Via", "Wat", "Betreft", "Voor", "Na")
+EXPORT_LIMIT = 100_000
+WEB, CLI = "web", "cli"
+# the stable action codes, and how the page says them
+ACTIONS = {
+    "account.added": "account aangemaakt",
+    "account.invited": "uitgenodigd",
+    "account.link": "nieuwe link gestuurd",
+    "account.password": "wachtwoord ingesteld",
+    "account.disabled": "uitgeschakeld",
+    "account.enabled": "ingeschakeld",
+    "account.scopes": "school en klassen gewijzigd",
+    "token.issued": "API-token gemaakt",
+    "token.revoked": "API-token ingetrokken",
+    "client.added": "koppeling toegevoegd",
+    "client.secret": "nieuwe sleutel koppeling",
+    "client.revoked": "koppeling ingetrokken",
+    "school.added": "school toegevoegd",
+    "school.routing": "ketenroutering ingesteld",
+    "school.chain": "ketengegevens ingesteld",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, as the trail keeps it (a snapshot: a later rename does not alter it)."""
+
+    user_id: str | None
+    label: str
+    role: str | None
+    via: str
+
+    @classmethod
+    def of(cls, who: Principal, via: str) -> Actor:
+        return cls(who.user_id, f"{who.name} <{who.email}>", who.role.value, via)
+
+    @classmethod
+    def bootstrap(cls, os_user: str) -> Actor:
+        """The command line of an installation without an active beheer account (a fresh one,
+        until its first beheer account is made): no account can be named, the OS user is."""
+        return cls(None, f"installatie zonder beheeraccount (OS-gebruiker {os_user})", None, CLI)
+
+
+def snapshot(
+    role: Role, scopes: Iterable[Scope], active: bool | None = None, **extra: Any
+) -> dict[str, Any]:
+    """An account's role, schools and classes (and state) as a trail row keeps them."""
+    found: dict[str, Any] = {
+        "role": role.value,
+        "scopes": sorted([s.school_id, s.class_name] for s in scopes),
+    }
+    if active is not None:
+        found["active"] = active
+    return {**found, **extra}
+
+
+def record(
+    engine: Engine,
+    actor: Actor,
+    action: str,
+    at: datetime,
+    *,
+    subject_id: str,
+    subject: str,
+    schools: Iterable[str] = (),
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> int:
+    """Append one row (and the schools it concerns); its id."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown trail action {action!r}")
+    with engine.begin() as conn:
+        inserted = conn.execute(
+            insert(admin_trail).values(
+                at=at,
+                actor_id=actor.user_id,
+                actor=actor.label[:400],
+                actor_role=actor.role,
+                via=actor.via,
+                action=action,
+                subject_id=subject_id[:64],
+                subject=subject[:400],
+                before=dict(before) if before is not None else None,
+                after=dict(after) if after is not None else None,
+            )
+        )
+        key = inserted.inserted_primary_key
+        assert key is not None  # an INSERT of one row always has its key
+        entry_id = int(key[0])
+        concerned = sorted(set(schools))
+        if concerned:
+            conn.execute(
+                insert(admin_trail_schools),
+                [{"entry_id": entry_id, "school_id": s} for s in concerned],
+            )
+    return int(entry_id)
+
+
+@dataclass(frozen=True)
+class TrailRow:
+    id: int
+    at: datetime
+    actor: str
+    actor_role: str | None
+    via: str
+    action: str
+    subject_id: str
+    subject: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    def cells(self, brins: Mapping[str, str]) -> tuple[str, ...]:
+        """The row as the page and the CSV show it; `brins` names schools by their id."""
+        when = self.at.astimezone(DUTCH).strftime("%d-%m-%Y %H:%M:%S")
+        role = f" ({_role(self.actor_role)})" if self.actor_role else ""
+        via = "website" if self.via == WEB else "opdrachtregel"
+        return (
+            when,
+            self.actor + role,
+            via,
+            ACTIONS.get(self.action, self.action),
+            self.subject,
+            describe(self.before, brins),
+            describe(self.after, brins),
+        )
+
+
+def _role(value: str) -> str:
+    try:
+        return Role(value).label
+    except ValueError:
+        return value
+
+
+def describe(state: Mapping[str, Any] | None, brins: Mapping[str, str]) -> str:
+    """A snapshot in words: "leerkracht; 01AA/8A, 01AA/8B; actief"."""
+    if not state:
+        return "–"
+    parts = []
+    if "role" in state:
+        parts.append(_role(str(state["role"])))
+    if "scopes" in state:
+        where = [
+            "/".join(filter(None, (brins.get(school, school), class_name)))
+            for school, class_name in state["scopes"]
+        ]
+        parts.append(", ".join(where) or "geen school")
+    if "active" in state:
+        parts.append("actief" if state["active"] else "uitgeschakeld")
+    parts.extend(f"{key}: {value}" for key, value in sorted(state.items()) if key not in _SHOWN)
+    return "; ".join(parts)
+
+
+_SHOWN = frozenset({"role", "scopes", "active"})
+
+
+def _query(
+    school_ids: Collection[str] | None, subject_id: str | None, *columns: Any
+) -> Select[Any]:
+    query = select(*columns).select_from(admin_trail)
+    if school_ids is not None:
+        concerned = select(admin_trail_schools.c.entry_id).where(
+            admin_trail_schools.c.school_id.in_(sorted(school_ids))
+        )
+        query = query.where(admin_trail.c.id.in_(concerned))
+    if subject_id is not None:
+        query = query.where(admin_trail.c.subject_id == subject_id)
+    return query
+
+
+def entries(
+    engine: Engine,
+    school_ids: Collection[str] | None,
+    *,
+    subject_id: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[TrailRow]:
+    """The rows, newest first: every row (`school_ids` None, for beheer) or those concerning
+    one of `school_ids`; only those about `subject_id` when given."""
+    if school_ids is not None and not school_ids:
+        return []
+    query = (
+        _query(school_ids, subject_id, admin_trail)
+        .order_by(admin_trail.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    with single_statements(engine).connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        TrailRow(
+            r.id,
+            r.at,
+            r.actor,
+            r.actor_role,
+            r.via,
+            r.action,
+            r.subject_id,
+            r.subject,
+            r.before,
+            r.after,
+        )
+        for r in rows
+    ]
+
+
+def count(engine: Engine, school_ids: Collection[str] | None) -> int:
+    if school_ids is not None and not school_ids:
+        return 0
+    with single_statements(engine).connect() as conn:
+        return int(conn.execute(_query(school_ids, None, func.count())).scalar_one())
+
+
+def to_csv(rows: Sequence[TrailRow], brins: Mapping[str, str]) -> str:
+    """Semicolon-separated with a header, as the access log's CSV."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(row.cells(brins) for row in rows)
+    return out.getvalue()
