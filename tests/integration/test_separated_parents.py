@@ -6,6 +6,7 @@ held; a talk the school cancelled is not settled)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from uuid import UUID
 
@@ -180,3 +181,25 @@ def test_the_api_records_each_parent_s_talk_in_turn(container: Container, clock:
     last = container.talks.conversation(pupil, declined, CTX)
     assert last.event_types == ["reconsideration_conversation_held"]
     assert conversation(container, pupil) == "held"
+
+
+def test_both_parents_declining_at_the_same_moment_settle_the_trajectory(
+    container: Container, clock: Clock
+) -> None:
+    pupil, _ = separated(container, clock)
+    talks = container.talks.request_all(pupil, TalkKind.RECONSIDERATION, CTX)
+    errors: list[Exception] = []
+
+    def decline(talk_id: str) -> None:
+        try:
+            container.talks.parents_decline(talk_id, invited(container, talk_id), None, PARENT)
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=decline, args=(t,)) for t in talks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert conversation(container, pupil) == "declined"
