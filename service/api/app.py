@@ -56,6 +56,7 @@ from service.web import talks as web_talks
 from service.web import uploads as web_uploads
 from service.web import worklist as web_worklist
 from service.web.chain_status import ChainStatusMiddleware
+from service.web.not_found import html_not_found, wants_page
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -111,6 +112,7 @@ def create_app(container: Container) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.container = container
+    app.state.html_not_found, app.state.wants_page = html_not_found, wants_page  # Dutch 404 page
     problems.install(app)
 
     app.add_middleware(NulGuardMiddleware)

@@ -193,7 +193,16 @@ _HTTP_TITLES = {
 }
 
 
-async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+HtmlPage = Callable[[Request], Response]
+"""A page for a person in a browser; `service.api.app` sets `app.state.html_not_found`."""
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    """problem+json; an unknown address asked for by a browser outside /api/ gets a Dutch page."""
+    html_page: HtmlPage | None = getattr(request.app.state, "html_not_found", None)
+    wants: Callable[[Request], bool] | None = getattr(request.app.state, "wants_page", None)
+    if exc.status_code == 404 and html_page is not None and wants is not None and wants(request):
+        return html_page(request)
     code, title = _HTTP_TITLES.get(exc.status_code, ("http_error", "Verzoek niet verwerkt"))
     response = problem(request, exc.status_code, code, title)
     for key, value in (exc.headers or {}).items():
