@@ -118,9 +118,8 @@ def record(
                 after=dict(after) if after is not None else None,
             )
         )
-        key = inserted.inserted_primary_key
-        assert key is not None  # an INSERT of one row always has its key
-        entry_id = int(key[0])
+        # one row inserted: its key is there (SQLAlchemy types it as maybe None)
+        entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
         concerned = sorted(set(schools))
         if concerned:
             conn.execute(
