@@ -50,6 +50,13 @@ class ImportedResult:
     line: int | None
     by: str  # who imported it
 
+    @property
+    def file_name(self) -> str:
+        """The file's name as the person chose it ("results.csv"), without the content hash
+        the import also recorded (kept in the event's metadata for the audit)."""
+        name = self.source.rsplit(" sha256:", 1)[0].strip()
+        return "" if name.startswith("sha256:") else name
+
 
 def imported_results(container: Container, pupil_ids: list[str]) -> list[ImportedResult]:
     """The results of these pupils that a CSV import recorded, newest first."""
