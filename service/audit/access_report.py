@@ -21,7 +21,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
-from sqlalchemy import Engine, Select, and_, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 
 from service.accounts.roles import Role
 from service.schools.erasures import PREFIX
@@ -60,7 +70,19 @@ class AccessRow:
         pupil = self.pupil
         if self.erased_at is not None:
             pupil += f", gewist op {self.erased_at.astimezone(DUTCH):%d-%m-%Y}"
-        return (when, self.person, self.role, pupil, self.class_name or "–", self.what)
+        what = self.what
+        return (when, self.person, self.role, pupil, self.class_name or "–", what)
+
+
+READ_LABELS = {
+    "dossier-pdf": "dossier als pdf",
+    "actieformulier": "formulier bij de leerling",
+    "trajectory": "stand van zaken (koppeling)",
+    "geschiedenis": "geschiedenis (koppeling)",
+    "toegangslog": "toegangslog (koppeling)",
+    "import": "importeren",
+}
+"""What was read, as the access log's reader reads it (stored as the code that logged it)."""
 
 
 def _start(day: date) -> datetime:
@@ -74,23 +96,42 @@ _PUPIL_NAME = func.coalesce(
 )
 
 
-def _query(school_ids: Collection[str], filters: Filters, *columns: Any) -> Select[Any]:
+def _pupils_of(school_ids: Collection[str], named: str, *, hashed: bool) -> ColumnElement[bool]:
+    """The log's rows about the schools' pupils (in the register, or erased from it) whose name,
+    or an erased pupil's pseudonym, contains `named`.
+
+    Two forms, as the databases plan them best (measured on 300,000 rows of 50 schools, one
+    school's page): with `hashed`, for a page on PostgreSQL, the log is walked backwards and
+    each row tested against two hashed lists (10 ms; one IN over their UNION is tested by a scan
+    per row: 33 ms). Otherwise one IN over the UNION: what PostgreSQL hash-joins for a count
+    (100 ms; the hashed lists: 160 ms) and SQLite does best for both (a page 54 ms, not 77)."""
     wanted = sorted(school_ids)
+    present = select(pupils.c.id).where(pupils.c.school_id.in_(wanted))
+    erased = select(pupil_erasures.c.pupil_id).where(
+        pupil_erasures.c.school_id.in_(wanted),
+        ~exists().where(pupils.c.id == pupil_erasures.c.pupil_id),  # an import brought it back
+    )
+    if named:
+        name = func.lower(pupils.c.given_name + " " + pupils.c.family_name)
+        present = present.where(name.contains(named, autoescape=True))
+        label = func.lower(literal(f"{PREFIX} (") + pupil_erasures.c.label + ")")
+        erased = erased.where(label.contains(named, autoescape=True))
+    if hashed:
+        return or_(access_log.c.pupil_id.in_(present), access_log.c.pupil_id.in_(erased))
+    return access_log.c.pupil_id.in_(union_all(present, erased))
+
+
+def _query(
+    school_ids: Collection[str], filters: Filters, *columns: Any, hashed: bool = False
+) -> Select[Any]:
+    named = filters.pupil.strip().lower()
     query = (
         select(*columns)
         .select_from(access_log)
         .outerjoin(pupils, pupils.c.id == access_log.c.pupil_id)
         .outerjoin(pupil_erasures, pupil_erasures.c.pupil_id == access_log.c.pupil_id)
-        .where(
-            or_(
-                pupils.c.school_id.in_(wanted),
-                and_(pupils.c.id.is_(None), pupil_erasures.c.school_id.in_(wanted)),
-            )
-        )
+        .where(_pupils_of(school_ids, named, hashed=hashed))
     )
-    if filters.pupil.strip():
-        name = func.lower(_PUPIL_NAME)
-        query = query.where(name.contains(filters.pupil.strip().lower(), autoescape=True))
     if filters.person:
         query = query.where(access_log.c.user_id == filters.person)
     if filters.since is not None:
@@ -123,6 +164,7 @@ def reads(
             func.coalesce(pupils.c.class_name, pupil_erasures.c.class_name).label("class_name"),
             pupils.c.id.label("in_register"),
             pupil_erasures.c.erased_at,
+            hashed=engine.dialect.name == "postgresql",
         )
         .outerjoin(users, users.c.id == access_log.c.user_id)
         .order_by(access_log.c.id.desc())
