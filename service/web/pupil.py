@@ -8,6 +8,8 @@ does not exist. Each look is in the access log. The board reads and gets no acti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -18,12 +20,15 @@ from service.accounts.access import changes_pupil, sees_pupil
 from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
 from service.audit.integrity import status as integrity_status
-from service.web.actions import available_actions, confirmation
+from service.store.events import StoredEvent
+from service.web.actions import Action, available_actions, confirmation
 from service.web.pages import page, session_of
-from service.web.timeline import timeline
+from service.web.timeline import Entry, timeline
+from service.web.worklist import Step, reconsideration_talks, step_of
 from workflows.calendar import SchoolYear
+from workflows.codec import Event
 from workflows.deadlines import next_due
-from workflows.events import CODEC
+from workflows.events import CODEC, AdviceKept, AdviceRaised
 from workflows.trajectory import fold
 
 router = APIRouter(include_in_schema=False)
@@ -52,15 +57,18 @@ def pupil_page(pupil_id: str, request: Request, container: ContainerDep) -> Resp
         for stored, data in container.trajectories.audit_trail(key)
     ]
     state = fold(event for _, event in trail)
+    entries = timeline(container.engine, trail, newest_first=False)
     log_reads(container, who, [pupil.id], "leerlingpagina", request)
     school = container.register.school(pupil.school_id)
     today = container.clock().date()
     year = state.school_year or SchoolYear.containing(today)
     policy = container.policies(pupil.school_id, year)
     due = next_due(state.status, policy.calendar(year), state.reconsideration_deadline)
-    actions = []
+    actions: list[Action] = []
+    talk = reconsideration_talks(container, [pupil.id]).get(pupil.id)
+    step = step_of(state, policy, pupil.id, talk)
     if changes_pupil(who, pupil.school_id, pupil.class_name):
-        actions = available_actions(state, who.role, key, policy)
+        actions = _in_order(available_actions(state, who.role, key, policy), step)
     return page(
         "pupil.html",
         pupil=pupil,
@@ -69,9 +77,43 @@ def pupil_page(pupil_id: str, request: Request, container: ContainerDep) -> Resp
         state=state,
         due=due,
         overdue=bool(due and due.overdue_on(today)),
-        entries=timeline(container.engine, trail),
+        entries=entries[::-1],
         actions=actions,
+        step=step,
+        decision=_decision(step, trail, entries),
+        may_change=changes_pupil(who, pupil.school_id, pupil.class_name),
         done=confirmation(request.query_params.get("gedaan")),
         integrity=integrity_status(container.engine),
         **common,
     )
+
+
+_REDECIDE = {
+    "advies-bijstellen": "Besluit wijzigen: bijstellen",
+    "advies-handhaven": "Besluit wijzigen: handhaven",
+}
+
+
+def _in_order(actions: list[Action], step: Step) -> list[Action]:
+    """Once the heroverweging is decided, the definitief advies is the next step; changing the
+    decision stays possible (the domain allows it until the definitief advies) but comes last."""
+    if not step.decided:
+        return actions
+    first = [a for a in actions if a.key == "definitief-advies"]
+    again = [replace(a, label=_REDECIDE[a.key]) for a in actions if a.key in _REDECIDE]
+    rest = [a for a in actions if a.key != "definitief-advies" and a.key not in _REDECIDE]
+    return first + rest + again
+
+
+def _decision(
+    step: Step, trail: Sequence[tuple[StoredEvent, Event]], entries: Sequence[Entry]
+) -> str:
+    """The decision in force, by whom and when: "advies bijgesteld naar havo op 10-03-2026,
+    door Juf Anna (leerkracht)" (the newest raise or keep of the trail)."""
+    if not step.decided or step.decided_on is None:
+        return ""
+    for (_, event), entry in zip(reversed(trail), reversed(entries), strict=True):
+        if isinstance(event, AdviceRaised | AdviceKept):
+            role = f" ({entry.role})" if entry.role else ""
+            return f"{step.decided} op {step.decided_on:%d-%m-%Y}, door {entry.who}{role}"
+    return f"{step.decided} op {step.decided_on:%d-%m-%Y}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -26,11 +27,17 @@ from service.scheduling.views import TalkRow
 from service.schools.register import School
 from service.store.engine import single_statements
 from service.store.schema import trajectories
-from service.web.actions import BY_KEY
+from service.web.actions import BY_KEY, allowed, href
+from service.web.commands import policy_of
 from service.web.pages import DUTCH, page, signed_in
 from workflows.conversations import TalkKind, TalkStatus
+from workflows.errors import DomainError
+from workflows.guards import GUARDS
 from workflows.lifecycle import ConversationStatus, Status
+from workflows.machine import fire
+from workflows.policy import SchoolPolicy
 from workflows.scale import SchoolAdvice, TestAdvice
+from workflows.trajectory import Decision, Trajectory
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,6 +59,68 @@ _PLANNED = frozenset({TalkStatus.PROPOSED, TalkStatus.ACCEPTED, TalkStatus.OTHER
 
 
 @dataclass(frozen=True)
+class Step:
+    """Where a pupil's heroverweging stands for the person deciding, and the next action.
+
+    `decided`: the decision in words ("advies bijgesteld naar havo (gedeeltelijk)"), then the
+    next step is the definitief advies; `waiting`: why deciding cannot happen yet (the school
+    decides after the conversation with parents and pupil), with where to go for the talk."""
+
+    decided: str = ""
+    decided_on: date | None = None
+    waiting: str = ""
+    href: str = ""
+    link: str = ""
+
+
+_FINAL = BY_KEY["definitief-advies"]
+_HOLD = BY_KEY["gesprek-gevoerd"]
+_CONVERSATION_NOT_SETTLED = GUARDS["conversation_settled"].code
+
+
+def decision_words(decision: Decision) -> str:
+    """The heroverweging's decision as a teacher says it."""
+    if not decision.raised:
+        return f"advies gehandhaafd ({decision.advice.label})"
+    how = "" if decision.fully else " (gedeeltelijk)"
+    return f"advies bijgesteld naar {decision.advice.label}{how}"
+
+
+def step_of(
+    state: Trajectory, policy: SchoolPolicy, pupil_id: str, talk: TalkRow | None = None
+) -> Step:
+    """The heroverweging's step, asked of the domain: the decision as it stands, or the machine's
+    own refusal to decide when the conversation guard (`conversation_settled`) holds it back."""
+    if state.status is not Status.RECONSIDERATION_REQUIRED:
+        return Step()
+    if state.decision is not None:
+        final = allowed(state, _FINAL.trigger, policy)
+        return Step(
+            decided=decision_words(state.decision),
+            decided_on=state.decision.decided_on,
+            href=href(pupil_id, _FINAL.key) if final else "",
+            link=_FINAL.label if final else "",
+        )
+    try:
+        fire(state, BY_KEY["advies-bijstellen"].trigger, policy)
+    except DomainError as error:
+        if error.code != _CONVERSATION_NOT_SETTLED:
+            return Step()
+        if talk is not None:
+            where, link = f"/gesprekken/{talk.talk_id}", "Naar het gesprek"
+        elif allowed(state, BY_KEY[PLAN_CONVERSATION].trigger, policy):
+            where, link = href(pupil_id, PLAN_CONVERSATION), "Gesprek plannen"
+        else:
+            where, link = href(pupil_id, _HOLD.key), _HOLD.label
+        return Step(
+            waiting="Eerst het gesprek met ouders en leerling; daarna bijstellen of handhaven.",
+            href=where,
+            link=link,
+        )
+    return Step()
+
+
+@dataclass(frozen=True)
 class WorkItem:
     pupil_id: str
     name: str
@@ -63,6 +132,8 @@ class WorkItem:
     conversation: ConversationStatus
     talk: TalkRow | None = None
     """The pupil's heroverweging talk from the scheduler (None: none requested yet)."""
+    step: Step = Step()
+    """Decided (then the definitief advies is next), or waiting for the conversation."""
 
     @property
     def conversation_label(self) -> str:
@@ -171,6 +242,11 @@ def worklist_of(
     ).rows
     talks = _conversations(container, [r.pupil.id for r in rows])
     scheduled = reconsideration_talks(container, [r.pupil.id for r in rows])
+    steps = {}
+    for r in rows:  # the decision and the guards need the state: one fold per open pupil
+        state = container.trajectories.load(UUID(r.pupil.id))
+        policy = policy_of(container, school.id, state)
+        steps[r.pupil.id] = step_of(state, policy, r.pupil.id, scheduled.get(r.pupil.id))
     items = [
         WorkItem(
             pupil_id=r.pupil.id,
@@ -184,6 +260,7 @@ def worklist_of(
             else None,
             conversation=talks.get(r.pupil.id, ConversationStatus.NONE),
             talk=scheduled.get(r.pupil.id),
+            step=steps[r.pupil.id],
         )
         for r in rows
     ]
