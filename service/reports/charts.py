@@ -220,7 +220,10 @@ def _column_head(x: float, label: str) -> str:
         first, second = label.rsplit("/", 1)
         lines = [first + "/", second]
     else:
-        lines = label.split(" ", 1) if len(label) > 12 else [label]
+        first, _, rest = label.partition(" ")
+        # the space starts the second line: read as text (PDF, screen reader) the head stays
+        # "geen toetsadvies", not "geentoetsadvies"
+        lines = [first, " " + rest] if len(label) > 12 and rest else [label]
     spans = "".join(
         f'<tspan x="{x:.1f}" dy="{0 if n == 0 else 13}">{escape(line)}</tspan>'
         for n, line in enumerate(lines)
