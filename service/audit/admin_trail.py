@@ -34,7 +34,8 @@ from service.store.schema import admin_trail, admin_trail_schools
 DUTCH = ZoneInfo("Europe/Amsterdam")
 COLUMNS = ("Wanneer", "Wie", "Via", "Wat", "Betreft", "Voor", "Na")
 EXPORT_LIMIT = 100_000
-WEB, CLI = "web", "cli"
+WEB, CLI, API = "web", "cli", "api"
+_VIA = {WEB: "website", CLI: "opdrachtregel", API: "API"}
 # the stable action codes, and how the page says them
 ACTIONS = {
     "account.added": "account aangemaakt",
@@ -146,7 +147,7 @@ class TrailRow:
         """The row as the page and the CSV show it; `brins` names schools by their id."""
         when = self.at.astimezone(DUTCH).strftime("%d-%m-%Y %H:%M:%S")
         role = f" ({_role(self.actor_role)})" if self.actor_role else ""
-        via = "website" if self.via == WEB else "opdrachtregel"
+        via = _VIA.get(self.via, self.via)
         return (
             when,
             self.actor + role,

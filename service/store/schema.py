@@ -442,7 +442,7 @@ admin_trail = Table(  # who changed an account, token, client, school (service/a
     Column("actor_id", String(36)),  # None: the bootstrap of a fresh installation
     Column("actor", String(400), nullable=False),  # "Name <e-mail>", or the bootstrap's OS user
     Column("actor_role", String(20)),
-    Column("via", String(10), nullable=False),  # web | cli
+    Column("via", String(10), nullable=False),  # web | cli | api
     Column("action", String(40), nullable=False),
     Column("subject_id", String(64), nullable=False),
     Column("subject", String(400), nullable=False),
