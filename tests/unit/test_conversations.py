@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -125,7 +126,7 @@ def test_a_plan_in_the_past_after_the_deadline_or_ending_before_it_starts_is_ref
 
 def test_a_held_talk_cannot_be_moved_and_a_cancelled_one_not_accepted() -> None:
     held = given(
-        plan(), HoldTalk(held_on=date(2026, 3, 12), attendees=(ConversationParty.PARENTS,))
+        plan(day=12), HoldTalk(held_on=date(2026, 3, 12), attendees=(ConversationParty.PARENTS,))
     )
     move = MoveTalk(start=at(18, 15), end=at(18, 16), room=None, staff=(), reason="x")
     error = refused(held, move)
@@ -174,7 +175,7 @@ def test_a_move_needs_a_reason_and_another_time() -> None:
 
 
 def test_a_heroverweging_talk_is_held_with_the_parents_and_not_in_the_future() -> None:
-    history = given(plan())
+    history = given(plan(day=12))
     alone = HoldTalk(held_on=date(2026, 3, 12), attendees=(ConversationParty.TEACHER,))
     assert refused(history, alone).code == "conversation_without_parents"
     future = HoldTalk(held_on=date(2026, 3, 13), attendees=(ConversationParty.PARENTS,))
@@ -184,13 +185,32 @@ def test_a_heroverweging_talk_is_held_with_the_parents_and_not_in_the_future() -
 def test_a_talk_held_today_in_the_netherlands_is_accepted_while_it_is_still_yesterday_in_utc() -> (
     None
 ):
-    history = given(plan())
+    history = given(plan(day=13))
     just_after_midnight = datetime(2026, 3, 12, 23, 30, tzinfo=UTC)  # 13 March 00:30 in Amsterdam
     today = HoldTalk(held_on=date(2026, 3, 13), attendees=(ConversationParty.PARENTS,))
     (held,) = decide_talk(history, today, just_after_midnight)
     assert isinstance(held, TalkHeld)
     tomorrow = HoldTalk(held_on=date(2026, 3, 14), attendees=(ConversationParty.PARENTS,))
     assert refused(history, tomorrow, just_after_midnight).code == "date_in_future"
+
+
+def test_a_talk_still_planned_for_a_later_day_cannot_be_recorded_as_held_before_it() -> None:
+    history = given(plan(day=17))  # on 12 March, for 17 March
+    early = HoldTalk(held_on=date(2026, 3, 12), attendees=(ConversationParty.PARENTS,))
+    error = refused(history, early)
+    assert (error.code, error.field) == ("held_before_planned", "held_on")
+    assert error.message == (
+        "het gesprek staat gepland op 17-03-2026 en kan niet op 12-03-2026 gevoerd zijn; is het "
+        "eerder gevoerd, verzet het dan eerst naar het moment waarop het gevoerd is (uiterlijk "
+        "vandaag)"
+    )
+    on_the_day = datetime(2026, 3, 17, 16, tzinfo=AMS)
+    (held,) = decide_talk(history, replace(early, held_on=date(2026, 3, 17)), on_the_day)
+    assert isinstance(held, TalkHeld)
+    moved = MoveTalk(start=at(12, 15), end=at(12, 16), room=None, staff=(), reason="eerder")
+    earlier = [*history, *decide_talk(history, moved, NOW)]  # moved to today: held today
+    (held,) = decide_talk(earlier, early, NOW)
+    assert isinstance(held, TalkHeld)
 
 
 def test_a_reminder_per_sequence_and_an_escalation_per_cause_are_decided_once() -> None:

@@ -364,6 +364,16 @@ def _held(talk: Talk, command: HoldTalk, now: datetime) -> TalkHeld:
             f"{command.held_on.isoformat()} ligt in de toekomst; leg vast wat al gebeurd is",
             field="held_on",
         )
+    if talk.planned and talk.start is not None and command.held_on < school_day(talk.start):
+        # a talk still planned for a later day has not been held yet (a date defaulting to
+        # today recorded a talk months early and unlocked the decision)
+        raise DomainError(
+            "held_before_planned",
+            f"het gesprek staat gepland op {school_day(talk.start):%d-%m-%Y} en kan niet op "
+            f"{command.held_on:%d-%m-%Y} gevoerd zijn; is het eerder gevoerd, verzet het dan "
+            "eerst naar het moment waarop het gevoerd is (uiterlijk vandaag)",
+            field="held_on",
+        )
     if talk.requested.kind is TalkKind.RECONSIDERATION and (
         ConversationParty.PARENTS not in command.attendees
     ):
