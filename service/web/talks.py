@@ -38,22 +38,27 @@ from service.scheduling import views
 from service.scheduling.talks import PlanningRefused
 from service.shared.context import Actor, CommandContext
 from service.store.events import ConcurrencyError
+from service.web.actions import available_actions
 from service.web.calendar import Block, blocks_of, kind_label, not_found, week_key
 from service.web.pages import DUTCH, message_page, page, session_of, signed_in, tokens_match
 from service.web.talk_record import FORM_FIELDS, PARTIES, parse_cancel, parse_held
-from workflows.calendar import school_day
+from workflows.calendar import SchoolYear, school_day
 from workflows.conversations import (
+    ParentsAccepted,
     ParentsAskedOtherTime,
     ParentsDeclined,
     ParentsViewGiven,
     Period,
+    TalkHeld,
     TalkMoved,
     TalkPlanned,
     TalkStatus,
     talk_stream,
 )
-from workflows.dutch import periods_in_words
+from workflows.dutch import WEEKDAYS, periods_in_words
 from workflows.errors import DomainError
+from workflows.events import CODEC
+from workflows.trajectory import fold
 
 router = APIRouter(include_in_schema=False)
 
@@ -167,6 +172,12 @@ def _render(
     row, block = found.row, found.block
     log_reads(container, found.session.principal, [found.pupil.id], "gesprek", request)
     planned = row.start is not None
+    today = school_day(container.clock())
+    history = container.talks.history(str(row.talk_id))
+    # a talk still planned for a later day is not held yet (the domain refuses it too): the form
+    # shows from the talk's day on, its date the planned day (a talk is rarely recorded on it)
+    not_yet = planned and block.status in MOVABLE and block.start.date() > today
+    held_day = block.start.date() if planned and not not_yet else today
     forms: dict[str, dict[str, Any]] = {
         "verzetten": {
             "datum": block.start.date().isoformat() if planned else "",
@@ -175,7 +186,7 @@ def _render(
             "reden": "",
         },
         "gevoerd": {
-            "gevoerd_op": school_day(container.clock()).isoformat(),
+            "gevoerd_op": held_day.isoformat(),
             "aanwezig": ["parents", "teacher", *(["pupil"] if row.with_pupil else [])],
             "notities": "",
         },
@@ -202,11 +213,16 @@ def _render(
         risk=risk_of(row, container.clock())
         if row.at_risk_reason or block.status != "other_time_asked"
         else None,
-        said=parents_said(container, str(row.talk_id)),
+        said=parents_said(container, str(row.talk_id), history),
+        outcome=held_outcome(history),
+        next_steps=next_steps(container, found) if block.status == "held" else [],
         unknown=container.talks.unknown_attendees(str(row.talk_id)),
         may_move=found.may_change and block.status in MOVABLE,
         may_plan=found.may_change and block.status in PLANNABLE,
-        may_hold=found.may_change and block.status in HOLDABLE,
+        may_hold=found.may_change
+        and block.status in HOLDABLE
+        and (not not_yet or (form == "gevoerd" and values is not None)),
+        hold_from=block.start.date() if found.may_change and not_yet else None,
         may_cancel=found.may_change and block.status in CANCELLABLE,
         parties=PARTIES,
         form=form,
@@ -503,15 +519,29 @@ def changed_by(container: Container, talk_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class Said:
+    """One thing the parents said (or the answer it got), for the talk page's history."""
+
+    when: str  # dd-mm-jjjj uu:mm, Dutch time
+    what: str  # "Vroegen een ander moment", ...
+    text: str = ""  # their own words ("" when none)
+    unavailable: tuple[str, ...] = ()
+    preferred: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ParentsSaid:
     """The parents' answers a teacher needs to move the talk: the latest request for another
-    time (message, unavailable and preferred times), the zienswijze, a decline's message."""
+    time (message, unavailable and preferred times) while it is open, the zienswijze, a
+    decline's message; and `history`, everything they said with the new times it led to, oldest
+    first, which stays after the talk was replanned."""
 
     other_time: str | None = None  # the message ("" when none written)
     unavailable: tuple[str, ...] = ()
     preferred: tuple[str, ...] = ()
     views: tuple[tuple[str, str], ...] = ()  # (when, text)
     declined: str | None = None
+    history: tuple[Said, ...] = ()
 
 
 def _periods(periods: Sequence[Period]) -> tuple[str, ...]:
@@ -519,11 +549,30 @@ def _periods(periods: Sequence[Period]) -> tuple[str, ...]:
     return periods_in_words(periods, DUTCH)
 
 
-def parents_said(container: Container, talk_id: str) -> ParentsSaid:
+def _at(moment: datetime) -> str:
+    return moment.astimezone(DUTCH).strftime("%d-%m-%Y %H:%M")
+
+
+def _moment(start: datetime) -> str:
+    local = start.astimezone(DUTCH)
+    return f"{WEEKDAYS[local.weekday()]} {local:%d-%m-%Y %H:%M}"
+
+
+def parents_said(
+    container: Container, talk_id: str, history: Sequence[Any] | None = None
+) -> ParentsSaid:
     said = ParentsSaid()
-    for event in container.talks.history(talk_id):
+    asked = False  # a time the parents asked for another one: the next time is its answer
+    log: list[Said] = []
+    for event in container.talks.history(talk_id) if history is None else history:
         if isinstance(event, TalkPlanned | TalkMoved):
             said = replace(said, other_time=None, unavailable=(), preferred=())
+            if asked:
+                on = event.planned_on if isinstance(event, TalkPlanned) else event.moved_on
+                by = "de planner" if isinstance(event, TalkPlanned) and event.by_planner else ""
+                what = f"Nieuw moment{' van ' + by if by else ''}: {_moment(event.start)}"
+                log.append(Said(_at(on), what))
+                asked = False
         elif isinstance(event, ParentsAskedOtherTime):
             said = replace(
                 said,
@@ -531,12 +580,66 @@ def parents_said(container: Container, talk_id: str) -> ParentsSaid:
                 unavailable=_periods(event.unavailable),
                 preferred=_periods(event.preferred),
             )
+            log.append(
+                Said(
+                    _at(event.on),
+                    "De ouders vroegen een ander moment",
+                    event.message or "",
+                    said.unavailable,
+                    said.preferred,
+                )
+            )
+            asked = True
+        elif isinstance(event, ParentsAccepted):
+            log.append(Said(_at(event.on), "De ouders bevestigden het gesprek"))
         elif isinstance(event, ParentsViewGiven):
-            when = event.on.astimezone(DUTCH).strftime("%d-%m-%Y %H:%M")
+            when = _at(event.on)
             said = replace(said, views=(*said.views, (when, event.text)))
+            log.append(Said(when, "De ouders gaven hun zienswijze", event.text))
         elif isinstance(event, ParentsDeclined):
             said = replace(said, declined=event.message or "")
-    return said
+            what = "De ouders zien af van het gesprek"
+            if event.parent_id is None:
+                what += " (vastgelegd door de school)"
+            log.append(Said(_at(event.on), what, event.message or ""))
+    return replace(said, history=tuple(log))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a held talk's page says about it."""
+
+    held_on: date
+    attendees: str
+    notes: str
+
+
+def held_outcome(history: Sequence[Any]) -> Outcome | None:
+    held = next((e for e in reversed(history) if isinstance(e, TalkHeld)), None)
+    if held is None:
+        return None
+    labels = dict(PARTIES)
+    names = [labels.get(p.value, p.value) for p in held.attendees]
+    return Outcome(held.held_on, ", ".join(names) or "–", held.notes or "")
+
+
+NEXT_STEPS = ("advies-bijstellen", "advies-handhaven")
+
+
+def next_steps(container: Container, found: Found) -> list[Any]:
+    """After a held heroverweging talk: the pupil's actions it unlocked (bijstellen,
+    handhaven), as far as this person may take them now."""
+    if found.block.kind != "reconsideration" or not found.may_change:
+        return []
+    pupil = found.pupil
+    state = fold(
+        CODEC.decode(stored.event_type, stored.schema_version, data)
+        for stored, data in container.trajectories.audit_trail(UUID(pupil.id))
+    )
+    year = state.school_year or SchoolYear.containing(school_day(container.clock()))
+    policy = container.policies(pupil.school_id, year)
+    role = found.session.principal.role
+    return [a for a in available_actions(state, role, pupil.id, policy) if a.key in NEXT_STEPS]
 
 
 # -- talks at risk -------------------------------------------------------------------------------

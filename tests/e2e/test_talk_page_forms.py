@@ -157,7 +157,7 @@ def test_the_held_date_defaults_to_the_dutch_today_not_utc_s(
         html = juf.get(f"/gesprekken/{talk}").text
     held = re.search(r'<input[^>]*id="veld-gevoerd_op"[^>]*>', html)
     assert held
-    assert 'value="2026-03-18"' in held.group(0)
+    assert 'value="2026-03-17"' in held.group(0)  # the talk's day (17 March), once it came
 
 
 def test_mistakes_are_shown_beside_their_fields_and_nothing_is_stored(
