@@ -171,6 +171,7 @@ def test_a_held_talk_s_page_says_when_who_and_what_and_links_on_to_the_decision(
 
     with browse(school, "juf@school.nl") as juf:
         html = juf.get(f"/gesprekken/{talk}").text
+        week = juf.get("/gesprekken?week=2026-W12").text
     page = text_of(html)
 
     assert "Het gesprek is gevoerd Gevoerd op 17-03-2026" in page
@@ -181,3 +182,7 @@ def test_a_held_talk_s_page_says_when_who_and_what_and_links_on_to_the_decision(
     assert f'href="/leerlingen/{pupil}/acties/advies-bijstellen"' in html
     assert f'href="/leerlingen/{pupil}/acties/advies-handhaven"' in html
     assert f'action="/gesprekken/{talk}/gevoerd"' not in html
+    # the week's list: a held talk is looked at, no longer opened to be moved
+    assert "Openen / verzetten" not in week
+    assert f'href="/gesprekken/{talk}" aria-label="Gesprek met Noor Jansen op dinsdag' in week
+    assert '14:00–14:30 bekijken">Bekijken</a>' in week
