@@ -52,7 +52,7 @@ from workflows.events import (
 )
 from workflows.lifecycle import Status
 from workflows.rules_common import Context, optional_text, required_text
-from workflows.scale import Comparison, SchoolAdvice, compare
+from workflows.scale import Comparison, SchoolAdvice, TestAdvice, compare
 
 
 def after_test_result(ctx: Context, result: TestResultReceived) -> list[Event]:
@@ -181,6 +181,25 @@ def _steps(advice: SchoolAdvice, field: str) -> int:
             field=field,
         )
     return steps
+
+
+def raise_choices(current: SchoolAdvice, test: TestAdvice) -> tuple[SchoolAdvice, ...]:
+    """The advices a heroverweging may raise `current` to, lowest first: on the scale, higher
+    than `current` and not above the toetsadvies (`raise_advice` refuses every other one).
+    Empty when `current` is off the scale (vso, geen advies: a person decides, not the scale)."""
+    now = current.half_steps
+    if now is None:
+        return ()
+    return tuple(
+        sorted(
+            (
+                advice
+                for advice in SchoolAdvice
+                if (steps := advice.half_steps) is not None and now < steps <= test.half_steps
+            ),
+            key=lambda advice: (advice.half_steps or 0, advice.lwoo),
+        )
+    )
 
 
 def raise_advice(ctx: Context, cmd: RaiseAdvice) -> list[Event]:

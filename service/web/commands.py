@@ -41,6 +41,7 @@ from workflows.enums import AdviceKind, ConversationParty, ExemptionGround, Keep
 from workflows.errors import DomainError
 from workflows.lifecycle import Status
 from workflows.policy import SchoolPolicy
+from workflows.rules_reconsideration import raise_choices
 from workflows.scale import SchoolAdvice
 from workflows.trajectory import Trajectory
 
@@ -64,6 +65,21 @@ class Field:
     choices: tuple[tuple[str, str], ...] = ()
     only_when: Callable[[Trajectory], bool] | None = None
     """Shown (and sent) only in states where it means something."""
+    condition: str = ""
+    """When a field the body lets out is still required by a rule ("verplicht bij …"): said in
+    the label instead of "niet verplicht"."""
+    options: Callable[[Trajectory], tuple[tuple[str, str], ...]] | None = None
+    """The choices the domain allows in this state (an advice field); None: every advice."""
+    hint_for: Callable[[Trajectory], str] | None = None
+    """A hint that depends on the state (e.g. naming the toetsadvies); else `hint`."""
+
+    def choices_in(self, state: Trajectory) -> tuple[tuple[str, str], ...]:
+        if self.options is not None:
+            return self.options(state)
+        return ADVICES if self.kind == "advice" else self.choices
+
+    def hint_in(self, state: Trajectory) -> str:
+        return self.hint_for(state) if self.hint_for is not None else self.hint
 
 
 @dataclass(frozen=True)
@@ -108,6 +124,24 @@ def _decide_objection(body: Any, command: PupilCommand, state: Trajectory) -> An
     if objection is None:  # the machine has said so already; the domain says it in words
         raise DomainError("no_open_objection", "er ligt geen verzoek van de ouders om te beslissen")
     return parents_api.decide_objection(objection.objection_id, body, command)
+
+
+def _raise_options(state: Trajectory) -> tuple[tuple[str, str], ...]:
+    """The advices the heroverweging may raise to (the domain's `raise_choices`)."""
+    current, test = state.current_advice, state.test_advice
+    if current is None or test is None:
+        return ADVICES
+    return tuple((a.value, a.label) for a in raise_choices(current, test))
+
+
+def _raise_hint(state: Trajectory) -> str:
+    current, test = state.current_advice, state.test_advice
+    if current is None or test is None:
+        return ""
+    return (
+        f"Hoger dan {current.label}, tot en met het toetsadvies {test.label}. Kiest u een niveau "
+        f"onder {test.label}, dan is dat gedeeltelijk bijstellen: geef dan reden en motivering."
+    )
 
 
 def _current_advice(state: Trajectory) -> dict[str, Any]:
@@ -242,16 +276,23 @@ FORMS: dict[str, Form] = {
         "Stel het advies bij naar het toetsadvies, of gedeeltelijk naar een niveau ertussen. "
         "Gedeeltelijk bijstellen vraagt een reden.",
         (
-            Field("advice", "Nieuw advies", "advice"),
+            Field("advice", "Nieuw advies", "advice", options=_raise_options, hint_for=_raise_hint),
             _on("decided_on", "Besloten op"),
             Field(
                 "reason",
-                "Reden (bij gedeeltelijk bijstellen)",
+                "Reden",
                 "choice",
                 required=False,
                 choices=KEEP_REASONS,
+                condition="verplicht bij gedeeltelijk bijstellen",
             ),
-            Field("motivation", "Toelichting", "textarea", required=False),
+            Field(
+                "motivation",
+                "Motivering",
+                "textarea",
+                required=False,
+                condition="verplicht bij gedeeltelijk bijstellen",
+            ),
         ),
         reconsideration_api.RaiseIn,
         _route(reconsideration_api.decide_reconsideration),
