@@ -11,18 +11,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from service.accounts.roles import Role, Scope
-from service.api.app import create_app
 from service.bootstrap import Container
 from service.scheduling import availability
 from service.schools.register import School
 from tests.conftest import Clock
+from tests.e2e.web import PASSWORD, browse, csrf
 from workflows import planning
 from workflows.availability import AMSTERDAM, RECONSIDERATION
 
-PASSWORD = "een-lang-wachtwoord"
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
 
 
@@ -39,25 +37,6 @@ def staff(container: Container, clock: Clock) -> Container:
     ):
         container.accounts.add_user(email, name, role, [scope], PASSWORD)
     return container
-
-
-def browse(container: Container, email: str | None) -> TestClient:
-    client = TestClient(create_app(container), follow_redirects=False)
-    if email is not None:
-        form = client.get("/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-        assert token
-        answer = client.post(
-            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-        )
-        assert answer.status_code == 303
-    return client
-
-
-def csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]*)"', html)
-    assert found
-    return found.group(1)
 
 
 def rows_form(

@@ -4,14 +4,11 @@ logging in; every pupil named on it is in the access log."""
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 
 from service.accounts.roles import Role, Scope
-from service.api.app import create_app
 from service.audit.access_log import reads_of
 from service.bootstrap import Container
 from service.intake.processing import process_pending
@@ -19,9 +16,8 @@ from service.schools.register import Pupil
 from tests.conftest import Clock
 from tests.e2e.intake import SCHOOL, URL, provider_client, pupil_with_advice
 from tests.e2e.test_result_intake import delivery
+from tests.e2e.web import PASSWORD, browse
 from workflows.scale import SchoolAdvice
-
-PASSWORD = "een-lang-wachtwoord"
 
 
 @pytest.fixture
@@ -39,19 +35,6 @@ def delivered(container: Container, clock: Clock) -> uuid.UUID:
     ):
         container.accounts.add_user(email, email, role, [scope], PASSWORD)
     return noor
-
-
-def browse(container: Container, email: str | None) -> TestClient:
-    client = TestClient(create_app(container), follow_redirects=False)
-    if email is not None:
-        form = client.get("/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-        assert token
-        answer = client.post(
-            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-        )
-        assert answer.status_code == 303
-    return client
 
 
 def test_the_ib_sees_the_unknown_pupil_first_and_the_processed_result_below(

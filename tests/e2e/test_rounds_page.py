@@ -17,7 +17,8 @@ from service.bootstrap import Container
 from service.schools.register import Pupil
 from service.store.schema import parents, talks
 from tests.conftest import Clock, enrolled_pupil
-from tests.e2e.test_availability_page import PASSWORD, SCHOOL, browse, csrf, rows_form
+from tests.e2e.test_availability_page import SCHOOL, rows_form
+from tests.e2e.web import PASSWORD, browse, csrf
 from workflows.availability import AMSTERDAM
 from workflows.calendar import SchoolYear
 from workflows.cycles import ConversationRound, MonthDay, RoundKind

@@ -19,7 +19,7 @@ from service.scheduling import views
 from service.schools.register import Pupil, School
 from service.shared.context import Actor, CommandContext
 from tests.conftest import Clock, enrolled_pupil
-from tests.e2e.test_web_commands import log_in, submit
+from tests.e2e.web import start_session, submit
 from workflows.commands import GiveProvisionalAdvice, ReceiveTestResult
 from workflows.conversations import TalkStatus
 from workflows.scale import SchoolAdvice, TestAdvice
@@ -65,7 +65,7 @@ def test_the_plan_form_refuses_a_taken_time_a_sunday_night_and_april_in_dutch(
     browser: TestClient, container: Container, clock: Clock
 ) -> None:
     noor, sara = in_heroverweging(container, clock), in_heroverweging(container, clock)
-    log_in(browser, TEACHER)  # in March: a session started in January has expired
+    start_session(browser, TEACHER)  # in March: a session started in January has expired
     planned = submit(browser, noor, "gesprek-plannen", {"planned_at": "2026-03-16T15:00"})
     assert planned.status_code == 303, planned.text
     [talk] = views.for_pupil(container.engine, str(noor))

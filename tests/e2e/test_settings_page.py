@@ -7,21 +7,19 @@ change; a teacher is refused; another school is not found; a visitor is sent to 
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext
-from service.api.app import create_app
 from service.bootstrap import Container
 from service.schools.policies import settings_stream
 from service.schools.register import School
 from tests.conftest import Clock
+from tests.e2e.web import PASSWORD, browse, csrf, hidden
 from workflows.calendar import SchoolYear
 from workflows.commands import (
     EnrolPupil,
@@ -34,7 +32,6 @@ from workflows.errors import DomainError
 from workflows.policy import SchoolPolicy
 from workflows.scale import SchoolAdvice, TestAdvice
 
-PASSWORD = "een-lang-wachtwoord"
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
 OTHER = School(id="school-2", brin="02BB", name="De Tweede School")
 NOTICE = "notice-reconsideration_required"
@@ -55,30 +52,11 @@ def staff(container: Container, clock: Clock) -> Container:
     return container
 
 
-def browse(container: Container, email: str | None) -> TestClient:
-    client = TestClient(create_app(container), follow_redirects=False)
-    if email is not None:
-        form = client.get("/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-        assert token
-        answer = client.post(
-            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-        )
-        assert answer.status_code == 303
-    return client
-
-
-def hidden(html: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert found, name
-    return found.group(1)
-
-
 def settings_form(page: str, **changes: str | None) -> dict[str, Any]:
     """The settings form as the page shows it (defaults: conversation on, notice to the class
     teachers and IB), with `changes` (None: leave the field out, as an unticked box)."""
     data: dict[str, Any] = {
-        "csrf_token": hidden(page, "csrf_token"),
+        "csrf_token": csrf(page),
         "school": SCHOOL.id,
         "jaar": "2025-2026",
         "version": hidden(page, "version"),
@@ -186,7 +164,7 @@ def test_a_template_fills_the_rounds_with_their_legal_warnings_and_stores_nothin
         filled = directie.post(
             "/instellingen",
             data={
-                "csrf_token": hidden(page, "csrf_token"),
+                "csrf_token": csrf(page),
                 "school": SCHOOL.id,
                 "jaar": "2025-2026",
                 "action": "sjabloon",
@@ -301,7 +279,7 @@ def test_the_ib_reads_but_cannot_change_a_teacher_is_refused_a_visitor_logs_in(
         refused = ib.post(
             "/instellingen",
             data={
-                "csrf_token": hidden(page.text, "csrf_token"),
+                "csrf_token": csrf(page.text),
                 "school": SCHOOL.id,
                 "jaar": "2025-2026",
                 "version": "1",

@@ -15,13 +15,8 @@ from service.schools.policies import settings_stream
 from service.store.events import NewEvent
 from service.store.port import Append, UnitOfWork
 from tests.conftest import Clock
-from tests.e2e.test_settings_page import (
-    PASSWORD,
-    SCHOOL,
-    browse,
-    settings_form,
-    stored_changes,
-)
+from tests.e2e.test_settings_page import SCHOOL, settings_form, stored_changes
+from tests.e2e.web import PASSWORD, browse
 from workflows.calendar import SchoolYear
 from workflows.policy import Attendee, TalkSettings
 

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
 from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext
 from service.api.app import create_app
-from service.api.deps import SESSION_COOKIE
 from service.audit.access_log import reads_of
 from service.bootstrap import Container
 from service.schools.register import Pupil, School
@@ -26,6 +24,7 @@ from service.store.streams import trajectory_stream
 from service.web.actions import BY_KEY
 from service.web.commands import FORMS
 from tests.conftest import Clock, empty_database, enrolled_pupil
+from tests.e2e.web import PASSWORD, csrf, hidden, log_in, start_session, submit
 from workflows.commands import (
     Command,
     EnrolPupil,
@@ -41,7 +40,6 @@ from workflows.enums import ConversationParty
 from workflows.scale import SchoolAdvice, TestAdvice
 
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
-PASSWORD = "een-lang-wachtwoord"
 TEACHER, OTHER_TEACHER = "juf@school.nl", "meester@school.nl"
 IB, DIRECTIE, BESTUUR = "ib@school.nl", "directie@school.nl", "bestuur@school.nl"
 JAN_20, MAR_10 = datetime(2026, 1, 20, 10, tzinfo=UTC), datetime(2026, 3, 10, 12, tzinfo=UTC)
@@ -85,32 +83,6 @@ def pupil_in(container: Container, groep: int = 8, class_name: str = "8A") -> uu
     return pupil_id
 
 
-def log_in(browser: TestClient, email: str) -> None:
-    """A session as the login page starts it (the password check itself is tested once, in
-    `log_in_with_password`, and in test_web_login.py)."""
-    container: Container = browser.app.state.container  # type: ignore[attr-defined]
-    who = next(a.principal for a in container.accounts.accounts() if a.principal.email == email)
-    browser.cookies.clear()
-    browser.cookies.set(SESSION_COOKIE, container.sessions.start(who, "testclient").cookie)
-
-
-def log_in_with_password(browser: TestClient, email: str = TEACHER) -> None:
-    browser.cookies.clear()
-    form = browser.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token
-    done = browser.post(
-        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-    )
-    assert done.status_code == 303, done.text
-
-
-def hidden(html: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert found, html
-    return found.group(1)
-
-
 def events(container: Container, pupil_id: uuid.UUID) -> list[str]:
     return [
         e.event_type for e in container.trajectories.store.read_stream(trajectory_stream(pupil_id))
@@ -120,16 +92,6 @@ def events(container: Container, pupil_id: uuid.UUID) -> list[str]:
 def given(container: Container, pupil_id: uuid.UUID, *commands: Command) -> None:
     for command in commands:
         container.trajectories.execute(pupil_id, command, SYSTEM)
-
-
-def submit(
-    browser: TestClient, pupil_id: uuid.UUID, key: str, data: Mapping[str, object]
-) -> httpx2.Response:
-    """Open the form as a person would, then send it with its CSRF token and version."""
-    form = browser.get(f"/leerlingen/{pupil_id}/acties/{key}")
-    assert form.status_code == 200, form.text
-    sent = {"csrf_token": hidden(form.text, "csrf_token"), "version": hidden(form.text, "version")}
-    return browser.post(f"/leerlingen/{pupil_id}/acties/{key}", data={**sent, **data})
 
 
 # -- the states each form needs ------------------------------------------------------------------
@@ -326,7 +288,7 @@ def test_each_form_renders_in_dutch_and_stores_its_command(
     browser: TestClient, school: Container, clock: Clock, case: Case
 ) -> None:
     pupil_id = prepared(school, clock, case)
-    log_in(browser, case.who)
+    start_session(browser, case.who)
     before = events(school, pupil_id)
 
     form = browser.get(f"/leerlingen/{pupil_id}/acties/{case.key}")
@@ -359,7 +321,7 @@ def test_the_stored_advice_is_the_one_chosen_in_the_form(
     browser: TestClient, school: Container
 ) -> None:
     pupil_id = pupil_in(school)
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     done = submit(
         browser, pupil_id, "voorlopig-advies", {"advice": "HAVO_TM_VWO", "given_on": "2026-01-15"}
     )
@@ -383,7 +345,7 @@ def test_a_bad_value_is_a_422_in_dutch_beside_the_field_and_nothing_is_stored(
     browser: TestClient, school: Container, data: dict[str, str], field_name: str, message: str
 ) -> None:
     pupil_id = pupil_in(school)
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     before = events(school, pupil_id)
 
     refused = submit(browser, pupil_id, "voorlopig-advies", data)
@@ -404,7 +366,7 @@ def test_a_rule_of_the_domain_that_names_a_field_is_shown_beside_that_field(
 ) -> None:
     """Raising above the toetsadvies (havo/vwo) is not foreseen anywhere: the domain says no."""
     pupil_id = prepared(school, clock, next(c for c in CASES if c.key == "advies-bijstellen"))
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     before = events(school, pupil_id)
     refused = submit(
         browser, pupil_id, "advies-bijstellen", {"advice": "VWO", "decided_on": "2026-03-10"}
@@ -418,12 +380,12 @@ def test_what_the_machine_refuses_is_said_above_the_form_and_nothing_is_stored(
     browser: TestClient, school: Container
 ) -> None:
     pupil_id = pupil_in(school)
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     form = browser.get(f"/leerlingen/{pupil_id}/acties/voorlopig-advies")
     refused = browser.post(
         f"/leerlingen/{pupil_id}/acties/inhaaltoets",
         data={
-            "csrf_token": hidden(form.text, "csrf_token"),
+            "csrf_token": csrf(form.text),
             "version": hidden(form.text, "version"),
             "planned_on": "2026-01-20",
         },
@@ -437,13 +399,13 @@ def test_a_form_opened_before_someone_else_changed_the_pupil_says_so_and_stores_
     browser: TestClient, school: Container
 ) -> None:
     pupil_id = pupil_in(school)
-    log_in_with_password(browser, TEACHER)
+    log_in(browser, TEACHER)
     form = browser.get(f"/leerlingen/{pupil_id}/acties/voorlopig-advies")
-    token, version = hidden(form.text, "csrf_token"), hidden(form.text, "version")
+    token, version = csrf(form.text), hidden(form.text, "version")
 
     # Meanwhile the intern begeleider records the OKR-gesprek in another browser.
     with TestClient(create_app(school), follow_redirects=False) as other:
-        log_in(other, IB)
+        start_session(other, IB)
         assert submit(other, pupil_id, "okr-gesprek", {"held_on": "2026-01-19"}).status_code == 303
     before = events(school, pupil_id)
 
@@ -476,7 +438,7 @@ def test_a_post_without_the_sessions_csrf_token_is_refused_and_stores_nothing(
     browser: TestClient, school: Container, token: str | None
 ) -> None:
     pupil_id = pupil_in(school)
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     version = hidden(browser.get(f"/leerlingen/{pupil_id}/acties/voorlopig-advies").text, "version")
     data = {"version": version, "advice": "HAVO", "given_on": "2026-01-15"}
     if token is not None:
@@ -488,12 +450,12 @@ def test_a_post_without_the_sessions_csrf_token_is_refused_and_stores_nothing(
 
 def test_a_form_without_its_version_is_not_stored(browser: TestClient, school: Container) -> None:
     pupil_id = pupil_in(school)
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     form = browser.get(f"/leerlingen/{pupil_id}/acties/voorlopig-advies")
     refused = browser.post(
         f"/leerlingen/{pupil_id}/acties/voorlopig-advies",
         data={
-            "csrf_token": hidden(form.text, "csrf_token"),
+            "csrf_token": csrf(form.text),
             "advice": "HAVO",
             "given_on": "2026-01-15",
         },
@@ -506,12 +468,10 @@ def test_a_teacher_of_another_class_gets_a_404_for_form_and_post(
     browser: TestClient, school: Container
 ) -> None:
     pupil_id = pupil_in(school)
-    log_in(browser, TEACHER)
-    token = hidden(
-        browser.get(f"/leerlingen/{pupil_id}/acties/voorlopig-advies").text, "csrf_token"
-    )
-    log_in(browser, OTHER_TEACHER)
-    other_token = hidden(browser.get("/").text, "csrf_token")
+    start_session(browser, TEACHER)
+    token = csrf(browser.get(f"/leerlingen/{pupil_id}/acties/voorlopig-advies").text)
+    start_session(browser, OTHER_TEACHER)
+    other_token = csrf(browser.get("/").text)
     assert browser.get(f"/leerlingen/{pupil_id}/acties/voorlopig-advies").status_code == 404
     refused = browser.post(
         f"/leerlingen/{pupil_id}/acties/voorlopig-advies",
@@ -534,9 +494,9 @@ def test_the_board_reads_but_gets_no_form_and_a_teacher_gets_no_school_staff_for
     browser: TestClient, school: Container
 ) -> None:
     pupil_id = pupil_in(school)
-    log_in(browser, BESTUUR)
+    start_session(browser, BESTUUR)
     assert browser.get(f"/leerlingen/{pupil_id}/acties/voorlopig-advies").status_code == 403
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     refused = browser.get(f"/leerlingen/{pupil_id}/acties/vrijstelling")
     assert refused.status_code == 403
     assert "Als leerkracht mag u" in refused.text
@@ -558,7 +518,7 @@ def test_a_form_the_machine_does_not_allow_now_says_why_instead_of_showing_field
     browser: TestClient, school: Container
 ) -> None:
     pupil_id = pupil_in(school)
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     shown = browser.get(f"/leerlingen/{pupil_id}/acties/definitief-advies")
     assert shown.status_code == 409
     assert "Dit kan nu niet" in shown.text
@@ -576,7 +536,7 @@ def test_before_the_heroverweging_talk_the_decision_form_says_why_and_stores_not
     for command in (PROVISIONAL, HIGHER):
         clock.now = JAN_20 if command is PROVISIONAL else MAR_10
         given(school, pupil_id, command)
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     reason = "leg eerst vast dat het gesprek is gevoerd, of dat de ouders ervan afzien"
 
     shown = browser.get(f"/leerlingen/{pupil_id}/acties/{key}")
@@ -587,7 +547,7 @@ def test_before_the_heroverweging_talk_the_decision_form_says_why_and_stores_not
     before = events(school, pupil_id)
     talk_form = browser.get(f"/leerlingen/{pupil_id}/acties/gesprek-gevoerd")
     sent = {
-        "csrf_token": hidden(talk_form.text, "csrf_token"),
+        "csrf_token": csrf(talk_form.text),
         "version": hidden(talk_form.text, "version"),
     }
     refused = browser.post(f"/leerlingen/{pupil_id}/acties/{key}", data={**sent, **case.data})
@@ -621,7 +581,7 @@ def a_class(container: Container, size: int = 28) -> list[uuid.UUID]:
 
 
 def grid_data(html: str, pupils: list[uuid.UUID], advice: str = "HAVO") -> dict[str, str]:
-    data = {"csrf_token": hidden(html, "csrf_token"), "given_on": "2026-01-15"}
+    data = {"csrf_token": csrf(html), "given_on": "2026-01-15"}
     for pupil_id in pupils:
         data[f"versie-{pupil_id}"] = hidden(html, f"versie-{pupil_id}")
         data[f"advies-{pupil_id}"] = advice
@@ -639,7 +599,7 @@ def test_the_grid_commits_the_voorlopig_advies_of_28_pupils_in_one_transaction(
 ) -> None:
     pupils = a_class(school)
     other_class = pupil_in(school, class_name="8B")
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     shown = browser.get(GRID)
     assert shown.status_code == 200, shown.text
     assert shown.text.count('<select class="utrecht-select') == 28
@@ -680,7 +640,7 @@ def test_one_refused_row_stores_nothing_for_the_whole_class_and_says_why_beside_
         SYSTEM,
     )
     school.register.add_pupil(Pupil(str(last_year), SCHOOL.id, "Zoë", "Zwart", "8A"))
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     shown = browser.get(GRID)
     head_before = school.trajectories.store.head()[0]
 
@@ -702,10 +662,10 @@ def test_a_grid_row_changed_meanwhile_stops_the_grid_with_intussen_gewijzigd(
     browser: TestClient, school: Container
 ) -> None:
     pupils = a_class(school, 3)
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     shown = browser.get(GRID)
     with TestClient(create_app(school), follow_redirects=False) as other:
-        log_in(other, DIRECTIE)
+        start_session(other, DIRECTIE)
         okr = submit(other, pupils[1], "okr-gesprek", {"held_on": "2026-01-19"})
         assert okr.status_code == 303
     refused = browser.post(GRID, data=grid_data(shown.text, pupils))
@@ -722,7 +682,7 @@ def test_the_grid_checks_values_csrf_and_who_may_use_it(
     browser: TestClient, school: Container
 ) -> None:
     pupils = a_class(school, 2)
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     shown = browser.get(GRID)
     data = grid_data(shown.text, pupils)
 
@@ -739,12 +699,12 @@ def test_the_grid_checks_values_csrf_and_who_may_use_it(
     assert forged.status_code == 403
     assert all(events(school, p) == ["pupil_enrolled"] for p in pupils)
 
-    log_in(browser, OTHER_TEACHER)
+    start_session(browser, OTHER_TEACHER)
     assert browser.get(GRID).status_code == 404
     assert browser.post(GRID, data=data).status_code == 404
-    log_in(browser, BESTUUR)
+    start_session(browser, BESTUUR)
     assert browser.get(GRID).status_code == 403
-    log_in(browser, IB)
+    start_session(browser, IB)
     assert browser.get(GRID).status_code == 200
     assert browser.get("/klassen/voorlopig?school=elders&klas=8A").status_code == 404
     assert all(events(school, p) == ["pupil_enrolled"] for p in pupils)
@@ -756,7 +716,7 @@ def test_a_correction_in_the_grid_needs_a_reason_and_is_stored_as_a_correction(
     pupils = a_class(school, 2)
     for pupil_id in pupils:
         given(school, pupil_id, PROVISIONAL)
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     shown = browser.get(GRID)
     data = grid_data(shown.text, pupils, advice=PROVISIONAL.advice.value)
     data[f"advies-{pupils[0]}"] = "HAVO"
@@ -775,7 +735,7 @@ def test_each_form_sent_empty_answers_422_in_dutch_beside_a_field_and_stores_not
     browser: TestClient, school: Container, clock: Clock, case: Case
 ) -> None:
     pupil_id = prepared(school, clock, case)
-    log_in(browser, case.who)
+    start_session(browser, case.who)
     before = events(school, pupil_id)
 
     refused = submit(browser, pupil_id, case.key, {})
@@ -803,7 +763,7 @@ def test_after_a_result_review_the_definitief_advies_form_asks_for_the_advice(
     )
     clock.now = MAR_10
     given(school, pupil_id, HIGHER)
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     shown = browser.get(f"/leerlingen/{pupil_id}/acties/definitief-advies")
     assert 'name="advice"' in shown.text
     refused = submit(browser, pupil_id, "definitief-advies", {"given_on": "2026-03-10"})
@@ -821,7 +781,7 @@ def test_without_a_result_review_the_definitief_advies_form_has_no_advice_to_cho
     browser: TestClient, school: Container, clock: Clock
 ) -> None:
     pupil_id = prepared(school, clock, next(c for c in CASES if c.key == "definitief-advies"))
-    log_in(browser, TEACHER)
+    start_session(browser, TEACHER)
     shown = browser.get(f"/leerlingen/{pupil_id}/acties/definitief-advies")
     assert shown.status_code == 200
     assert 'name="advice"' not in shown.text

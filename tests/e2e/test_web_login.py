@@ -3,12 +3,10 @@ rate limiting per account and per address, logging out, expiry and disabled acco
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
@@ -22,9 +20,10 @@ from service.cli import app as cli
 from service.schools.register import Pupil, School
 from service.store.schema import login_attempts, web_sessions
 from tests.conftest import Clock, enrolled_pupil
+from tests.e2e.web import PASSWORD, csrf, log_in, try_log_in
 
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")  # enrolled_pupil's school
-EMAIL, PASSWORD = "juf@school.nl", "een-lang-wachtwoord"
+EMAIL = "juf@school.nl"
 ADVICE = {"advice": "havo", "given_on": "2026-01-15"}
 TABLES = (web_sessions, login_attempts)
 
@@ -48,24 +47,6 @@ def browser(container: Container, pupil: uuid.UUID) -> Iterator[TestClient]:
         yield client
 
 
-def hidden_token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
-
-
-def log_in(browser: TestClient, email: str = EMAIL, password: str = PASSWORD) -> httpx2.Response:
-    form = browser.get("/login")
-    return browser.post(
-        "/login",
-        data={"email": email, "password": password, "csrf_token": hidden_token(form.text)},
-    )
-
-
-def session_csrf(browser: TestClient) -> str:
-    return hidden_token(browser.get("/").text)
-
-
 def test_a_teacher_logs_in_and_gets_a_session_cookie_that_scripts_cannot_read(
     browser: TestClient, container: Container, pupil: uuid.UUID
 ) -> None:
@@ -74,7 +55,7 @@ def test_a_teacher_logs_in_and_gets_a_session_cookie_that_scripts_cannot_read(
     assert "Inloggen" in form.text
     assert "Wachtwoord" in form.text
 
-    done = log_in(browser)
+    done = try_log_in(browser, EMAIL)
     assert done.status_code == 303
     assert done.headers["location"] == "/"
     cookie = next(
@@ -98,7 +79,7 @@ def test_in_production_the_session_cookie_is_secure(container: Container, pupil:
     with TestClient(
         create_app(container), base_url="https://testserver", follow_redirects=False
     ) as client:
-        done = log_in(client)
+        done = try_log_in(client, EMAIL)
     cookie = next(
         c for c in done.headers.get_list("set-cookie") if c.startswith("adviestraject_session=")
     )
@@ -108,7 +89,7 @@ def test_in_production_the_session_cookie_is_secure(container: Container, pupil:
 def test_the_session_reads_the_api_but_changes_nothing_without_its_csrf_token(
     browser: TestClient, container: Container, pupil: uuid.UUID
 ) -> None:
-    log_in(browser)
+    log_in(browser, EMAIL)
     url = f"/api/v1/pupils/{pupil}/provisional-advice"
     assert browser.get(f"/api/v1/pupils/{pupil}/trajectory").status_code == 200
 
@@ -119,7 +100,7 @@ def test_the_session_reads_the_api_but_changes_nothing_without_its_csrf_token(
     assert wrong.status_code == 403
     assert container.store.stream_version(f"trajectory-{pupil}") == 1
 
-    done = browser.post(url, json=ADVICE, headers={"X-CSRF-Token": session_csrf(browser)})
+    done = browser.post(url, json=ADVICE, headers={"X-CSRF-Token": csrf(browser.get("/").text)})
     assert done.status_code == 201, done.text
 
 
@@ -135,8 +116,8 @@ def test_a_login_form_not_from_our_page_is_refused(browser: TestClient) -> None:
 def test_a_wrong_password_says_so_in_dutch_without_telling_which_part_was_wrong(
     browser: TestClient,
 ) -> None:
-    wrong = log_in(browser, password="niet-het-wachtwoord")
-    unknown = log_in(browser, email="onbekend@school.nl")
+    wrong = try_log_in(browser, EMAIL, "niet-het-wachtwoord")
+    unknown = try_log_in(browser, "onbekend@school.nl")
     assert wrong.status_code == unknown.status_code == 401
     assert "horen niet bij elkaar" in wrong.text
     assert wrong.text.count("horen niet bij elkaar") == unknown.text.count("horen niet bij elkaar")
@@ -146,33 +127,33 @@ def test_after_five_failures_the_account_waits_even_with_the_right_password(
     browser: TestClient, clock: Clock
 ) -> None:
     for _ in range(5):
-        assert log_in(browser, password="fout-fout-fout").status_code == 401
-    paused = log_in(browser)
+        assert try_log_in(browser, EMAIL, "fout-fout-fout").status_code == 401
+    paused = try_log_in(browser, EMAIL)
     assert paused.status_code == 429
     assert int(paused.headers["retry-after"]) > 0
     assert "Te veel mislukte pogingen" in paused.text
 
     clock.now += timedelta(minutes=16)
-    assert log_in(browser).status_code == 303
+    log_in(browser, EMAIL)
     browser.cookies.clear()
     # a success starts the account's count afresh
     for _ in range(4):
-        log_in(browser, password="fout-fout-fout")
-    assert log_in(browser).status_code == 303
+        try_log_in(browser, EMAIL, "fout-fout-fout")
+    log_in(browser, EMAIL)
 
 
 def test_one_address_guessing_at_many_accounts_is_paused(
     browser: TestClient, container: Container
 ) -> None:
     for n in range(container.throttle.limits.per_address):
-        log_in(browser, email=f"gok{n}@school.nl", password="fout-fout-fout")
-    assert log_in(browser).status_code == 429
+        try_log_in(browser, f"gok{n}@school.nl", "fout-fout-fout")
+    assert try_log_in(browser, EMAIL).status_code == 429
 
 
 def test_logging_out_needs_the_form_and_ends_the_session(
     browser: TestClient, pupil: uuid.UUID
 ) -> None:
-    log_in(browser)
+    log_in(browser, EMAIL)
     cookie = browser.cookies["adviestraject_session"]
     trajectory = f"/api/v1/pupils/{pupil}/trajectory"
 
@@ -180,7 +161,7 @@ def test_logging_out_needs_the_form_and_ends_the_session(
     assert forged.status_code == 403
     assert browser.get(trajectory).status_code == 200
 
-    out = browser.post("/logout", data={"csrf_token": session_csrf(browser)})
+    out = browser.post("/logout", data={"csrf_token": csrf(browser.get("/").text)})
     assert out.status_code == 303
     assert out.headers["location"] == "/login"
     browser.cookies.set("adviestraject_session", cookie)
@@ -193,12 +174,13 @@ def test_a_session_ends_with_the_school_day_and_with_the_account(
     browser: TestClient, container: Container, pupil: uuid.UUID, clock: Clock
 ) -> None:
     trajectory = f"/api/v1/pupils/{pupil}/trajectory"
-    log_in(browser)
+    log_in(browser, EMAIL)
     clock.now += timedelta(hours=10)
     assert browser.get(trajectory).status_code == 401
     assert "Juf Anna" not in browser.get("/").text
 
-    log_in(browser)
+    again = try_log_in(browser, EMAIL, keep_cookies=True)  # the browser whose session expired
+    assert again.status_code == 303
     assert browser.get(trajectory).status_code == 200
     container.accounts.disable(EMAIL)
     assert browser.get(trajectory).status_code == 401
@@ -207,8 +189,8 @@ def test_a_session_ends_with_the_school_day_and_with_the_account(
 def test_the_worker_forgets_ended_sessions_and_old_login_attempts(
     browser: TestClient, container: Container, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    log_in(browser, password="fout-fout-fout")  # on the fixed test day, in January
-    log_in(browser)
+    try_log_in(browser, EMAIL, "fout-fout-fout")  # on the fixed test day, in January
+    log_in(browser, EMAIL)
     current = container.sessions.start(container.accounts.list_users()[0], "127.0.0.1")
     with container.engine.connect() as conn:
         counts = [conn.scalar(select(func.count()).select_from(t)) for t in TABLES]
