@@ -10,23 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.accounts.roles import Role, Scope
-from service.advice.trajectories import Actor, CommandContext
 from service.api.app import create_app
 from service.audit.access_log import reads_of
 from service.bootstrap import Container
-from service.schools.register import Pupil, School
+from service.schools.register import Pupil
 from tests.conftest import Clock, enrolled_pupil
-from workflows.commands import (
-    GiveProvisionalAdvice,
-    KeepAdvice,
-    ReceiveTestResult,
-    RecordConversationHeld,
-)
+from tests.e2e.heroverweging import SCHOOL, TEACHER, pupil_with_result
+from workflows.commands import KeepAdvice, RecordConversationHeld
 from workflows.enums import ConversationParty, KeepReason
-from workflows.scale import SchoolAdvice, TestAdvice
-
-SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
-TEACHER = CommandContext(actor=Actor("juf-1", "leerkracht"))
+from workflows.scale import TestAdvice
 
 
 @pytest.fixture
@@ -40,25 +32,6 @@ def auth(container: Container, role: Role, class_name: str = "") -> dict[str, st
     email = f"{role.value}-{uuid.uuid4().hex[:6]}@school.nl"
     container.accounts.add_user(email, role.value, role, [Scope(SCHOOL.id, class_name)])
     return {"Authorization": f"Bearer {container.accounts.issue_token(email, 't', 7).token}"}
-
-
-def pupil_with_result(
-    container: Container, clock: Clock, name: str, class_name: str, test_advice: TestAdvice
-) -> uuid.UUID:
-    clock.now = datetime(2026, 1, 20, 10, tzinfo=UTC)
-    pupil = enrolled_pupil(container)
-    container.register.add_pupil(Pupil(str(pupil), SCHOOL.id, name, "Jansen", class_name))
-    give = GiveProvisionalAdvice(advice=SchoolAdvice.VMBO_GLTL, given_on=date(2026, 1, 15))
-    container.trajectories.execute(pupil, give, TEACHER)
-    clock.now = datetime(2026, 3, 12, 10, tzinfo=UTC)
-    result = ReceiveTestResult(
-        provider="IEP",
-        delivery_id=f"d-{pupil}",
-        test_advice=test_advice,
-        received_on=date(2026, 3, 11),
-    )
-    container.trajectories.execute(pupil, result, TEACHER)
-    return pupil
 
 
 def test_the_history_shows_who_recorded_what_and_why_in_pages(

@@ -17,17 +17,17 @@ from service.bootstrap import Container
 from service.store.schema import events
 from service.store.streams import trajectory_stream
 from tests.conftest import Clock
+from tests.e2e.heroverweging import SCHOOL
 from tests.e2e.test_talk_pages import (
-    SCHOOL,
     SYSTEM,
     at,
-    browse,
     move_form,
     pupil_with_talk,
     school,  # noqa: F401 (the fixture)
     stored,
     text_of,
 )
+from tests.e2e.web import browse
 from workflows.calendar import SchoolYear
 from workflows.conversations import TalkKind, TalkStatus
 from workflows.cycles import ConversationRound, MonthDay, RoundKind

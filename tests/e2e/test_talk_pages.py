@@ -7,28 +7,23 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi.testclient import TestClient
 
 from service.accounts.roles import Role, Scope
-from service.api.app import create_app
 from service.audit.access_log import reads_of
 from service.bootstrap import Container
 from service.scheduling import views
-from service.schools.register import Pupil, School
-from service.shared.context import Actor, CommandContext
-from tests.conftest import Clock, enrolled_pupil
-from workflows.commands import GiveProvisionalAdvice, ReceiveTestResult
+from service.shared.context import Actor
+from tests.conftest import Clock
+from tests.e2e.heroverweging import SCHOOL, pupil_with_result
+from tests.e2e.web import PASSWORD, browse, csrf
 from workflows.conversations import EscalateTalk, Period, TalkKind
-from workflows.scale import SchoolAdvice, TestAdvice
+from workflows.scale import TestAdvice
 
-PASSWORD = "een-lang-wachtwoord"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
-TEACHER = CommandContext(actor=Actor("juf-1", "leerkracht"))
 SYSTEM = Actor("planner", "systeem")
 PARENT = Actor("ouder-1", "ouder")
 WEEK = "2026-W12"  # Monday 16 March 2026; the heroverweging deadline is 24 March
@@ -51,36 +46,10 @@ def user_id(container: Container, email: str) -> str:
     return next(p.user_id for p in container.accounts.list_users() if p.email == email)
 
 
-def browse(container: Container, email: str) -> TestClient:
-    client = TestClient(create_app(container), follow_redirects=False)
-    token = csrf_of(client.get("/login").text)
-    answer = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    assert answer.status_code == 303
-    return client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
-
-
 def pupil_with_talk(container: Container, clock: Clock, name: str, class_name: str) -> str:
     """A pupil whose toetsadvies (vwo) came in above the advice (vmbo-gt): a heroverweging with
     its talk requested; the clock left on Monday 16 March 2026, 08:00 in Amsterdam."""
-    clock.now = datetime(2026, 1, 20, 10, tzinfo=UTC)
-    pupil = enrolled_pupil(container)
-    container.register.add_pupil(Pupil(str(pupil), SCHOOL.id, name, "Jansen", class_name))
-    give = GiveProvisionalAdvice(advice=SchoolAdvice.VMBO_GLTL, given_on=date(2026, 1, 15))
-    container.trajectories.execute(pupil, give, TEACHER)
-    clock.now = datetime(2026, 3, 12, 10, tzinfo=UTC)
-    result = ReceiveTestResult(
-        provider="IEP",
-        delivery_id=f"d-{pupil}",
-        test_advice=TestAdvice.VWO,
-        received_on=date(2026, 3, 11),
-    )
-    container.trajectories.execute(pupil, result, TEACHER)
+    pupil = pupil_with_result(container, clock, name, class_name, TestAdvice.VWO)
     clock.now = datetime(2026, 3, 16, 7, tzinfo=UTC)
     return str(pupil)
 
@@ -121,7 +90,7 @@ def stored(container: Container, talk_id: str) -> views.TalkRow:
 def move_form(html: str) -> dict[str, str]:
     version = re.search(r'name="version" value="(\d+)"', html)
     assert version
-    return {"csrf_token": csrf_of(html), "version": version.group(1)}
+    return {"csrf_token": csrf(html), "version": version.group(1)}
 
 
 # -- the week ------------------------------------------------------------------------------------
@@ -187,7 +156,7 @@ def test_a_teacher_sees_only_the_talks_of_their_own_classes(
         other_move = juf.post(
             f"/gesprekken/{sara_talk}/verzetten",
             data={
-                "csrf_token": csrf_of(own.text),
+                "csrf_token": csrf(own.text),
                 "version": "1",
                 "datum": "2026-03-18",
                 "tijd": "09:00",

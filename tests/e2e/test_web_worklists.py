@@ -15,8 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from service.accounts.roles import Role, Scope
-from service.advice.trajectories import Actor, CommandContext
-from service.api.app import create_app
 from service.audit.access_log import reads_of
 from service.bootstrap import Container
 from service.chain.messages import group_id
@@ -25,19 +23,17 @@ from service.imports.running import pupil_id_for
 from service.schools.register import Pupil, School
 from service.store.schema import events, parents, pupils
 from tests.conftest import Clock, enrolled_pupil
+from tests.e2e.heroverweging import SCHOOL, TEACHER, pupil_with_result
+from tests.e2e.web import PASSWORD, browse, csrf
 from workflows.commands import (
     GiveOrientationAdvice,
     GiveProvisionalAdvice,
     PlanConversation,
-    ReceiveTestResult,
     RecordConversationDeclined,
 )
 from workflows.scale import SchoolAdvice, TestAdvice
 
-PASSWORD = "een-lang-wachtwoord"
-SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
 OTHER = School(id="school-2", brin="02BB", name="De Andere School")
-TEACHER = CommandContext(actor=Actor("juf-1", "leerkracht"))
 
 
 @pytest.fixture
@@ -52,49 +48,6 @@ def school(container: Container, clock: Clock) -> Container:
     ):
         container.accounts.add_user(email, email.split("@")[0].upper(), role, [scope], PASSWORD)
     return container
-
-
-def browse(container: Container, email: str | None) -> TestClient:
-    client = TestClient(create_app(container), follow_redirects=False)
-    if email is not None:
-        form = client.get("/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-        assert token
-        answer = client.post(
-            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-        )
-        assert answer.status_code == 303
-    return client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
-
-
-def pupil_with_result(
-    container: Container,
-    clock: Clock,
-    name: str,
-    class_name: str,
-    test_advice: TestAdvice,
-    school: School = SCHOOL,
-) -> uuid.UUID:
-    clock.now = datetime(2026, 1, 20, 10, tzinfo=UTC)
-    pupil = enrolled_pupil(container)
-    container.register.add_pupil(Pupil(str(pupil), school.id, name, "Jansen", class_name))
-    give = GiveProvisionalAdvice(advice=SchoolAdvice.VMBO_GLTL, given_on=date(2026, 1, 15))
-    container.trajectories.execute(pupil, give, TEACHER)
-    clock.now = datetime(2026, 3, 12, 10, tzinfo=UTC)
-    result = ReceiveTestResult(
-        provider="IEP",
-        delivery_id=f"d-{pupil}",
-        test_advice=test_advice,
-        received_on=date(2026, 3, 11),
-    )
-    container.trajectories.execute(pupil, result, TEACHER)
-    return pupil
 
 
 def rows_of(html: str) -> dict[str, str]:
@@ -205,7 +158,7 @@ def stored(container: Container) -> tuple[int, int, int]:
 
 
 def upload(client: TestClient, text: str, name: str = "parnassys.csv", **form: str) -> Any:
-    token = csrf_of(client.get("/import").text)
+    token = csrf(client.get("/import").text)
     data = {"soort": "leerlingen", "school": SCHOOL.id, "schooljaar": "2025-2026"} | form
     return client.post(
         "/import",
@@ -255,9 +208,7 @@ def test_a_bad_line_is_shown_with_its_reason_nothing_stored_then_the_fixed_file_
     assert (trail[0][0].metadata["actor"], trail[0][0].metadata["role"]) == (ib_user.user_id, "ib")
     assert trail[0][0].metadata["import"].startswith("parnassys.csv sha256:")
     with browse(school, "ib@school.nl") as ib:  # the kept file is gone after the commit
-        again = ib.post(
-            "/import/opslaan", data=form | {"csrf_token": csrf_of(ib.get("/import").text)}
-        )
+        again = ib.post("/import/opslaan", data=form | {"csrf_token": csrf(ib.get("/import").text)})
     assert again.status_code == 422
     assert "lever het bestand opnieuw aan" in again.text
 
