@@ -70,7 +70,7 @@ class AccessRow:
         pupil = self.pupil
         if self.erased_at is not None:
             pupil += f", gewist op {self.erased_at.astimezone(DUTCH):%d-%m-%Y}"
-        what = self.what
+        what = READ_LABELS.get(self.what, self.what)
         return (when, self.person, self.role, pupil, self.class_name or "–", what)
 
 

@@ -55,6 +55,19 @@ class IntegrityStatus:
     def broken(self) -> bool:
         return not self.ok
 
+    @property
+    def summary(self) -> str:
+        """The status in plain Dutch for a teacher; `message` keeps the technical line (chain,
+        position) for the privacy officer, the exports and the PDF."""
+        if self.checked_at is None:
+            return "De geschiedenis is nog niet gecontroleerd."
+        if self.ok:
+            return f"Geschiedenis gecontroleerd op {_when(self.checked_at)}: ongewijzigd."
+        return (
+            f"Bij de controle op {_when(self.checked_at)} bleek de geschiedenis achteraf "
+            "gewijzigd: wat hier staat, kan niet als bewijs gelden."
+        )
+
 
 UNCHECKED_MESSAGE = "De keten is nog niet gecontroleerd."
 

@@ -28,13 +28,12 @@ from service.audit.integrity import status as chain_status
 from service.bootstrap import Container
 from service.reports.pdf import render_pdf
 from service.web.pages import page, session_of
-from service.web.timeline import _role, _who, actor_names, timeline
+from service.web.timeline import SYSTEM_ACTORS, _role, _who, actor_names, timeline
 from workflows.events import CODEC
 
 router = APIRouter(include_in_schema=False)
 
 _NOT_FOUND = "Deze leerling bestaat niet of valt buiten uw school of klassen."
-_SYSTEM = {"talk-planner": "de gesprekkenplanner", "talk-mail": "de e-mailverzending"}
 _BOARD = (
     "Het dossier met namen, motivaties en gesprekken is voor de school zelf (leerkracht, intern "
     "begeleider en directie). Als bestuur ziet u de cijfers van uw scholen in de rapportage."
@@ -46,9 +45,7 @@ def people(container: Container) -> Person:
     known: dict[str, str] = {}
 
     def person(actor: str, role: str) -> tuple[str, str]:
-        if actor in _SYSTEM:
-            return _SYSTEM[actor], _role(role)
-        if actor and actor not in known:
+        if actor and actor not in known and actor not in SYSTEM_ACTORS:
             known.update(actor_names(container.engine, [actor]))
         return _who(actor, known), _role(role)
 

@@ -24,7 +24,13 @@ from workflows.codec import Event
 from workflows.enums import Timeliness
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_SYSTEM_ACTORS = {"demo-seed": "demogegevens"}
+SYSTEM_ACTORS = {
+    "demo-seed": "demogegevens",
+    "talk-planner": "de gesprekkenplanner",
+    "talk-mail": "de e-mailverzending",
+}
+"""The service's own actors as a reader reads them (the pupil page and the dossier alike)."""
+_SYSTEM_ROLE = "systeem"
 
 
 @dataclass(frozen=True)
@@ -214,14 +220,16 @@ def actor_names(engine: Engine, actor_ids: Iterable[str]) -> dict[str, str]:
 def _who(actor: str, names: dict[str, str]) -> str:
     if actor in names:
         return names[actor]
-    if actor in _SYSTEM_ACTORS:
-        return _SYSTEM_ACTORS[actor]
+    if actor in SYSTEM_ACTORS:
+        return SYSTEM_ACTORS[actor]
     if not actor or _UUID.match(actor):
         return "onbekend account"
     return actor
 
 
 def _role(role: str) -> str:
+    if role == _SYSTEM_ROLE:
+        return "automatisch"
     try:
         return Role(role).label
     except ValueError:
