@@ -6,6 +6,10 @@ then. A token is returned in plain text exactly once, when it is made; afterward
 exists, so a lost token is revoked and replaced, never shown again. An invitation is the same
 kind of secret: a link (256 random bits) that chooses the account's password once, within 72
 hours; the database keeps its sha256, who made it, and when it was used or replaced.
+
+A change made for someone (`actor`: the signed-in account, the one named on the command line, the
+API token's) goes into the administration trail in the change's own transaction: both are
+stored, or neither (`service/audit/admin_trail.py`).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from service.accounts.secrets import (
     password_problem,
     token_digest,
 )
+from service.audit.admin_trail import Actor, snapshot, write, write_account
 from service.store.engine import single_statements
 from service.store.schema import (
     api_tokens,
@@ -235,10 +240,18 @@ class Accounts:
         role: Role,
         scopes: Sequence[Scope] = (),
         password: str | None = None,
+        *,
+        actor: Actor | None = None,
     ) -> Principal:
         new = check_new_user(email, name, role, scopes, password)
+        now = self._clock()
         with self._engine.begin() as conn:
-            return insert_user(conn, new, self._clock())
+            added = insert_user(conn, new, now)
+            if actor is not None:
+                given = "ja" if password is not None else "nee"
+                after = snapshot(added.role, added.scopes, True, wachtwoord=given)
+                write_account(conn, actor, "account.added", now, added, after=after)
+        return added
 
     def invite(
         self,
@@ -249,6 +262,7 @@ class Accounts:
         *,
         invited_by: Principal | None,
         lifetime: timedelta = INVITATION_LIFETIME,
+        actor: Actor | None = None,
     ) -> Invited:
         """A new account without a password, and the one-time link with which its owner
         chooses one (`invited_by` None: the server's command line)."""
@@ -259,10 +273,18 @@ class Accounts:
             token, expires_at, link = _new_invitation(
                 conn, added.user_id, now, lifetime, invited_by
             )
+            if actor is not None:
+                after = snapshot(added.role, added.scopes)
+                write_account(conn, actor, "account.invited", now, added, after=after)
         return Invited(added, token, expires_at, link)
 
     def reset(
-        self, user_id: str, *, by: Principal | None, lifetime: timedelta = INVITATION_LIFETIME
+        self,
+        user_id: str,
+        *,
+        by: Principal | None,
+        lifetime: timedelta = INVITATION_LIFETIME,
+        actor: Actor | None = None,
     ) -> Invited:
         """A new link for an active account: its password, its web sessions and every earlier
         link stop working at once (API tokens are managed apart and stay)."""
@@ -275,12 +297,17 @@ class Accounts:
                 raise AccountError(
                     "user_disabled", "dit account is uitgeschakeld; schakel het eerst in"
                 )
+            had = _states(conn, now, user_id).get(user_id, "")
             conn.execute(update(users).where(users.c.id == user_id).values(password_hash=None))
             conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
             _revoke_invitations(conn, user_id, now)
             token, expires_at, link = _new_invitation(conn, user_id, now, lifetime, by)
             rows = conn.execute(principal_select().where(users.c.id == user_id)).all()
-        return Invited(principal_from_rows(rows), token, expires_at, link)
+            account = principal_from_rows(rows)
+            if actor is not None:
+                before, after = {"status": had}, {"status": "uitgenodigd"}
+                write_account(conn, actor, "account.link", now, account, before, after)
+        return Invited(account, token, expires_at, link)
 
     def invitation(self, token: str) -> InvitationState:
         """What a link is: open (with its account), used, expired, revoked, or unknown."""
@@ -327,10 +354,18 @@ class Accounts:
             rows = conn.execute(principal_select().where(users.c.id == found.user_id)).all()
         return principal_from_rows(rows)
 
-    def set_scopes(self, user_id: str, scopes: Sequence[Scope], *, expected: str) -> Principal:
+    def set_scopes(
+        self,
+        user_id: str,
+        scopes: Sequence[Scope],
+        *,
+        expected: str,
+        actor: Actor | None = None,
+    ) -> Principal:
         """Replace the account's schools and classes (its role stays). `expected` is
         `scopes_fingerprint` of the scopes the form showed: a change made meanwhile by someone
-        else refuses this one (`account_changed`), nothing is overwritten unseen."""
+        else refuses this one (`account_changed`), nothing is overwritten unseen. Sending back
+        what was there changes nothing and records nothing."""
         with self._engine.begin() as conn:
             rows = conn.execute(principal_select().where(users.c.id == user_id)).all()
             if not rows:
@@ -351,52 +386,73 @@ class Accounts:
                         user_id=user_id, school_id=scope.school_id, class_name=scope.class_name
                     )
                 )
-        return Principal(user_id, current.email, current.name, current.role, frozenset(new.scopes))
+            changed = Principal(
+                user_id, current.email, current.name, current.role, frozenset(new.scopes)
+            )
+            before = snapshot(current.role, current.scopes)
+            after = snapshot(changed.role, changed.scopes)
+            if actor is not None and before != after:
+                # the row concerns the schools before and after (one that lost the account too)
+                concerned = current.school_ids | changed.school_ids
+                write_account(
+                    conn,
+                    actor,
+                    "account.scopes",
+                    self._clock(),
+                    current,
+                    before,
+                    after,
+                    schools=concerned,
+                )
+        return changed
 
-    def enable(self, email: str) -> None:
+    def enable(self, email: str, *, actor: Actor | None = None) -> None:
+        """Switch the account on again (its password works again; earlier links do not)."""
+        self._switch(email, on=True, actor=actor)
+
+    def _switch(self, email: str, *, on: bool, actor: Actor | None) -> None:
+        now = self._clock()
         with self._engine.begin() as conn:
-            done = conn.execute(
-                update(users).where(users.c.email == normalise_email(email)).values(active=True)
-            ).rowcount
-        if not done:
-            raise AccountError("user_unknown", f"geen gebruiker {email}")
+            rows = conn.execute(
+                principal_select().where(users.c.email == normalise_email(email))
+            ).all()
+            if not rows:
+                raise AccountError("user_unknown", f"geen gebruiker {email}")
+            account, was = principal_from_rows(rows), bool(rows[0].active)
+            conn.execute(update(users).where(users.c.id == account.user_id).values(active=on))
+            if not on:
+                _revoke_invitations(conn, account.user_id, now)
+            if actor is not None:
+                before = snapshot(account.role, account.scopes, was)
+                after = snapshot(account.role, account.scopes, on)
+                action = "account.enabled" if on else "account.disabled"
+                write_account(conn, actor, action, now, account, before, after)
 
     def account_states(self) -> dict[str, str]:
         """Per user id: "actief", "uitgeschakeld", "uitgenodigd" (an open link, no password
         yet) or "zonder wachtwoord" (API only, or a link that expired)."""
-        now = self._clock()
         with self._engine.connect() as conn:
-            rows = conn.execute(select(users.c.id, users.c.active, users.c.password_hash)).all()
-            pending = set(
-                conn.execute(
-                    select(invitations.c.user_id).where(
-                        invitations.c.used_at.is_(None),
-                        invitations.c.revoked_at.is_(None),
-                        invitations.c.expires_at > now,
-                    )
-                ).scalars()
-            )
-        states = {}
-        for r in rows:
-            if not r.active:
-                states[r.id] = "uitgeschakeld"
-            elif r.password_hash is not None:
-                states[r.id] = "actief"
-            else:
-                states[r.id] = "uitgenodigd" if r.id in pending else "zonder wachtwoord"
-        return states
+            return _states(conn, self._clock())
 
-    def set_password(self, email: str, password: str) -> None:
+    def set_password(self, email: str, password: str, *, actor: Actor | None = None) -> None:
         if problem := password_problem(password):
             raise AccountError("password_too_weak", problem)
+        password_hash = hash_password(password)  # ~50 ms of CPU, outside the transaction
+        now = self._clock()
         with self._engine.begin() as conn:
-            done = conn.execute(
+            rows = conn.execute(
+                principal_select().where(users.c.email == normalise_email(email))
+            ).all()
+            if not rows:
+                raise AccountError("user_unknown", f"geen gebruiker {email}")
+            account = principal_from_rows(rows)
+            conn.execute(
                 update(users)
-                .where(users.c.email == normalise_email(email))
-                .values(password_hash=hash_password(password))
-            ).rowcount
-        if not done:
-            raise AccountError("user_unknown", f"geen gebruiker {email}")
+                .where(users.c.id == account.user_id)
+                .values(password_hash=password_hash)
+            )
+            if actor is not None:
+                write_account(conn, actor, "account.password", now, account)
 
     def check_password(self, email: str, password: str) -> Principal | None:
         """The user when the password is theirs and the account is active; None otherwise.
@@ -415,19 +471,9 @@ class Accounts:
         with self._engine.connect() as conn:
             return _principal(conn, row)
 
-    def disable(self, email: str) -> None:
+    def disable(self, email: str, *, actor: Actor | None = None) -> None:
         """Switch the account off: password, sessions, tokens and open links stop working."""
-        with self._engine.begin() as conn:
-            row = conn.execute(
-                select(users.c.id).where(users.c.email == normalise_email(email))
-            ).first()
-            done = conn.execute(
-                update(users).where(users.c.email == normalise_email(email)).values(active=False)
-            ).rowcount
-            if row is not None:
-                _revoke_invitations(conn, row.id, self._clock())
-        if not done:
-            raise AccountError("user_unknown", f"geen gebruiker {email}")
+        self._switch(email, on=False, actor=actor)
 
     def list_users(self) -> list[Principal]:
         return [account.principal for account in self.accounts()]
@@ -446,7 +492,13 @@ class Accounts:
         return [Account(principal_from_rows(group), group[0].active) for group in by_user.values()]
 
     def issue_token(
-        self, email: str, name: str, days: int, *, issued_by: Principal | None = None
+        self,
+        email: str,
+        name: str,
+        days: int,
+        *,
+        issued_by: Principal | None = None,
+        actor: Actor | None = None,
     ) -> IssuedToken:
         """A personal token for the account, made by `issued_by` (None: the server's command
         line, whose operator holds the database anyway). Beheer sees no pupils, so it may not
@@ -455,12 +507,12 @@ class Accounts:
             raise AccountError(
                 "token_days_invalid", f"een token geldt 1 tot {MAX_TOKEN_DAYS} dagen"
             )
+        now = self._clock()
         with self._engine.begin() as conn:
-            row = conn.execute(
-                select(users.c.id, users.c.active, users.c.role).where(
-                    users.c.email == normalise_email(email)
-                )
-            ).first()
+            rows = conn.execute(
+                principal_select().where(users.c.email == normalise_email(email))
+            ).all()
+            row = rows[0] if rows else None
             if row is None or not row.active:
                 raise AccountError("user_unknown", f"geen actieve gebruiker {email}")
             if issued_by is not None and not may_issue_token(issued_by, Role(row.role)):
@@ -471,19 +523,28 @@ class Accounts:
                     "server gemaakt (adviestraject user token)",
                 )
             issuer = issued_by.user_id if issued_by is not None else CLI_ISSUER
-            return issue_token_for(
-                conn, row.id, name, self._clock(), timedelta(days=days), issued_by=issuer
+            issued = issue_token_for(
+                conn, row.id, name, now, timedelta(days=days), issued_by=issuer
             )
+            if actor is not None:
+                after = {"token": issued.id, "geldig tot": f"{issued.expires_at:%d-%m-%Y}"}
+                account = principal_from_rows(rows)
+                write_account(conn, actor, "token.issued", now, account, after=after)
+            return issued
 
-    def revoke_token(self, token_id: str) -> None:
+    def revoke_token(self, token_id: str, *, actor: Actor | None = None) -> None:
+        now = self._clock()
         with self._engine.begin() as conn:
             done = conn.execute(
                 update(api_tokens)
                 .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
-                .values(revoked_at=self._clock())
+                .values(revoked_at=now)
             ).rowcount
-        if not done:
-            raise AccountError("token_unknown", f"geen geldig token met id {token_id}")
+            if not done:
+                raise AccountError("token_unknown", f"geen geldig token met id {token_id}")
+            if actor is not None:
+                subject = f"API-token {token_id}"
+                write(conn, actor, "token.revoked", now, subject_id=token_id, subject=subject)
 
     def tokens_of(self, email: str) -> list[TokenInfo]:
         with self._engine.connect() as conn:
@@ -571,6 +632,30 @@ def normalise_email(email: str) -> str:
     if not local or "." not in domain or " " in email:
         raise AccountError("email_invalid", f"{email!r} is geen e-mailadres")
     return email
+
+
+def _states(conn: Connection, now: datetime, user_id: str | None = None) -> dict[str, str]:
+    """`Accounts.account_states`, read on `conn` (of every account, or the one with `user_id`)."""
+    query = select(users.c.id, users.c.active, users.c.password_hash)
+    open_links = select(invitations.c.user_id).where(
+        invitations.c.used_at.is_(None),
+        invitations.c.revoked_at.is_(None),
+        invitations.c.expires_at > now,
+    )
+    if user_id is not None:
+        query = query.where(users.c.id == user_id)
+        open_links = open_links.where(invitations.c.user_id == user_id)
+    rows = conn.execute(query).all()
+    pending = set(conn.execute(open_links).scalars())
+    states = {}
+    for r in rows:
+        if not r.active:
+            states[r.id] = "uitgeschakeld"
+        elif r.password_hash is not None:
+            states[r.id] = "actief"
+        else:
+            states[r.id] = "uitgenodigd" if r.id in pending else "zonder wachtwoord"
+    return states
 
 
 def _known_schools(conn: Connection, ids: set[str]) -> set[str]:

@@ -6,7 +6,8 @@ Schools are named by BRIN. Passwords are typed at a hidden prompt or read from s
 history. A token is printed once, when it is made.
 
 Every change is done for a beheer account named with `--as <e-mail>` (or ADVIESTRAJECT_ACTOR) and
-goes into the administration trail (`service/audit/admin_trail.py`) under that account; a
+goes into the administration trail (`service/audit/admin_trail.py`) under that account, in the
+change's own transaction (the capability records it: both are stored or neither); a
 missing, unknown, disabled or non-beheer account ends the command with exit 2 before anything is
 stored. One exception: while the installation has no active beheer account (a fresh one, until
 its first beheer account is added here) no account can be named, and a change without `--as` is
@@ -18,7 +19,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -29,7 +30,7 @@ from service.accounts.clients import IssuedClient
 from service.accounts.invitation_mail import send_invitation
 from service.accounts.roles import Principal, Role, Scope
 from service.audit import admin_trail
-from service.audit.admin_trail import Actor, snapshot
+from service.audit.admin_trail import Actor
 from service.audit.cli import AsOpt, acting_account
 from service.bootstrap import Container
 from service.clitools import container, fail, require_schema
@@ -98,27 +99,6 @@ def _account(opened: Container, email: str) -> tuple[Principal, bool] | None:
     return (found[0].principal, found[0].active) if found else None
 
 
-def _record(
-    opened: Container,
-    actor: Actor,
-    action: str,
-    account: Principal,
-    before: Mapping[str, object] | None = None,
-    after: Mapping[str, object] | None = None,
-) -> None:
-    admin_trail.record(
-        opened.engine,
-        actor,
-        action,
-        opened.clock(),
-        subject_id=account.user_id,
-        subject=f"{account.name} <{account.email}>",
-        schools=account.school_ids,
-        before=before,
-        after=after,
-    )
-
-
 @users_app.command("add")
 def add_command(
     email: Annotated[str, typer.Argument(help="E-mailadres, ook de inlognaam")],
@@ -135,9 +115,7 @@ def add_command(
         actor = acting_admin(opened, acting_as, "add users")
         scopes = _scopes(opened, school, class_name)
         secret = _password(password_stdin) if (password or password_stdin) else None
-        added = opened.accounts.add_user(email, name, role, scopes, secret)
-        after = snapshot(added.role, added.scopes, True, wachtwoord="ja" if secret else "nee")
-        _record(opened, actor, "account.added", added, after=after)
+        added = opened.accounts.add_user(email, name, role, scopes, secret, actor=actor)
     print(f"user {added.email} added as {added.role.value}")
 
 
@@ -154,9 +132,7 @@ def invite_command(
     with _accounts() as opened:
         actor = acting_admin(opened, acting_as, "invite users")
         scopes = _scopes(opened, school, class_name)
-        invited = opened.accounts.invite(email, name, role, scopes, invited_by=None)
-        added = invited.principal
-        _record(opened, actor, "account.invited", added, after=snapshot(added.role, added.scopes))
+        invited = opened.accounts.invite(email, name, role, scopes, invited_by=None, actor=actor)
         _mail_link(opened, invited, reset=False)
     print(f"user {invited.principal.email} invited as {invited.principal.role.value}")
 
@@ -171,15 +147,7 @@ def link_command(email: str, acting_as: AsOpt = None) -> None:
             raise fail(f"geen gebruiker {email}")
         user_id = found[0].user_id
         had = opened.accounts.account_states().get(user_id, "")
-        invited = opened.accounts.reset(user_id, by=None)
-        _record(
-            opened,
-            actor,
-            "account.link",
-            invited.principal,
-            before={"status": had},
-            after={"status": "uitgenodigd"},
-        )
+        invited = opened.accounts.reset(user_id, by=None, actor=actor)
         _mail_link(opened, invited, reset=had == "actief")
     print(f"new link for {invited.principal.email} sent")
 
@@ -232,10 +200,7 @@ def passwd_command(
     """Set a user's password."""
     with _accounts() as opened:
         actor = acting_admin(opened, acting_as, "set passwords")
-        opened.accounts.set_password(email, _password(password_stdin))
-        found = _account(opened, email)
-        if found is not None:  # set_password refused an unknown address a moment ago
-            _record(opened, actor, "account.password", found[0])
+        opened.accounts.set_password(email, _password(password_stdin), actor=actor)
     print(f"password of {email} set")
 
 
@@ -244,7 +209,7 @@ def enable_command(email: str, acting_as: AsOpt = None) -> None:
     """Switch an account on again (its password works again; earlier links do not)."""
     with _accounts() as opened:
         actor = acting_admin(opened, acting_as, "enable users")
-        _switch(opened, actor, email, on=True)
+        opened.accounts.enable(email, actor=actor)
     print(f"user {email} enabled")
 
 
@@ -253,24 +218,8 @@ def disable_command(email: str, acting_as: AsOpt = None) -> None:
     """Switch an account off: its password and tokens stop working at once."""
     with _accounts() as opened:
         actor = acting_admin(opened, acting_as, "disable users")
-        _switch(opened, actor, email, on=False)
+        opened.accounts.disable(email, actor=actor)
     print(f"user {email} disabled")
-
-
-def _switch(opened: Container, actor: Actor, email: str, *, on: bool) -> None:
-    found = _account(opened, email)
-    if found is None:
-        raise fail(f"geen gebruiker {email}")
-    account, was = found
-    if on:
-        opened.accounts.enable(email)
-    else:
-        opened.accounts.disable(email)
-    before, after = (
-        snapshot(account.role, account.scopes, was),
-        snapshot(account.role, account.scopes, on),
-    )
-    _record(opened, actor, "account.enabled" if on else "account.disabled", account, before, after)
 
 
 @users_app.command("token")
@@ -283,11 +232,7 @@ def token_command(
     """Make a personal API token; it is shown this once only."""
     with _accounts() as opened:
         actor = acting_admin(opened, acting_as, "make tokens")
-        issued = opened.accounts.issue_token(email, name, days)
-        found = _account(opened, email)
-        if found is not None:  # issue_token refused an unknown address a moment ago
-            after = {"token": issued.id, "geldig tot": f"{issued.expires_at:%d-%m-%Y}"}
-            _record(opened, actor, "token.issued", found[0], after=after)
+        issued = opened.accounts.issue_token(email, name, days, actor=actor)
     print(issued.token)
     print(
         f"token {issued.id} for {email}, valid until {issued.expires_at:%Y-%m-%d}; "
@@ -310,15 +255,7 @@ def revoke_command(token_id: str, acting_as: AsOpt = None) -> None:
     """Revoke a token by its id."""
     with _accounts() as opened:
         actor = acting_admin(opened, acting_as, "revoke tokens")
-        opened.accounts.revoke_token(token_id)
-        admin_trail.record(
-            opened.engine,
-            actor,
-            "token.revoked",
-            opened.clock(),
-            subject_id=token_id,
-            subject=f"API-token {token_id}",
-        )
+        opened.accounts.revoke_token(token_id, actor=actor)
     print(f"token {token_id} revoked")
 
 
@@ -348,20 +285,8 @@ def client_add_command(
     with _accounts() as opened:
         actor = acting_admin(opened, acting_as, "add clients")
         scopes = _scopes(opened, school, "")
-        issued = opened.clients.add(contact_email, name, [s.school_id for s in scopes])
-        _record_client(opened, actor, "client.added", contact_email, issued.client_id)
+        issued = opened.clients.add(contact_email, name, [s.school_id for s in scopes], actor=actor)
     _print_client(issued)
-
-
-def _record_client(
-    opened: Container, actor: Actor, action: str, contact_email: str, client_id: str
-) -> None:
-    found = _account(opened, contact_email)
-    if found is None:  # pragma: no cover - the client was found or made a moment ago
-        return
-    client = found[0]
-    after = {**snapshot(client.role, client.scopes), "client_id": client_id}
-    _record(opened, actor, action, client, after=after)
 
 
 @clients_app.command("secret")
@@ -369,8 +294,7 @@ def client_secret_command(contact_email: str, acting_as: AsOpt = None) -> None:
     """New credentials for a client; the old ones stop working at once."""
     with _accounts() as opened:
         actor = acting_admin(opened, acting_as, "renew client secrets")
-        issued = opened.clients.new_secret(contact_email)
-        _record_client(opened, actor, "client.secret", contact_email, issued.client_id)
+        issued = opened.clients.new_secret(contact_email, actor=actor)
     _print_client(issued)
 
 
@@ -379,13 +303,5 @@ def client_revoke_command(client_id: str, acting_as: AsOpt = None) -> None:
     """Revoke a client id: no more access tokens for it (those issued expire within the hour)."""
     with _accounts() as opened:
         actor = acting_admin(opened, acting_as, "revoke clients")
-        opened.clients.revoke(client_id)
-        admin_trail.record(
-            opened.engine,
-            actor,
-            "client.revoked",
-            opened.clock(),
-            subject_id=client_id,
-            subject=f"koppeling {client_id}",
-        )
+        opened.clients.revoke(client_id, actor=actor)
     print(f"client {client_id} revoked")

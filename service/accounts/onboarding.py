@@ -20,10 +20,12 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, insert, select
 
 from service.accounts.roles import Principal, Role
+from service.audit.admin_trail import Actor, write
 from service.schools.register import School
 from service.store.schema import schools
 
@@ -112,8 +114,11 @@ def check_school(
     return NewSchool(brin, name, given, url, route, school_oin)
 
 
-def add_school(engine: Engine, new: NewSchool) -> School:
-    """The school, in one transaction; refused when its BRIN or routing is taken."""
+def add_school(
+    engine: Engine, new: NewSchool, *, actor: Actor | None = None, at: datetime | None = None
+) -> School:
+    """The school, in one transaction (with its administration trail row when added for an
+    `actor`); refused when its BRIN or routing is taken."""
     school = School(id=str(uuid.uuid4()), brin=new.brin, name=new.name)
     with engine.begin() as conn:
         taken = conn.execute(
@@ -140,6 +145,22 @@ def add_school(engine: Engine, new: NewSchool) -> School:
                 **new.codes,
             )
         )
+        if actor is not None:
+            given = {"naam": school.name, **new.codes, "provider": new.provider_url}
+            given |= {"edu-to": new.edu_route, "edu-from": new.oin}
+            after = {key: value for key, value in given.items() if value}
+            subject = f"{school.brin} {school.name}"
+            at = at or datetime.now(UTC)
+            write(
+                conn,
+                actor,
+                "school.added",
+                at,
+                subject_id=school.id,
+                subject=subject,
+                schools=[school.id],
+                after=after,
+            )
     return school
 
 

@@ -9,6 +9,9 @@ reason beheer chooses no password for such an account (403 `password_not_allowed
 is added without one and `POST /users/{id}/invitation` e-mails its owner a one-time link to
 choose it (the website's accounts page does the same). The command line keeps `user add
 --password` for the first account of an installation.
+
+Every change goes into the administration trail under the token's account, as made through the
+API, in the change's own transaction (`service/audit/admin_trail.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from service.accounts.invitation_mail import send_invitation
 from service.accounts.roles import Principal, Role, Scope
 from service.api.deps import ContainerDep, PrincipalDep
 from service.api.problems import UNAUTHENTICATED_401, ProblemError, problem_responses
+from service.audit import admin_trail
+from service.audit.admin_trail import Actor
 from service.bootstrap import Container
 from service.outbox.mail import mailer_from
 
@@ -63,6 +68,11 @@ def get_beheer(who: PrincipalDep) -> Principal:
 
 
 BeheerDep = Annotated[Principal, Depends(get_beheer)]
+
+
+def _actor(who: Principal) -> Actor:
+    """The token's account, as the administration trail records a change made with it."""
+    return Actor.of(who, admin_trail.API)
 
 
 def refused(error: AccountError) -> ProblemError:
@@ -173,7 +183,7 @@ def list_users(
 
 
 @router.post("/users", status_code=201, responses=_ERRORS, summary="Add an account (beheer)")
-def add_user(body: UserIn, _who: BeheerDep, container: ContainerDep, response: Response) -> UserOut:
+def add_user(body: UserIn, who: BeheerDep, container: ContainerDep, response: Response) -> UserOut:
     if body.password is not None and body.role in READERS:
         raise ProblemError(
             403,
@@ -190,6 +200,7 @@ def add_user(body: UserIn, _who: BeheerDep, container: ContainerDep, response: R
             body.role,
             [Scope(s.school_id, s.class_name) for s in body.scopes],
             body.password,
+            actor=_actor(who),
         )
     except AccountError as error:
         raise refused(error) from None
@@ -207,9 +218,9 @@ def get_user(user_id: UserId, _who: BeheerDep, container: ContainerDep) -> UserO
     responses=_ERRORS,
     summary="Switch an account off: its password, sessions and tokens stop working at once",
 )
-def disable_user(user_id: UserId, _who: BeheerDep, container: ContainerDep) -> UserOut:
+def disable_user(user_id: UserId, who: BeheerDep, container: ContainerDep) -> UserOut:
     account = _account(container, user_id)
-    container.accounts.disable(account.principal.email)
+    container.accounts.disable(account.principal.email, actor=_actor(who))
     return UserOut.of(_account(container, user_id))
 
 
@@ -241,7 +252,7 @@ def issue_token(
     account = _account(container, user_id)
     try:
         issued = container.accounts.issue_token(
-            account.principal.email, body.name, body.days, issued_by=who
+            account.principal.email, body.name, body.days, issued_by=who, actor=_actor(who)
         )
     except AccountError as error:
         raise refused(error) from None
@@ -255,10 +266,10 @@ def issue_token(
     summary="Revoke a token: it stops working at once",
 )
 def revoke_token(
-    token_id: Annotated[str, Path(max_length=36)], _who: BeheerDep, container: ContainerDep
+    token_id: Annotated[str, Path(max_length=36)], who: BeheerDep, container: ContainerDep
 ) -> Response:
     try:
-        container.accounts.revoke_token(token_id)
+        container.accounts.revoke_token(token_id, actor=_actor(who))
     except AccountError as error:
         raise refused(error) from None
     return Response(status_code=204)
@@ -269,9 +280,9 @@ def revoke_token(
     responses=_ERRORS,
     summary="Switch an account on again (its password works again; earlier links do not)",
 )
-def enable_user(user_id: UserId, _who: BeheerDep, container: ContainerDep) -> UserOut:
+def enable_user(user_id: UserId, who: BeheerDep, container: ContainerDep) -> UserOut:
     account = _account(container, user_id)
-    container.accounts.enable(account.principal.email)
+    container.accounts.enable(account.principal.email, actor=_actor(who))
     return UserOut.of(_account(container, user_id))
 
 
@@ -300,7 +311,7 @@ def send_invitation_link(user_id: UserId, who: BeheerDep, container: ContainerDe
     _account(container, user_id)
     had_password = container.accounts.account_states().get(user_id) == "actief"
     try:
-        invited = container.accounts.reset(user_id, by=who)
+        invited = container.accounts.reset(user_id, by=who, actor=_actor(who))
     except AccountError as error:
         raise refused(error) from None
     names = {s.id: s.name for s in container.register.schools()}

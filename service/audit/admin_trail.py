@@ -10,9 +10,10 @@ made): no account can be named, so the row names the operating system's user, as
 The table is append-only (database triggers reject UPDATE and DELETE); each row names the
 schools it concerns, so that directie reads the rows about its own school and beheer all.
 
-A row is written right after the change it records, in its own short transaction (the
-capabilities that make the changes open their own); should the process die between the two, the
-change stands without its row.
+A row is written in the same transaction as the change it records: the capability that makes
+the change (`Accounts`, `MachineClients`, `Register`, `add_school`) takes the `Actor` and calls
+`write` inside its own transaction, so a change is stored with its row or not at all (a row that
+cannot be written undoes the change). Callers pass the actor and record nothing themselves.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Select, func, insert, select
+from sqlalchemy import Connection, Engine, Select, func, insert, select
 
 from service.accounts.roles import Principal, Role, Scope
 from service.store.engine import single_statements
@@ -89,8 +90,8 @@ def snapshot(
     return {**found, **extra}
 
 
-def record(
-    engine: Engine,
+def write(
+    conn: Connection,
     actor: Actor,
     action: str,
     at: datetime,
@@ -101,33 +102,58 @@ def record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> int:
-    """Append one row (and the schools it concerns); its id."""
+    """Append one row (and the schools it concerns) in the caller's transaction; its id."""
     if action not in ACTIONS:
         raise ValueError(f"unknown trail action {action!r}")
-    with engine.begin() as conn:
-        inserted = conn.execute(
-            insert(admin_trail).values(
-                at=at,
-                actor_id=actor.user_id,
-                actor=actor.label[:400],
-                actor_role=actor.role,
-                via=actor.via,
-                action=action,
-                subject_id=subject_id[:64],
-                subject=subject[:400],
-                before=dict(before) if before is not None else None,
-                after=dict(after) if after is not None else None,
-            )
+    inserted = conn.execute(
+        insert(admin_trail).values(
+            at=at,
+            actor_id=actor.user_id,
+            actor=actor.label[:400],
+            actor_role=actor.role,
+            via=actor.via,
+            action=action,
+            subject_id=subject_id[:64],
+            subject=subject[:400],
+            before=dict(before) if before is not None else None,
+            after=dict(after) if after is not None else None,
         )
-        # one row inserted: its key is there (SQLAlchemy types it as maybe None)
-        entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
-        concerned = sorted(set(schools))
-        if concerned:
-            conn.execute(
-                insert(admin_trail_schools),
-                [{"entry_id": entry_id, "school_id": s} for s in concerned],
-            )
-    return int(entry_id)
+    )
+    # one row inserted: its key is there (SQLAlchemy types it as maybe None)
+    entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
+    concerned = sorted(set(schools))
+    if concerned:
+        conn.execute(
+            insert(admin_trail_schools),
+            [{"entry_id": entry_id, "school_id": s} for s in concerned],
+        )
+    return entry_id
+
+
+def write_account(
+    conn: Connection,
+    actor: Actor,
+    action: str,
+    at: datetime,
+    account: Principal,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    *,
+    schools: Iterable[str] | None = None,
+) -> int:
+    """A row about an account, concerning its schools (or `schools`), in the caller's
+    transaction."""
+    return write(
+        conn,
+        actor,
+        action,
+        at,
+        subject_id=account.user_id,
+        subject=f"{account.name} <{account.email}>",
+        schools=account.school_ids if schools is None else schools,
+        before=before,
+        after=after,
+    )
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 
 Adding a school and setting its routing or chain data are done for a beheer account named with
 `--as` (or ADVIESTRAJECT_ACTOR) and go into the administration trail, as `user …` does
-(`service/accounts/cli.py`: `acting_admin`, and its exception for a fresh installation).
+(`service/accounts/cli.py`: `acting_admin`, and its exception for a fresh installation), in the
+change's own transaction.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +17,6 @@ import typer
 from service.accounts.cli import acting_admin
 from service.accounts.onboarding import CHAIN_CODES, SchoolInputError, add_school, check_school
 from service.accounts.roles import Role
-from service.audit import admin_trail
 from service.audit.cli import AsOpt, acting_account, record_cli_reads
 from service.bootstrap import Container
 from service.chain.messages import (
@@ -101,13 +100,9 @@ def add_command(
         require_schema(opened)
         actor = acting_admin(opened, acting_as, "add schools")
         try:
-            school = add_school(opened.engine, new)
+            school = add_school(opened.engine, new, actor=actor, at=opened.clock())
         except SchoolInputError as error:
             raise fail(_one_line(error)) from None
-        given = {"naam": school.name, **codes, "provider": provider_url}
-        given.update({"edu-to": edu_to, "edu-from": oin})
-        given = {key: value for key, value in given.items() if value}
-        _record(opened, actor, "school.added", school, None, given)
     print(f"school {school.brin} added: {school.name}, id {school.id}")
 
 
@@ -135,12 +130,7 @@ def routing_command(
         taken = opened.register.school_by_route(edu_to)
         if taken is not None and taken[0].id != school.id:
             raise fail(f"edu-to {edu_to} belongs to {taken[0].brin} already")
-        was = opened.register.routing_of(school.id)
-        opened.register.set_routing(school.id, edu_to, oin)
-        before = {"edu-to": was[0], "edu-from": was[1]} if was else None
-        _record(
-            opened, actor, "school.routing", school, before, {"edu-to": edu_to, "edu-from": oin}
-        )
+        opened.register.set_routing(school.id, edu_to, oin, actor=actor, at=opened.clock())
     print(f"{school.brin}: edu-to={edu_to} edu-from={oin}")
 
 
@@ -177,8 +167,9 @@ def chain_command(
         actor = acting_admin(opened, acting_as, "set a school's chain data")
         school = _school(opened, brin)
         upper = {name: value.upper() for name, value in codes.items()}
-        opened.register.set_chain_codes(school.id, upper, provider_url)
-        _record(opened, actor, "school.chain", school, None, {**upper, "provider": provider_url})
+        opened.register.set_chain_codes(
+            school.id, upper, provider_url, actor=actor, at=opened.clock()
+        )
     print(f"{school.brin}: keten naar {provider_url}")
 
 
@@ -239,27 +230,6 @@ def send_advice_command(
         _deliver(opened, school, ADVICE_PATH, message, show)
         count = len(message["voorlopigSchooladviezen"])
         print(f"{school.brin}: Schooladviezenlijst met {count} advie{'zen' if count != 1 else 's'}")
-
-
-def _record(
-    opened: Container,
-    actor: admin_trail.Actor,
-    action: str,
-    school: School,
-    before: Mapping[str, object] | None,
-    after: Mapping[str, object],
-) -> None:
-    admin_trail.record(
-        opened.engine,
-        actor,
-        action,
-        opened.clock(),
-        subject_id=school.id,
-        subject=f"{school.brin} {school.name}",
-        schools=[school.id],
-        before=before,
-        after=after,
-    )
 
 
 def _school(opened: Container, brin: str) -> School:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
+from service.audit.admin_trail import Actor, write
 from service.schools.erasures import record_erasure
 from service.store import log
 from service.store.driver import Driver
@@ -128,14 +129,28 @@ class Register:
             r = conn.execute(select(schools).where(schools.c.id == school_id)).first()
         return None if r is None else School(id=r.id, brin=r.brin, name=r.name)
 
-    def set_routing(self, school_id: str, edu_route: str, oin: str) -> None:
-        """The chain's routeringskenmerk (edu-to) and the school's OIN (edu-from)."""
+    def set_routing(
+        self,
+        school_id: str,
+        edu_route: str,
+        oin: str,
+        *,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """The chain's routeringskenmerk (edu-to) and the school's OIN (edu-from); made for an
+        `actor`, with its row in the administration trail, in one transaction."""
         with self._engine.begin() as conn:
+            was = conn.execute(select(schools).where(schools.c.id == school_id)).first()
             conn.execute(
                 update(schools)
                 .where(schools.c.id == school_id)
                 .values(edu_route=edu_route, oin=oin)
             )
+            if actor is not None and was is not None:
+                before = {"edu-to": was.edu_route, "edu-from": was.oin} if was.edu_route else None
+                after = {"edu-to": edu_route, "edu-from": oin}
+                _trail(conn, actor, "school.routing", at, was, before, after)
 
     def school_by_route(self, edu_route: str) -> tuple[School, str | None] | None:
         """The school a chain message is addressed to (edu-to), with its OIN."""
@@ -143,14 +158,28 @@ class Register:
             r = conn.execute(select(schools).where(schools.c.edu_route == edu_route)).first()
         return None if r is None else (School(id=r.id, brin=r.brin, name=r.name), r.oin)
 
-    def set_chain_codes(self, school_id: str, codes: dict[str, str], provider_url: str) -> None:
-        """The school as the chain's Deelnemersgroep, and its test provider's chain API."""
+    def set_chain_codes(
+        self,
+        school_id: str,
+        codes: dict[str, str],
+        provider_url: str,
+        *,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """The school as the chain's Deelnemersgroep, and its test provider's chain API; made
+        for an `actor`, with its row in the administration trail, in one transaction."""
         with self._engine.begin() as conn:
             conn.execute(
                 update(schools)
                 .where(schools.c.id == school_id)
                 .values(**codes, provider_url=provider_url)
             )
+            if actor is not None:
+                row = conn.execute(select(schools).where(schools.c.id == school_id)).first()
+                if row is not None:
+                    after = {**codes, "provider": provider_url}
+                    _trail(conn, actor, "school.chain", at, row, None, after)
 
     def routing_of(self, school_id: str) -> tuple[str, str] | None:
         """(edu-to, edu-from) of a school, once set."""
@@ -297,4 +326,28 @@ def move_to_class(driver: Driver, school_id: str, pupil_ids: list[str], class_na
     driver.run_many(
         "UPDATE pupils SET class_name = ? WHERE id = ? AND school_id = ?",
         [(class_name, pupil_id, school_id) for pupil_id in pupil_ids],
+    )
+
+
+def _trail(
+    conn: Connection,
+    actor: Actor,
+    action: str,
+    at: datetime | None,
+    school: Row[Any],
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> None:
+    """A change to `school` (its row) into the administration trail, in the caller's
+    transaction."""
+    write(
+        conn,
+        actor,
+        action,
+        at or datetime.now(UTC),
+        subject_id=school.id,
+        subject=f"{school.brin} {school.name}",
+        schools=[school.id],
+        before=before,
+        after=after,
     )

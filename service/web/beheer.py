@@ -12,15 +12,15 @@ e-mail with a one-time link (`/uitnodiging/{token}`), and "Nieuwe link sturen" r
 
 Every POST checks the session's CSRF token; bad input gets the form back with the error beside
 its field and 422, and nothing is stored; a change ends with 303 to the list and a notice, and
-goes into the administration trail under the signed-in account (`service/audit/admin_trail.py`,
-shown at `/beheer/logboek` and, per account, on the account's page: `service/web/admin_log.py`).
+goes into the administration trail under the signed-in account, in the change's own transaction
+(`service/audit/admin_trail.py`, shown at `/beheer/logboek` and, per account, on the account's
+page: `service/web/admin_log.py`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -42,7 +42,7 @@ from service.accounts.roles import Principal, Role, Scope
 from service.accounts.sessions import SessionUser
 from service.api.deps import ContainerDep
 from service.audit import admin_trail
-from service.audit.admin_trail import Actor, snapshot
+from service.audit.admin_trail import Actor
 from service.bootstrap import Container
 from service.outbox.mail import mailer_from
 from service.schools.register import School
@@ -99,26 +99,9 @@ def _open(request: Request, container: Container, *, beheer_only: bool) -> Sessi
     return session
 
 
-def _trail(
-    container: Container,
-    who: Principal,
-    action: str,
-    account: Principal,
-    before: Mapping[str, object] | None = None,
-    after: Mapping[str, object] | None = None,
-) -> None:
-    """The change to `account` into the administration trail, under the signed-in `who`."""
-    admin_trail.record(
-        container.engine,
-        Actor.of(who, admin_trail.WEB),
-        action,
-        container.clock(),
-        subject_id=account.user_id,
-        subject=f"{account.name} <{account.email}>",
-        schools=account.school_ids,
-        before=before,
-        after=after,
-    )
+def _actor(who: Principal) -> Actor:
+    """The signed-in account, as the administration trail records it."""
+    return Actor.of(who, admin_trail.WEB)
 
 
 def _csrf_refused(session: SessionUser, sent: str) -> HTMLResponse | None:
@@ -225,22 +208,14 @@ def add_school_form(
     }
     try:
         school = add_school(
-            container.engine, check_school(brin, name, codes, provider_url, edu_route, oin)
+            container.engine,
+            check_school(brin, name, codes, provider_url, edu_route, oin),
+            actor=_actor(opened.principal),
+            at=container.clock(),
         )
     except SchoolInputError as error:
         return _schools_page(container, opened, status=422, values=values, errors=error.errors)
     log.info("school %s (%s) added by %s", school.brin, school.id, opened.principal.user_id)
-    given = {key: value for key, value in values.items() if value and key != "brin"}
-    admin_trail.record(
-        container.engine,
-        Actor.of(opened.principal, admin_trail.WEB),
-        "school.added",
-        container.clock(),
-        subject_id=school.id,
-        subject=f"{school.brin} {school.name}",
-        schools=[school.id],
-        after={**given, "naam": school.name},
-    )
     return RedirectResponse(f"{SCHOOLS}?toegevoegd={school.brin}", status_code=303)
 
 
@@ -444,13 +419,13 @@ def invite_form(
     scopes, errors = _scopes(who, chosen_role, list(dict.fromkeys(school)), classes, own)
     if not errors:
         try:
-            invited = container.accounts.invite(email, name, chosen_role, scopes, invited_by=who)
+            invited = container.accounts.invite(
+                email, name, chosen_role, scopes, invited_by=who, actor=_actor(who)
+            )
         except AccountError as error:
             errors = {_FIELD_OF_ERROR.get(error.code, "email"): error.message}
     if errors:
         return _accounts_page(container, opened, status=422, values=values, errors=errors)
-    added = invited.principal
-    _trail(container, who, "account.invited", added, after=snapshot(added.role, added.scopes))
     sent = _send(container, invited, who, reset=False)
     log.info(
         "account %s (%s) invited by %s; e-mail %s",
@@ -509,21 +484,14 @@ def account_action(
             "andere beheerder.",
         )
     melding = {"uitschakelen": "uitgeschakeld", "inschakelen": "ingeschakeld"}.get(action, "")
-    was = snapshot(target.role, target.scopes, found[0].active)
     try:
         if action == "uitschakelen":
-            container.accounts.disable(target.email)
-            after = snapshot(target.role, target.scopes, False)
-            _trail(container, who, "account.disabled", target, was, after)
+            container.accounts.disable(target.email, actor=_actor(who))
         elif action == "inschakelen":
-            container.accounts.enable(target.email)
-            after = snapshot(target.role, target.scopes, True)
-            _trail(container, who, "account.enabled", target, was, after)
+            container.accounts.enable(target.email, actor=_actor(who))
         else:
             had = container.accounts.account_states().get(target.user_id, "")
-            invited = container.accounts.reset(target.user_id, by=who)
-            before, after = {"status": had}, {"status": "uitgenodigd"}
-            _trail(container, who, "account.link", target, before, after)
+            invited = container.accounts.reset(target.user_id, by=who, actor=_actor(who))
             sent = _send(container, invited, who, reset=had == "actief")
             melding = "nieuwe-link" if sent else "mail-mislukt"
     except AccountError as error:
@@ -638,7 +606,7 @@ def change_account(
     if errors:
         return _account_page(container, opened, found, status=422, values=values, errors=errors)
     try:
-        changed = container.accounts.set_scopes(target.user_id, scopes, expected=was)
+        container.accounts.set_scopes(target.user_id, scopes, expected=was, actor=_actor(who))
     except AccountError as error:
         if error.code != "account_changed":
             field = _FIELD_OF_ERROR.get(error.code, "school")
@@ -655,16 +623,4 @@ def change_account(
             "pas die zo nodig opnieuw aan.",
         )
     log.info("account %s: schools and classes changed by %s", target.user_id, who.user_id)
-    before = snapshot(target.role, target.scopes)
-    after = snapshot(changed.role, changed.scopes)
-    if before != after:  # the form sent back what was there: nothing changed, nothing to record
-        # the row concerns the schools before and after (a school that lost the account sees it)
-        moved = Principal(
-            target.user_id,
-            target.email,
-            target.name,
-            target.role,
-            target.scopes | changed.scopes,
-        )
-        _trail(container, who, "account.scopes", moved, before, after)
     return RedirectResponse(f"{ACCOUNTS}?melding=gewijzigd&account={target.user_id}", 303)
