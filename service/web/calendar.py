@@ -35,6 +35,7 @@ from service.store.engine import single_statements
 from service.store.schema import user_schools, users
 from service.web.pages import DUTCH, message_page, page, signed_in
 from service.web.week_grid import build_grid
+from workflows.calendar import SchoolYear
 from workflows.conversations import TalkKind, TalkStatus
 from workflows.dutch import WEEKDAYS
 
@@ -265,6 +266,29 @@ def week_rows(
     return list(views.week(container.engine, school_id, staff_id, monday))
 
 
+UPCOMING = frozenset({"requested", "proposed", "accepted", "other_time_asked"})
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def upcoming(
+    container: Container,
+    who: Principal,
+    school_id: str,
+    staff_id: str | None,
+    now: datetime,
+    limit: int = 5,
+) -> list[Block]:
+    """The next planned talks from `now` on (of `staff_id`, or the school's), soonest first,
+    within a year: for "Volgende gesprek" and the teacher's start page."""
+    rows = views.between(container.engine, school_id, staff_id, now, now + timedelta(days=366))
+    rows = [r for r in rows if _value(r.status) in UPCOMING][:limit]
+    pupils = {p.id: p for p in container.register.pupils_of(school_id)}
+    return blocks_of(rows, who, pupils)
+
+
 @router.get("/gesprekken", response_class=HTMLResponse)
 def week_page(request: Request, container: ContainerDep) -> Response:
     session = signed_in(
@@ -321,6 +345,12 @@ def week_page(request: Request, container: ContainerDep) -> Response:
         return "/gesprekken?" + urlencode({k: v for k, v in values.items() if v})
 
     person = next((p.label for p in staff if p.user_id == wie), "")
+    coming = upcoming(container, who, school.id, staff_id, container.clock(), limit=1)
+    year = SchoolYear.containing(today)
+    rounds = [
+        (r.name, r.window(year), url(_monday(r.window(year).first)))
+        for r in container.policies(school.id, year).rounds
+    ]
     done = "gepland" if params.get("gepland") else "verzet"
     moved = next((b for b in blocks if b.talk_id == params.get(done, "")), None)
     return page(
@@ -346,6 +376,8 @@ def week_page(request: Request, container: ContainerDep) -> Response:
         previous=url(monday - timedelta(days=7)),
         next=url(monday + timedelta(days=7)),
         this_week=url(today - timedelta(days=today.weekday())),
+        next_talk=(coming[0], url(_monday(coming[0].start.date()))) if coming else None,
+        rounds=rounds,
         as_list=url(weergave=LIST_VIEW),
         as_grid=url(weergave=""),
         moved=moved,

@@ -23,6 +23,7 @@ from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
 from service.notices.reconsideration import open_notices
 from service.schools.register import School
+from service.web.calendar import upcoming
 from service.web.classes import ClassRow, class_rows, read_class
 from service.web.pages import page, school_names, session_of
 from service.web.talks import at_risk_rows
@@ -73,6 +74,7 @@ def home(request: Request, container: ContainerDep) -> Response:
     notified = {n.pupil_id for n in notices}  # not listed a second time below
     shown = {n.pupil_id: None for n in notices}  # each pupil named on the page, once
     attention = []
+    coming = []  # a teacher's next talks
     for school in container.register.schools():
         if not sees_school(who, school.id):
             continue
@@ -97,6 +99,9 @@ def home(request: Request, container: ContainerDep) -> Response:
         if who.role in (Role.IB, Role.DIRECTIE):
             found.talks_at_risk = len(at_risk_rows(container, [school.id], now))
         shown.update((r.pupil_id, None) for r in found.named)
+        if teacher:
+            coming += upcoming(container, who, school.id, who.user_id, now)
+            shown.update((b.pupil_id, None) for b in coming if b.pupil_id)
         attention.append(found)
     log_reads(container, who, list(shown), "startpagina", request)
     return page(
@@ -105,6 +110,7 @@ def home(request: Request, container: ContainerDep) -> Response:
         pupils_visible=True,
         teacher=teacher,
         notices=notices,
+        coming=sorted(coming, key=lambda b: b.start)[:5],
         statuses=[s for s in Status if s is not Status.NOT_ENROLLED],
         **common,
     )

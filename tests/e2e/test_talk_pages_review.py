@@ -22,8 +22,11 @@ from service.shared.context import Actor
 from tests.conftest import Clock
 from tests.e2e.heroverweging import SCHOOL, pupil_with_result
 from tests.e2e.web import PASSWORD, browse, csrf
+from workflows.calendar import SchoolYear
 from workflows.conversations import Period, TalkKind, TalkStatus
+from workflows.cycles import ConversationRound, MonthDay, RoundKind
 from workflows.enums import ConversationParty
+from workflows.policy import SchoolPolicy
 from workflows.scale import TestAdvice
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -186,3 +189,43 @@ def test_a_held_talk_s_page_says_when_who_and_what_and_links_on_to_the_decision(
     assert "Openen / verzetten" not in week
     assert f'href="/gesprekken/{talk}" aria-label="Gesprek met Noor Jansen op dinsdag' in week
     assert '14:00–14:30 bekijken">Bekijken</a>' in week
+
+
+def test_the_week_page_jumps_to_the_next_talk_and_the_rounds_and_the_start_page_lists_it(
+    school: Container, clock: Clock
+) -> None:
+    _, talk = noor_with_talk(school, clock)  # on 16 March, for Tuesday 17 March 14:00
+    settings = school.policies.settings(SCHOOL.id)
+    rounds = (
+        ConversationRound(
+            "oudergesprek mei", RoundKind.PROGRESS, 8, MonthDay(5, 11), MonthDay(5, 22)
+        ),
+    )
+    school.policies.change(
+        SCHOOL.id,
+        SchoolYear(2025),
+        SchoolPolicy(rounds=rounds),
+        user_id="d",
+        user_name="Dirk",
+        role="directie",
+        expected_version=settings.version,
+    )
+
+    with browse(school, "juf@school.nl") as juf:
+        week = juf.get("/gesprekken?week=2026-W02").text  # an empty week in January
+        home = juf.get("/").text
+
+    jump = text_of(week)
+    assert (
+        '<a class="utrecht-link" href="/gesprekken?week=2026-W12">'
+        "Naar het eerstvolgende gesprek</a>" in week
+    )
+    assert "Naar het eerstvolgende gesprek (dinsdag 17-03-2026, Noor Jansen)" in jump
+    assert '<a class="utrecht-link" href="/gesprekken?week=2026-W20">oudergesprek mei</a>' in week
+    assert "Gespreksronde oudergesprek mei (11-05-2026 t/m 22-05-2026)" in jump
+    start = text_of(home)
+    assert (
+        "Uw volgende gesprekken dinsdag 17-03-2026, 14:00–14:30: Noor Jansen "
+        "(heroverwegingsgesprek," in start
+    )
+    assert f'href="/gesprekken/{talk}"' in home
