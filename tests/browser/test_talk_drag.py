@@ -99,6 +99,22 @@ def drag(page: Page, to: datetime) -> None:
     )
 
 
+def confirm(page: Page, reason: str) -> None:
+    """The dialog a drop opens: it says where to; an empty reason is asked for; then sent."""
+    dialog = page.get_by_role("dialog", name="Gesprek verzetten?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Het gesprek met Daan Jansen naar ")
+    expect(page.get_by_label("Reden")).to_be_focused()
+    assert_accessible(page)
+    dialog.get_by_role("button", name="Verzetten").click()
+    expect(dialog).to_contain_text("Schrijf waarom het gesprek verzet wordt.")
+    expect(dialog).to_be_visible()
+    page.get_by_label("Reden").fill(reason)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the keyboard sends it: "Verzetten" is next
+    expect(dialog).to_be_hidden()
+
+
 def the_talk_page_says(page: Page, talk_id: str, at: datetime) -> None:
     page.goto(f"/gesprekken/{talk_id}")
     main = page.get_by_role("main")
@@ -128,6 +144,7 @@ def test_the_teacher_drags_a_talk_to_free_time_and_is_refused_outside_her_time(
     monday = (start - timedelta(days=start.weekday())).replace(hour=10, minute=0)
     assert page.locator(f'td[data-start="{stamp(monday)}"]').count() == 1
     drag(page, monday)
+    confirm(page, "Ouders kunnen dan niet.")
     answer = page.locator("#g-answer[role=status][aria-live=polite]")
     expect(answer).to_contain_text("niet beschikbaar", timeout=15_000)
     expect(answer).to_contain_text("maandag")
@@ -140,6 +157,7 @@ def test_the_teacher_drags_a_talk_to_free_time_and_is_refused_outside_her_time(
     page.goto(week)
     to = free_time_elsewhere(page, start, minutes)
     drag(page, to)
+    confirm(page, "De juf heeft dan meer tijd.")
     page.wait_for_url(re.compile(rf"verzet={talk_id}"))
     main = page.get_by_role("main")
     expect(main.locator(".utrecht-alert")).to_contain_text(

@@ -1,7 +1,9 @@
 /* The week calendar's drag and drop (engineer W): drag a talk's block onto a free slot and the
-   page posts the talk's own "Verzetten" form (/gesprekken/<id>/verzetten) with the new start,
-   exactly as the form does, and shows the server's answer: the refusal with the planner's
-   reasons, or the week again with the talk at its new time. No inline handlers (the CSP allows
+   page asks first (a native modal <dialog>: where to, and the reason the parents read in their
+   new invitation; Escape or "Annuleren" leaves the talk where it is), then posts the talk's own
+   "Verzetten" form (/gesprekken/<id>/verzetten) with the new start and that reason, exactly as
+   the form does, and shows the server's answer: the refusal with the planner's reasons, or the
+   week again with the talk at its new time. No inline handlers (the CSP allows
    scripts from /static only); without JavaScript, and with the keyboard, the form does it. */
 (function () {
   "use strict";
@@ -11,8 +13,11 @@
     return;
   }
   var answer = document.getElementById("g-answer");
+  var dialog = document.getElementById("g-confirm");
   var dragged = null;
   var target = null;
+  var pending = null; // {block, start} while the dialog asks
+  var DAYS = ["zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"];
 
   function say(text, problem) {
     if (!answer) {
@@ -60,7 +65,71 @@
     return parts.join(" ") || "Het verzetten is niet gelukt.";
   }
 
-  function move(block, start) {
+  function when(start) {
+    var parts = start.split("T");
+    var ymd = parts[0].split("-");
+    var day = new Date(Number(ymd[0]), Number(ymd[1]) - 1, Number(ymd[2]));
+    return DAYS[day.getDay()] + " " + ymd[2] + "-" + ymd[1] + "-" + ymd[0] + " om " + parts[1];
+  }
+
+  function ask(block, start) {
+    if (!dialog || typeof dialog.showModal !== "function") {
+      say("Verzetten met slepen kan in deze browser niet; gebruik 'Openen / verzetten'.", true);
+      return;
+    }
+    pending = { block: block, start: start };
+    var reason = document.getElementById("g-confirm-reason");
+    document.getElementById("g-confirm-what").textContent =
+      "Het gesprek met " + (block.getAttribute("data-title") || "") + " naar " + when(start) +
+      ". De ouders krijgen een nieuwe uitnodiging.";
+    reason.value = "";
+    showError(false);
+    dialog.returnValue = "";
+    dialog.showModal();
+    reason.focus();
+  }
+
+  function showError(shown) {
+    var error = document.getElementById("g-confirm-error");
+    var reason = document.getElementById("g-confirm-reason");
+    error.hidden = !shown;
+    if (shown) {
+      reason.setAttribute("aria-invalid", "true");
+      reason.setAttribute("aria-describedby", "g-confirm-hint g-confirm-error");
+    } else {
+      reason.removeAttribute("aria-invalid");
+      reason.setAttribute("aria-describedby", "g-confirm-hint");
+    }
+  }
+
+  if (dialog) {
+    dialog.querySelector("form").addEventListener("submit", function (event) {
+      var button = event.submitter;
+      var reason = document.getElementById("g-confirm-reason").value.trim();
+      if (button && button.value === "verzetten" && !reason) {
+        event.preventDefault(); // the dialog stays open, the reason asked for
+        showError(true);
+        document.getElementById("g-confirm-reason").focus();
+      }
+    });
+    dialog.addEventListener("close", function () {
+      var asked = pending;
+      pending = null;
+      if (!asked) {
+        return;
+      }
+      var reason = document.getElementById("g-confirm-reason").value.trim();
+      if (dialog.returnValue === "verzetten" && reason) {
+        move(asked.block, asked.start, reason);
+      } else {
+        say("Niet verzet: het gesprek met " + asked.block.getAttribute("data-title") +
+          " blijft staan.", false);
+        asked.block.focus();
+      }
+    });
+  }
+
+  function move(block, start, reason) {
     var when = start.split("T");
     var body = new FormData();
     body.set("csrf_token", grid.getAttribute("data-csrf"));
@@ -68,7 +137,7 @@
     body.set("datum", when[0]);
     body.set("tijd", when[1]);
     body.set("lokaal", block.getAttribute("data-room") || "");
-    body.set("reden", "Verplaatst in de weekkalender van de school.");
+    body.set("reden", reason);
     say("Bezig met verzetten van het gesprek met " + block.getAttribute("data-title") + "…", false);
     fetch(block.getAttribute("data-move"), {
       method: "POST",
@@ -127,6 +196,6 @@
       return;
     }
     event.preventDefault();
-    move(block, slot.getAttribute("data-start"));
+    ask(block, slot.getAttribute("data-start"));
   });
 })();
