@@ -141,6 +141,16 @@ def the_decision_waits_for_the_talk_and_follows_it(page: Page) -> None:
     page.get_by_label("Gevoerd op").fill(today())
     page.get_by_label("Aantekeningen").fill("Ouders en Noor zien vwo zitten.")
     page.get_by_role("button", name="Opslaan").click()
+    # the talk is planned for March: it cannot have been held today (it unlocked the decision)
+    expect(page.get_by_role("main")).to_contain_text("staat gepland op")
+    checked(page)
+    page.goto(f"/leerlingen/{NOOR}")
+    page.get_by_role("link", name="Ouders zien af van een gesprek").click()
+    page.get_by_label("Afgezien op").fill(today())
+    page.get_by_label("Aantekeningen").fill(
+        "Ouders en Noor zien vwo zitten; een gesprek hoeft niet."
+    )
+    page.get_by_role("button", name="Opslaan").click()
     page.wait_for_url(re.compile(r"/leerlingen/[0-9a-f-]+(\?.*)?$"))
 
     page.get_by_role("link", name="Advies bijstellen").click()
