@@ -410,8 +410,9 @@ class Talks:
     ) -> tuple[str, RequestTalk]:
         """Which of the pupil's heroverweging talks (one per parent with `separate_parents`) the
         conversation command is about: a plan the first one not planned nor settled, a move or
-        cancel the one the trajectory shows (else the first planned), an outcome the first one
-        not settled yet — in the order of the parents; the first talk when none fits."""
+        cancel the one the trajectory shows (else the first planned), an outcome the open one
+        planned earliest (else the first one not settled) — in the order of the parents; the
+        first talk when none fits."""
         if len(wanted) == 1:
             return wanted[0]
         talks = {
@@ -427,7 +428,9 @@ class Talks:
             shown = state.conversation_planned_at
             fits = [lambda t: t.planned and t.start == shown, lambda t: t.planned]
         else:
-            fits = [lambda t: not t.closed]
+            starts = [t.start for t in talks.values() if t.planned and t.start is not None]
+            earliest = min(starts) if starts else None
+            fits = [lambda t: t.planned and t.start == earliest, lambda t: not t.closed]
         for fit in fits:
             found = next((w for w in wanted if fit(talks[w[0]])), None)
             if found is not None:
