@@ -49,6 +49,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/instellingen", "Instellingen", frozenset({Role.DIRECTIE, Role.IB, Role.BESTUUR})),
     ("/beheer/scholen", "Scholen", frozenset({Role.BEHEER})),
     ("/beheer/accounts", "Accounts", frozenset({Role.BEHEER, Role.DIRECTIE})),
+    ("/beheer/logboek", "Logboek beheer", frozenset({Role.BEHEER, Role.DIRECTIE})),
     ("/toegangslog", "Toegangslog", frozenset({Role.DIRECTIE})),
 )
 

@@ -373,6 +373,14 @@ def test_changes_on_the_website_are_recorded_and_shown_to_beheer_and_to_directie
     assert [row[3] for row in on_account[-2:]] == ["school en klassen gewijzigd", "uitgenodigd"]
 
 
+def test_beheer_and_directie_find_the_trail_in_the_menu_and_others_do_not(cli: Container) -> None:
+    for email, listed in ((BEA, True), ("dirk@school.nl", True), ("juf@school.nl", False)):
+        page = browser(cli, email).get("/").text
+        menu = page.split('aria-label="Hoofdmenu"', 1)[1].split("</nav>", 1)[0]
+        assert ('href="/beheer/logboek"' in menu) is listed, email
+        assert ("Logboek beheer" in menu) is listed, email
+
+
 def test_people_who_do_not_manage_accounts_do_not_see_the_trail(cli: Container) -> None:
     teacher = browser(cli, "juf@school.nl")
     for path in ("/beheer/logboek", "/beheer/logboek.csv"):
