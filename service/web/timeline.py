@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
@@ -31,6 +32,7 @@ SYSTEM_ACTORS = {
 }
 """The service's own actors as a reader reads them (the pupil page and the dossier alike)."""
 _SYSTEM_ROLE = "systeem"
+_DUTCH = ZoneInfo("Europe/Amsterdam")  # a planned time reads in Dutch time, not as stored (UTC)
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,10 @@ def describe(event: Event) -> _Text:  # noqa: PLR0912 - one case per fact, read 
         )
     if isinstance(event, ev.ConversationPlanned):
         pupil = " met de leerling" if event.with_pupil else ""
-        when = event.planned_at.strftime("%d-%m-%Y %H:%M")
+        when = event.planned_at.astimezone(_DUTCH).strftime("%d-%m-%Y %H:%M")
         return _Text(f"Heroverwegingsgesprek{pupil} gepland op {when}", timeliness=event.timeliness)
     if isinstance(event, ev.ConversationMoved):
-        when = event.planned_at.strftime("%d-%m-%Y %H:%M")
+        when = event.planned_at.astimezone(_DUTCH).strftime("%d-%m-%Y %H:%M")
         return _Text(
             f"Heroverwegingsgesprek verzet naar {when}",
             why=event.reason,

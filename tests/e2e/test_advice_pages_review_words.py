@@ -61,12 +61,13 @@ def test_pupil_page_and_dossier_name_the_planner_and_say_the_check_in_plain_dutc
     html = browser.get(f"/leerlingen/{pupil}").text
     shown = visible(html)
     assert "door de gesprekkenplanner (automatisch)" in shown
+    assert "gepland op 12-03-2026 15:00" in shown  # 14:00 UTC, in Dutch time
     assert "talk-planner" not in html
     assert "(systeem)" not in shown
     assert "Geschiedenis gecontroleerd op 20-01-2026 om 11:00: ongewijzigd." in shown
     assert "positie" not in shown
     assert "hash" not in shown.lower()
-    technical = text_of(html.split("<details", 1)[1].split("</details>")[0])
+    technical = text_of(html.split("app-integrity__details", 1)[1].split("</details>")[0])
     assert "Keten geverifieerd tot en met positie 2 op 20-01-2026 om 11:00" in technical
     assert "Wat daarna is vastgelegd, wordt bij de volgende controle meegenomen." in technical
 
