@@ -35,6 +35,7 @@ from service.shared.context import Actor, CommandContext
 from service.store.schema import events, parents
 from tests.conftest import Clock
 from tests.e2e.intake import SCHOOL, URL, provider_client
+from tests.e2e.web import PASSWORD, browse
 from workflows.availability import PublishedWindow
 from workflows.commands import EnrolPupil, GiveFinalAdvice, GiveProvisionalAdvice, RaiseAdvice
 from workflows.conversations import TalkStatus
@@ -42,7 +43,6 @@ from workflows.enums import ConversationParty
 from workflows.scale import SchoolAdvice
 
 AMS = ZoneInfo("Europe/Amsterdam")
-PASSWORD = "een-lang-wachtwoord"
 MOTIVATION = "Noor werkt zelfstandig en haalt al twee jaar vwo-niveau bij rekenen en taal."
 VIEW = "Wij zien Noor graag naar het vwo gaan, zij is er zelf ook aan toe."
 HELD_NOTES = "Besproken met ouders en Noor: de toets bevestigt het beeld van de juf."
@@ -68,16 +68,7 @@ class Path8A:
     users: dict[str, str]
 
     def client(self, who: str) -> TestClient:
-        client = TestClient(create_app(self.container), follow_redirects=False)
-        form = client.get("/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-        assert token
-        answer = client.post(
-            "/login",
-            data={"email": NAMES[who][0], "password": PASSWORD, "csrf_token": token.group(1)},
-        )
-        assert answer.status_code == 303, answer.text
-        return client
+        return browse(self.container, NAMES[who][0])
 
 
 def delivery(pupil: str, toetsadvies: str) -> dict[str, Any]:

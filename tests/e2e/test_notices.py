@@ -31,6 +31,7 @@ from service.outbox.smtp import SmtpMailer
 from service.schools.register import Pupil, School
 from service.store.schema import outbox
 from tests.conftest import Clock
+from tests.e2e.web import log_in
 from workflows.calendar import SchoolYear
 from workflows.commands import (
     EnrolPupil,
@@ -411,16 +412,6 @@ def test_the_start_page_notices_are_the_open_heroverwegingen_in_my_scope(
     assert open_notices(school, anna) == []
 
 
-def log_in(client: TestClient, email: str) -> None:
-    form = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token
-    answer = client.post(
-        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-    )
-    assert answer.status_code == 303, answer.text
-
-
 def test_the_link_in_the_e_mail_opens_the_pupil_page_after_login_only_for_the_recipients(
     school: Container, clock: Clock
 ) -> None:
@@ -438,11 +429,11 @@ def test_the_link_in_the_e_mail_opens_the_pupil_page_after_login_only_for_the_re
         assert (answer.status_code, answer.headers["location"]) == (303, "/login")
         assert "Daan" not in answer.text
     with TestClient(app, follow_redirects=False) as anna:
-        log_in(anna, "anna@school.nl")
+        log_in(anna, "anna@school.nl", PASSWORD)
         page = anna.get(path)
         assert page.status_code == 200
         assert "Daan Jansen" in page.text
     school.accounts.set_password("cor@school.nl", PASSWORD)  # a teacher of 8B
     with TestClient(app, follow_redirects=False) as cor:
-        log_in(cor, "cor@school.nl")
+        log_in(cor, "cor@school.nl", PASSWORD)
         assert cor.get(path).status_code == 404

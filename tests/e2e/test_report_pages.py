@@ -23,16 +23,14 @@ from sqlalchemy import event, select, text
 
 from bench.report_year import GeneratedYear, PupilPath, generate
 from service.accounts.roles import Role, Scope
-from service.api.app import create_app
 from service.audit.integrity import check_now
 from service.bootstrap import Container
 from service.schools.register import Pupil
 from service.shared.context import Actor, CommandContext
 from service.store.schema import access_log
 from tests.conftest import Clock, sqlite_url
+from tests.e2e.web import PASSWORD, browse
 from workflows.commands import EnrolPupil
-
-PASSWORD = "een-lang-wachtwoord"
 
 
 @pytest.fixture
@@ -53,14 +51,7 @@ class World:
         return [p for p in self.year.paths if p.school_id == school_id]
 
     def client(self, email: str) -> TestClient:
-        client = TestClient(create_app(self.container), follow_redirects=False)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-        assert token
-        answer = client.post(
-            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-        )
-        assert answer.status_code == 303, answer.text
-        return client
+        return browse(self.container, email)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from service.schools.register import Pupil, School
 from service.store.schema import api_tokens, events
 from service.web.login import LOGIN_CSRF_COOKIE
 from tests.conftest import enrolled_pupil
+from tests.e2e.web import csrf
 
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")  # enrolled_pupil's school
 OTHER = School(id="school-2", brin="02BB", name="De Andere School")
@@ -92,9 +93,7 @@ def login_form(app: FastAPI) -> dict[str, str]:
     """The login form's CSRF token, as headers and form fields a browser would send."""
     with TestClient(app) as browser:
         html = browser.get("/login").text
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return {"token": found.group(1)}
+    return {"token": csrf(html)}
 
 
 def post_login(app: FastAPI, token: str, email: str, password: str) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import select as sockets
 import socket
 import subprocess
@@ -31,6 +30,7 @@ from service.schools.register import School
 from service.settings import Settings
 from service.store.schema import login_attempts
 from tests.conftest import BACKENDS, postgres_server_url, sqlite_url
+from tests.e2e.web import csrf
 
 CLI = str(Path(sys.executable).parent / "adviestraject")
 EMAIL, PASSWORD, WRONG = "juf@school.nl", "een-lang-wachtwoord", "fout-fout-fout"
@@ -140,9 +140,7 @@ def login_token(served: Served) -> str:
     conn.request("GET", "/login")
     html = conn.getresponse().read().decode()
     conn.close()
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
+    return csrf(html)
 
 
 def log_in(

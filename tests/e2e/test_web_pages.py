@@ -27,6 +27,7 @@ from service.schools.demo import DEMO_PASSWORD, DEMO_SCHOOL, DEMO_TEACHER, seed_
 from service.schools.register import Pupil, School
 from service.web.actions import KINDS, href
 from tests.conftest import Clock
+from tests.e2e.web import PASSWORD, browse
 from workflows.calendar import SchoolYear
 from workflows.commands import (
     Command,
@@ -45,7 +46,6 @@ from workflows.scale import SchoolAdvice, TestAdvice
 from workflows.trajectory import Trajectory
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-PASSWORD = "een-lang-wachtwoord"
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
 OTHER = School(id="school-2", brin="02BB", name="De Andere School")
 THIS_YEAR, LAST_YEAR = "2025-2026", "2024-2025"
@@ -142,20 +142,8 @@ def app_client(world: World) -> Iterator[TestClient]:
         yield client
 
 
-def log_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
-    form = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token
-    answer = client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": token.group(1)}
-    )
-    assert answer.status_code == 303, answer.text
-
-
 def as_user(world: World, who: str) -> TestClient:
-    client = TestClient(create_app(world.container), follow_redirects=False)
-    log_in(client, EMAILS[who])
-    return client
+    return browse(world.container, EMAILS[who])
 
 
 def names_on(html: str, world: World) -> set[str]:

@@ -6,7 +6,6 @@ check passes; the pupil page shows the status (a quiet line, or the alert)."""
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from datetime import date, timedelta
 
@@ -32,11 +31,11 @@ from service.schools.register import Pupil, School
 from service.store.schema import integrity_checks
 from service.worker import housekeeping
 from tests.conftest import Clock
+from tests.e2e.web import PASSWORD, browse
 from workflows.commands import EnrolPupil, GiveProvisionalAdvice
 from workflows.scale import SchoolAdvice
 
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
-PASSWORD = "een-lang-wachtwoord"
 
 
 def enrol_with_advice(container: Container, given: str = "Noor") -> str:
@@ -201,15 +200,7 @@ def directie(container: Container) -> TestClient:
     container.accounts.add_user(
         "directie@school.nl", "Dirk Directeur", Role.DIRECTIE, [Scope(SCHOOL.id)], PASSWORD
     )
-    client = TestClient(create_app(container), follow_redirects=False)
-    form = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token
-    client.post(
-        "/login",
-        data={"email": "directie@school.nl", "password": PASSWORD, "csrf_token": token.group(1)},
-    )
-    return client
+    return browse(container, "directie@school.nl")
 
 
 def test_the_pupil_page_shows_the_chain_verified_and_after_tampering_the_alert(
