@@ -34,6 +34,9 @@ class GiveOrientationAdvice:
 class GiveProvisionalAdvice:
     advice: SchoolAdvice
     given_on: date
+    motivation: str | None = None
+    """What the advice rests on (the pupil's development, work attitude, results): what parents,
+    the VO school and a klachtencommissie read later. None: not written down."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -53,11 +53,13 @@ class OrientationAdviceGiven(Event):
 @dataclass(frozen=True, kw_only=True)
 class ProvisionalAdviceGiven(Event):
     event_type = "provisional_advice_given"
-    schema_version = 2
+    schema_version = 3
 
     advice: SchoolAdvice
     given_on: date
     timeliness: Timeliness
+    motivation: PersonalText | None = None
+    """What the advice rests on, as the school wrote it (v3); None before v3 or when left out."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -347,6 +349,14 @@ def _provisional_advice_given_v1_to_v2(data: JsonDict) -> JsonDict:
     }
 
 
-UPCASTERS = {("provisional_advice_given", 1): _provisional_advice_given_v1_to_v2}
+def _provisional_advice_given_v2_to_v3(data: JsonDict) -> JsonDict:
+    """v3 adds the motivation the school writes with the advice; nothing was written before."""
+    return {**data, "motivation": None}
+
+
+UPCASTERS = {
+    ("provisional_advice_given", 1): _provisional_advice_given_v1_to_v2,
+    ("provisional_advice_given", 2): _provisional_advice_given_v2_to_v3,
+}
 
 CODEC = EventCodec(TRAJECTORY_EVENTS, UPCASTERS)

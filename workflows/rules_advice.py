@@ -103,6 +103,7 @@ def give_provisional_advice(ctx: Context, cmd: GiveProvisionalAdvice) -> list[Ev
             advice=cmd.advice,
             given_on=cmd.given_on,
             timeliness=timeliness_in(cmd.given_on, window.first, window.last),
+            motivation=optional_text(cmd.motivation, "motivation"),
         )
     ]
     if ctx.state.exemption is not None:

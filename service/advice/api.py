@@ -54,6 +54,14 @@ class AdviceIn(_Body):
     given_on: date = Field(description="The day the advice was given to parents and pupil")
 
 
+class ProvisionalAdviceIn(AdviceIn):
+    motivation: FreeText | None = Field(
+        default=None,
+        description="What the advice rests on (development, work attitude, results), as parents "
+        "and the VO school read it; stored encrypted, erasable",
+    )
+
+
 class CorrectionIn(_Body):
     advice: AdviceCode
     corrected_on: date
@@ -109,9 +117,11 @@ def move_to_groep_8(body: Groep8In, command: PupilCommandDep) -> CommandAccepted
     responses=COMMAND_ERRORS,
     summary="Record the voorlopig schooladvies",
 )
-def give_provisional_advice(body: AdviceIn, command: PupilCommandDep) -> CommandAccepted:
+def give_provisional_advice(body: ProvisionalAdviceIn, command: PupilCommandDep) -> CommandAccepted:
     return command.run(
-        GiveProvisionalAdvice(advice=SchoolAdvice(body.advice), given_on=body.given_on)
+        GiveProvisionalAdvice(
+            advice=SchoolAdvice(body.advice), given_on=body.given_on, motivation=body.motivation
+        )
     )
 
 

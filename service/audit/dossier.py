@@ -85,6 +85,8 @@ class AdviceSide:
     basis: str | None
     who: str
     role: str
+    motivation: str | None = None
+    """What the voorlopig advies rests on, as written with it (None: not written down)."""
 
 
 @dataclass(frozen=True)
@@ -405,6 +407,10 @@ def assemble(
     provisional_event = last.get(ev.ProvisionalAdviceCorrected) or last.get(
         ev.ProvisionalAdviceGiven
     )
+    provisional = _side(state.provisional_advice, provisional_event, person)
+    given = [e for _, e in trail if isinstance(e, ev.ProvisionalAdviceGiven)]
+    if provisional is not None and given:
+        provisional = replace(provisional, motivation=given[-1].motivation)
     return Dossier(
         pupil_id=pupil_id,
         name=name,
@@ -413,7 +419,7 @@ def assemble(
         school_year=str(state.school_year or ""),
         status=state.status.label,
         conversation=state.conversation.label,
-        provisional=_side(state.provisional_advice, provisional_event, person),
+        provisional=provisional,
         final=_side(state.final_advice, last.get(ev.FinalAdviceGiven), person),
         test_advice=state.test_advice.label if state.test_advice else None,
         facts=tuple(ordered),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -36,8 +36,9 @@ from service.store.events import ConcurrencyError
 from service.store.streams import trajectory_stream
 from service.web.actions import BY_KEY, ActionKind, refusal
 from service.web.pages import message_page, page, session_of, tokens_match
-from workflows.calendar import SchoolYear
-from workflows.enums import AdviceKind, ConversationParty, ExemptionGround, KeepReason
+from workflows.calendar import DateWindow, LegalCalendar, SchoolYear, timeliness_in
+from workflows.dutch import MONTHS
+from workflows.enums import AdviceKind, ConversationParty, ExemptionGround, KeepReason, Timeliness
 from workflows.errors import DomainError
 from workflows.lifecycle import Status
 from workflows.policy import SchoolPolicy
@@ -90,6 +91,10 @@ class Form:
     run: Callable[[Any, PupilCommand, Trajectory], Any]
     fixed: Mapping[str, Any] = field(default_factory=dict)
     defaults: Callable[[Trajectory], dict[str, Any]] | None = None
+    period: tuple[str, Callable[[LegalCalendar], DateWindow]] | None = None
+    """A date field with a legal period (the field's name, the period in the pupil's school
+    year): the form says before saving whether the date falls in it, and leaves the date empty
+    when today does not."""
 
     def fields_for(self, state: Trajectory) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.only_when is None or f.only_when(state))
@@ -172,11 +177,26 @@ FORMS: dict[str, Form] = {
         ),
     ),
     "voorlopig-advies": Form(
-        "Het voorlopig schooladvies gaat tussen 10 en 31 januari naar ouders en leerling. Een "
-        "advies buiten die periode wordt vastgelegd en als te laat gemarkeerd.",
-        (ADVICE, _on("given_on", "Gegeven op")),
-        api.AdviceIn,
+        "Het voorlopig schooladvies gaat in groep 8 naar ouders en leerling, in de wettelijke "
+        "periode van 10 tot en met 31 januari. Een advies buiten die periode wordt wel "
+        "vastgelegd, maar gemarkeerd: eerder als 'vóór de wettelijke periode', later als 'te "
+        "laat'.",
+        (
+            ADVICE,
+            _on("given_on", "Gegeven op"),
+            Field(
+                "motivation",
+                "Onderbouwing",
+                "textarea",
+                required=False,
+                hint="Waarop het advies rust: de ontwikkeling van de leerling, werkhouding, "
+                "motivatie en leerresultaten. Ouders, de VO-school en bij een klacht de "
+                "klachtencommissie lezen dit.",
+            ),
+        ),
+        api.ProvisionalAdviceIn,
         _route(api.give_provisional_advice),
+        period=("given_on", lambda calendar: calendar.provisional_advice_window),
     ),
     "voorlopig-advies-corrigeren": Form(
         "Corrigeer een voorlopig advies dat verkeerd is vastgelegd. Het eerdere advies blijft in "
@@ -274,7 +294,7 @@ FORMS: dict[str, Form] = {
     ),
     "advies-bijstellen": Form(
         "Stel het advies bij naar het toetsadvies, of gedeeltelijk naar een niveau ertussen. "
-        "Gedeeltelijk bijstellen vraagt een reden.",
+        "Gedeeltelijk bijstellen vraagt een reden en een motivering.",
         (
             Field("advice", "Nieuw advies", "advice", options=_raise_options, hint_for=_raise_hint),
             _on("decided_on", "Besloten op"),
@@ -540,11 +560,76 @@ def _today(container: Container) -> str:
     return container.clock().astimezone(AMSTERDAM).date().isoformat()
 
 
+@dataclass(frozen=True)
+class PeriodNote:
+    """What the form says beside a date with a legal period, before anything is saved."""
+
+    field: str
+    text: str
+    warning: bool
+
+
+def _window_words(window: DateWindow) -> str:
+    """`10 tot en met 31 januari 2027` (months and years only where they differ)."""
+    first, last = window.first, window.last
+    start = str(first.day)
+    if (first.month, first.year) != (last.month, last.year):
+        start += f" {MONTHS[first.month - 1]}"
+    if first.year != last.year:
+        start += f" {first.year}"
+    return f"{start} tot en met {last.day} {MONTHS[last.month - 1]} {last.year}"
+
+
+def _period_window(screen: _Screen, container: Container) -> DateWindow | None:
+    if screen.form.period is None:
+        return None
+    year = screen.state.school_year or SchoolYear.containing(
+        container.clock().astimezone(AMSTERDAM).date()
+    )
+    return screen.form.period[1](screen.policy.calendar(year))
+
+
+def period_note(screen: _Screen, container: Container, raw: str) -> PeriodNote | None:
+    """Whether the date `raw` falls in the field's legal period, as the rules will mark it
+    (`timeliness_in`, the same function the rule uses); None for a form without a period."""
+    window = _period_window(screen, container)
+    if window is None or screen.form.period is None:
+        return None
+    name, period = screen.form.period[0], _window_words(window)
+    try:
+        day = date.fromisoformat(raw.strip())
+    except ValueError:
+        today = container.clock().astimezone(AMSTERDAM).date()
+        if today in window:
+            return PeriodNote(name, f"De wettelijke periode is {period}.", False)
+        return PeriodNote(
+            name,
+            f"Vandaag ({today:%d-%m-%Y}) valt buiten de wettelijke periode ({period}). Vul de "
+            "dag in waarop ouders en leerling het advies kregen.",
+            True,
+        )
+    when = timeliness_in(day, window.first, window.last)
+    if when is Timeliness.ON_TIME:
+        return PeriodNote(name, f"{day:%d-%m-%Y} valt in de wettelijke periode ({period}).", False)
+    side = "vóór" if when is Timeliness.EARLY else "na"
+    return PeriodNote(
+        name,
+        f"Let op: {day:%d-%m-%Y} ligt {side} de wettelijke periode ({period}). Het advies wordt "
+        f"wel vastgelegd, maar gemarkeerd als '{when.label}'.",
+        True,
+    )
+
+
 def _initial_values(screen: _Screen, container: Container) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for f in screen.form.fields:
         if f.kind == "date" and f.required:
             values[f.name] = _today(container)
+    window = _period_window(screen, container)
+    if screen.form.period is not None and window is not None:
+        today = container.clock().astimezone(AMSTERDAM).date()
+        if today not in window:  # outside the period "today" is rarely the day it was given
+            values[screen.form.period[0]] = ""
     if screen.form.defaults is not None:
         values.update(screen.form.defaults(screen.state))
     return values
@@ -575,6 +660,10 @@ def _render(
 ) -> HTMLResponse:
     log_reads(container, screen.who, [str(screen.pupil_id)], "actieformulier", request)
     blocked = refusal(screen.state, screen.kind.trigger, screen.policy)
+    values = values if values is not None else _initial_values(screen, container)
+    note = None
+    if screen.form.period is not None:
+        note = period_note(screen, container, str(values.get(screen.form.period[0], "")))
     return page(
         "c_form.html",
         status,
@@ -586,7 +675,8 @@ def _render(
         kind=screen.kind,
         form=screen.form,
         fields=screen.form.fields_for(screen.state),
-        values=values if values is not None else _initial_values(screen, container),
+        values=values,
+        note=note,
         errors=errors or {},
         form_error=form_error,
         changed=changed,
@@ -615,6 +705,21 @@ def show_form(pupil_id: str, key: str, request: Request, container: ContainerDep
         return screen
     status = 409 if refusal(screen.state, screen.kind.trigger, screen.policy) else 200
     return _render(screen, request, container, status=status)
+
+
+@router.get("/leerlingen/{pupil_id}/acties/{key}/termijn", response_class=HTMLResponse)
+def period_hint(pupil_id: str, key: str, request: Request, container: ContainerDep) -> Response:
+    """The period note for the date typed so far (htmx swaps it in beside the field)."""
+    screen = _screen(request, container, pupil_id, key)
+    if isinstance(screen, Response):
+        return screen
+    if screen.form.period is None:
+        return message_page(
+            screen.session, 404, "Niet gevonden", "Dit formulier heeft geen termijn."
+        )
+    name = screen.form.period[0]
+    note = period_note(screen, container, str(request.query_params.get(name) or ""))
+    return page("c_period.html", note=note, pupil_id=screen.pupil_id, kind=screen.kind)
 
 
 @router.post("/leerlingen/{pupil_id}/acties/{key}", response_class=HTMLResponse)

@@ -75,6 +75,7 @@ def describe(event: Event) -> _Text:  # noqa: PLR0912 - one case per fact, read 
         return _Text(
             f"Voorlopig schooladvies: {event.advice.label}",
             event.given_on,
+            why=event.motivation,
             timeliness=event.timeliness,
         )
     if isinstance(event, ev.ProvisionalAdviceCorrected):

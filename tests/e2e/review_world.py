@@ -5,6 +5,7 @@ tests/e2e/web.py)."""
 
 from __future__ import annotations
 
+import html as html_text
 import re
 import uuid
 from collections.abc import Iterator, Mapping
@@ -122,4 +123,4 @@ def submit(
 
 def text_of(html: str) -> str:
     """The page's words without tags, whitespace collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return html_text.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip())
