@@ -28,8 +28,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite over both cores; a test file stays on one worker (its module fixtures start once).
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 diagram: $(STAMP)
 	$(BIN)/adviestraject diagram --write docs/state-machine.md

@@ -168,7 +168,7 @@ def serve(
         server = processes.start(served, "serve", "serve", "--port", str(port))
         if worker and not embedded:
             processes.start(served, "worker", "worker", "--interval", "0.2")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded 2-core machine (the suite runs on both)
         while not healthy(served.base_url):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise ServiceError(f"the server did not come up:\n{served.log_text()}")
