@@ -148,7 +148,9 @@ class TestAdvice(Enum):
 
     @property
     def label(self) -> str:
-        return str(self.value)
+        """As shown to teachers, parents and in the reports: the tracks spelled as in a
+        schooladvies (`_TRACK_LABELS`: "vmbo-gt/havo", not the category's "vmbo-gl-tl/havo")."""
+        return "/".join(_TRACK_LABELS[t] for t in self.tracks)
 
 
 _TEST_TRACKS: dict[TestAdvice, tuple[Track, ...]] = {

@@ -60,7 +60,7 @@ class WithdrawnAdviceOut(BaseModel):
             basis=withdrawn.basis.value,
             given_on=withdrawn.given_on,
             withdrawn_on=withdrawn.withdrawn_on,
-            test_advice=withdrawn.test_advice.label,
+            test_advice=withdrawn.test_advice.value,
         )
 
 
@@ -153,7 +153,7 @@ class TrajectoryOut(BaseModel):
             withdrawn_final_advice=WithdrawnAdviceOut.of(state.final_advice_withdrawal),
             current_advice=Advice.of(current) if current else None,
             test=TransferTestOut(
-                test_advice=state.test_advice.label if state.test_advice else None,
+                test_advice=state.test_advice.value if state.test_advice else None,
                 provider=delivery.provider if delivery else None,
                 received_on=delivery.received_on if delivery else None,
                 exemption=state.exemption.value if state.exemption else None,

@@ -52,7 +52,7 @@ OFF_SCALE = {
     SchoolAdvice.GEEN_SPECIFIEK_ADVIES_MOGELIJK: "geen specifiek advies mogelijk",
 }
 ROWS = [*LABEL_AT_STEP.values(), *OFF_SCALE.values()]
-TEST_COLUMNS = ["pro/vmbo-bb", "vmbo-bb/vmbo-kb", "vmbo-kb/vmbo-gl-tl", "vmbo-gl-tl/havo"]
+TEST_COLUMNS = ["pro/vmbo-bb", "vmbo-bb/vmbo-kb", "vmbo-kb/vmbo-gt", "vmbo-gt/havo"]
 TEST_COLUMNS += ["havo/vwo", "vwo"]
 Ids = set[str]
 
@@ -62,7 +62,7 @@ def level(advice: SchoolAdvice) -> str:
 
 
 def toets_label(test: TestAdvice | None) -> str:
-    return test.value if test is not None else "geen toetsadvies"
+    return test.label if test is not None else "geen toetsadvies"
 
 
 def ids(paths: Sequence[PupilPath], keep: Callable[[PupilPath], bool]) -> Ids:

@@ -18,6 +18,7 @@ from service.bootstrap import Container
 from service.reports.charts import _column_head
 from tests.conftest import Clock, sqlite_url
 from tests.e2e.web import PASSWORD, browse
+from workflows.scale import SchoolAdvice, TestAdvice
 
 
 @pytest.fixture
@@ -46,6 +47,9 @@ def test_the_report_pdf_leaves_out_the_phone_s_scroll_hint(
 
     assert pdf.status_code == 200
     assert "Schuif opzij om de hele grafiek te zien." in page  # for a narrow screen
+    # a toetsadvies spelled as a schooladvies is, as on every other page ("vmbo-gt")
+    assert "vmbo-gl-tl" not in page
+    assert "vmbo-gt/</tspan>" in page or "vmbo-gt/havo" in page
     words = " ".join(pdf_text(pdf.content).split())
     assert "Heroverwegingen" in words
     assert "Schuif opzij" not in words
@@ -55,3 +59,15 @@ def test_a_two_word_column_head_keeps_its_space_when_read_as_text() -> None:
     head = _column_head(40, "geen toetsadvies")
     assert re.sub(r"<[^>]+>", "", head) == "geen toetsadvies"
     assert head.count("<tspan") == 2  # still on two lines
+
+
+def test_a_toetsadvies_is_spelled_with_the_schooladvies_level_names() -> None:
+    assert [t.label for t in TestAdvice] == [
+        "pro/vmbo-bb",
+        "vmbo-bb/vmbo-kb",
+        "vmbo-kb/vmbo-gt",
+        "vmbo-gt/havo",
+        "havo/vwo",
+        "vwo",
+    ]
+    assert TestAdvice.VMBO_GLTL_HAVO.label == SchoolAdvice.VMBO_GLTL_TM_HAVO.label
