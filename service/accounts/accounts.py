@@ -42,7 +42,6 @@ from service.accounts.secrets import (
     password_problem,
     token_digest,
 )
-from service.audit.admin_trail import Actor, snapshot, write, write_account
 from service.store.engine import single_statements
 from service.store.schema import (
     api_tokens,
@@ -52,6 +51,7 @@ from service.store.schema import (
     users,
     web_sessions,
 )
+from service.trail import Actor, snapshot, write, write_account
 
 MAX_TOKEN_DAYS = 365
 CLI_ISSUER = "cli"  # `api_tokens.issued_by` of a token made on the server's command line

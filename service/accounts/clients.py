@@ -33,8 +33,8 @@ from service.accounts.accounts import (
 )
 from service.accounts.roles import Principal, Role, Scope
 from service.accounts.secrets import token_digest
-from service.audit.admin_trail import Actor, snapshot, write, write_account
 from service.store.schema import client_credentials, users
+from service.trail import Actor, snapshot, write, write_account
 
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
 CLIENT_PREFIX = "cl_"

@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func, insert, select
 
 from service.accounts.roles import Principal, Role
-from service.audit.admin_trail import Actor, write
 from service.schools.register import School
 from service.store.schema import schools
+from service.trail import Actor, write
 
 BRIN = re.compile(r"^[0-9]{2}[A-Z]{2}$")
 ROUTE = re.compile(r"^[0-9A-Za-z]{20}$")

@@ -20,140 +20,40 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, Select, func, insert, select
+from sqlalchemy import Engine, Select, func, select
 
-from service.accounts.roles import Principal, Role, Scope
+from service.accounts.roles import Role
 from service.store.engine import single_statements
 from service.store.schema import admin_trail, admin_trail_schools
+from service.trail import ACTIONS, API, CLI, WEB, Actor, snapshot, write, write_account
 
+# the write side lives in `service.trail` (accounts and schools write there); named here too, for
+# the pages and command lines that read and write
+__all__ = [
+    "ACTIONS",
+    "API",
+    "CLI",
+    "WEB",
+    "Actor",
+    "TrailRow",
+    "count",
+    "describe",
+    "entries",
+    "snapshot",
+    "to_csv",
+    "write",
+    "write_account",
+]
 DUTCH = ZoneInfo("Europe/Amsterdam")
 COLUMNS = ("Wanneer", "Wie", "Via", "Wat", "Betreft", "Voor", "Na")
 EXPORT_LIMIT = 100_000
-WEB, CLI, API = "web", "cli", "api"
 _VIA = {WEB: "website", CLI: "opdrachtregel", API: "API"}
-# the stable action codes, and how the page says them
-ACTIONS = {
-    "account.added": "account aangemaakt",
-    "account.invited": "uitgenodigd",
-    "account.link": "nieuwe link gestuurd",
-    "account.password": "wachtwoord ingesteld",
-    "account.disabled": "uitgeschakeld",
-    "account.enabled": "ingeschakeld",
-    "account.scopes": "school en klassen gewijzigd",
-    "token.issued": "API-token gemaakt",
-    "token.revoked": "API-token ingetrokken",
-    "client.added": "koppeling toegevoegd",
-    "client.secret": "nieuwe sleutel koppeling",
-    "client.revoked": "koppeling ingetrokken",
-    "school.added": "school toegevoegd",
-    "school.routing": "ketenroutering ingesteld",
-    "school.chain": "ketengegevens ingesteld",
-}
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who made a change, as the trail keeps it (a snapshot: a later rename does not alter it)."""
-
-    user_id: str | None
-    label: str
-    role: str | None
-    via: str
-
-    @classmethod
-    def of(cls, who: Principal, via: str) -> Actor:
-        return cls(who.user_id, f"{who.name} <{who.email}>", who.role.value, via)
-
-    @classmethod
-    def bootstrap(cls, os_user: str) -> Actor:
-        """The command line of an installation without an active beheer account (a fresh one,
-        until its first beheer account is made): no account can be named, the OS user is."""
-        return cls(None, f"installatie zonder beheeraccount (OS-gebruiker {os_user})", None, CLI)
-
-
-def snapshot(
-    role: Role, scopes: Iterable[Scope], active: bool | None = None, **extra: Any
-) -> dict[str, Any]:
-    """An account's role, schools and classes (and state) as a trail row keeps them."""
-    found: dict[str, Any] = {
-        "role": role.value,
-        "scopes": sorted([s.school_id, s.class_name] for s in scopes),
-    }
-    if active is not None:
-        found["active"] = active
-    return {**found, **extra}
-
-
-def write(
-    conn: Connection,
-    actor: Actor,
-    action: str,
-    at: datetime,
-    *,
-    subject_id: str,
-    subject: str,
-    schools: Iterable[str] = (),
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-) -> int:
-    """Append one row (and the schools it concerns) in the caller's transaction; its id."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown trail action {action!r}")
-    inserted = conn.execute(
-        insert(admin_trail).values(
-            at=at,
-            actor_id=actor.user_id,
-            actor=actor.label[:400],
-            actor_role=actor.role,
-            via=actor.via,
-            action=action,
-            subject_id=subject_id[:64],
-            subject=subject[:400],
-            before=dict(before) if before is not None else None,
-            after=dict(after) if after is not None else None,
-        )
-    )
-    # one row inserted: its key is there (SQLAlchemy types it as maybe None)
-    entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
-    concerned = sorted(set(schools))
-    if concerned:
-        conn.execute(
-            insert(admin_trail_schools),
-            [{"entry_id": entry_id, "school_id": s} for s in concerned],
-        )
-    return entry_id
-
-
-def write_account(
-    conn: Connection,
-    actor: Actor,
-    action: str,
-    at: datetime,
-    account: Principal,
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-    *,
-    schools: Iterable[str] | None = None,
-) -> int:
-    """A row about an account, concerning its schools (or `schools`), in the caller's
-    transaction."""
-    return write(
-        conn,
-        actor,
-        action,
-        at,
-        subject_id=account.user_id,
-        subject=f"{account.name} <{account.email}>",
-        schools=account.school_ids if schools is None else schools,
-        before=before,
-        after=after,
-    )
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
-from service.audit.admin_trail import Actor, write
 from service.schools.erasures import record_erasure
 from service.store import log
 from service.store.driver import Driver
 from service.store.engine import single_statements
 from service.store.schema import parents, pupils, schools
 from service.store.sql import driver_of
+from service.trail import Actor, write
 
 # Dutch surnames sort without their voorvoegsel (tussenvoegsel): "de Vries" sorts under V.
 # `family_name` is the surname as written ("van het Hof"); `surname_prefix` is the voorvoegsel
