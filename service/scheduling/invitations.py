@@ -38,9 +38,18 @@ from service.scheduling.tokens import ParentTokens, deadline_day, expiry
 from service.schools.register import Register
 from service.shared.context import Actor
 from service.store.engine import single_statements
+from service.store.personal import ERASED
 from service.store.port import EventStore
 from service.store.schema import parents, users
-from workflows.conversations import InvitationKind, Talk, TalkKind, fold_talk, talk_stream
+from workflows.conversations import (
+    InvitationKind,
+    Talk,
+    TalkCancelled,
+    TalkKind,
+    TalkMoved,
+    fold_talk,
+    talk_stream,
+)
 from workflows.dutch import long_date
 from workflows.errors import DomainError
 
@@ -259,7 +268,10 @@ def send_talk_mail(setup: MailSetup) -> Handler:
             expires = expiry(talk.requested.deadline, talk.end)
             token = tokens.issue(talk_id, parent_id, expires)
             link = f"{setup.public_url.rstrip('/')}/ouders/{token}"
-        mail = invitation_mail(details, parent, kind, link, setup.sender, setup.clock())
+        reason = _reason(setup.talks, talk_id, talk.sequence, kind)
+        mail = invitation_mail(
+            details, parent, kind, link, setup.sender, setup.clock(), reason=reason
+        )
         setup.mailer.send_message(f"outbox-{message.id}", mail)
         if kind in _RECORDED:
             try:
@@ -268,6 +280,18 @@ def send_talk_mail(setup: MailSetup) -> Handler:
                 log.warning("talk %s: e-mail to %s not recorded: %s", talk_id, parent_id, error)
 
     return handle
+
+
+def _reason(talks: Talks, talk_id: str, sequence: int, kind: str) -> str:
+    """Why the talk moved or was cancelled (the reason the school gave, as it gave it), for
+    the e-mail that says so; "" for other e-mails or when the text was erased."""
+    if kind not in (InvitationKind.UPDATE.value, InvitationKind.CANCEL.value):
+        return ""
+    for event in reversed(talks.history(talk_id)):
+        if isinstance(event, TalkMoved | TalkCancelled) and event.sequence == sequence:
+            text = str(event.reason).strip()
+            return "" if text == ERASED else text
+    return ""
 
 
 def _told(talk: Talk, parent_id: str) -> bool:
@@ -295,9 +319,17 @@ _OPENINGS = {
 
 
 def invitation_mail(
-    details: TalkDetails, parent: Invitee, kind: str, link: str, sender: str, now: datetime
+    details: TalkDetails,
+    parent: Invitee,
+    kind: str,
+    link: str,
+    sender: str,
+    now: datetime,
+    *,
+    reason: str = "",
 ) -> EmailMessage:
-    """The whole e-mail to one parent: the Dutch text and the talk's calendar (iMIP)."""
+    """The whole e-mail to one parent: the Dutch text and the talk's calendar (iMIP), with the
+    school's reason when the talk moved or was cancelled."""
     talk = details.talk
     if talk.start is None or talk.end is None:
         raise ValueError(f"talk {details.talk_id} was never planned: nothing to send")
@@ -305,6 +337,8 @@ def invitation_mail(
     subject = f"{_SUBJECTS[kind]}: {summary_of(child)}"
     opening = _OPENINGS[kind].format(child=child, when=details.when)
     lines = [f"Beste {parent.name or 'ouder'},", "", opening, ""]
+    if reason:
+        lines += [f"Reden: {reason}", ""]
     if kind != InvitationKind.CANCEL.value:
         lines += [
             f"Wanneer: {details.when}",

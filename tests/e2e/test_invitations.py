@@ -204,6 +204,8 @@ def test_a_move_keeps_the_uid_with_sequence_1_and_a_cancel_is_a_cancel_with_sequ
     assert event["SEQUENCE"] == 1
     assert event["DTSTART"].dt == LATER
     assert (event["DTSTART"].dt.hour, event["DTSTART"].dt.minute) == (9, 0)
+    assert "\nReden: juf is ziek\n" in text_of(second)  # the school's reason reaches the parents
+    assert "Reden:" not in text_of(moved["vader@example.nl"][0])  # the invitation has none
 
     school.talks.cancel(talk_id, "de ouders kwamen langs", TEACHER)
     drain(worker)
@@ -220,6 +222,7 @@ def test_a_move_keeps_the_uid_with_sequence_1_and_a_cancel_is_a_cancel_with_sequ
     assert event["SEQUENCE"] == 2
     assert "/ouders/" not in text_of(cancel)
     assert "gaat niet door" in text_of(cancel)
+    assert "\nReden: de ouders kwamen langs\n" in text_of(cancel)
 
 
 def test_an_outbox_message_tried_again_sends_no_second_e_mail(
