@@ -137,7 +137,7 @@ class PupilChain:
         if self.ok:
             return (
                 f"De {self.events} vastgelegde feiten van deze leerling zijn op {when} "
-                "nagerekend: elke hash klopt."
+                "opnieuw gecontroleerd: ongewijzigd."
             )
         where = ", ".join(str(p) for p in self.broken)
         return (

@@ -75,6 +75,10 @@ def test_pupil_page_and_dossier_name_the_planner_and_say_the_check_in_plain_dutc
     shown = visible(dossier)
     assert "door de gesprekkenplanner (automatisch)" in shown
     assert "Geschiedenis gecontroleerd op 20-01-2026 om 11:00: ongewijzigd." in shown
+    assert (
+        "feiten van deze leerling zijn op 10-03-2026 om 13:00 opnieuw gecontroleerd: ongewijzigd"
+        in shown
+    )
     levering = text_of(dossier.split('data-label="Levering"')[1].split("</td>")[0])
     assert levering == "> CSV-bestand ingelezen door test-setup op 10-03-2026 13:00"
     assert "csv-83727cf4" not in shown
