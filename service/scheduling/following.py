@@ -23,13 +23,12 @@ from sqlalchemy import Engine, func, select
 
 from service.scheduling import views
 from service.store.engine import single_statements
-from service.store.schema import events, talks
+from service.store.schema import events
 
 TALK_PREFIX = "conversation-"
 AVAILABILITY_PREFIX = "availability-"
 SETTINGS_PREFIX = "school-settings-"
 PAGE = 5000
-CHUNK = 500  # ids per IN (...) list
 
 
 @dataclass
@@ -77,30 +76,14 @@ def changes(engine: Engine, after: int, *, page: int = PAGE) -> Changes:
                 return found
 
 
-def _chunks(values: Iterable[str]) -> list[list[str]]:
-    wanted = sorted(set(values))
-    return [wanted[i : i + CHUNK] for i in range(0, len(wanted), CHUNK)]
-
-
 def rows(engine: Engine, talk_ids: Iterable[str]) -> list[views.TalkRow]:
     """The read model's rows of these talks (those it has)."""
-    found: list[views.TalkRow] = []
-    for chunk in _chunks(talk_ids):
-        found += views._all(engine, select(talks).where(talks.c.talk_id.in_(chunk)))
-    return found
+    return views.rows_of(engine, talk_ids)
 
 
 def open_in(engine: Engine, school_ids: Iterable[str]) -> list[views.TalkRow]:
     """The open requests of these schools, in `views.open_requests`' order."""
-    found: list[views.TalkRow] = []
-    for chunk in _chunks(school_ids):
-        found += views._all(
-            engine,
-            select(talks).where(
-                talks.c.status.in_([s.value for s in views.OPEN]), talks.c.school_id.in_(chunk)
-            ),
-        )
-    return sorted(found, key=lambda r: (r.school_id, r.requested_on, r.talk_id))
+    return views.open_requests_in(engine, school_ids)
 
 
 @dataclass

@@ -116,6 +116,35 @@ def _all(engine: Engine, query: Select[Any]) -> list[TalkRow]:
         return [_row(r) for r in conn.execute(query).all()]
 
 
+CHUNK = 500  # ids per IN (...) list
+
+
+def _chunks(values: Iterable[str]) -> list[list[str]]:
+    wanted = sorted(set(values))
+    return [wanted[i : i + CHUNK] for i in range(0, len(wanted), CHUNK)]
+
+
+def rows_of(engine: Engine, talk_ids: Iterable[str]) -> list[TalkRow]:
+    """The read model's rows of these talks (those it has)."""
+    found: list[TalkRow] = []
+    for chunk in _chunks(talk_ids):
+        found += _all(engine, select(talks).where(talks.c.talk_id.in_(chunk)))
+    return found
+
+
+def open_requests_in(engine: Engine, school_ids: Iterable[str]) -> list[TalkRow]:
+    """The open requests of these schools, in `views.open_requests`' order."""
+    found: list[TalkRow] = []
+    for chunk in _chunks(school_ids):
+        found += _all(
+            engine,
+            select(talks).where(
+                talks.c.status.in_([s.value for s in OPEN]), talks.c.school_id.in_(chunk)
+            ),
+        )
+    return sorted(found, key=lambda r: (r.school_id, r.requested_on, r.talk_id))
+
+
 def week_bounds(monday: date) -> tuple[datetime, datetime]:
     """Monday 00:00 to the next Monday 00:00 in Europe/Amsterdam, as aware datetimes."""
     start = datetime.combine(monday, time(0), AMSTERDAM)
