@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
+from service.api.app import create_app
 from service.bootstrap import Container
 from service.store.streams import trajectory_stream
 from tests.conftest import Clock
@@ -22,6 +23,7 @@ from tests.e2e.review_world import (
     submit,
     text_of,
 )
+from workflows.events import CODEC, ProvisionalAdviceGiven
 
 database_url, school, browser = review_world.database_url, review_world.school, review_world.browser
 FORM = "/leerlingen/{}/acties/voorlopig-advies"
@@ -108,3 +110,23 @@ def test_outside_the_period_the_date_is_not_today_and_the_form_warns_before_savi
     assert saved.status_code == 303, saved.text
     page = text_of(browser.get(f"/leerlingen/{pupil}").text)
     assert "Voorlopig schooladvies: havo vóór de wettelijke periode" in page
+
+
+def test_the_api_takes_the_motivation_and_still_accepts_an_advice_without_one(
+    school: Container, clock: Clock
+) -> None:
+    clock.now = JAN_20
+    token = school.accounts.issue_token(TEACHER, "tests", days=30).token
+    with_it, without = pupil_in(school), pupil_in(school, "Sem")
+    with TestClient(create_app(school), headers={"Authorization": f"Bearer {token}"}) as client:
+        for pupil, body in (
+            (with_it, {"advice": "havo", "given_on": "2026-01-15", "motivation": WHY}),
+            (without, {"advice": "havo", "given_on": "2026-01-15"}),
+        ):
+            answer = client.post(f"/api/v1/pupils/{pupil}/provisional-advice", json=body)
+            assert answer.status_code == 201, answer.text
+    for pupil, expected in ((with_it, WHY), (without, None)):
+        stored, data = school.trajectories.audit_trail(pupil)[-1]
+        event = CODEC.decode(stored.event_type, stored.schema_version, data)
+        assert isinstance(event, ProvisionalAdviceGiven)
+        assert event.motivation == expected
