@@ -42,7 +42,7 @@ from service.imports.cli import import_app
 from service.projections.rebuild import NAMES, rebuild
 from service.schools.cli import schools_app
 from service.schools.demo import (
-    DEMO_DIRECTOR,
+    DEMO_ACCOUNTS,
     DEMO_PASSWORD,
     DEMO_SCHOOL,
     DEMO_TEACHER,
@@ -78,7 +78,7 @@ def migrate_command() -> None:
 
 @app.command("seed-demo")
 def seed_demo_command() -> None:
-    """Add the demo school with one groep 8 and its two demo users; a second run adds nothing
+    """Add the demo school with one groep 8 and its four demo users; a second run adds nothing
     but a fresh API token for the demo teacher."""
     with _container() as container:
         _require_schema(container)
@@ -94,7 +94,7 @@ def seed_demo_command() -> None:
             f"{report.pupils_added} pupils added, {report.events_appended} events appended, "
             f"{users_added} users added"
         )
-        print(f"demo: log in as {DEMO_TEACHER} or {DEMO_DIRECTOR}, password {DEMO_PASSWORD}")
+        print(f"demo: log in as {', '.join(DEMO_ACCOUNTS)}, password {DEMO_PASSWORD}")
         print(f"demo: API token for {DEMO_TEACHER} (30 days): {token.token}")
 
 

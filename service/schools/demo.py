@@ -44,6 +44,9 @@ DEMO_ACTOR = Actor(id="demo-seed", role="beheer")
 # Demo accounts, documented in the README; the passwords are for the demo school only.
 DEMO_TEACHER = "leerkracht@demo.adviestraject.nl"
 DEMO_DIRECTOR = "directie@demo.adviestraject.nl"
+DEMO_IB = "ib@demo.adviestraject.nl"
+DEMO_BOARD = "bestuur@demo.adviestraject.nl"
+DEMO_ACCOUNTS = (DEMO_TEACHER, DEMO_IB, DEMO_DIRECTOR, DEMO_BOARD)
 DEMO_PASSWORD = "demo-vuurtoren-8A"  # noqa: S105 - public, for the demo school only
 DEMO_ROOM = "lokaal 8A"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -83,11 +86,14 @@ class SeedReport:
 
 
 def seed_demo_users(accounts: Accounts) -> int:
-    """The demo school's teacher (class 8A) and director, unless they are there already."""
+    """The demo school's teacher (class 8A), intern begeleider, director and board member,
+    unless they are there already: every role a school uses, to try."""
     known = {user.email for user in accounts.list_users()}
     wanted = [
         (DEMO_TEACHER, "Juf Demi (demo)", Role.LEERKRACHT, Scope(DEMO_SCHOOL.id, DEMO_CLASS)),
+        (DEMO_IB, "Ilse de Groot (demo)", Role.IB, Scope(DEMO_SCHOOL.id)),
         (DEMO_DIRECTOR, "Meester Dirk (demo)", Role.DIRECTIE, Scope(DEMO_SCHOOL.id)),
+        (DEMO_BOARD, "Bram Bestuur (demo)", Role.BESTUUR, Scope(DEMO_SCHOOL.id)),
     ]
     added = 0
     for email, name, role, scope in wanted:

@@ -21,7 +21,7 @@ from service.accounts.accounts import AccountError, normalise_email
 from service.accounts.sessions import SESSION_LIFETIME
 from service.api.deps import SESSION_COOKIE, ContainerDep
 from service.bootstrap import Container
-from service.schools.demo import DEMO_DIRECTOR, DEMO_PASSWORD, DEMO_TEACHER
+from service.schools.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from service.web.pages import page, session_of, tokens_match
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +42,7 @@ def _demo_accounts(container: Container) -> list[tuple[str, str]]:
     present = {user.email: user for user in container.accounts.list_users()}
     return [
         (email, f"{present[email].name}, {present[email].role.label}")
-        for email in (DEMO_TEACHER, DEMO_DIRECTOR)
+        for email in DEMO_ACCOUNTS
         if email in present
     ]
 

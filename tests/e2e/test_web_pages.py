@@ -23,7 +23,13 @@ from service.advice.trajectories import Actor, CommandContext
 from service.api.app import create_app
 from service.audit.access_log import reads_of
 from service.bootstrap import Container
-from service.schools.demo import DEMO_PASSWORD, DEMO_SCHOOL, DEMO_TEACHER, seed_demo_users
+from service.schools.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    DEMO_SCHOOL,
+    DEMO_TEACHER,
+    seed_demo_users,
+)
 from service.schools.register import Pupil, School
 from service.web.actions import KINDS, href
 from tests.conftest import Clock
@@ -195,7 +201,10 @@ def test_the_login_lists_the_demo_accounts_in_development_only(
     world.container.register.add_school(DEMO_SCHOOL)
     seed_demo_users(world.container.accounts)
     page = app_client.get("/login").text
-    assert DEMO_TEACHER in page
+    for email in DEMO_ACCOUNTS:  # every role a school uses, to try
+        assert email in page
+    assert "Ilse de Groot (demo)" in page
+    assert "Bram Bestuur (demo)" in page
     assert DEMO_PASSWORD in page
     monkeypatch.setattr(world.container.settings, "environment", "production")
     page = app_client.get("/login").text
