@@ -80,6 +80,19 @@ def stored_changes(container: Container) -> int:
     return container.store.stream_version(settings_stream(SCHOOL.id))
 
 
+def conversation_not_required(container: Container) -> None:
+    """Directie's first change of 2025-2026, made before the test: no conversation required."""
+    container.policies.change(
+        SCHOOL.id,
+        SchoolYear(2025),
+        SchoolPolicy(conversation_required=False),
+        user_id="u",
+        user_name="Dirk Directeur",
+        role="directie",
+        expected_version=0,
+    )
+
+
 def pupil_in_reconsideration(container: Container, clock: Clock) -> uuid.UUID:
     pupil = uuid.uuid4()
     ctx = CommandContext(actor=Actor("juf", "leerkracht"))
@@ -260,15 +273,7 @@ def test_a_stale_form_is_409_intussen_gewijzigd_and_a_missing_csrf_token_403(
 def test_the_ib_reads_but_cannot_change_a_teacher_is_refused_a_visitor_logs_in(
     staff: Container,
 ) -> None:
-    staff.policies.change(
-        SCHOOL.id,
-        SchoolYear(2025),
-        SchoolPolicy(conversation_required=False),
-        user_id="u",
-        user_name="Dirk Directeur",
-        role="directie",
-        expected_version=0,
-    )
+    conversation_not_required(staff)
     with browse(staff, "ib@school.nl") as ib:
         page = ib.get("/instellingen")
         assert page.status_code == 200
@@ -303,15 +308,7 @@ def test_the_ib_reads_but_cannot_change_a_teacher_is_refused_a_visitor_logs_in(
 
 
 def test_a_later_year_shows_the_carried_over_settings(staff: Container) -> None:
-    staff.policies.change(
-        SCHOOL.id,
-        SchoolYear(2025),
-        SchoolPolicy(conversation_required=False),
-        user_id="u",
-        user_name="Dirk Directeur",
-        role="directie",
-        expected_version=0,
-    )
+    conversation_not_required(staff)
     with browse(staff, "directie@school.nl") as directie:
         page = directie.get(f"/instellingen?school={SCHOOL.id}&jaar=2026-2027")
         assert page.status_code == 200

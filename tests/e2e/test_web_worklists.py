@@ -50,6 +50,16 @@ def school(container: Container, clock: Clock) -> Container:
     return container
 
 
+def noor_with_havo(container: Container, clock: Clock) -> uuid.UUID:
+    """Noor de Vries of 8A, her voorlopig advies havo given on 15 January 2026."""
+    clock.now = datetime(2026, 1, 20, 10, tzinfo=UTC)
+    noor = enrolled_pupil(container)
+    container.register.add_pupil(Pupil(str(noor), SCHOOL.id, "Noor", "de Vries", "8A"))
+    give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
+    container.trajectories.execute(noor, give, TEACHER)
+    return noor
+
+
 def rows_of(html: str) -> dict[str, str]:
     """Each table row of the worklist by the pupil's name: the row's text."""
     found = {}
@@ -114,11 +124,7 @@ def test_the_worklist_shows_open_heroverwegingen_with_deadline_and_conversation_
 def test_toetsuitslagen_lists_results_imported_from_a_csv_file_with_source_time_and_person(
     school: Container, clock: Clock, tmp_path: Path
 ) -> None:
-    clock.now = datetime(2026, 1, 20, 10, tzinfo=UTC)
-    noor = enrolled_pupil(school)
-    school.register.add_pupil(Pupil(str(noor), SCHOOL.id, "Noor", "de Vries", "8A"))
-    give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
-    school.trajectories.execute(noor, give, TEACHER)
+    noor = noor_with_havo(school, clock)
     clock.now = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
     csv = tmp_path / "iep-uitslagen.csv"
     csv.write_text(f"Leerling;Toetsadvies;Toets\n{noor};havo/vwo;IEP\n", encoding="utf-8")
@@ -244,11 +250,7 @@ def test_the_upload_refuses_a_missing_csrf_token_a_teacher_another_school_and_a_
 def test_a_results_upload_previews_the_heroverweging_and_commits_it(
     school: Container, clock: Clock
 ) -> None:
-    clock.now = datetime(2026, 1, 20, 10, tzinfo=UTC)
-    noor = enrolled_pupil(school)
-    school.register.add_pupil(Pupil(str(noor), SCHOOL.id, "Noor", "de Vries", "8A"))
-    give = GiveProvisionalAdvice(advice=SchoolAdvice.HAVO, given_on=date(2026, 1, 15))
-    school.trajectories.execute(noor, give, TEACHER)
+    noor = noor_with_havo(school, clock)
     clock.now = datetime(2026, 3, 12, 10, tzinfo=UTC)
     text = f"Leerling;Toetsadvies\n{noor};havo/vwo\n"
     with browse(school, "directie@school.nl") as directie:
