@@ -49,6 +49,7 @@ class Filters:
     person: str = ""  # a user id
     since: date | None = None  # from this day (Dutch time), inclusive
     until: date | None = None  # up to and including this day
+    kind: str = ""  # one of KINDS' keys: which sort of read ("" every read)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,40 @@ READ_LABELS = {
     "import": "importeren",
 }
 """What was read, as the access log's reader reads it (stored as the code that logged it)."""
+
+
+# Pages that list many pupils at once: each pupil shown is logged (a list shows names and
+# advice), which makes most of the log; the filter "Soort inzage" tells them apart.
+LIST_READS = (
+    "startpagina",
+    "klassenpagina",
+    "klasoverzicht",
+    "klas voorlopig advies",
+    "heroverwegingslijst",
+    "gesprekkenweek",
+    "gesprekken in gevaar",
+    "rapportage",
+    "toetsuitslagen",
+    "jaarovergang",
+)
+KINDS = {
+    "leerling": "één leerling geopend (pagina, dossier, formulier, gesprek, koppeling)",
+    "lijst": "in een overzicht gezien (startpagina, klas, week, rapportage, …)",
+    "buiten": "buiten de website: export, importeren, opdrachtregel",
+}
+"""The sorts of reads the page filters on, as the form offers them."""
+
+
+def _of_kind(kind: str) -> ColumnElement[bool] | None:
+    what = access_log.c.what
+    outside = or_(what.startswith("opdrachtregel"), what.contains("export"), what == "import")
+    if kind == "lijst":
+        return what.in_(LIST_READS)
+    if kind == "buiten":
+        return outside
+    if kind == "leerling":
+        return ~or_(what.in_(LIST_READS), outside)
+    return None
 
 
 def _start(day: date) -> datetime:
@@ -138,6 +173,9 @@ def _query(
         query = query.where(access_log.c.at >= _start(filters.since))
     if filters.until is not None:
         query = query.where(access_log.c.at < _start(filters.until + timedelta(days=1)))
+    kind = _of_kind(filters.kind)
+    if kind is not None:
+        query = query.where(kind)
     return query
 
 

@@ -47,13 +47,16 @@ def _day(value: str, errors: dict[str, str], name: str) -> date | None:
 
 def _filters(request: Request) -> tuple[Filters, dict[str, str], dict[str, str]]:
     """The filters from the address, what was typed (to show again) and what is wrong."""
-    given = {k: request.query_params.get(k, "") for k in ("leerling", "persoon", "van", "tot")}
+    names = ("leerling", "persoon", "van", "tot", "soort")
+    given = {k: request.query_params.get(k, "") for k in names}
     errors: dict[str, str] = {}
     since = _day(given["van"], errors, "van")
     until = _day(given["tot"], errors, "tot")
     if since and until and until < since:
         errors["tot"] = "De einddatum ligt voor de begindatum."
-    filters = Filters(given["leerling"][:100], given["persoon"][:36], since, until)
+    if given["soort"] and given["soort"] not in access_report.KINDS:
+        errors["soort"] = "Kies een soort inzage uit de lijst."
+    filters = Filters(given["leerling"][:100], given["persoon"][:36], since, until, given["soort"])
     return filters, given, errors
 
 
@@ -97,6 +100,7 @@ def access_log_page(request: Request, container: ContainerDep) -> Response:
         given=given,
         errors=errors,
         people=access_report.people(container.engine, schools),
+        kinds=list(access_report.KINDS.items()),
         query=urlencode(kept),
         page_url=lambda n: "/toegangslog?" + urlencode({**kept, "pagina": n}),
         columns=access_report.COLUMNS,

@@ -235,3 +235,40 @@ def test_a_visitor_is_sent_to_the_login(world: World) -> None:
     for url in ("/toegangslog", "/toegangslog.xlsx"):
         answer = client.get(url)
         assert (answer.status_code, answer.headers["location"]) == (303, "/login")
+
+
+def test_the_sort_of_read_filter_tells_one_pupil_opened_from_lists_and_command_lines(
+    world: World,
+) -> None:
+    engine, ib = world.container.engine, world.people["ib"]
+    noor, sem = world.pupils["Noor"], world.pupils["Sem"]
+    day = T0 + timedelta(days=3)
+    record_reads(engine, ib, [noor, sem], "startpagina", day)
+    record_reads(engine, ib, [sem], "dossier-pdf", day)
+    record_reads(engine, ib, [noor, sem], "toegangslog-export (csv)", day)
+    client = client_of(world, "directie")
+
+    def shown(kind: str) -> set[tuple[str, str]]:
+        page = client.get(f"/toegangslog?soort={kind}&van=2026-01-13")
+        assert page.status_code == 200
+        return {(row[3], row[5]) for row in table_rows(page.text)}
+
+    assert shown("lijst") == {(NOOR, "startpagina"), (SEM, "startpagina")}
+    assert shown("leerling") == {
+        (SEM, "dossier als pdf"),
+        (SEM, "klassenoverzicht"),  # a code no list page writes counts as one pupil opened
+        (NOOR, "klassenoverzicht"),
+    }
+    assert shown("buiten") == {
+        (SEM, "opdrachtregel: deelnemerslijst getoond"),
+        (NOOR, "toegangslog-export (csv)"),
+        (SEM, "toegangslog-export (csv)"),
+    }
+    assert len(shown("")) == 8
+    csv_rows = list(
+        csv.reader(io.StringIO(client.get("/toegangslog.csv?soort=lijst").text), delimiter=";")
+    )
+    assert {(r[3], r[5]) for r in csv_rows[1:]} == {(NOOR, "startpagina"), (SEM, "startpagina")}
+    refused = client.get("/toegangslog?soort=alles-en-nog-wat")
+    assert refused.status_code == 422
+    assert "Kies een soort inzage uit de lijst." in refused.text
