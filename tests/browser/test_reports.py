@@ -25,7 +25,7 @@ from workflows.calendar import SchoolYear
 PASSWORD = "een-lang-wachtwoord-bestuur"
 SECOND = ("98ZY", "OBS De Kompas (demo)")
 SECOND_DIRECTIE = "directie@kompas.demo.adviestraject.nl"
-BESTUUR = "bestuur@demo.adviestraject.nl"
+BESTUUR = "bert.bestuur@demo.adviestraject.nl"  # not the demo's own board account
 
 
 def this_year() -> str:
