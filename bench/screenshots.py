@@ -20,8 +20,9 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, sync_playwright
 from sqlalchemy import create_engine
@@ -53,7 +54,7 @@ from workflows.calendar import SchoolYear
 
 IB = "ib@demo.adviestraject.nl"
 BEHEER = "beheer@demo.adviestraject.nl"
-BESTUUR = "bestuur@demo.adviestraject.nl"
+BESTUUR = "bas.bestuur@demo.adviestraject.nl"  # of both schools (the demo's own: one)
 INVITED = "nina.nieuw@demo.adviestraject.nl"
 NOOR = str(demo_pupil_id("Noor", "de Vries"))
 LUUK = str(demo_pupil_id("Luuk", "Bakker"))
@@ -108,12 +109,12 @@ def board_compares(page: Page) -> None:
 
 
 def raise_form_after_the_talk(page: Page) -> None:
-    """The form to raise Noor's advice, offered once the heroverweging talk is recorded as held
-    (the demo school requires the talk): the talk is recorded through its form first."""
-    page.goto(f"/leerlingen/{NOOR}/acties/gesprek-gevoerd")
-    # the UTC date: never after the school's today, and the trajectory's "not in the future"
-    # check compares with UTC's date (between 00:00 and 01:00/02:00 at school it is a day behind)
-    page.get_by_label("Gevoerd op").fill(datetime.now(UTC).date().isoformat())
+    """The form to raise Noor's advice, offered once the heroverweging talk is settled (the demo
+    school requires the talk): her talk is planned for March, and a talk cannot be recorded as
+    held before its day, so the parents' declining it is recorded through its form first."""
+    page.goto(f"/leerlingen/{NOOR}/acties/gesprek-afgezien")
+    today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()  # the school's today
+    page.get_by_label("Afgezien op").fill(today.isoformat())
     page.get_by_role("button", name="Opslaan").click()
     page.wait_for_url(re.compile(rf"/leerlingen/{NOOR}(\?.*)?$"))
     page.goto(f"/leerlingen/{NOOR}/acties/advies-bijstellen")
@@ -233,14 +234,11 @@ def noor_talk(served: Served) -> tuple[str, str]:
 
 
 def prepare(served: Served) -> tuple[str, str, str, str]:
-    """IB, bestuur and beheer accounts, a groep 7 class (for the year rollover), a second school,
-    Noor's toetsadvies vwo through the chain, processed (her talk planned, the parents invited),
-    and a teacher invited; the invitation's link, the parent's link, the talk's id and week."""
-    served.cli(
-        "user", "add", IB, "--name", "Ina de Boer (IB)", "--role", "ib", "--school", "99ZZ",
-        "--password-stdin", stdin=DEMO_PASSWORD + "\n",
-    )  # fmt: skip
-    second_school(served)
+    """A second school, a bestuur of both and a beheer account, a groep 7 class (for the year
+    rollover), Noor's toetsadvies vwo through the chain, processed (her talk planned, the parents
+    invited), and a teacher invited; the invitation's link, the parent's link, the talk's id and
+    week."""
+    second_school(served)  # the IB account is the demo's own
     served.cli(
         "user", "add", BESTUUR, "--name", "Bas Bestuur", "--role", "bestuur", "--school",
         DEMO_SCHOOL.brin, "--school", SECOND[0], "--password-stdin", stdin=DEMO_PASSWORD + "\n",
