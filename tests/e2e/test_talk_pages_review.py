@@ -146,7 +146,7 @@ def test_what_the_parents_said_stays_on_the_talk_page_after_it_was_replanned(
     with browse(school, "juf@school.nl") as juf:
         page = text_of(juf.get(f"/gesprekken/{talk}").text)
 
-    history = page[page.index("Geschiedenis: wat de ouders zeiden") :]
+    history = page[page.index("Verloop: alles wat de ouders zeiden, op volgorde") :]
     assert "De ouders vragen een ander moment" not in page  # the request is answered
     assert "16-03-2026 10:00 De ouders gaven hun zienswijze: “Noor wil graag naar het vwo.”" in (
         history
