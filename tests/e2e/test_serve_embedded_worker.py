@@ -24,7 +24,14 @@ from typer.testing import CliRunner
 from service.bootstrap import bootstrap
 from service.cli import app as cli_app
 from service.intake.standard import example
-from service.schools.demo import DEMO_EDU_TO, DEMO_OIN, DEMO_SCHOOL, DEMO_TEACHER, demo_pupil_id
+from service.schools.demo import (
+    DEMO_EDU_TO,
+    DEMO_IB,
+    DEMO_OIN,
+    DEMO_SCHOOL,
+    DEMO_TEACHER,
+    demo_pupil_id,
+)
 from service.settings import Settings
 from tests.conftest import sqlite_url
 from tests.e2e.test_serve import CLI, free_port
@@ -151,17 +158,20 @@ def test_serve_alone_turns_a_delivered_result_into_a_heroverweging_and_a_notice(
         time.sleep(0.2)
     assert state["status_label"] == "heroverweging nodig"
 
-    # the outbox loop ran too: the class teacher's notice (.eml, the development default),
-    # beside the invitations of the talk the planner proposed to Noor's two parents
+    # the outbox loop ran too: the notices to the class teacher and the school's IB (.eml, the
+    # development default), beside the invitations of the talk the planner proposed to Noor's
+    # two parents
     deadline = time.monotonic() + 10
-    while len(mails := sorted(running.mail_dir.glob("*.eml"))) < 3:
+    while len(mails := sorted(running.mail_dir.glob("*.eml"))) < 4:
         assert time.monotonic() < deadline, f"{mails}\n{running.log.read_text()}"
         time.sleep(0.2)
     read = [
         (m, email.message_from_bytes(m.read_bytes(), policy=email.policy.default)) for m in mails
     ]
     [(mail, message)] = [(m, msg) for m, msg in read if msg["To"] == DEMO_TEACHER]
-    invited = sorted(str(msg["To"]) for _, msg in read if msg["To"] != DEMO_TEACHER)
+    [(_, to_ib)] = [(m, msg) for m, msg in read if msg["To"] == DEMO_IB]
+    assert to_ib["Subject"] == "Heroverweging nodig: een leerling van groep 8A"
+    invited = sorted(str(msg["To"]) for _, msg in read if msg["To"] not in (DEMO_TEACHER, DEMO_IB))
     assert invited == [
         "ouder1.noor.devries@demo.adviestraject.nl",
         "ouder2.noor.devries@demo.adviestraject.nl",
