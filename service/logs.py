@@ -22,7 +22,8 @@ LogFormat = Literal["plain", "json"]
 # attributes every LogRecord has; anything else was passed with `extra=`
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
 _STANDARD.add("color_message")  # uvicorn's copy of the message with terminal colours
-_QUIET = ("transitions", "alembic")  # every trigger, every revision read: not service news
+# every trigger, every revision read, every step of a PDF: not service news
+_QUIET = ("transitions", "alembic", "weasyprint", "fontTools")
 
 
 class _RequestId(logging.Filter):
