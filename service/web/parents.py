@@ -5,7 +5,8 @@ only — the child's first name, when, where, who attends, what the parents answ
 that parent say they come, decline, ask for another time (with the parts of the week they
 cannot) or write their zienswijze before the talk. Everything goes through the talk's use cases
 (`Container.talks`) as that parent. An unknown link is a 404, a replaced or expired one, or one
-of a talk that was held or cancelled, a 410 with a Dutch page saying why. Forms carry a token
+of a talk that was held or cancelled, a 410 with a Dutch page saying why. An accepted answer
+redirects to the page (`?gedaan=<action>`, which says it was received). Forms carry a token
 that must match a cookie set with the page (double submit, as the account invitation), and the
 token in the address is kept out of the access log; pages send no Referer.
 """
@@ -19,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.api.deps import ContainerDep
 from service.bootstrap import Container
@@ -198,7 +199,8 @@ def parents_page(token: Token, request: Request, container: ContainerDep) -> Res
     opened = _open(container, token)
     if isinstance(opened, HTMLResponse):
         return opened
-    return _page(request, container, token, *opened)
+    done = request.query_params.get("gedaan", "")
+    return _page(request, container, token, *opened, done=done if done in _CONFIRMED else "")
 
 
 def unavailable_periods(chosen: list[str], now: datetime, until: datetime) -> tuple[Period, ...]:
@@ -294,10 +296,9 @@ def parents_answer(
             message="" if field else error.message[0].upper() + error.message[1:] + ".",
             values=values,
         )
-    fresh = _open(container, token)
-    if isinstance(fresh, HTMLResponse):
-        return fresh
-    return _page(request, container, token, *fresh, done=action)
+    # Post/Redirect/Get: the page that says it was received is a GET, so reloading it does
+    # not send the answer again
+    return RedirectResponse(f"/ouders/{token}?gedaan={action}", status_code=303)
 
 
 def _liked_problem(unavailable: list[str], liked: list[str], sent: int) -> dict[str, str]:

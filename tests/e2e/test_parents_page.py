@@ -119,6 +119,9 @@ def post(
     assert csrf is not None
     form = {"csrf_token": csrf.group(1), **(data or {})}
     response = client.post(f"/ouders/{token}/{action}", data=form)
+    if response.status_code == 303:  # accepted: the page saying so is a GET (reloading is safe)
+        assert response.headers["location"] == f"/ouders/{token}?gedaan={action}"
+        response = client.get(response.headers["location"])
     return response.status_code, response.text
 
 
@@ -420,3 +423,25 @@ def test_the_database_keeps_only_the_sha256_of_each_link(school: Container, noor
         assert hashlib.sha256(token.encode()).hexdigest() in stored
         assert not any(token in str(tuple(r)) for r in rows)
     assert {r.talk_id for r in rows} == {noor.talk_id}
+
+
+def test_an_accepted_answer_redirects_so_reloading_the_page_sends_nothing_again(
+    school: Container,
+    noor: Family,
+    client: TestClient,
+) -> None:
+    token = noor.tokens[MOTHER[0]]
+    csrf = _CSRF.search(open_page(client, token))
+    assert csrf is not None
+    data = {"csrf_token": csrf.group(1), "zienswijze": "Wij zien havo/vwo als haalbaar."}
+    answer = client.post(f"/ouders/{token}/zienswijze", data=data)
+    assert answer.status_code == 303
+    before = len(school.talks.history(noor.talk_id))
+    for _ in range(2):  # the browser's reload of the page it was sent to
+        page = client.get(answer.headers["location"])
+        assert page.status_code == 200
+        assert "Uw zienswijze is opgeslagen" in page.text
+    assert len(school.talks.history(noor.talk_id)) == before
+    unknown = client.get(f"/ouders/{token}?gedaan=iets-anders")
+    assert unknown.status_code == 200
+    assert "Dank u wel" not in unknown.text
