@@ -48,6 +48,7 @@ from workflows.conversations import (
 )
 from workflows.enums import ConversationParty
 from workflows.lifecycle import ConversationStatus, Status
+from workflows.rules_common import MAX_TEXT
 from workflows.trajectory import Trajectory
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -198,9 +199,23 @@ def _settled(
         return RecordConversationHeld(
             held_on=max(h.held_on for h in held),
             attendees=tuple(attendees),
-            notes="\n\n".join(notes) if notes else None,
+            notes=_joined(notes),
         )
     messages = [d.message for d in declined if d and d.message]
-    return RecordConversationDeclined(
-        declined_on=_today(now), notes="\n\n".join(messages) if messages else None
-    )
+    return RecordConversationDeclined(declined_on=_today(now), notes=_joined(messages))
+
+
+CLIPPED = " … (ingekort; de volledige tekst staat bij elk gesprek)"
+
+
+def _joined(texts: Sequence[str]) -> str | None:
+    """The parents' talks' texts as one text for the trajectory, within what the trajectory
+    takes (`rules_common.MAX_TEXT`; each talk's own is up to `conversations.MAX_TEXT`, so two
+    together may be longer): clipped with a note, never refused, or the last talk could never
+    be recorded and the decision would wait for good. The full texts stay on the talks."""
+    if not texts:
+        return None
+    text = "\n\n".join(texts)
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[: MAX_TEXT - len(CLIPPED)].rstrip() + CLIPPED

@@ -33,7 +33,12 @@ from service.store.events import ConcurrencyError, IdempotencyConflictError, Sto
 from service.store.port import Append, EventStore, KeyTakenError, Session, UnitOfWork
 from service.store.streams import trajectory_stream
 from workflows.codec import Event
-from workflows.commands import Command, RecordConversationDeclined, RecordConversationHeld
+from workflows.commands import (
+    CancelConversation,
+    Command,
+    RecordConversationDeclined,
+    RecordConversationHeld,
+)
 from workflows.conversations import (
     ParentsDeclined,
     RequestTalk,
@@ -58,6 +63,7 @@ _BOOKKEEPING = frozenset({"talk_invitation_sent", "talk_reminder_sent", "talk_es
 these (the page opened before the e-mail went out) is not stale."""
 _ECHOED = (TalkPlanned, TalkMoved, TalkCancelled, TalkHeld, ParentsDeclined)
 _OUTCOMES = (RecordConversationHeld, RecordConversationDeclined)
+_SHARED = (*_OUTCOMES, CancelConversation)
 
 
 class _NeedsLockError(Exception):
@@ -274,7 +280,9 @@ def _echo(
         others = _others(session, talk_id, talk, trajectory.entered, call)
     if others and not locked:
         raise _NeedsLockError
-    if call is not None and not (others and isinstance(call.command, _OUTCOMES)):
+    # with other parents' talks an outcome or a cancel is the link's: a cancel of the talk the
+    # trajectory shows, while another parent's still stands, plans the trajectory at that one
+    if call is not None and not (others and isinstance(call.command, _SHARED)):
         return [call.command]
     return link.trajectory_commands(trajectory.state, talk.requested, events, now, talk, others)
 

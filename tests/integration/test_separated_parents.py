@@ -30,14 +30,16 @@ from tests.integration.test_scheduling_talks import (
 )
 from workflows.availability import PublishedWindow
 from workflows.commands import (
+    CancelConversation,
     KeepAdvice,
     PlanConversation,
     RecordConversationDeclined,
     RecordConversationHeld,
 )
-from workflows.conversations import TalkKind, TalkStatus
+from workflows.conversations import TalkHeld, TalkKind, TalkStatus
 from workflows.enums import ConversationParty, KeepReason
 from workflows.errors import DomainError
+from workflows.events import ConversationHeld as Held
 from workflows.policy import SchoolPolicy, TalkSettings
 
 PARENTS = (ConversationParty.PARENTS, ConversationParty.TEACHER)
@@ -203,3 +205,38 @@ def test_both_parents_declining_at_the_same_moment_settle_the_trajectory(
         thread.join()
     assert errors == []
     assert conversation(container, pupil) == "declined"
+
+
+def test_long_notes_of_both_parents_talks_are_clipped_on_the_trajectory_never_refused(
+    container: Container, clock: Clock
+) -> None:
+    pupil, _ = separated(container, clock)
+    mother, father = container.talks.request_all(pupil, TalkKind.RECONSIDERATION, CTX)
+    container.talks.plan(mother, at(17, 15), None, CTX)
+    container.talks.plan(father, at(17, 16), None, CTX)
+    clock.now = at(17, 17)
+    container.talks.hold(mother, date(2026, 3, 17), PARENTS, "m" * 4000, CTX)  # each at its max
+    container.talks.hold(father, date(2026, 3, 17), PARENTS, "v" * 4000, CTX)
+    assert conversation(container, pupil) == "held"
+    [held] = [e for e in container.trajectories.history(UUID(pupil)) if isinstance(e, Held)]
+    notes = str(held.notes)
+    assert len(notes) == 5000  # what the trajectory takes
+    assert notes.startswith("m" * 4000 + "\n\nvvv")
+    assert notes.endswith("(ingekort; de volledige tekst staat bij elk gesprek)")
+    [whole] = [e for e in container.talks.history(father) if isinstance(e, TalkHeld)]
+    assert str(whole.notes) == "v" * 4000  # the talk keeps it whole
+
+
+def test_a_cancel_through_the_api_keeps_the_trajectory_on_the_other_parent_s_talk(
+    container: Container, clock: Clock
+) -> None:
+    pupil, _ = separated(container, clock)
+    mother, father = container.talks.request_all(pupil, TalkKind.RECONSIDERATION, CTX)
+    container.talks.plan(mother, at(17, 15), None, CTX)
+    container.talks.plan(father, at(18, 15), None, CTX)
+    cancel = CancelConversation(cancelled_on=date(2026, 3, 12), reason="juf is ziek")
+    container.talks.conversation(pupil, cancel, CTX)
+    assert container.talks.load(mother).status is TalkStatus.CANCELLED
+    assert container.talks.load(father).status is TalkStatus.PROPOSED  # still stands
+    assert conversation(container, pupil) == "planned"  # at the father's time now
+    assert container.trajectories.load(UUID(pupil)).conversation_planned_at == at(18, 15)
