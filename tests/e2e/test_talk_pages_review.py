@@ -75,7 +75,7 @@ def status(container: Container, talk: str) -> TalkStatus:
 
 HELD_BEFORE = (
     "het gesprek staat gepland op 17-03-2026 en kan niet op 16-03-2026 gevoerd zijn; is het "
-    "eerder gevoerd, verzet het dan eerst naar het moment waarop het gevoerd is (uiterlijk vandaag)"
+    "eerder gevoerd, zeg het dan eerst af en leg daarna vast op welke dag het gevoerd is"
 )
 
 

@@ -201,9 +201,13 @@ def test_a_talk_still_planned_for_a_later_day_cannot_be_recorded_as_held_before_
     assert (error.code, error.field) == ("held_before_planned", "held_on")
     assert error.message == (
         "het gesprek staat gepland op 17-03-2026 en kan niet op 12-03-2026 gevoerd zijn; is het "
-        "eerder gevoerd, verzet het dan eerst naar het moment waarop het gevoerd is (uiterlijk "
-        "vandaag)"
+        "eerder gevoerd, zeg het dan eerst af en leg daarna vast op welke dag het gevoerd is"
     )
+    # what the reason says can be done: cancelled, it is recorded as held on its real day
+    cancelled = [*history, *decide_talk(history, CancelTalk(reason="eerder gevoerd"), NOW)]
+    (held_early,) = decide_talk(cancelled, early, NOW)
+    assert isinstance(held_early, TalkHeld)
+    assert held_early.held_on == date(2026, 3, 12)
     on_the_day = datetime(2026, 3, 17, 16, tzinfo=AMS)
     (held,) = decide_talk(history, replace(early, held_on=date(2026, 3, 17)), on_the_day)
     assert isinstance(held, TalkHeld)

@@ -370,8 +370,8 @@ def _held(talk: Talk, command: HoldTalk, now: datetime) -> TalkHeld:
         raise DomainError(
             "held_before_planned",
             f"het gesprek staat gepland op {school_day(talk.start):%d-%m-%Y} en kan niet op "
-            f"{command.held_on:%d-%m-%Y} gevoerd zijn; is het eerder gevoerd, verzet het dan "
-            "eerst naar het moment waarop het gevoerd is (uiterlijk vandaag)",
+            f"{command.held_on:%d-%m-%Y} gevoerd zijn; is het eerder gevoerd, zeg het dan eerst af "
+            "en leg daarna vast op welke dag het gevoerd is",
             field="held_on",
         )
     if talk.requested.kind is TalkKind.RECONSIDERATION and (
