@@ -51,7 +51,7 @@ from service.store.schema import (
     users,
     web_sessions,
 )
-from service.trail import Actor, snapshot, write, write_account
+from service.trail import Actor, snapshot, write_account
 
 MAX_TOKEN_DAYS = 365
 CLI_ISSUER = "cli"  # `api_tokens.issued_by` of a token made on the server's command line
@@ -542,9 +542,12 @@ class Accounts:
             ).rowcount
             if not done:
                 raise AccountError("token_unknown", f"geen geldig token met id {token_id}")
-            if actor is not None:
-                subject = f"API-token {token_id}"
-                write(conn, actor, "token.revoked", now, subject_id=token_id, subject=subject)
+            if actor is not None:  # about the token's account: its schools see it
+                owner = select(api_tokens.c.user_id).where(api_tokens.c.id == token_id)
+                rows = conn.execute(principal_select().where(users.c.id.in_(owner))).all()
+                account = principal_from_rows(rows)
+                after = {"token": token_id}
+                write_account(conn, actor, "token.revoked", now, account, after=after)
 
     def tokens_of(self, email: str) -> list[TokenInfo]:
         with self._engine.connect() as conn:

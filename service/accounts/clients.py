@@ -34,7 +34,7 @@ from service.accounts.accounts import (
 from service.accounts.roles import Principal, Role, Scope
 from service.accounts.secrets import token_digest
 from service.store.schema import client_credentials, users
-from service.trail import Actor, snapshot, write, write_account
+from service.trail import Actor, snapshot, write_account
 
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
 CLIENT_PREFIX = "cl_"
@@ -100,9 +100,15 @@ class MachineClients:
         with self._engine.begin() as conn:
             if not _revoke(conn, client_credentials.c.client_id == client_id, now):
                 raise AccountError("client_unknown", f"geen geldige koppeling met id {client_id}")
-            if actor is not None:
-                subject = f"koppeling {client_id}"
-                write(conn, actor, "client.revoked", now, subject_id=client_id, subject=subject)
+            if actor is not None:  # about the client's account: its schools see it
+                owner = select(client_credentials.c.user_id).where(
+                    client_credentials.c.client_id == client_id
+                )
+                rows = conn.execute(principal_select().where(users.c.id.in_(owner))).all()
+                after = {"koppeling": client_id}
+                write_account(
+                    conn, actor, "client.revoked", now, principal_from_rows(rows), after=after
+                )
 
     def exchange(self, client_id: str, client_secret: str) -> IssuedToken | None:
         """A short-lived access token for valid, unrevoked credentials of an active client."""

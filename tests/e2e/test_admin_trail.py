@@ -204,8 +204,20 @@ def test_every_administrative_command_is_recorded_under_the_account_named_with_a
     disabled = by_action["account.disabled"]
     assert (disabled.before["active"], disabled.after["active"]) == (True, False)
     assert disabled.before["scopes"] == [[SCHOOL.id, "8A"]]
-    assert by_action["token.revoked"].subject_id == token_id
-    assert by_action["client.revoked"].subject_id == client_id
+    # a revocation is about the token's or client's account, so its schools' directie sees it
+    juf = next(u for u in cli.accounts.list_users() if u.email == "juf@school.nl")
+    revoked = by_action["token.revoked"]
+    assert (revoked.subject_id, revoked.subject) == (juf.user_id, "Juf Anna <juf@school.nl>")
+    assert revoked.after == {"token": token_id}
+    assert by_action["client.revoked"].subject.endswith("<koppeling@iep.nl>")
+    assert by_action["client.revoked"].after == {"koppeling": client_id}
+    with cli.engine.connect() as conn:
+        revocations = conn.execute(
+            select(admin_trail_schools.c.school_id).where(
+                admin_trail_schools.c.entry_id.in_([revoked.id, by_action["client.revoked"].id])
+            )
+        ).all()
+    assert [c.school_id for c in revocations] == [SCHOOL.id, SCHOOL.id]
     assert by_action["school.routing"].before is None
     assert by_action["school.routing"].after == {"edu-to": ROUTE, "edu-from": OIN}
     with cli.engine.connect() as conn:
