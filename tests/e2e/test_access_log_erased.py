@@ -7,7 +7,6 @@ and the export records no read of the erased pupil (no name leaves the service).
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 import uuid
@@ -19,11 +18,11 @@ from fastapi.testclient import TestClient
 
 from service.accounts.roles import Principal, Role, Scope
 from service.api.app import create_app
-from service.api.deps import SESSION_COOKIE
 from service.audit.access_log import reads_of, record_reads
 from service.bootstrap import Container
 from service.schools.erasures import pseudonym
 from service.schools.register import Pupil, School
+from tests.e2e.web import start_session, table_rows
 
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
 OTHER = School(id="school-2", brin="02BB", name="De Andere School")
@@ -61,28 +60,10 @@ def world(container: Container) -> World:
     return World(container, people, noor, sem)
 
 
-def start_session(client: TestClient, email: str) -> None:
-    """A session of `email` in `client`, as the login form starts it (without the form's
-    password hash: the form is tested elsewhere)."""
-    container: Container = client.app.state.container  # type: ignore[attr-defined]
-    who = next(a.principal for a in container.accounts.accounts() if a.principal.email == email)
-    client.cookies.set(SESSION_COOKIE, container.sessions.start(who, "testclient").cookie)
-
-
 def browser(world: World, who: str) -> TestClient:
     client = TestClient(create_app(world.container), follow_redirects=False)
     start_session(client, world.people[who].email)
     return client
-
-
-def table_rows(page: str) -> list[tuple[str, ...]]:
-    body = page.split('<tbody class="utrecht-table__body">', 1)[1].split("</tbody>", 1)[0]
-    rows = []
-    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
-        cells = re.findall(r'<td class="utrecht-table__cell" data-label="[^"]*">(.*?)</td>', row)
-        if cells:
-            rows.append(tuple(html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells))
-    return rows
 
 
 def test_reads_of_an_erased_pupil_show_a_pseudonym_and_the_date_of_erasure(world: World) -> None:

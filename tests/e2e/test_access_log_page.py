@@ -6,9 +6,7 @@ itself in the access log; other roles are refused and a visitor is sent to the l
 from __future__ import annotations
 
 import csv
-import html
 import io
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,10 +20,10 @@ from service.api.app import create_app
 from service.audit.access_log import reads_of, record_reads
 from service.bootstrap import Container
 from service.schools.register import Pupil, School
+from tests.e2e.web import PASSWORD, browse, table_rows
 
 SCHOOL = School(id="school-1", brin="01AA", name="De Eerste School")
 OTHER = School(id="school-2", brin="02BB", name="De Andere School")
-PASSWORD = "een-lang-wachtwoord"
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)  # Monday 10:00 in Amsterdam
 NOOR, SEM = "Noor de Vries", "Sem Jansen"
 
@@ -84,31 +82,7 @@ def world(container: Container) -> World:
 
 
 def client_of(world: World, who: str) -> TestClient:
-    client = TestClient(create_app(world.container), follow_redirects=False)
-    form = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token
-    answer = client.post(
-        "/login",
-        data={
-            "email": world.people[who].email,
-            "password": PASSWORD,
-            "csrf_token": token.group(1),
-        },
-    )
-    assert answer.status_code == 303, answer.text
-    return client
-
-
-def table_rows(page: str) -> list[tuple[str, ...]]:
-    """The cells of the log's table as text, row by row."""
-    body = page.split('<tbody class="utrecht-table__body">', 1)[1].split("</tbody>", 1)[0]
-    rows = []
-    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
-        cells = re.findall(r'<td class="utrecht-table__cell" data-label="[^"]*">(.*?)</td>', row)
-        if cells:
-            rows.append(tuple(html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells))
-    return rows
+    return browse(world.container, world.people[who].email)
 
 
 def test_directie_sees_who_read_which_pupil_of_their_school_newest_first(world: World) -> None:

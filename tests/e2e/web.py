@@ -9,10 +9,13 @@ Logging in:
   for the tests of refused logins;
 - `start_session(client, email)`: a session as the login form starts it, without the form (the
   password hash costs time; the form itself is tested in test_web_login.py).
+
+Reading: `table_rows(page)`, the cells of a page's table as text, row by row.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from collections.abc import Mapping
@@ -83,3 +86,14 @@ def submit(
     assert form.status_code == 200, form.text
     sent = {"csrf_token": csrf(form.text), "version": hidden(form.text, "version")}
     return client.post(f"/leerlingen/{pupil_id}/acties/{key}", data={**sent, **data})
+
+
+def table_rows(page: str) -> list[tuple[str, ...]]:
+    """The cells of the page's (first) table body as text, row by row."""
+    body = page.split('<tbody class="utrecht-table__body">', 1)[1].split("</tbody>", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
+        cells = re.findall(r'<td class="utrecht-table__cell" data-label="[^"]*">(.*?)</td>', row)
+        if cells:
+            rows.append(tuple(html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells))
+    return rows
