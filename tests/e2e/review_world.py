@@ -8,22 +8,21 @@ from __future__ import annotations
 import html as html_text
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
 from service.accounts.roles import Role, Scope
 from service.advice.trajectories import Actor, CommandContext
 from service.api.app import create_app
-from service.api.deps import SESSION_COOKIE
 from service.bootstrap import Container
 from service.schools.register import Pupil, School
 from service.store.streams import trajectory_stream
 from tests.conftest import empty_database, enrolled_pupil
+from tests.e2e.web import start_session
 from workflows.commands import (
     Command,
     GiveProvisionalAdvice,
@@ -82,10 +81,7 @@ def browser(school: Container) -> Iterator[TestClient]:
 
 def sign_in(client: TestClient, email: str) -> TestClient:
     """A session as the login form starts it, without the form (hashing costs time)."""
-    container: Container = client.app.state.container  # type: ignore[attr-defined]
-    who = next(a.principal for a in container.accounts.accounts() if a.principal.email == email)
-    client.cookies.clear()
-    client.cookies.set(SESSION_COOKIE, container.sessions.start(who, "testclient").cookie)
+    start_session(client, email)
     return client
 
 
@@ -103,22 +99,6 @@ def given(container: Container, pupil_id: uuid.UUID, *commands: Command) -> None
 def events(container: Container, pupil_id: uuid.UUID) -> list[str]:
     stored = container.trajectories.store.read_stream(trajectory_stream(pupil_id))
     return [e.event_type for e in stored]
-
-
-def hidden(html: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]+)"', html)
-    assert found, f"no {name!r} in: {html}"
-    return found.group(1)
-
-
-def submit(
-    client: TestClient, pupil_id: uuid.UUID, key: str, data: Mapping[str, object]
-) -> httpx2.Response:
-    """Open the action form `key`, then send it with `data`, its CSRF token and version."""
-    form = client.get(f"/leerlingen/{pupil_id}/acties/{key}")
-    assert form.status_code == 200, form.text
-    sent = {"csrf_token": hidden(form.text, "csrf_token"), "version": hidden(form.text, "version")}
-    return client.post(f"/leerlingen/{pupil_id}/acties/{key}", data={**sent, **data})
 
 
 def text_of(html: str) -> str:

@@ -23,9 +23,9 @@ from tests.e2e.review_world import (
     given,
     pupil_in,
     sign_in,
-    submit,
     text_of,
 )
+from tests.e2e.web import submit
 
 database_url, school, browser = review_world.database_url, review_world.school, review_world.browser
 

@@ -20,9 +20,9 @@ from tests.e2e.review_world import (
     TEACHER,
     pupil_in,
     sign_in,
-    submit,
     text_of,
 )
+from tests.e2e.web import submit
 from workflows.events import CODEC, ProvisionalAdviceGiven
 
 database_url, school, browser = review_world.database_url, review_world.school, review_world.browser
