@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -290,3 +290,10 @@ class Requests:
             )
             for invited, family in families
         ]
+
+
+def unknown_said(unknown: Iterable[str]) -> list[str]:
+    """Whom the school's setting asked for but nobody could name (a request's
+    `unknown_attendees`), in Dutch sentences for the talk page ("Leerkracht van groep 7 niet
+    bekend: ...")."""
+    return [UNKNOWN_SAID.get(a, f"{a}: niet bekend.") for a in unknown]

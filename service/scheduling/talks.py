@@ -590,12 +590,6 @@ class Talks:
             key = self._store.pupil_keys([pupil]).get(pupil)
         return fold_talk(sealing.open_events(stored, key))
 
-    def unknown_attendees(self, talk_id: str) -> list[str]:
-        """Whom the school's setting asked for but nobody could name, in Dutch sentences for the
-        talk page ("Leerkracht van groep 7 niet bekend: ...")."""
-        unknown = self.load(talk_id).requested.unknown_attendees
-        return [requests.UNKNOWN_SAID.get(a, f"{a}: niet bekend.") for a in unknown]
-
     def history(self, talk_id: str) -> list[Event]:
         stored = self._store.read_stream(talk_stream(talk_id))
         key = None

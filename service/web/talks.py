@@ -35,6 +35,7 @@ from service.advice.routing import log_reads
 from service.api.deps import ContainerDep
 from service.bootstrap import Container
 from service.scheduling import views
+from service.scheduling.requests import unknown_said
 from service.scheduling.talks import PlanningRefused
 from service.shared.context import Actor, CommandContext
 from service.store.events import ConcurrencyError
@@ -52,6 +53,7 @@ from workflows.conversations import (
     TalkHeld,
     TalkMoved,
     TalkPlanned,
+    TalkRequested,
     TalkStatus,
     talk_stream,
 )
@@ -216,7 +218,9 @@ def _render(
         said=parents_said(container, str(row.talk_id), history),
         outcome=held_outcome(history),
         next_steps=next_steps(container, found) if block.status == "held" else [],
-        unknown=container.talks.unknown_attendees(str(row.talk_id)),
+        unknown=unknown_said(
+            next(e.unknown_attendees for e in history if isinstance(e, TalkRequested))
+        ),  # from the stream read above, not read again
         may_move=found.may_change and block.status in MOVABLE,
         may_plan=found.may_change and block.status in PLANNABLE,
         may_hold=found.may_change
