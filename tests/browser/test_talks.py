@@ -98,6 +98,8 @@ def teacher_sees_the_question_and_moves_the_talk(page: Page, to: date) -> None:
     expect(row).to_contain_text("ouders vragen een ander moment")
     checked(page)
     row.get_by_role("link", name=re.compile("Gesprek openen|In de week bekijken")).first.click()
+    # loaded (the week's script too: leaving while it loads aborts it, a failed request)
+    page.wait_for_url(re.compile(r"/gesprekken[/?]"))
     if "/gesprekken?" in page.url:  # the week: the talk's block leads to its page
         page.get_by_role("main").get_by_role("link", name=re.compile("Noor")).first.click()
     page.wait_for_url(re.compile(r"/gesprekken/[0-9a-f-]+$"))
